@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: set up, lint (ruff), type-check (mypy), then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh dev
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+.venv/bin/mypy
+exec .venv/bin/python -m pytest "$@"

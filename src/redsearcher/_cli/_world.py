@@ -1,0 +1,10 @@
+"""``redsearcher world ...``: build, ingest and inspect Worlds."""
+
+from __future__ import annotations
+
+import typer
+
+from redsearcher._cli._ingest import ingest
+
+app = typer.Typer(help="Build, ingest and inspect Worlds.", no_args_is_help=True)
+app.command("ingest")(ingest)

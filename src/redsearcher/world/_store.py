@@ -1,0 +1,308 @@
+"""Streaming, atomic writing and batched reading of World directories.
+
+Writing goes to a hidden sibling directory and is renamed into place only when every table is
+closed and the manifest written, so an interrupted build never leaves a half-written World that
+looks complete. Nothing here holds more than one batch per table in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import redsearcher
+from redsearcher.errors import UserError, WorldFormatError
+from redsearcher.world._hash import TableHasher, combine
+from redsearcher.world._manifest import Manifest
+from redsearcher.world._records import (
+    RECORD_TYPES,
+    Document,
+    Entity,
+    Fact,
+    Provenance,
+    RecordedSearch,
+)
+from redsearcher.world._schema import TABLES
+
+DEFAULT_BATCH_ROWS = 50_000
+
+
+def _rows_to_batch(name: str, rows: Sequence[Any]) -> pa.RecordBatch:
+    schema = TABLES[name]
+    columns = []
+    for field in schema:
+        values = [getattr(r, field.name) for r in rows]
+        if pa.types.is_list(field.type):
+            values = [list(v) if v is not None else None for v in values]
+        columns.append(pa.array(values, type=field.type))
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+class WorldWriter:
+    """Write a World table by table, in batches, atomically.
+
+    Use as a context manager; the World appears at ``out`` only if the block finishes without
+    an exception. Rows may be added as records (``add_entities`` ...) or as Arrow batches
+    (``add_batch``) in any interleaving; within a table, rows keep the order they were added.
+
+    Args:
+        out: The World directory to create.
+        source: The configuration that produced the World (stored in the manifest).
+        overwrite: Replace an existing World at ``out`` (only once the new one is complete).
+        batch_rows: Rows buffered per table before a Parquet row group is written.
+    """
+
+    def __init__(
+        self,
+        out: str | Path,
+        *,
+        source: dict[str, Any] | None = None,
+        overwrite: bool = False,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+    ) -> None:
+        self.out = Path(out)
+        self.source = source or {}
+        self.overwrite = overwrite
+        self.batch_rows = batch_rows
+        self.report: dict[str, Any] = {}
+        self._tmp = self.out.parent / f".{self.out.name}.tmp-{uuid.uuid4().hex[:8]}"
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._hashers = {name: TableHasher(schema) for name, schema in TABLES.items()}
+        self._counts = dict.fromkeys(TABLES, 0)
+        self._buffers: dict[str, list[Any]] = {name: [] for name in TABLES}
+        self._open = False
+        self.manifest: Manifest | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def open(self) -> WorldWriter:
+        """Create the temporary directory and the table writers."""
+        if self.out.exists() and not self.overwrite:
+            raise UserError(f"{self.out} already exists (pass overwrite=True / --overwrite)")
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir()
+        for name, schema in TABLES.items():
+            self._writers[name] = pq.ParquetWriter(
+                self._tmp / f"{name}.parquet", schema, compression="zstd"
+            )
+        self._open = True
+        return self
+
+    def __enter__(self) -> WorldWriter:
+        return self.open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def abort(self) -> None:
+        """Discard everything written so far."""
+        for writer in self._writers.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: S110 - already failing; the directory is removed below
+                pass
+        self._writers.clear()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._open = False
+
+    def close(self) -> Manifest:
+        """Flush, write the manifest and move the World into place."""
+        if not self._open:
+            raise RuntimeError("WorldWriter is not open")
+        try:
+            for name in TABLES:
+                self._flush(name)
+                self._writers[name].close()
+            digests = {name: self._hashers[name].digest() for name in TABLES}
+            manifest = Manifest(
+                redsearcher_version=redsearcher.__version__,
+                source=self.source,
+                counts=dict(self._counts),
+                table_hashes=digests,
+                content_hash=combine(digests),
+                report=self.report,
+            )
+            manifest.write(self._tmp)
+            self._replace_out()
+        except BaseException:
+            self.abort()
+            raise
+        self._open = False
+        self.manifest = manifest
+        return manifest
+
+    def _replace_out(self) -> None:
+        old: Path | None = None
+        if self.out.exists():
+            old = self.out.parent / f".{self.out.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(self.out, old)
+        os.replace(self._tmp, self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    # -- rows --------------------------------------------------------------------------------
+    def add_batch(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
+        """Append Arrow rows to table ``name`` (cast to the table's schema)."""
+        self._flush(name)
+        schema = TABLES[name]
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        try:
+            table = table.select(schema.names).cast(schema)
+        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as err:
+            raise ValueError(f"batch for table {name!r} does not fit its schema: {err}") from err
+        for rb in table.to_batches():
+            self._write(name, rb)
+
+    def _add(self, name: str, rows: Iterable[Any]) -> None:
+        kind = RECORD_TYPES[name]
+        buf = self._buffers[name]
+        for row in rows:
+            if not isinstance(row, kind):
+                raise TypeError(f"{name} rows must be {kind.__name__}, got {type(row).__name__}")
+            buf.append(row)
+            if len(buf) >= self.batch_rows:
+                self._flush(name)
+
+    def add_entities(self, rows: Iterable[Entity]) -> None:
+        """Append entities."""
+        self._add("entities", rows)
+
+    def add_facts(self, rows: Iterable[Fact]) -> None:
+        """Append facts."""
+        self._add("facts", rows)
+
+    def add_documents(self, rows: Iterable[Document]) -> None:
+        """Append documents."""
+        self._add("documents", rows)
+
+    def add_provenance(self, rows: Iterable[Provenance]) -> None:
+        """Append (document, fact) provenance links."""
+        self._add("provenance", rows)
+
+    def add_recorded_searches(self, rows: Iterable[RecordedSearch]) -> None:
+        """Append recorded search results."""
+        self._add("recorded_searches", rows)
+
+    def _flush(self, name: str) -> None:
+        buf = self._buffers[name]
+        if buf:
+            self._write(name, _rows_to_batch(name, buf))
+            buf.clear()
+
+    def _write(self, name: str, batch: pa.RecordBatch) -> None:
+        if not self._open:
+            raise RuntimeError("WorldWriter is not open")
+        if batch.num_rows == 0:
+            return
+        self._writers[name].write_batch(batch)
+        self._hashers[name].update(batch)
+        self._counts[name] += batch.num_rows
+
+    def count(self, name: str) -> int:
+        """Rows added to ``name`` so far (buffered ones included)."""
+        return self._counts[name] + len(self._buffers[name])
+
+
+class World:
+    """A World directory opened for reading. Opening reads only the manifest."""
+
+    def __init__(self, path: Path, manifest: Manifest) -> None:
+        self.path = path
+        self.manifest = manifest
+
+    @classmethod
+    def open(cls, path: str | Path) -> World:
+        """Open the World at ``path``.
+
+        Raises:
+            WorldFormatError: when it is not a complete World of a supported version.
+        """
+        directory = Path(path)
+        if not directory.is_dir():
+            raise WorldFormatError(f"{directory}: no such World directory")
+        manifest = Manifest.read(directory)
+        for name in TABLES:
+            if not (directory / f"{name}.parquet").is_file():
+                raise WorldFormatError(f"{directory}: table {name}.parquet is missing")
+        return cls(directory, manifest)
+
+    @property
+    def content_hash(self) -> str:
+        """The content hash recorded in the manifest."""
+        return self.manifest.content_hash
+
+    def count(self, name: str) -> int:
+        """Rows in table ``name``."""
+        return self.manifest.counts.get(name, 0)
+
+    def _file(self, name: str) -> pq.ParquetFile:
+        if name not in TABLES:
+            raise KeyError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
+        return pq.ParquetFile(self.path / f"{name}.parquet")
+
+    def table(self, name: str, columns: Sequence[str] | None = None) -> pa.Table:
+        """Read a whole table (or some columns). Use ``iter_batches`` for large tables."""
+        return self._file(name).read(columns=list(columns) if columns else None)
+
+    def iter_batches(
+        self, name: str, *, batch_size: int = 65_536, columns: Sequence[str] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream a table in record batches of at most ``batch_size`` rows."""
+        yield from self._file(name).iter_batches(
+            batch_size=batch_size, columns=list(columns) if columns else None
+        )
+
+    def iter_records(self, name: str, *, batch_size: int = 8_192) -> Iterator[Any]:
+        """Stream a table as record dataclasses (``Entity``, ``Fact``, ``Document`` ...)."""
+        kind = RECORD_TYPES[name]
+        for batch in self.iter_batches(name, batch_size=batch_size):
+            for row in batch.to_pylist():
+                for key, value in row.items():
+                    if isinstance(value, list):
+                        row[key] = tuple(value)
+                yield kind(**row)
+
+    def entities(self) -> list[Entity]:
+        """All entities as records."""
+        return list(self.iter_records("entities"))
+
+    def facts(self) -> list[Fact]:
+        """All facts as records."""
+        return list(self.iter_records("facts"))
+
+    def documents(self) -> list[Document]:
+        """All documents as records (small Worlds only)."""
+        return list(self.iter_records("documents"))
+
+    def provenance(self) -> list[Provenance]:
+        """All provenance links as records."""
+        return list(self.iter_records("provenance"))
+
+    def recompute_hash(self) -> str:
+        """Hash the stored rows again (to check a World was not altered or corrupted)."""
+        digests = {}
+        for name, schema in TABLES.items():
+            hasher = TableHasher(schema)
+            for batch in self.iter_batches(name):
+                hasher.update(batch)
+            digests[name] = hasher.digest()
+        return combine(digests)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.manifest.counts.items())
+        return f"World({str(self.path)!r}, {counts})"
