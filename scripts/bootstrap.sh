@@ -19,7 +19,7 @@ fi
 
 py=""
 for cand in python3.13 python3.12 python3.11 python3; do
-  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  if command -v "$cand" >/dev/null 2>&1 && "$cand" 2>/dev/null -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     py="$cand"; break
   fi
 done

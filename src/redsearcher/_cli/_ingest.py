@@ -1,7 +1,11 @@
-"""``redsearcher world ingest``: build a World from real dumps (filled in by the ingest work)."""
+"""``redsearcher world ingest`` / ``export-dump`` (filled in by the ingest work)."""
 
 from __future__ import annotations
 
 
 def ingest() -> None:
     """Ingest real data into a World."""
+
+
+def export_dump() -> None:
+    """Export a World as a Wikidata JSON dump plus Wikipedia JSONL."""
