@@ -1,0 +1,8 @@
+"""The deterministic synthetic World generator: leak-free, scalable, with knobs for dispersion
+and distractors. ``generate_world(GeneratorConfig(entities=5000, seed=1), "out/")``.
+"""
+
+from redsearcher.world.generate._config import GeneratorConfig
+from redsearcher.world.generate._generator import generate_world
+
+__all__ = ["GeneratorConfig", "generate_world"]
