@@ -56,12 +56,17 @@ def build(
         "world",
         file=config,
         overrides={
-            "entities": entities, "seed": seed, "docs_per_entity": docs_per_entity,
-            "dispersion": dispersion, "article_coverage": article_coverage,
-            "object_side": object_side, "distractor_rate": distractor_rate,
-            "noise_rate": noise_rate, "workers": workers,
+            "entities": entities,
+            "seed": seed,
+            "docs_per_entity": docs_per_entity,
+            "dispersion": dispersion,
+            "article_coverage": article_coverage,
+            "object_side": object_side,
+            "distractor_rate": distractor_rate,
+            "noise_rate": noise_rate,
+            "workers": workers,
         },
-    )  # fmt: skip
+    )
     manifest = generate_world(cfg, out, overwrite=overwrite, progress=not quiet)
     if not quiet:
         counts = ", ".join(f"{v:,} {k}" for k, v in manifest.counts.items() if v)

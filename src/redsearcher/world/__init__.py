@@ -1,5 +1,7 @@
-"""The World: a knowledge graph (entities, typed relations, facts) plus the documents that
-state its facts, with provenance. Generated (``generate_world``) or ingested from real dumps.
+"""The World: a knowledge graph plus the documents that state its facts, with provenance.
+
+Entities, typed relations and facts; documents; which documents state which facts. Generated
+(``redsearcher.world.generate``) or ingested from real dumps (``redsearcher.world.ingest``).
 """
 
 from redsearcher.world._manifest import Manifest

@@ -30,9 +30,8 @@ class TableHasher:
     def update(self, batch: pa.RecordBatch) -> None:
         """Add the rows of ``batch`` (already cast to ``schema``)."""
         for i, column in enumerate(batch.columns):
-            self._valid[i].update(
-                np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8)
-            )
+            valid = column.is_valid().to_numpy(zero_copy_only=False)
+            self._valid[i].update(np.asarray(valid, dtype=np.uint8).tobytes())
             self._values[i].update(_encode(column))
 
     def digest(self) -> str:

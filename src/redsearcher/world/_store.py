@@ -7,6 +7,7 @@ looks complete. Nothing here holds more than one batch per table in memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -112,10 +113,8 @@ class WorldWriter:
     def abort(self) -> None:
         """Discard everything written so far."""
         for writer in self._writers.values():
-            try:
+            with contextlib.suppress(Exception):  # already failing; the directory goes below
                 writer.close()
-            except Exception:  # noqa: S110 - already failing; the directory is removed below
-                pass
         self._writers.clear()
         shutil.rmtree(self._tmp, ignore_errors=True)
         self._open = False

@@ -1,5 +1,6 @@
-"""The deterministic synthetic World generator: leak-free, scalable, with knobs for dispersion
-and distractors. ``generate_world(GeneratorConfig(entities=5000, seed=1), "out/")``.
+"""The deterministic synthetic World generator: leak-free, scalable, dispersion knobs.
+
+Usage: ``generate_world(GeneratorConfig(entities=5000, seed=1), "out/")``.
 """
 
 from redsearcher.world.generate._config import GeneratorConfig

@@ -111,7 +111,8 @@ class FactBuilder:
                 else:
                     parts.append(np.asarray(v, dtype=dtype))  # type: ignore[call-overload]
             if not parts:
-                return np.empty(0, dtype=dtype)  # type: ignore[call-overload]
+                empty: np.ndarray = np.empty(0, dtype=dtype)  # type: ignore[call-overload]
+                return empty
             return np.concatenate(parts)
 
         subj = col("subj", -1, np.int64)

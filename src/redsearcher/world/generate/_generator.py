@@ -140,10 +140,14 @@ def generate_world(
     with (
         WorldWriter(out, source=source, overwrite=overwrite) as writer,
         Progress(
-            TextColumn("[bold]documents"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            disable=not progress, transient=False,
+            TextColumn("[bold]documents"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not progress,
+            transient=False,
         ) as bar,
-    ):  # fmt: skip
+    ):
         for batch in _entity_batches(graph, 100_000):
             writer.add_batch("entities", batch)
         for batch in _fact_batches(graph, 500_000):

@@ -38,8 +38,11 @@ def sample_geo(s: Sampler) -> None:
     twin_a = cities[rng.random(len(cities)) < 0.08]
     twin_b = rng.permutation(cities)[: len(twin_a)]
     ok = (twin_a != twin_b) & (city_country[twin_a - cities[0]] != city_country[twin_b - cities[0]])
-    s.f.relation("twinned_with", np.concatenate([twin_a[ok], twin_b[ok]]),
-                 np.concatenate([twin_b[ok], twin_a[ok]]))  # fmt: skip
+    s.f.relation(
+        "twinned_with",
+        np.concatenate([twin_a[ok], twin_b[ok]]),
+        np.concatenate([twin_b[ok], twin_a[ok]]),
+    )
     # Countries: capital = most populous city; population exceeds the sum of its cities.
     order = np.lexsort((-pop, ci))
     first = np.unique(ci[order], return_index=True)[1]
@@ -55,13 +58,22 @@ def sample_geo(s: Sampler) -> None:
     pc = skewed(rng, cities, n, 1.5)
     cat = rng.integers(0, len(nm.PLACE_KINDS), n)
     first_names, surnames = nm.person_names(rng, n)
-    labels = [_place_label(nm.PLACE_KINDS[c], f, sn, s.labels[city])
-              for c, f, sn, city in zip(cat.tolist(), first_names, surnames, pc.tolist(), strict=True)]  # fmt: skip
+    labels = [
+        _place_label(nm.PLACE_KINDS[c], f, sn, s.labels[city])
+        for c, f, sn, city in zip(cat.tolist(), first_names, surnames, pc.tolist(), strict=True)
+    ]
     twins, bases = s.pick_twins("place", rng)  # same name, another city
     for t, b in zip(twins.tolist(), bases.tolist(), strict=True):
         labels[t - places[0]] = labels[b - places[0]]
         cat[t - places[0]] = cat[b - places[0]]
-    s.set_labels(places, labels, [f"{nm.PLACE_KINDS[c]} in {s.labels[city]}" for c, city in zip(cat.tolist(), pc.tolist(), strict=True)])  # fmt: skip
+    s.set_labels(
+        places,
+        labels,
+        [
+            f"{nm.PLACE_KINDS[c]} in {s.labels[city]}"
+            for c, city in zip(cat.tolist(), pc.tolist(), strict=True)
+        ],
+    )
     s.f.relation("located_in", places, pc)
     p_lat = s.city_lat[pc - cities[0]] + rng.normal(0, 0.03, n)
     p_lon = s.city_lon[pc - cities[0]] + rng.normal(0, 0.03, n)
@@ -69,7 +81,14 @@ def sample_geo(s: Sampler) -> None:
     street = nm.pick(rng, nm.SURNAMES, n)
     suffix = nm.pick(rng, nm.STREET_SUFFIX, n)
     num = rng.integers(1, 240, n)
-    s.f.strings("address", places, [f"{a} {b} {c}, {s.labels[city]}" for a, b, c, city in zip(num.tolist(), street, suffix, pc.tolist(), strict=True)])  # fmt: skip
+    s.f.strings(
+        "address",
+        places,
+        [
+            f"{a} {b} {c}, {s.labels[city]}"
+            for a, b, c, city in zip(num.tolist(), street, suffix, pc.tolist(), strict=True)
+        ],
+    )
     s.f.strings("category", places, [nm.PLACE_KINDS[c] for c in cat.tolist()])
     s.f.quantity("rating", places, np.round(rng.uniform(2.5, 5.0, n), 1))
     s.f.quantity("rating_count", places, np.floor(rng.lognormal(4.5, 1.2, n)) + 3)
@@ -80,10 +99,16 @@ def sample_geo(s: Sampler) -> None:
 
 def _place_label(kind: str, first: str, surname: str, city: str) -> str:
     return {
-        "museum": f"{city} Museum of Art", "restaurant": f"{surname}'s Kitchen",
-        "bridge": f"{surname} Bridge", "park": f"{surname} Park",
-        "library": f"{surname} Memorial Library", "theatre": f"{surname} Theatre",
-        "hotel": f"Hotel {surname}", "castle": f"{surname} Castle",
-        "cathedral": f"St. {first} Cathedral", "market hall": f"{city} Market Hall",
-        "botanical garden": f"{city} Botanical Garden", "stadium": f"{surname} Stadium",
-    }[kind]  # fmt: skip
+        "museum": f"{city} Museum of Art",
+        "restaurant": f"{surname}'s Kitchen",
+        "bridge": f"{surname} Bridge",
+        "park": f"{surname} Park",
+        "library": f"{surname} Memorial Library",
+        "theatre": f"{surname} Theatre",
+        "hotel": f"Hotel {surname}",
+        "castle": f"{surname} Castle",
+        "cathedral": f"St. {first} Cathedral",
+        "market hall": f"{city} Market Hall",
+        "botanical garden": f"{city} Botanical Garden",
+        "stadium": f"{surname} Stadium",
+    }[kind]

@@ -26,7 +26,13 @@ def sample_graph(cfg: GeneratorConfig) -> Graph:
     sample_works(s, people)
     sample_scholarly(s, people)
     return Graph(
-        etype=s.etype, labels=s.labels, descriptions=s.desc, aliases=s.aliases,
-        twin_of=s.twin_of, facts=s.f.build(), start=s.start,
-        count={t: s.base[t] + s.twins[t] for t in TYPE_NAMES}, year=s.year,
-    )  # fmt: skip
+        etype=s.etype,
+        labels=s.labels,
+        descriptions=s.desc,
+        aliases=s.aliases,
+        twin_of=s.twin_of,
+        facts=s.f.build(),
+        start=s.start,
+        count={t: s.base[t] + s.twins[t] for t in TYPE_NAMES},
+        year=s.year,
+    )

@@ -13,7 +13,7 @@ import numpy as np
 
 from redsearcher.world.generate import _names as nm
 from redsearcher.world.generate._facts import iso_dates
-from redsearcher.world.generate._sampler import OCCUPATIONS, Sampler, _OCC_P, skewed
+from redsearcher.world.generate._sampler import _OCC_P, OCCUPATIONS, Sampler, skewed
 
 
 @dataclass
@@ -93,20 +93,20 @@ def sample_people(s: Sampler) -> People:
         s.aliases[i] = (f"{f[0]}. {sn}",)
     s.year[ids] = birth
 
-    f = s.f
-    f.strings("occupation", ids, [OCCUPATIONS[o] for o in occ.tolist()])
+    fb = s.f
+    fb.strings("occupation", ids, [OCCUPATIONS[o] for o in occ.tolist()])
     text, prec = iso_dates(rng, birth, 0.75)
-    f.dates("date_of_birth", ids, text, prec)
+    fb.dates("date_of_birth", ids, text, prec)
     death = birth + rng.integers(45, 96, n)
     dead = (rng.random(n) < np.where(birth < 1950, 0.7, 0.08)) & (death <= 2025)
     text, prec = iso_dates(rng, death[dead], 0.75)
-    f.dates("date_of_death", ids[dead], text, prec)
-    f.relation("born_in", ids, born_in)
+    fb.dates("date_of_death", ids[dead], text, prec)
+    fb.relation("born_in", ids, born_in)
     died_in = np.where(rng.random(n) < 0.6, born_in, skewed(rng, cities, n, 1.5))
-    f.relation("died_in", ids[dead], died_in[dead])
-    f.relation("citizen_of", ids, s.city_country[born_in - cities[0]])
-    f.relation("spouse", ids, spouse)
-    f.relation(
+    fb.relation("died_in", ids[dead], died_in[dead])
+    fb.relation("citizen_of", ids, s.city_country[born_in - cities[0]])
+    fb.relation("spouse", ids, spouse)
+    fb.relation(
         "child", np.concatenate([par, spouse[par] - p0]) + p0, np.concatenate([kid, kid]) + p0
     )
     # Education and employment.
@@ -114,23 +114,23 @@ def sample_people(s: Sampler) -> People:
     researcher = occ == OCCUPATIONS.index("researcher")
     studied = researcher | (rng.random(n) < 0.45)
     uni1 = skewed(rng, unis, n, 1.4)
-    f.relation("educated_at", ids[studied], uni1[studied])
+    fb.relation("educated_at", ids[studied], uni1[studied])
     second = studied & (rng.random(n) < 0.25)
     uni2 = skewed(rng, unis, n, 1.4)
     second &= uni2 != uni1
-    f.relation("educated_at", ids[second], uni2[second])
+    fb.relation("educated_at", ids[second], uni2[second])
     employer = np.full(n, -1, dtype=np.int64)
     stay = researcher & (rng.random(n) < 0.3) & studied
     employer[researcher] = skewed(rng, unis, int(researcher.sum()), 1.3)
     employer[stay] = uni1[stay]
     others = ~researcher & (rng.random(n) < 0.4)
     employer[others] = skewed(rng, orgs, int(others.sum()), 1.4)
-    f.relation("employer", ids, employer)
+    fb.relation("employer", ids, employer)
     musician = occ == OCCUPATIONS.index("musician")
     signed_to = np.full(n, -1, dtype=np.int64)
     signed_to[musician] = skewed(rng, s.ids("record_label"), int(musician.sum()), 1.4)
-    f.relation("signed_to", ids, signed_to)
+    fb.relation("signed_to", ids, signed_to)
     won = np.flatnonzero(rng.random(n) < 0.08)
     years = np.minimum(birth[won] + rng.integers(28, 70, len(won)), 2025)
-    f.relation("award_received", ids[won], skewed(rng, s.ids("award"), len(won), 1.3), years)
+    fb.relation("award_received", ids[won], skewed(rng, s.ids("award"), len(won), 1.3), years)
     return People(ids, occ, birth, born_in, spouse, child, signed_to)

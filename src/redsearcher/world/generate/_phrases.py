@@ -75,6 +75,17 @@ LEADS: Final[dict[str, tuple[str, ...]]] = {
     "homepage": ("", "", "We are proud to say that "),
 }
 
-MONTHS: Final = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS: Final = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]

@@ -37,10 +37,22 @@ _EXTRA = {  # mean secondary pages per entity, and their kind mix
     "paper": (0.4, {"news": 0.5, "forum": 0.5}),
 }
 _DEFAULT_EXTRA = (0.8, {"news": 0.5, "forum": 0.3, "listing": 0.2})
-_W_SUBJ = {"encyclopedia": 1.0, "news": 1.0, "forum": 0.8, "homepage": 1.2, "listing": 0.6,
-           "paper_abstract": 1.0}  # fmt: skip
-_W_OBJ = {"encyclopedia": 0.6, "news": 0.6, "forum": 0.4, "homepage": 0.4, "listing": 2.0,
-          "paper_abstract": 3.5}  # fmt: skip
+_W_SUBJ = {
+    "encyclopedia": 1.0,
+    "news": 1.0,
+    "forum": 0.8,
+    "homepage": 1.2,
+    "listing": 0.6,
+    "paper_abstract": 1.0,
+}
+_W_OBJ = {
+    "encyclopedia": 0.6,
+    "news": 0.6,
+    "forum": 0.4,
+    "homepage": 0.4,
+    "listing": 2.0,
+    "paper_abstract": 3.5,
+}
 _CAP_OBJ = {"listing": 30, "paper_abstract": 8}
 _CHUNK = 1 << 21
 
@@ -109,8 +121,11 @@ def plan_documents(g: Graph, cfg: GeneratorConfig) -> Plan:
         )
         kind = doc_kind[doc]
         is_main = doc == doc_start[s[rep]]
-        q = np.where(is_s, np.where(is_main, cfg.article_coverage, cfg.dispersion * w_subj[kind]),
-                     cfg.object_side * w_obj[kind])  # fmt: skip
+        q = np.where(
+            is_s,
+            np.where(is_main, cfg.article_coverage, cfg.dispersion * w_subj[kind]),
+            cfg.object_side * w_obj[kind],
+        )
         q[f.pred[fid][rep] == coord] = 0.0
         keep = rng.random(len(q)) < q
         subj_pairs.append((doc[keep & is_s], fid[rep[keep & is_s]]))
@@ -143,9 +158,9 @@ def plan_documents(g: Graph, cfg: GeneratorConfig) -> Plan:
     twins = np.flatnonzero(g.twin_of >= 0)
     if len(twins):
         paired = np.flatnonzero(rng.random(n_noise) < 0.5)
-        t = twins[rng.integers(0, len(twins), len(paired))]
-        noise_ent[noise_ptr[paired]] = t
-        noise_ent[noise_ptr[paired] + 1] = g.twin_of[t]
+        tw = twins[rng.integers(0, len(twins), len(paired))]
+        noise_ent[noise_ptr[paired]] = tw
+        noise_ent[noise_ptr[paired] + 1] = g.twin_of[tw]
     noise_kind = np.array([KIND["forum"], KIND["news"], KIND["listing"]], dtype=np.int8)
     doc_kind = np.concatenate([doc_kind, noise_kind[rng.choice(3, n_noise, p=[0.5, 0.3, 0.2])]])
     doc_entity = np.concatenate([doc_entity, np.full(n_noise, -1)])

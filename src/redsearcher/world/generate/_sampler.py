@@ -17,29 +17,55 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from redsearcher.world._vocab import ENTITY_TYPES
-from redsearcher.world.generate import _names as nm
 from redsearcher.world.generate._config import GeneratorConfig
 from redsearcher.world.generate._facts import FactBuilder, FactColumns
 
 TYPE_NAMES: list[str] = list(ENTITY_TYPES)
 _SHARE = {
-    "person": 0.42, "country": 0.003, "city": 0.04, "place": 0.07, "university": 0.015,
-    "organization": 0.05, "record_label": 0.01, "venue": 0.01, "award": 0.01, "event": 0.03,
-    "film": 0.08, "album": 0.06, "book": 0.06, "paper": 0.10,
-}  # fmt: skip
+    "person": 0.42,
+    "country": 0.003,
+    "city": 0.04,
+    "place": 0.07,
+    "university": 0.015,
+    "organization": 0.05,
+    "record_label": 0.01,
+    "venue": 0.01,
+    "award": 0.01,
+    "event": 0.03,
+    "film": 0.08,
+    "album": 0.06,
+    "book": 0.06,
+    "paper": 0.10,
+}
 _MIN = {"country": 4, "city": 12}
 _TWINNED = ("person", "place", "organization", "film", "album", "book", "paper")
 OCCUPATIONS = (
-    "actor", "film director", "screenwriter", "musician", "record producer", "writer",
-    "researcher", "entrepreneur", "politician", "athlete", "architect", "chef",
-)  # fmt: skip
+    "actor",
+    "film director",
+    "screenwriter",
+    "musician",
+    "record producer",
+    "writer",
+    "researcher",
+    "entrepreneur",
+    "politician",
+    "athlete",
+    "architect",
+    "chef",
+)
 _OCC_P = np.array([15, 6, 4, 14, 3, 12, 20, 8, 6, 6, 3, 3], dtype=float)
 FILM_GENRES = ("drama", "comedy", "thriller", "documentary", "science fiction", "western")
 MUSIC_GENRES = ("jazz", "folk", "synth-pop", "post-rock", "soul", "chamber pop")
 BOOK_GENRES = ("novel", "short story collection", "memoir", "poetry collection", "essay")
 INDUSTRIES = ("shipping", "software", "textiles", "food processing", "optics", "energy")
-EVENTS = ("Jazz Festival", "Film Festival", "Chess Championship", "Trade Summit",
-          "Design Exhibition", "Regatta")  # fmt: skip
+EVENTS = (
+    "Jazz Festival",
+    "Film Festival",
+    "Chess Championship",
+    "Trade Summit",
+    "Design Exhibition",
+    "Regatta",
+)
 
 
 @dataclass

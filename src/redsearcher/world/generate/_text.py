@@ -17,10 +17,24 @@ from redsearcher.world.generate._phrases import LEADS, MONTHS, PHRASES
 from redsearcher.world.generate._plan import Plan
 from redsearcher.world.generate._sampler import TYPE_NAMES, Graph
 
-_LEAD_PREDICATES = {"occupation", "category", "genre", "industry", "venue_type", "event_category",
-                    "award_field", "main_subject"}  # fmt: skip
-_HEADLINES = ("what we know", "a closer look", "new details", "the story so far", "in profile",
-              "five things to know")  # fmt: skip
+_LEAD_PREDICATES = {
+    "occupation",
+    "category",
+    "genre",
+    "industry",
+    "venue_type",
+    "event_category",
+    "award_field",
+    "main_subject",
+}
+_HEADLINES = (
+    "what we know",
+    "a closer look",
+    "new details",
+    "the story so far",
+    "in profile",
+    "five things to know",
+)
 _NOISE = (
     "Has anyone come across {a}? I keep mixing it up with {b}.",
     "Our weekly roundup mentions {a}, {b} and more.",
@@ -51,8 +65,10 @@ class Realizer:
 
     def batch(self, lo: int, hi: int) -> dict[str, list[Any]]:
         """Render documents ``lo .. hi-1``."""
-        cols: dict[str, list[Any]] = {k: [] for k in ("id", "title", "text", "kind", "published",
-                                                       "language", "mentions", "about")}  # fmt: skip
+        cols: dict[str, list[Any]] = {
+            k: []
+            for k in ("id", "title", "text", "kind", "published", "language", "mentions", "about")
+        }
         prov_doc: list[str] = []
         prov_fact: list[int] = []
         for d in range(lo, hi):
@@ -120,8 +136,13 @@ class Realizer:
             published = _date(rng, max(2000, int(g.year[e]) if g.year[e] else 2000))
             text = "Staff report. " + (" ".join(sentences) or f"Little is known about {label}.")
         elif kind == "forum":
-            title = rng.choice((f"Thread: anyone know about {label}?", f"Question about {label}",
-                                f"{label} - discussion"))  # fmt: skip
+            title = rng.choice(
+                (
+                    f"Thread: anyone know about {label}?",
+                    f"Question about {label}",
+                    f"{label} - discussion",
+                )
+            )
             published = _date(rng, 2005)
             body = " ".join(sentences) or f"I heard the name {label} but know nothing else."
             text = f"Posted by user{rng.randrange(10_000)}: {body} Hope that helps."
@@ -129,9 +150,12 @@ class Realizer:
             title = rng.choice((f"{label} - Official Site", f"About {label}", f"{label} | Home"))
             text = f"Welcome to the page of {label}. " + " ".join(sentences)
         else:  # listing
-            title = {"city": f"People and places of {label}", "person": f"{label}: works and credits",
-                     "film": f"{label}: cast and crew", "country": f"{label} at a glance"}.get(
-                etype, f"{label}: quick facts")  # fmt: skip
+            title = {
+                "city": f"People and places of {label}",
+                "person": f"{label}: works and credits",
+                "film": f"{label}: cast and crew",
+                "country": f"{label} at a glance",
+            }.get(etype, f"{label}: quick facts")
             text = title + "\n" + "\n".join(f"- {x}" for x in sentences)
         return title, text.strip(), mentions, published
 
@@ -154,8 +178,9 @@ class Realizer:
         template = rng.choice(PHRASES[pred])
         sentence = template.format(s=s, o=o, on=on, a=_a(o), y=y)
         lead = rng.choice(LEADS.get(register, ("",)))
-        if lead and template.startswith(("The ", "There ", "By ", "As ", "Visitors ", "In ",
-                                         "Shooting ", "Among ", "You ")):  # fmt: skip
+        if lead and template.startswith(
+            ("The ", "There ", "By ", "As ", "Visitors ", "In ", "Shooting ", "Among ", "You ")
+        ):
             sentence = sentence[0].lower() + sentence[1:]
         return lead + sentence
 
@@ -166,8 +191,10 @@ class Realizer:
         p = self.plan
         ents = p.noise_ent[p.noise_ptr[j] : p.noise_ptr[j + 1]].tolist()
         names = [self.graph.labels[x] for x in ents]
-        lines = [rng.choice(_NOISE).format(a=names[i], b=names[(i + 1) % len(names)])
-                 for i in range(len(names) - 1)]  # fmt: skip
+        lines = [
+            rng.choice(_NOISE).format(a=names[i], b=names[(i + 1) % len(names)])
+            for i in range(len(names) - 1)
+        ]
         if kind == "listing":
             title = rng.choice(("Names to remember", "Further reading", "See also"))
             text = title + "\n" + "\n".join(f"- {n}" for n in names)

@@ -46,15 +46,23 @@ def sample_organizations(s: Sampler, people: People) -> None:
     surnames = nm.pick(rng, nm.SURNAMES, n)
     for c, sn, form in zip(ucity.tolist(), surnames, rng.integers(0, 4, n).tolist(), strict=True):
         city = s.labels[c]
-        options = [f"University of {city}", f"{sn} University", f"{city} Institute of Technology",
-                   f"{sn} College"]  # fmt: skip
+        options = [
+            f"University of {city}",
+            f"{sn} University",
+            f"{city} Institute of Technology",
+            f"{sn} College",
+        ]
         label = next((o for o in options[form:] + options[:form] if o not in seen), options[1])
         seen.add(label)
         labels.append(label)
     s.set_labels(unis, labels, [f"university in {s.labels[c]}" for c in ucity.tolist()])
     f.relation("located_in", unis, ucity)
-    f.coordinates("coordinates", unis, s.city_lat[ucity - cities[0]] + rng.normal(0, 0.02, n),
-                  s.city_lon[ucity - cities[0]] + rng.normal(0, 0.02, n))  # fmt: skip
+    f.coordinates(
+        "coordinates",
+        unis,
+        s.city_lat[ucity - cities[0]] + rng.normal(0, 0.02, n),
+        s.city_lon[ucity - cities[0]] + rng.normal(0, 0.02, n),
+    )
     years = rng.integers(1400, 1995, n)
     s.year[unis] = years
     text, prec = iso_dates(rng, years, 0.2)
@@ -70,11 +78,16 @@ def sample_organizations(s: Sampler, people: People) -> None:
     fyear = people.birth[founder - people.ids[0]]
     years = _years_after(rng, fyear, 20, 50)
     s.year[orgs] = years
-    hq = np.where(rng.random(n) < 0.35, people.born_in[founder - people.ids[0]],
-                  skewed(rng, cities, n, 1.4))  # fmt: skip
+    hq = np.where(
+        rng.random(n) < 0.35, people.born_in[founder - people.ids[0]], skewed(rng, cities, n, 1.4)
+    )
     industry = nm.pick(rng, INDUSTRIES, n)
-    stems = [sn if form else s.labels[c]
-             for sn, form, c in zip(nm.pick(rng, nm.SURNAMES, n), (rng.random(n) < 0.7).tolist(), hq.tolist(), strict=True)]  # fmt: skip
+    stems = [
+        sn if form else s.labels[c]
+        for sn, form, c in zip(
+            nm.pick(rng, nm.SURNAMES, n), (rng.random(n) < 0.7).tolist(), hq.tolist(), strict=True
+        )
+    ]
     suffix = nm.pick(rng, nm.ORG_SUFFIXES, n)
     twins, bases = s.pick_twins("organization", rng)
     o0 = int(orgs[0])
@@ -82,8 +95,11 @@ def sample_organizations(s: Sampler, people: People) -> None:
         stems[t], industry[t] = stems[b], industry[b]
         others = [x for x in nm.ORG_SUFFIXES if x != suffix[b]]
         suffix[t] = others[int(rng.integers(0, len(others)))]
-    s.set_labels(orgs, [f"{a} {b}" for a, b in zip(stems, suffix, strict=True)],
-                 [f"{i} company" for i in industry])  # fmt: skip
+    s.set_labels(
+        orgs,
+        [f"{a} {b}" for a, b in zip(stems, suffix, strict=True)],
+        [f"{i} company" for i in industry],
+    )
     f.relation("founded_by", orgs, founder)
     co = _maybe(rng, orgs, 0.25)
     f.relation("founded_by", co, skewed(rng, people.pool("entrepreneur"), len(co), 1.2))
@@ -103,7 +119,15 @@ def sample_organizations(s: Sampler, people: People) -> None:
     years = _years_after(rng, people.birth[founder - people.ids[0]], 20, 45)
     s.year[labs] = years
     words = nm.pick(rng, nm.LABEL_WORDS, n)
-    stems = [a if form else b for a, b, form in zip(nm.pick(rng, nm.SURNAMES, n), nm.pick(rng, [w.split()[-1] for w in nm._NOUN], n), (rng.random(n) < 0.5).tolist(), strict=True)]  # fmt: skip
+    stems = [
+        a if form else b
+        for a, b, form in zip(
+            nm.pick(rng, nm.SURNAMES, n),
+            nm.pick(rng, [w.split()[-1] for w in nm._NOUN], n),
+            (rng.random(n) < 0.5).tolist(),
+            strict=True,
+        )
+    ]
     s.set_labels(
         labs, [f"{a} {w}" for a, w in zip(stems, words, strict=True)], ["record label"] * n
     )
@@ -127,7 +151,11 @@ def sample_organizations(s: Sampler, people: People) -> None:
             lab = f"International {lab}" if not c else f"{acr}{len(seen) % 9} Conference on {fl}"
         seen.add(lab)
         labels.append(lab)
-    s.set_labels(venues, labels, ["academic conference" if c else "scientific journal" for c in conf.tolist()])  # fmt: skip
+    s.set_labels(
+        venues,
+        labels,
+        ["academic conference" if c else "scientific journal" for c in conf.tolist()],
+    )
     for v, acr, c in zip(venues.tolist(), acronyms, conf.tolist(), strict=True):
         if c:
             s.aliases[v] = (acr,)
@@ -143,9 +171,20 @@ def sample_organizations(s: Sampler, people: People) -> None:
     n = len(awards)
     by = np.where(rng.random(n) < 0.6, rng.choice(orgs, n), rng.choice(unis, n))
     afield = nm.pick(rng, (*nm._FIELDS[:8], "Literature", "Film", "Music", "Architecture"), n)
-    s.set_labels(awards, [f"{sn} Prize for {fl}" if form else f"{s.labels[b]} Medal for {fl}"
-                          for sn, fl, form, b in zip(nm.pick(rng, nm.SURNAMES, n), afield, (rng.random(n) < 0.7).tolist(), by.tolist(), strict=True)],
-                 [f"award for {fl.lower()}" for fl in afield])  # fmt: skip
+    s.set_labels(
+        awards,
+        [
+            f"{sn} Prize for {fl}" if form else f"{s.labels[b]} Medal for {fl}"
+            for sn, fl, form, b in zip(
+                nm.pick(rng, nm.SURNAMES, n),
+                afield,
+                (rng.random(n) < 0.7).tolist(),
+                by.tolist(),
+                strict=True,
+            )
+        ],
+        [f"award for {fl.lower()}" for fl in afield],
+    )
     f.relation("conferred_by", awards, by)
     f.strings("award_field", awards, afield)
     text, prec = iso_dates(rng, rng.integers(1900, 2010, n), 0.0)
@@ -156,13 +195,21 @@ def sample_organizations(s: Sampler, people: People) -> None:
     city = skewed(rng, cities, n, 1.4)
     years = rng.integers(1950, NOW + 1, n)
     kind = nm.pick(rng, EVENTS, n)
-    s.set_labels(events, [f"{y} {s.labels[c]} {k}" for y, c, k in zip(years.tolist(), city.tolist(), kind, strict=True)],
-                 [k.lower() for k in kind])  # fmt: skip
+    s.set_labels(
+        events,
+        [
+            f"{y} {s.labels[c]} {k}"
+            for y, c, k in zip(years.tolist(), city.tolist(), kind, strict=True)
+        ],
+        [k.lower() for k in kind],
+    )
     s.year[events] = years
     f.relation("located_in", events, city)
     text, prec = iso_dates(rng, years, 1.0)
     f.dates("point_in_time", events, text, prec)
-    f.relation("organizer", events, np.where(rng.random(n) < 0.7, rng.choice(orgs, n), rng.choice(unis, n)))  # fmt: skip
+    f.relation(
+        "organizer", events, np.where(rng.random(n) < 0.7, rng.choice(orgs, n), rng.choice(unis, n))
+    )
     f.strings("event_category", events, [k.lower() for k in kind])
     for _ in range(3):
         who = _maybe(rng, events, 0.5)
