@@ -50,13 +50,9 @@ def sample_people(s: Sampler) -> People:
     first, last = nm.person_names(rng, n)
     middle = [""] * n
     twins, bases = s.pick_twins("person", rng)
-    for t, b in zip((twins - p0).tolist(), (bases - p0).tolist(), strict=True):
-        occ[t], birth[t], last[t] = occ[b], birth[b], last[b]
-        if rng.random() < 0.5:
-            first[t] = first[b]
-            middle[t] = chr(ord("A") + int(rng.integers(0, 26))) + ". "
-        else:
-            first[t] = nm.variant_first_name(rng, first[b])
+    tw, bs = (twins - p0).tolist(), (bases - p0).tolist()
+    for t, b in zip(tw, bs, strict=True):
+        occ[t], birth[t] = occ[b], birth[b]
         if rng.random() < 0.5:
             born_in[t] = born_in[b]
     # Families: couples of similar age; children born 20-40 years later take the surname.
@@ -81,12 +77,21 @@ def sample_people(s: Sampler) -> People:
     first_idx.sort()
     par, kid = par[first_idx], kid[first_idx]
     ok = (kid != par) & (kid != spouse[par] - p0) & (spouse[kid] != par + p0)
+    ok &= s.twin_of[kid + p0] < 0  # a look-alike keeps its base's surname
     par, kid = par[ok], kid[ok]
     child = np.full(n, -1, dtype=np.int64)
     child[par] = kid + p0
     child[spouse[par] - p0] = kid + p0
     for p, k in zip(par.tolist(), kid.tolist(), strict=True):
         last[k] = last[p]
+    # Names of look-alikes last, once every base surname is final.
+    for t, b in zip(tw, bs, strict=True):
+        last[t] = last[b]
+        if rng.random() < 0.5:
+            first[t] = first[b]
+            middle[t] = chr(ord("A") + int(rng.integers(0, 26))) + ". "
+        else:
+            first[t] = nm.variant_first_name(rng, first[b])
     labels = [f"{f} {m}{sn}" for f, m, sn in zip(first, middle, last, strict=True)]
     s.set_labels(ids, labels, [OCCUPATIONS[o] for o in occ.tolist()])
     for i, f, sn in zip(ids.tolist(), first, last, strict=True):

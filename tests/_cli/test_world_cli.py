@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from redsearcher._cli import app, main
+
+BIN = Path(sys.executable).parent / "redsearcher"
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})  # fmt: skip
+
+
+def test_acceptance_build_then_info(tmp_path: Path) -> None:
+    """`redsearcher world build --entities 5000 --seed 1 --out W && redsearcher world info W`."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    built = _cli("world", "build", "--entities", "5000", "--seed", "1", "--out", str(a))
+    assert built.returncode == 0, built.stderr
+    assert "content hash" in built.stdout
+    shown = _cli("world", "info", str(a))
+    assert shown.returncode == 0, shown.stderr
+    for word in ("Entities", "person", "Documents per fact", "degree", "look-alike"):
+        assert word in shown.stdout
+    assert (
+        _cli(
+            "world", "build", "--entities", "5000", "--seed", "1", "--out", str(b), "--quiet"
+        ).returncode
+        == 0
+    )
+    ha = json.loads(_cli("world", "info", str(a), "--json").stdout)["content_hash"]
+    hb = json.loads(_cli("world", "info", str(b), "--json", "--verify").stdout)["content_hash"]
+    assert ha == hb
+
+
+def test_env_and_config_layers_reach_the_generator(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("world:\n  entities: 400\n  seed: 4\n")
+    out = tmp_path / "w"
+    r = _cli("world", "build", "--config", str(cfg), "--out", str(out), "--quiet",
+             env={"REDSEARCHER_WORLD__NOISE_RATE": "0"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    source = json.loads((out / "manifest.json").read_text())["source"]["config"]
+    assert (source["entities"], source["seed"], source["noise_rate"]) == (400, 4, 0)
+
+
+def test_user_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    r = _cli("world", "info", str(tmp_path / "nope"))
+    assert r.returncode == 2
+    assert "no such World directory" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = _cli("world", "build", "--entities", "3", "--out", str(tmp_path / "w"))
+    assert r.returncode == 2
+    assert "world.entities" in r.stderr
+    (tmp_path / "exists").mkdir()
+    r = _cli("world", "build", "--entities", "100", "--out", str(tmp_path / "exists"), "--quiet")
+    assert r.returncode == 2 and "already exists" in r.stderr
+
+
+def test_run_builds_default_world(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--out", str(tmp_path), "--entities", "300"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "world" / "manifest.json").is_file()
+    assert "Documents per fact" in result.output
+
+
+def test_main_entry_point_exit_codes(tmp_path: Path, capsys: object) -> None:
+    import pytest
+
+    with pytest.raises(SystemExit) as done:
+        main(["world", "info", str(tmp_path / "missing")])
+    assert done.value.code == 2
