@@ -232,19 +232,36 @@ def _twin_titles(s: Sampler, t: str, rng: np.random.Generator, titles: list[str]
         titles[tw] = titles[b]
 
 
+def _new_works(
+    s: Sampler,
+    rng: np.random.Generator,
+    t: str,
+    creators: np.ndarray,
+    skew: float,
+    people: People,
+    gap: tuple[int, int],
+    city_names: list[str],
+) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """Ids, titles (look-alikes share their base's), creator and year of every work of ``t``."""
+    ids = s.ids(t)
+    titles = nm.work_titles(rng, len(ids), city_names)
+    _twin_titles(s, t, rng, titles)
+    creator = skewed(rng, creators, len(ids), skew)
+    years = _years_after(rng, people.birth[creator - people.ids[0]], *gap)
+    s.year[ids] = years
+    return ids, titles, creator, years
+
+
 def sample_works(s: Sampler, people: People) -> None:
     """Films, albums and books."""
     rng, f = s.rng("works"), s.f
     cities, orgs, p0 = s.ids("city"), s.ids("organization"), int(people.ids[0])
     city_names = [s.labels[c] for c in cities[: min(len(cities), 400)]]
     # Films
-    films = s.ids("film")
+    films, titles, director, years = _new_works(
+        s, rng, "film", people.pool("film director"), 1.6, people, (25, 60), city_names
+    )
     n = len(films)
-    titles = nm.work_titles(rng, n, city_names)
-    _twin_titles(s, "film", rng, titles)
-    director = skewed(rng, people.pool("film director"), n, 1.6)
-    years = _years_after(rng, people.birth[director - p0], 25, 60)
-    s.year[films] = years
     s.set_labels(films, titles, [f"{y} film" for y in years.tolist()])
     f.relation("director", films, director)
     actors = people.pool("actor")
@@ -285,13 +302,10 @@ def sample_works(s: Sampler, people: People) -> None:
         np.minimum(years[won] + 1, NOW),
     )
     # Albums
-    albums = s.ids("album")
+    albums, titles, performer, years = _new_works(
+        s, rng, "album", people.pool("musician"), 1.5, people, (18, 50), city_names
+    )
     n = len(albums)
-    titles = nm.work_titles(rng, n, city_names)
-    _twin_titles(s, "album", rng, titles)
-    performer = skewed(rng, people.pool("musician"), n, 1.5)
-    years = _years_after(rng, people.birth[performer - p0], 18, 50)
-    s.year[albums] = years
     s.set_labels(albums, titles, [f"{y} album" for y in years.tolist()])
     f.relation("performer", albums, performer)
     own = people.signed_to[performer - p0]
@@ -307,13 +321,10 @@ def sample_works(s: Sampler, people: People) -> None:
     f.strings("genre", albums, nm.pick(rng, MUSIC_GENRES, n))
     f.quantity("number_of_tracks", albums, rng.integers(7, 17, n).astype(float))
     # Books
-    books = s.ids("book")
+    books, titles, author, years = _new_works(
+        s, rng, "book", people.pool("writer"), 1.5, people, (22, 70), city_names
+    )
     n = len(books)
-    titles = nm.work_titles(rng, n, city_names)
-    _twin_titles(s, "book", rng, titles)
-    author = skewed(rng, people.pool("writer"), n, 1.5)
-    years = _years_after(rng, people.birth[author - p0], 22, 70)
-    s.year[books] = years
     genre = nm.pick(rng, BOOK_GENRES, n)
     s.set_labels(books, titles, [f"{y} {g}" for y, g in zip(years.tolist(), genre, strict=True)])
     f.relation("author_of", author, books)
