@@ -1,0 +1,48 @@
+"""Deterministic fakes shipped with the package, so tests exercise the real code end to end.
+
+``ScriptedChatServer`` is an OpenAI-compatible chat-completions server over real HTTP that
+answers from scripts (:class:`Script` of :class:`Step`) and fails the test when scripted steps
+were left unused or a request was wrong. It needs the ``server`` extra (starlette, uvicorn),
+imported only when a server starts. Nothing here imports pytest.
+
+``tiny_world`` writes a hand-built World whose answers are known by construction;
+``small_world`` generates a small synthetic one.
+"""
+
+from redsearcher.testing._chat_server import ScriptedChatServer
+from redsearcher.testing._ledger import RecordedRequest
+from redsearcher.testing._script import (
+    Expect,
+    Script,
+    Step,
+    StepError,
+    ToolCallSpec,
+    load_scripts,
+    parse_scripts,
+    text_answer,
+    text_python_call,
+    text_tool_call,
+)
+from redsearcher.testing._serve import scripted_chat_server, serve_chat_server
+from redsearcher.testing._wire import estimate_tokens
+from redsearcher.testing._worlds import small_world, tiny_world
+
+__all__ = [
+    "Expect",
+    "RecordedRequest",
+    "Script",
+    "ScriptedChatServer",
+    "Step",
+    "StepError",
+    "ToolCallSpec",
+    "estimate_tokens",
+    "load_scripts",
+    "parse_scripts",
+    "scripted_chat_server",
+    "serve_chat_server",
+    "small_world",
+    "text_answer",
+    "text_python_call",
+    "text_tool_call",
+    "tiny_world",
+]

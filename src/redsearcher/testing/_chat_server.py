@@ -1,0 +1,271 @@
+"""A scripted OpenAI-compatible chat-completions server over real HTTP, for tests.
+
+Why real HTTP: the code under test (agents, task synthesis, judges) reaches models through an
+OpenAI-compatible client, and the failures worth testing sit in that path: tool-call parsing,
+streaming, retries on 429/500, timeouts, concurrent rollouts. A fake client would skip all of it.
+
+The server answers each request with the next :class:`~redsearcher.testing.Step` of the
+:class:`~redsearcher.testing.Script` picked by the first user message, records every request,
+and remembers every problem (no script, no steps left, a failed expectation, a malformed
+request). Leaving the ``with`` block cleanly calls :meth:`ScriptedChatServer.assert_all_used`,
+so a test fails when the code under test made fewer calls than scripted, or a wrong one.
+
+Starlette and uvicorn are the optional extra ``server``; they are imported on :meth:`start`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from redsearcher.testing._http import CHAT_PATH, ChatApp
+from redsearcher.testing._ledger import Ledger, RecordedRequest
+from redsearcher.testing._script import Script, Step, as_scripts
+
+__all__ = ["ScriptedChatServer"]
+
+#: Default bound on a request body; larger bodies get 413.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+def _require_server_extra() -> None:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as err:
+        raise ImportError(
+            "the scripted chat server needs starlette and uvicorn: "
+            "pip install 'redsearcher[server]'"
+        ) from err
+
+
+def _quick_server_class() -> Any:
+    """``uvicorn.Server`` polling its exit flag every 5 ms instead of 100 ms.
+
+    Tests start and stop a server per test; uvicorn's 100 ms poll would add up across a suite.
+    """
+    import uvicorn
+
+    class QuickServer(uvicorn.Server):  # type: ignore[misc]
+        async def main_loop(self) -> None:
+            counter = 0
+            # on_tick refreshes the Date header every 10th tick and reports should_exit.
+            while not await self.on_tick(counter):
+                await asyncio.sleep(0.005)
+                counter = (counter + 1) % 864000
+
+    return QuickServer
+
+
+class ScriptedChatServer:
+    """An OpenAI-compatible chat server that answers from scripts, on ``127.0.0.1``.
+
+    Example::
+
+        with ScriptedChatServer([Step(content="hi")]) as server:
+            client = openai.OpenAI(base_url=server.base_url, api_key="x")
+            ...  # leaving the block fails if a step was unused or a request was wrong
+
+    Args:
+        scripts: Scripts, or steps that form one script taking every request.
+        host: Interface to bind; keep the default so nothing outside the machine can connect.
+        port: Port to bind; 0 picks a free one (see :attr:`base_url`).
+        latency_s: Server-wide delay before every chat answer: seconds, or a ``(min, max)``
+            range drawn uniformly from the seeded RNG.
+        error_rate: Probability that a chat request gets a transient error (one of
+            ``error_statuses``) instead of an answer; such a request consumes no step.
+        error_statuses: Statuses injected errors are drawn from.
+        seed: Seed of the RNG behind ``latency_s`` ranges and ``error_rate``.
+        retry_after_ms: ``retry-after-ms`` header of injected errors, so clients that honour it
+            (the OpenAI SDK does) retry quickly; ``None`` sends no header.
+        max_body_bytes: Larger request bodies are answered 413.
+        models: Model ids listed by ``GET /v1/models``.
+        keep_alive: Keep connections open between requests. Off by default: clients that do not
+            set ``TCP_NODELAY`` (httpx, hence the OpenAI SDK) wait for the delayed ACK, ~40 ms,
+            on every request over a kept-alive connection; answering ``Connection: close``
+            makes each request a fresh, fast connection.
+    """
+
+    def __init__(
+        self,
+        scripts: Script | Step | Sequence[Script] | Sequence[Step],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_s: float | tuple[float, float] = 0.0,
+        error_rate: float = 0.0,
+        error_statuses: Sequence[int] = (500, 429),
+        seed: int = 0,
+        retry_after_ms: int | None = 10,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        models: Sequence[str] = ("scripted",),
+        keep_alive: bool = False,
+    ) -> None:
+        self.scripts: list[Script] = as_scripts(scripts)
+        low, high = latency_s if isinstance(latency_s, tuple) else (latency_s, latency_s)
+        if not 0 <= low <= high:
+            raise ValueError(f"latency_s must be >= 0 and min <= max, got {latency_s!r}")
+        if not 0.0 <= error_rate <= 1.0:
+            raise ValueError(f"error_rate must be in [0, 1], got {error_rate!r}")
+        if error_rate and not error_statuses:
+            raise ValueError("error_rate needs at least one status in error_statuses")
+        if any(not 400 <= s <= 599 for s in error_statuses):
+            raise ValueError(f"error_statuses must be HTTP error codes, got {error_statuses!r}")
+        self.host = host
+        self._port = port
+        self._ledger = Ledger(
+            self.scripts,
+            latency_s=(float(low), float(high)),
+            error_rate=error_rate,
+            error_statuses=tuple(error_statuses),
+            seed=seed,
+        )
+        self._app = ChatApp(
+            self._ledger,
+            error_rate=error_rate,
+            retry_after_ms=retry_after_ms,
+            max_body_bytes=max_body_bytes,
+            models=models,
+            keep_alive=keep_alive,
+        )
+        self._uvicorn: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> ScriptedChatServer:
+        """Bind the port and serve in a background thread; return once it accepts requests.
+
+        Raises:
+            ImportError: without the ``server`` extra.
+            RuntimeError: if already started, or if the server fails to come up.
+        """
+        if self._thread is not None:
+            raise RuntimeError("a ScriptedChatServer starts only once")
+        _require_server_extra()
+        import uvicorn
+
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._port))
+        except OSError:
+            sock.close()
+            raise
+        self._port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app.asgi(),
+            log_config=None,  # leave the process's logging configuration alone
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+        self._uvicorn = _quick_server_class()(config)
+        self._thread = threading.Thread(
+            target=self._uvicorn.run,
+            kwargs={"sockets": [sock]},
+            name=f"scripted-chat-server:{self._port}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10.0
+        while not self._uvicorn.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                sock.close()
+                raise RuntimeError(f"the scripted chat server on port {self._port} did not start")
+            time.sleep(0.002)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread (idempotent); does not check the scripts."""
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10.0)
+
+    def close(self) -> None:
+        """Stop, then :meth:`assert_all_used`."""
+        self.stop()
+        self.assert_all_used()
+
+    def __enter__(self) -> ScriptedChatServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.close()
+            return
+        # The test already fails; keep its exception but say what the server refused, since a
+        # client error (e.g. openai.BadRequestError) is often caused by a scripting mistake.
+        self.stop()
+        failures = self.failures
+        if failures:
+            exc.add_note("scripted chat server failures:\n  " + "\n  ".join(failures))
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is serving."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def port(self) -> int:
+        """The bound port (known after :meth:`start`)."""
+        if self._thread is None:
+            raise RuntimeError("the server is not started; call start() or use `with`")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI ``base_url``, e.g. ``http://127.0.0.1:54321/v1``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+    # -- what happened ---------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in the order they were answered (a snapshot copy)."""
+        return self._ledger.requests
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        """The ``POST /v1/chat/completions`` requests among :attr:`requests`."""
+        return [r for r in self.requests if r.path == CHAT_PATH]
+
+    @property
+    def failures(self) -> list[str]:
+        """Every recorded failure (unmatched, exhausted, failed expectation, malformed)."""
+        return self._ledger.failures
+
+    def unused_steps(self) -> list[tuple[int, int]]:
+        """``(script_index, step_index)`` of every step not consumed yet."""
+        return self._ledger.unused_steps()
+
+    def problems(self) -> list[str]:
+        """One line per unused step and per failure; empty when the test went as scripted."""
+        return self._ledger.problems()
+
+    def assert_all_used(self) -> None:
+        """Fail unless every step was consumed and no failure was recorded.
+
+        Raises:
+            AssertionError: listing every unused step and every failure.
+        """
+        problems = self.problems()
+        if problems:
+            unused = len(self.unused_steps())
+            head = f"scripted chat server: {unused} unused step(s), {len(self.failures)} failure(s)"
+            raise AssertionError(head + "\n  " + "\n  ".join(problems))

@@ -1,0 +1,230 @@
+"""The HTTP side of the scripted chat server: routes, request handling, responses.
+
+Separate from the lifecycle (:mod:`._chat_server`) so the order of a chat request's handling
+reads top to bottom in one method: read and bound the body, validate it, draw server-wide faults,
+pick the step, wait its latency, check its expectations, then answer an error, a completion or a
+stream. Every request is recorded in the :class:`~._ledger.Ledger`, and every refusal that is
+not scripted (malformed request, unknown route, no script, no steps left, failed expectation)
+is recorded as a failure there too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from redsearcher.testing import _wire
+from redsearcher.testing._ledger import Ledger, RecordedRequest
+from redsearcher.testing._script import Step
+from redsearcher.testing._wire import RequestError
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["CHAT_PATH", "ChatApp"]
+
+CHAT_PATH = "/v1/chat/completions"
+_KNOWN_PATHS = frozenset({CHAT_PATH, "/v1/models", "/health"})
+
+
+class ChatApp:
+    """Answers OpenAI chat-completions requests from the ledger's scripts.
+
+    Args:
+        ledger: Script cursors, fault draws and records.
+        error_rate: Shown in the message of injected errors.
+        retry_after_ms: ``retry-after-ms`` header of injected errors (``None``: no header).
+        max_body_bytes: Larger request bodies are answered 413.
+        models: Model ids listed by ``GET /v1/models``.
+        keep_alive: Keep connections open (else every response says ``Connection: close``).
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        error_rate: float,
+        retry_after_ms: int | None,
+        max_body_bytes: int,
+        models: Sequence[str],
+        keep_alive: bool,
+    ) -> None:
+        self.ledger = ledger
+        self._error_rate = error_rate
+        self._retry_after_ms = retry_after_ms
+        self._max_body = max_body_bytes
+        self._models = tuple(models)
+        self._keep_alive = keep_alive
+        self._ids = itertools.count(1)
+
+    def asgi(self) -> ASGIApp:
+        """The ASGI application (imports starlette)."""
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        app = Starlette(
+            routes=[
+                Route(CHAT_PATH, self._chat, methods=["POST"]),
+                Route("/v1/models", self._list_models, methods=["GET"]),
+                Route("/health", self._health, methods=["GET"]),
+                Route("/{path:path}", self._fallback, methods=methods),
+            ]
+        )
+        if self._keep_alive:
+            return app
+
+        async def closing(scope: Scope, receive: Receive, send: Send) -> None:
+            async def send_closing(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+                await send(message)
+
+            await app(scope, receive, send_closing)
+
+        return closing
+
+    def _record(
+        self, request: Request, received: float, status: int, body: Any = None, **kw: Any
+    ) -> None:
+        record = RecordedRequest(
+            method=request.method,
+            path=request.url.path,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+            time=received,
+            status=status,
+            **kw,
+        )
+        self.ledger.record(record)
+
+    def _fail(self, request: Request, message: str) -> None:
+        self.ledger.fail(f"{request.method} {request.url.path}: {message}")
+
+    def _error(
+        self, status: int, message: str, *, headers: dict[str, str] | None = None, **fields: Any
+    ) -> Response:
+        from starlette.responses import JSONResponse
+
+        return JSONResponse(_wire.error_body(status, message, **fields), status, headers=headers)
+
+    async def _health(self, request: Request) -> Response:
+        from starlette.responses import JSONResponse
+
+        self._record(request, time.time(), 200)
+        return JSONResponse({"status": "ok"})
+
+    async def _list_models(self, request: Request) -> Response:
+        from starlette.responses import JSONResponse
+
+        self._record(request, time.time(), 200)
+        data = [
+            {"id": m, "object": "model", "created": 0, "owned_by": "redsearcher"}
+            for m in self._models
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def _fallback(self, request: Request) -> Response:
+        path = request.url.path
+        status, message = (
+            (405, f"method {request.method} not allowed on {path}")
+            if path in _KNOWN_PATHS
+            else (404, f"no route {request.method} {path}")
+        )
+        self._record(request, time.time(), status, error=message)
+        self._fail(request, message)
+        return self._error(status, message)
+
+    async def _read_body(self, request: Request) -> bytes:
+        # Read to the end even when too large: answering mid-upload makes clients see a reset
+        # connection instead of the 413.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size <= self._max_body:
+                chunks.append(chunk)
+        if size > self._max_body:
+            raise RequestError(
+                413,
+                f"request body of {size} bytes exceeds the limit of {self._max_body} bytes",
+                code="request_too_large",
+            )
+        return b"".join(chunks)
+
+    async def _chat(self, request: Request) -> Response:
+        received = time.time()
+        body: Any = None
+        try:
+            raw = await self._read_body(request)
+            try:
+                body = json.loads(raw)
+            except ValueError as err:
+                raise RequestError(400, f"request body is not valid JSON: {err}") from err
+            body = _wire.validate_request(body)
+        except RequestError as err:
+            self._record(request, received, err.status, body=body, error=err.message)
+            self._fail(request, err.message)
+            return self._error(err.status, err.message, param=err.param, code=err.code)
+
+        delay, injected = self.ledger.draw_fault()
+        if delay:
+            await asyncio.sleep(delay)
+        if injected is not None:
+            message = f"injected transient error {injected} (error_rate={self._error_rate})"
+            self._record(request, received, injected, body=body, injected=True, error=message)
+            headers = None
+            if self._retry_after_ms is not None:
+                headers = {"retry-after-ms": str(self._retry_after_ms)}
+            return self._error(injected, message, headers=headers)
+
+        try:
+            script_index, step_index, step = self.ledger.select(body)
+        except RequestError as err:
+            self._record(request, received, err.status, body=body, error=err.message)
+            self._fail(request, err.message)
+            return self._error(err.status, err.message)
+        where = {"script_index": script_index, "step_index": step_index, "body": body}
+        if step.latency_s:
+            await asyncio.sleep(step.latency_s)
+
+        problems = _wire.check_expectations(step, body)
+        if problems:
+            label = self.ledger.scripts[script_index].label(script_index)
+            message = f"{label} step {step_index}: expectation failed: " + "; ".join(problems)
+            self._record(request, received, 400, error=message, **where)
+            self._fail(request, message)
+            return self._error(400, message, code="expectation_failed")
+        if step.error is not None:
+            e = step.error
+            self._record(request, received, e.status, error=e.message, **where)
+            return self._error(e.status, e.message, type_=e.type, param=e.param, code=e.code)
+
+        self._record(request, received, 200, **where)
+        ids = _wire.AnswerIds(
+            completion_id=f"chatcmpl-scripted-{next(self._ids)}",
+            created=int(received),
+            call_prefix=f"call_{script_index}_{step_index}",
+        )
+        if body.get("stream"):
+            return self._stream(step, body, ids)
+        from starlette.responses import JSONResponse
+
+        return JSONResponse(_wire.completion(step, body, ids))
+
+    def _stream(self, step: Step, body: dict[str, Any], ids: _wire.AnswerIds) -> Response:
+        from starlette.responses import StreamingResponse
+
+        async def events() -> AsyncIterator[str]:
+            for event in _wire.stream_events(step, body, ids):
+                yield event
+
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+        )

@@ -1,0 +1,163 @@
+"""The scripted server's bookkeeping: which step answers next, what came in, what went wrong.
+
+Kept free of HTTP so the rules (script selection, cursors, fault draws) read in one place and
+stay thread-safe on their own: requests are answered on the server's event-loop thread while the
+test thread reads :attr:`Ledger.requests` and asks for unused steps, so every access takes the
+lock.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from redsearcher.testing import _wire
+from redsearcher.testing._script import Script, Step
+from redsearcher.testing._wire import RequestError
+
+__all__ = ["Ledger", "RecordedRequest"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the server received, as answered."""
+
+    method: str
+    """HTTP method."""
+    path: str
+    """URL path, e.g. ``/v1/chat/completions``."""
+    headers: dict[str, str]
+    """Request headers, names lower-cased."""
+    body: Any
+    """The parsed JSON body; ``None`` when there was none or it was not JSON."""
+    time: float
+    """When the request arrived (``time.time()``)."""
+    status: int
+    """The HTTP status answered."""
+    script_index: int | None = None
+    """The script that answered, if one did."""
+    step_index: int | None = None
+    """The step of that script that answered (or whose expectation failed)."""
+    injected: bool = False
+    """Whether the answer was an injected transient error (``error_rate``)."""
+    error: str | None = None
+    """The error message answered, if the status is not 200."""
+
+
+class Ledger:
+    """Cursors over the scripts, the fault RNG, and the records of requests and failures.
+
+    Args:
+        scripts: The scripts, in priority order.
+        latency_s: Server-wide ``(min, max)`` delay in seconds.
+        error_rate: Probability of an injected transient error per chat request.
+        error_statuses: Statuses injected errors are drawn from.
+        seed: Seed of the RNG behind latency ranges and injected errors.
+    """
+
+    def __init__(
+        self,
+        scripts: list[Script],
+        *,
+        latency_s: tuple[float, float],
+        error_rate: float,
+        error_statuses: tuple[int, ...],
+        seed: int,
+    ) -> None:
+        self.scripts = scripts
+        self._latency = latency_s
+        self._error_rate = error_rate
+        self._error_statuses = error_statuses
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._cursors = [0] * len(scripts)
+        self._requests: list[RecordedRequest] = []
+        self._failures: list[str] = []
+
+    def record(self, request: RecordedRequest) -> None:
+        """Append one answered request."""
+        with self._lock:
+            self._requests.append(request)
+
+    def fail(self, message: str) -> None:
+        """Record a failure; :meth:`problems` reports it."""
+        with self._lock:
+            self._failures.append(message)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of the recorded requests, in the order they were answered."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def failures(self) -> list[str]:
+        """A snapshot of the recorded failures."""
+        with self._lock:
+            return list(self._failures)
+
+    def select(self, body: dict[str, Any]) -> tuple[int, int, Step]:
+        """Consume the step that answers ``body``: ``(script_index, step_index, step)``.
+
+        Scripts whose ``match`` occurs in the first user message are candidates, the longest
+        ``match`` winning; without one, the ``match=None`` scripts are. Among candidates the
+        first with steps left answers.
+
+        Raises:
+            RequestError: 400 when no script matches or the matching ones have no steps left.
+        """
+        text = _wire.first_user_text(body)
+        matching = [
+            i
+            for i, s in enumerate(self.scripts)
+            if s.match is not None and text and s.match in text
+        ]
+        if matching:
+            best = max((self.scripts[i].match or "" for i in matching), key=len)
+            candidates = [i for i in matching if self.scripts[i].match == best]
+        else:
+            candidates = [i for i, s in enumerate(self.scripts) if s.match is None]
+        if not candidates:
+            known = ", ".join(repr(s.match) for s in self.scripts) or "none"
+            preview = None if text is None else text[:120]
+            raise RequestError(
+                400, f"no script matches the first user message {preview!r} (matches: {known})"
+            )
+        with self._lock:
+            for i in candidates:
+                j = self._cursors[i]
+                if j < len(self.scripts[i].steps):
+                    self._cursors[i] = j + 1
+                    return i, j, self.scripts[i].steps[j]
+        labels = ", ".join(self.scripts[i].label(i) for i in candidates)
+        raise RequestError(400, f"{labels}: no steps left (all steps already used)")
+
+    def draw_fault(self) -> tuple[float, int | None]:
+        """Draw this request's server-wide delay and injected error status (``None``: none)."""
+        with self._lock:
+            low, high = self._latency
+            delay = self._rng.uniform(low, high) if high > low else low
+            injected = None
+            if self._error_rate and self._rng.random() < self._error_rate:
+                injected = self._rng.choice(self._error_statuses)
+        return delay, injected
+
+    def unused_steps(self) -> list[tuple[int, int]]:
+        """``(script_index, step_index)`` of every step not consumed yet."""
+        with self._lock:
+            cursors = list(self._cursors)
+        return [
+            (i, j)
+            for i, script in enumerate(self.scripts)
+            for j in range(cursors[i], len(script.steps))
+        ]
+
+    def problems(self) -> list[str]:
+        """One line per unused step and per failure; empty when all went as scripted."""
+        lines = [
+            f"unused: {self.scripts[i].label(i)} step {j}: {self.scripts[i].steps[j].describe()}"
+            for i, j in self.unused_steps()
+        ]
+        return lines + [f"failure: {f}" for f in self.failures]
