@@ -113,7 +113,7 @@ def test_open_errors(tmp_path: Path) -> None:
     manifest["schema_version"] = 1
     (world.path / "manifest.json").write_text(json.dumps(manifest))
     (world.path / "facts.parquet").unlink()
-    with pytest.raises(WorldFormatError, match="facts.parquet"):
+    with pytest.raises(WorldFormatError, match=r"facts\.parquet"):
         World.open(world.path)
 
 

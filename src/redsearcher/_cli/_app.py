@@ -35,7 +35,9 @@ _attach()
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: user errors become one red line and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone_mode=False makes click *return* a typer.Exit code instead of exiting.
+        rc = app(args=argv, standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except UserError as err:
         err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)
