@@ -97,8 +97,11 @@ class RunResult:
 
 
 class SearchEnvironment(Protocol):
-    """The read side of a World as the tools see it. All methods are synchronous and fast;
-    servers call them from a thread pool, off the event loop."""
+    """The read side of a World as the tools see it.
+
+    All methods are synchronous and fast; servers call them from a thread pool, off the event
+    loop.
+    """
 
     def search(self, query: str, k: int = 10, page: int = 1) -> list[SearchHit]:
         """BM25 (optionally hybrid) web search; ``page`` is 1-based."""
