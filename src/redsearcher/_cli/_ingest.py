@@ -1,11 +1,107 @@
-"""``redsearcher world ingest`` / ``export-dump`` (filled in by the ingest work)."""
+"""``redsearcher world ingest`` / ``export-dump``: thin wrappers over ``redsearcher.world.ingest``.
+
+The heavy imports (pyarrow, the ingest package) happen inside the commands so that
+``redsearcher --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
 
-def ingest() -> None:
-    """Ingest real data into a World."""
+import typer
+from rich.console import Console
+
+from redsearcher.errors import ConfigError
+
+_console = Console(stderr=True)
 
 
-def export_dump() -> None:
-    """Export a World as a Wikidata JSON dump plus Wikipedia JSONL."""
+def ingest(
+    out: Annotated[Path, typer.Option("--out", help="The World directory to create.")],
+    wikidata: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--wikidata", help="Wikidata JSON dump (latest-all.json[.gz|.bz2]); repeatable."
+        ),
+    ] = None,
+    wikipedia: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--wikipedia",
+            help="Wikipedia pages: JSONL or Parquet with title, text[, url, links]; repeatable.",
+        ),
+    ] = None,
+    replay: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--replay",
+            help="Recorded Serper/Jina responses: a JSON/JSONL file or a directory; repeatable.",
+        ),
+    ] = None,
+    prop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--property",
+            help="Extra Wikidata property mapping P123=predicate_name; repeatable.",
+        ),
+    ] = None,
+    require_sitelink: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-sitelink/--no-require-sitelink",
+            help="Keep only entities with a Wikipedia sitelink.",
+        ),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Language of labels and pages (en).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML file with an 'ingest' section.")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing World at --out.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display or summary.")
+    ] = False,
+) -> None:
+    """Ingest real data (Wikidata, Wikipedia, recorded searches) into a World."""
+    from redsearcher.config import load_config
+    from redsearcher.world.ingest import IngestConfig, ingest_world, parse_property_flags
+
+    overrides: dict[str, Any] = {"require_sitelink": require_sitelink, "language": language}
+    if prop:
+        try:
+            overrides["property_map"] = parse_property_flags(prop)
+        except ValueError as err:
+            raise ConfigError(str(err)) from err
+    settings = load_config(IngestConfig, "ingest", file=config, overrides=overrides)
+    manifest = ingest_world(
+        out,
+        wikidata=wikidata,
+        wikipedia=wikipedia,
+        replay=replay,
+        config=settings,
+        overwrite=overwrite,
+        progress=not quiet,
+    )
+    counts = ", ".join(f"{k}={v:,}" for k, v in manifest.counts.items())
+    typer.echo(f"wrote {out} ({counts}; content hash {manifest.content_hash[:16]})")
+
+
+def export_dump(
+    world: Annotated[Path, typer.Argument(help="The World directory to export.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the dump files into.")],
+    language: Annotated[
+        str, typer.Option("--language", help="Language of labels and sitelinks.")
+    ] = "en",
+) -> None:
+    """Export a World as a Wikidata JSON dump (wikidata.json.gz) plus Wikipedia JSONL."""
+    from redsearcher.world.ingest import export_dump as _export
+
+    written = _export(world, out, language=language)
+    typer.echo(
+        f"wrote {written.wikidata} ({written.entities:,} entities, {written.claims:,} claims) "
+        f"and {written.wikipedia} ({written.documents:,} pages)"
+    )

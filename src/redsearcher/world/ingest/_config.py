@@ -1,0 +1,122 @@
+"""``IngestConfig``: every knob of an ingest, validated once and stored in the manifest.
+
+The config is built by ``redsearcher.config.load_config(IngestConfig, "ingest", ...)`` (YAML
+file < ``REDSEARCHER_INGEST__*`` env vars < CLI flags) and passed down; no ingest module reads
+settings from anywhere else. Invalid combinations are rejected here, before any file is opened.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from redsearcher.world._vocab import wikidata_properties
+
+_PROPERTY = re.compile(r"^P[1-9][0-9]*$")
+_PREDICATE = re.compile(r"^[a-z][a-z0-9_]*$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]+)*$")
+
+#: The predicate of a hyperlink between two Wikipedia pages (page entity -> linked entity).
+LINKS_TO = "links_to"
+
+
+class IngestConfig(BaseModel):
+    """Settings of ``ingest_world`` (the section ``ingest`` of a redsearcher config)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: str = "en"
+    """Language of labels, descriptions, aliases and documents; also picks the Wikipedia
+    sitelink (``{language}wiki``) that documents are joined by."""
+
+    properties: list[str] | None = None
+    """Wikidata properties to extract. ``None`` (the default) means every property that the
+    vocabulary maps (``redsearcher.world._vocab.wikidata_properties()``); properties in
+    ``property_map`` are always extracted."""
+
+    property_map: dict[str, str] = Field(default_factory=dict)
+    """Extra ``{"P123": "my_predicate"}`` mappings. They add properties the vocabulary does not
+    know (the value kind is taken from the data) or override the vocabulary's mapping of a
+    property (a vocabulary predicate name keeps its meaning, e.g. ``inverse``)."""
+
+    require_sitelink: bool = False
+    """Keep only entities with a ``{language}wiki`` sitelink (relations to the dropped ones
+    become dangling)."""
+
+    keep_deprecated: bool = False
+    """Also ingest statements of rank ``deprecated`` (by default they are skipped and counted)."""
+
+    complete_symmetric: bool = True
+    """For symmetric predicates (``spouse``, ``twinned_with``) add ``o p s`` when the dump only
+    states ``s p o``, so the World keeps its invariant that both directions are stored."""
+
+    links: bool = True
+    """Turn Wikipedia hyperlinks between joined pages into ``links_to`` relation facts."""
+
+    provenance: bool = True
+    """Compute which documents state which facts (the mention-matching rule)."""
+
+    max_problems: int = Field(default=100, ge=0)
+    """How many problems (bad records) are kept in the report with file and line."""
+
+    batch_rows: int = Field(default=50_000, ge=1)
+    """Rows buffered per table before a Parquet row group is written."""
+
+    scratch_dir: Path | None = None
+    """Where the temporary SQLite scratch store lives (it grows with the number of entities
+    and facts, never with document text). Default: next to the output World."""
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        if not _LANGUAGE.match(value):
+            raise ValueError(f"not a Wikimedia language code: {value!r}")
+        return value
+
+    @field_validator("properties")
+    @classmethod
+    def _check_properties(cls, value: list[str] | None) -> list[str] | None:
+        for pid in value or ():
+            if not _PROPERTY.match(pid):
+                raise ValueError(f"not a Wikidata property id: {pid!r} (expected P123)")
+        return value
+
+    @field_validator("property_map")
+    @classmethod
+    def _check_property_map(cls, value: dict[str, str]) -> dict[str, str]:
+        for pid, name in value.items():
+            if not _PROPERTY.match(pid):
+                raise ValueError(f"not a Wikidata property id: {pid!r} (expected P123)")
+            if not _PREDICATE.match(name):
+                raise ValueError(f"predicate {name!r} for {pid} must be snake_case")
+            if name == LINKS_TO:
+                raise ValueError(f"{LINKS_TO!r} is reserved for Wikipedia hyperlinks")
+        return value
+
+    @model_validator(mode="after")
+    def _check_mapped(self) -> IngestConfig:
+        known = set(wikidata_properties()) | set(self.property_map)
+        unknown = sorted(set(self.properties or ()) - known)
+        if unknown:
+            raise ValueError(
+                f"properties {', '.join(unknown)} map to no predicate; "
+                "add them to property_map (--property P123=name)"
+            )
+        return self
+
+
+def parse_property_flags(flags: list[str]) -> dict[str, str]:
+    """Parse ``--property P123=name`` flags into a ``property_map``.
+
+    Raises:
+        ValueError: for a flag without ``=``.
+    """
+    out: dict[str, str] = {}
+    for flag in flags:
+        pid, sep, name = flag.partition("=")
+        if not sep or not pid.strip() or not name.strip():
+            raise ValueError(f"--property expects P123=predicate_name, got {flag!r}")
+        out[pid.strip()] = name.strip()
+    return out

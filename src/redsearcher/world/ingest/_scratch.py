@@ -1,0 +1,251 @@
+"""A temporary SQLite store that keeps ingest's memory independent of the dump size.
+
+Three things need look-ups across the whole input: whether a relation's object entity exists
+(known only once the dump is read), which entity a Wikipedia title joins to, and which facts
+are about the entities a document mentions. Holding those in Python dicts would cost memory in
+proportion to the facts; here they live on disk in an indexed SQLite file next to the output,
+which is deleted when ingest ends, whether it succeeded or not.
+
+Facts are first written *raw* in dump order (``raw_facts``, keyed by their order ``seq``); once
+every entity is known, ``finalize_facts`` drops the dangling ones and numbers the rest 1, 2, ...
+in one SQL statement, which keeps fact ids deterministic.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from redsearcher.world._records import Fact
+
+_FACT_COLUMNS = (
+    "subject, predicate, kind, object, string, date, date_precision, amount, unit, "
+    "latitude, longitude, qualifiers"
+)
+_CHUNK = 500
+_ALIAS_SEP = "\x1f"  # aliases are stored joined by the ASCII unit separator
+
+_DDL = f"""
+CREATE TABLE entities (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, label TEXT NOT NULL,
+                       aliases TEXT NOT NULL, title_key TEXT);
+CREATE INDEX entities_title ON entities (title_key);
+CREATE TABLE raw_facts (seq INTEGER PRIMARY KEY, {_FACT_COLUMNS});
+CREATE TABLE facts (id INTEGER PRIMARY KEY, {_FACT_COLUMNS});
+CREATE TABLE links (subject TEXT NOT NULL, object TEXT NOT NULL, fact_id INTEGER NOT NULL,
+                    PRIMARY KEY (subject, object)) WITHOUT ROWID;
+CREATE TABLE docs (id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE urls (url TEXT PRIMARY KEY, doc_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE searches (query TEXT NOT NULL, search_type TEXT NOT NULL, page INTEGER NOT NULL,
+                       PRIMARY KEY (query, search_type, page)) WITHOUT ROWID;
+"""
+
+
+def _fact_row(fact: Fact) -> tuple[Any, ...]:
+    return (
+        fact.subject,
+        fact.predicate,
+        fact.kind,
+        fact.object,
+        fact.string,
+        fact.date,
+        fact.date_precision,
+        fact.amount,
+        fact.unit,
+        fact.latitude,
+        fact.longitude,
+        fact.qualifiers,
+    )
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class Scratch:
+    """The scratch store; a context manager that deletes its directory on exit.
+
+    Args:
+        parent: Directory to create the scratch directory in.
+        name: A name hint (the output World's name).
+    """
+
+    def __init__(self, parent: Path, name: str) -> None:
+        self._parent = parent
+        self._name = name
+        self._dir: Path | None = None
+        self._db: sqlite3.Connection | None = None
+        self.next_fact_id = 1
+
+    def __enter__(self) -> Scratch:
+        self._parent.mkdir(parents=True, exist_ok=True)
+        self._dir = Path(tempfile.mkdtemp(prefix=f".{self._name}.scratch-", dir=self._parent))
+        db = sqlite3.connect(self._dir / "scratch.sqlite")
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-65536"):
+            db.execute(f"PRAGMA {pragma}")
+        db.executescript(_DDL)
+        self._db = db
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The open connection."""
+        if self._db is None:
+            raise RuntimeError("scratch store is not open")
+        return self._db
+
+    # -- entities ----------------------------------------------------------------------------
+    def add_entities(self, rows: Iterable[tuple[str, str, tuple[str, ...], str | None]]) -> None:
+        """Add ``(id, label, aliases, title_key)`` rows."""
+        self.db.executemany(
+            "INSERT INTO entities (id, label, aliases, title_key) VALUES (?, ?, ?, ?)",
+            ((i, label, _ALIAS_SEP.join(aliases), key) for i, label, aliases, key in rows),
+        )
+
+    def entity_by_title(self, key: str) -> str | None:
+        """The first entity (in dump order) whose normalized sitelink title is ``key``."""
+        row = self.db.execute(
+            "SELECT id FROM entities WHERE title_key = ? ORDER BY n LIMIT 1", (key,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def names(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Label followed by aliases, for each of ``ids`` that exists."""
+        out: dict[str, tuple[str, ...]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for eid, label, aliases in self.db.execute(
+                f"SELECT id, label, aliases FROM entities WHERE id IN ({marks})",
+                tuple(chunk),
+            ):
+                out[eid] = (label, *aliases.split(_ALIAS_SEP)) if aliases else (label,)
+        return out
+
+    # -- facts -------------------------------------------------------------------------------
+    def add_raw_facts(self, facts: Iterable[Fact]) -> None:
+        """Add facts in dump order (their ``id`` is ignored; numbering comes later)."""
+        self.db.executemany(
+            f"INSERT INTO raw_facts ({_FACT_COLUMNS}) VALUES ({','.join('?' * 12)})",
+            (_fact_row(f) for f in facts),
+        )
+
+    def finalize_facts(self, symmetric: Sequence[str]) -> tuple[int, int, int]:
+        """Drop dangling raw facts, number the rest from 1, and complete symmetric relations.
+
+        A fact is dangling when its subject or its (entity) object is not an ingested entity.
+        For each ``s p o`` of a predicate in ``symmetric`` without a stored ``o p s``, the
+        reverse is appended after all dump facts (once per pair, with the first fact's
+        qualifiers).
+
+        Returns:
+            ``(kept, dangling, completed)`` fact counts.
+        """
+        db = self.db
+        raw = db.execute("SELECT COUNT(*) FROM raw_facts").fetchone()[0]
+        db.execute(
+            f"""INSERT INTO facts (id, {_FACT_COLUMNS})
+            SELECT ROW_NUMBER() OVER (ORDER BY r.seq), {_prefixed("r")}
+            FROM raw_facts r
+            WHERE EXISTS (SELECT 1 FROM entities e WHERE e.id = r.subject)
+              AND (r.kind != 'entity' OR EXISTS (SELECT 1 FROM entities e WHERE e.id = r.object))
+            ORDER BY r.seq"""
+        )
+        kept = db.execute("SELECT COUNT(*) FROM facts").fetchone()[0]
+        db.execute("DROP TABLE raw_facts")
+        db.execute("CREATE INDEX facts_spo ON facts (subject, predicate, object)")
+        completed = 0
+        if symmetric:
+            marks = ",".join("?" * len(symmetric))
+            db.execute(
+                f"""INSERT INTO facts (id, {_FACT_COLUMNS})
+                SELECT ? + ROW_NUMBER() OVER (ORDER BY m.first_id), m.object, m.predicate,
+                       'entity', m.subject, NULL, NULL, NULL, NULL, NULL, NULL, NULL, m.qualifiers
+                FROM (SELECT MIN(f.id) AS first_id, f.subject, f.predicate, f.object, f.qualifiers
+                      FROM facts f
+                      WHERE f.kind = 'entity' AND f.predicate IN ({marks})
+                        AND f.subject != f.object
+                        AND NOT EXISTS (SELECT 1 FROM facts r WHERE r.subject = f.object
+                                        AND r.predicate = f.predicate AND r.object = f.subject)
+                      GROUP BY f.subject, f.predicate, f.object) m
+                ORDER BY m.first_id""",
+                (kept, *symmetric),
+            )
+            completed = db.execute("SELECT COUNT(*) FROM facts").fetchone()[0] - kept
+        self.next_fact_id = kept + completed + 1
+        return kept, raw - kept, completed
+
+    def iter_facts(self, batch: int = 10_000) -> Iterator[Fact]:
+        """The numbered facts in id order."""
+        cursor = self.db.execute(f"SELECT id, {_FACT_COLUMNS} FROM facts ORDER BY id")
+        while rows := cursor.fetchmany(batch):
+            for row in rows:
+                yield Fact(*row)
+
+    def facts_about(self, subjects: Sequence[str]) -> list[Fact]:
+        """Numbered facts whose subject is one of ``subjects``, by id."""
+        out: list[Fact] = []
+        for chunk in _chunks(subjects):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, {_FACT_COLUMNS} FROM facts WHERE subject IN ({marks})",
+                tuple(chunk),
+            )
+            out.extend(Fact(*row) for row in rows)
+        out.sort(key=lambda f: f.id)
+        return out
+
+    def add_link(self, subject: str, obj: str) -> tuple[int, bool]:
+        """The fact id of ``subject links_to obj``: ``(id, True)`` when it is new."""
+        row = self.db.execute(
+            "SELECT fact_id FROM links WHERE subject = ? AND object = ?", (subject, obj)
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), False
+        fact_id = self.next_fact_id
+        self.next_fact_id += 1
+        self.db.execute("INSERT INTO links VALUES (?, ?, ?)", (subject, obj, fact_id))
+        return fact_id, True
+
+    # -- documents and searches --------------------------------------------------------------
+    def add_doc(self, doc_id: str) -> bool:
+        """Register a document id; False when it was already there."""
+        cursor = self.db.execute("INSERT OR IGNORE INTO docs VALUES (?)", (doc_id,))
+        return cursor.rowcount == 1
+
+    def add_url(self, url: str, doc_id: str) -> None:
+        """Map a normalized URL to the document holding its page (first mapping wins)."""
+        self.db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?)", (url, doc_id))
+
+    def doc_for_url(self, url: str) -> str | None:
+        """The document of a normalized URL, if any."""
+        row = self.db.execute("SELECT doc_id FROM urls WHERE url = ?", (url,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def add_search(self, query: str, search_type: str, page: int) -> bool:
+        """Register a recorded result page; False when it was recorded before."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO searches VALUES (?, ?, ?)", (query, search_type, page)
+        )
+        return cursor.rowcount == 1
+
+
+def _prefixed(alias: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in _FACT_COLUMNS.split(","))

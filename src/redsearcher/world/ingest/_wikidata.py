@@ -1,0 +1,331 @@
+"""Reading a Wikidata JSON dump (``latest-all.json`` format) into entities and raw facts.
+
+The dump is one JSON array with one entity per line, so it streams: every line is parsed on its
+own and nothing but the current entity is held. Each entity becomes an ``Entity`` row at once
+and its claims become facts in the scratch store, in dump order; whether a relation's object
+exists is only known at the end, so dangling relations are dropped afterwards
+(``Scratch.finalize_facts``) instead of in a first pass over the dump — one read of a
+100 GB file instead of two, and memory stays O(entities) (the id set used to reject duplicates).
+
+Mapping rules:
+
+* label: the configured language, else ``mul``, else the first label, else the id;
+* type: the first ``P31`` value that is a vocabulary class (``_vocab.ENTITY_TYPES``), else the
+  first ``P31`` value, else ``"item"``;
+* predicate: ``_vocab.wikidata_properties()`` plus ``IngestConfig.property_map``. When several
+  predicates share a property (``P264``), the one whose subject types (object types for an
+  inverse predicate) contain the claim holder's type wins; if none does the claim is skipped
+  (``no_predicate_for_type``). An inverse predicate swaps subject and object
+  (``paper P50 person`` -> ``person author_of paper``);
+* a vocabulary predicate only takes values of its kind (else ``value_kind_mismatch``);
+* qualifiers: JSON ``{name: value}`` where name is the vocabulary predicate of the qualifier
+  property when there is exactly one, else the property id, and values are simplified to
+  strings (a list when a qualifier repeats);
+* ``novalue``/``somevalue`` snaks and deprecated statements are skipped and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redsearcher.errors import InputFormatError
+from redsearcher.world._records import Entity, Fact
+from redsearcher.world._store import WorldWriter
+from redsearcher.world._vocab import ENTITY_TYPES, PREDICATES, Predicate, wikidata_properties
+from redsearcher.world.ingest._config import IngestConfig
+from redsearcher.world.ingest._io import JsonLines, first_char
+from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
+from redsearcher.world.ingest._scratch import Scratch
+from redsearcher.world.ingest._values import BadValue, SkipValue, simple_string, snak_value
+
+_CLASS_TYPES = {t.wikidata_class: t.name for t in ENTITY_TYPES.values()}
+_ANY = "any"  # the kind of a user-mapped predicate: whatever the data holds
+_FLUSH = 5_000
+
+
+def title_key(title: str) -> str:
+    """A Wikipedia title normalized for joining: ``_`` -> space, first letter upper-cased."""
+    text = " ".join(title.replace("_", " ").split())
+    return text[:1].upper() + text[1:]
+
+
+class BadRecord(Exception):
+    """An entity record that cannot be read (reported with file and line)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class NotAnItem(Exception):
+    """A property or lexeme record: valid, but not an entity of the World."""
+
+
+class PropertyMap:
+    """Which Wikidata property becomes which predicate, under one ``IngestConfig``."""
+
+    def __init__(self, config: IngestConfig) -> None:
+        vocab = wikidata_properties()
+        wanted = set(vocab) if config.properties is None else set(config.properties)
+        self.map: dict[str, list[Predicate]] = {p: list(vocab[p]) for p in wanted if p in vocab}
+        for pid, name in config.property_map.items():
+            self.map[pid] = [PREDICATES.get(name) or Predicate(name, (), _ANY)]
+        self.qualifier_names: dict[str, str] = {
+            pid: preds[0].name for pid, preds in vocab.items() if len(preds) == 1
+        }
+        for pid, name in config.property_map.items():
+            self.qualifier_names[pid] = name
+
+    def resolve(self, pid: str, holder_type: str) -> Predicate | None:
+        """The predicate of ``pid`` on an entity of ``holder_type`` (None: ambiguous)."""
+        candidates = self.map[pid]
+        if len(candidates) == 1:
+            return candidates[0]
+        for pred in candidates:
+            if holder_type in (pred.object_types if pred.inverse else pred.subject_types):
+                return pred
+        return None
+
+
+@dataclass(slots=True)
+class ParsedEntity:
+    """One entity record: the entity row, its sitelink title, its facts and its skips."""
+
+    entity: Entity
+    title: str | None
+    facts: list[Fact] = field(default_factory=list)
+    skipped: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def _texts(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key, {})
+    if isinstance(value, list) and not value:  # the dump writes empty maps as []
+        return {}
+    if not isinstance(value, dict):
+        raise BadRecord("wrong_type", f"{key!r} is not an object")
+    return value
+
+
+def _text(entry: Any) -> str | None:
+    value = entry.get("value") if isinstance(entry, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _pick(texts: dict[str, Any], language: str) -> str | None:
+    for lang in (language, "mul"):
+        if (value := _text(texts.get(lang))) is not None:
+            return value
+    return None
+
+
+def _statements(claims: dict[str, Any], pid: str) -> list[Any]:
+    statements = claims.get(pid, [])
+    if not isinstance(statements, list):
+        raise BadRecord("wrong_type", f"claims of {pid} are not a list")
+    return statements
+
+
+def _entity_type(claims: dict[str, Any]) -> str:
+    first: str | None = None
+    for statement in _statements(claims, "P31"):
+        if not isinstance(statement, dict) or statement.get("rank") == "deprecated":
+            continue
+        try:
+            kind, value = snak_value(statement.get("mainsnak"))
+        except (SkipValue, BadValue):
+            continue
+        if kind != "entity":
+            continue
+        if value in _CLASS_TYPES:
+            return _CLASS_TYPES[value]
+        first = first or value
+    return first or "item"
+
+
+def _qualifiers(
+    statement: dict[str, Any], props: PropertyMap, skipped: list[tuple[str, str | None]]
+) -> dict[str, Any] | None:
+    raw = statement.get("qualifiers")
+    if not raw:
+        return None
+    if not isinstance(raw, dict):
+        skipped.append(("bad_value", "qualifiers are not an object"))
+        return None
+    out: dict[str, Any] = {}
+    for pid, snaks in raw.items():
+        values: list[str] = []
+        for snak in snaks if isinstance(snaks, list) else ():
+            try:
+                values.append(simple_string(*snak_value(snak)))
+            except SkipValue:
+                continue
+            except BadValue as err:
+                skipped.append(("bad_value", f"qualifier {pid}: {err}"))
+        if values:
+            name = props.qualifier_names.get(str(pid), str(pid))
+            out[name] = values[0] if len(values) == 1 else values
+    return out or None
+
+
+def _fact(subject: str, pred: Predicate, kind: str, value: Any, q: dict[str, Any] | None) -> Fact:
+    if kind == "entity":
+        if pred.inverse:
+            return Fact.relation(0, value, pred.name, subject, q)
+        return Fact.relation(0, subject, pred.name, value, q)
+    if kind == "date":
+        return Fact.date_value(0, subject, pred.name, value[0], value[1], q)
+    if kind == "quantity":
+        return Fact.quantity(0, subject, pred.name, value[0], value[1], q)
+    if kind == "coordinate":
+        return Fact.coordinate(0, subject, pred.name, value[0], value[1])
+    return Fact.string_value(0, subject, pred.name, value, q)
+
+
+def parse_entity(
+    obj: dict[str, Any], language: str, props: PropertyMap, *, keep_deprecated: bool = False
+) -> ParsedEntity:
+    """Read one entity record of the dump.
+
+    Raises:
+        NotAnItem: for properties and lexemes.
+        BadRecord: when the record lacks an id or has a field of the wrong type.
+    """
+    if obj.get("type", "item") != "item":
+        raise NotAnItem
+    eid = obj.get("id")
+    if eid is None:
+        raise BadRecord("missing_field", "no 'id'")
+    if not isinstance(eid, str) or not eid:
+        raise BadRecord("wrong_type", f"'id' is {eid!r}")
+    labels, descriptions = _texts(obj, "labels"), _texts(obj, "descriptions")
+    label = _pick(labels, language)
+    if label is None:
+        label = next((t for t in map(_text, labels.values()) if t is not None), eid)
+    aliases_raw = _texts(obj, "aliases").get(language, [])
+    aliases = [t for t in map(_text, aliases_raw if isinstance(aliases_raw, list) else ()) if t]
+    sitelink = _texts(obj, "sitelinks").get(f"{language}wiki")
+    title = sitelink.get("title") if isinstance(sitelink, dict) else None
+    claims = _texts(obj, "claims")
+    etype = _entity_type(claims)
+    entity = Entity(
+        id=eid,
+        label=label,
+        type=etype,
+        description=_pick(descriptions, language),
+        aliases=tuple(dict.fromkeys(a for a in aliases if a != label)),
+    )
+    parsed = ParsedEntity(entity, title if isinstance(title, str) and title else None)
+    for pid in claims:
+        if pid not in props.map:
+            continue
+        for statement in _statements(claims, pid):
+            if not isinstance(statement, dict):
+                parsed.skipped.append(("bad_value", f"{pid}: statement is not an object"))
+                continue
+            if statement.get("rank") == "deprecated" and not keep_deprecated:
+                parsed.skipped.append(("deprecated_rank", None))
+                continue
+            try:
+                kind, value = snak_value(statement.get("mainsnak"))
+            except SkipValue as skip:
+                parsed.skipped.append((skip.reason, None))
+                continue
+            except BadValue as err:
+                parsed.skipped.append(("bad_value", f"{pid}: {err}"))
+                continue
+            pred = props.resolve(pid, etype)
+            if pred is None:
+                parsed.skipped.append(("no_predicate_for_type", None))
+                continue
+            if pred.kind not in (_ANY, kind) or (pred.inverse and kind != "entity"):
+                parsed.skipped.append(("value_kind_mismatch", None))
+                continue
+            qualifiers = _qualifiers(statement, props, parsed.skipped)
+            parsed.facts.append(_fact(eid, pred, kind, value, qualifiers))
+    return parsed
+
+
+def _records(path: Path, report: IngestReport) -> JsonLines:
+    start = first_char(path)
+    if start is None:
+        raise InputFormatError(path, "empty file: not a Wikidata JSON dump")
+    if start not in "[{":
+        raise InputFormatError(
+            path, f"not a Wikidata JSON dump: starts with {start!r}, expected '[' or '{{'", line=1
+        )
+    return JsonLines(path, report, ignore=frozenset("[]"), strip_comma=True)
+
+
+def ingest_wikidata(
+    paths: Sequence[Path],
+    config: IngestConfig,
+    scratch: Scratch,
+    writer: WorldWriter,
+    report: IngestReport,
+    display: ProgressDisplay,
+) -> None:
+    """Stream the dumps: entities go to ``writer``, raw facts and names to ``scratch``.
+
+    ``Special:EntityData`` files (``{"entities": {"Q42": {...}}}`` on one line) are read too.
+    Call ``Scratch.finalize_facts`` afterwards to number the facts and drop dangling ones.
+    """
+    props = PropertyMap(config)
+    seen: set[str] = set()
+    entities: list[Entity] = []
+    names: list[tuple[str, str, tuple[str, ...], str | None]] = []
+    facts: list[Fact] = []
+
+    def flush() -> None:
+        writer.add_entities(entities)
+        scratch.add_entities(names)
+        entities.clear()
+        scratch.add_raw_facts(facts)
+        names.clear()
+        facts.clear()
+
+    for path in paths:
+        tracker = display.task(f"wikidata {path.name}")
+        for line, obj in _records(path, report):
+            wrapped = obj.get("entities")
+            records = (
+                list(wrapped.values()) if "id" not in obj and isinstance(wrapped, dict) else [obj]
+            )
+            for record in records:
+                tracker.advance()
+                report.count("wikidata_records")
+                try:
+                    if not isinstance(record, dict):
+                        raise BadRecord("not_an_object", "entity is not an object")
+                    parsed = parse_entity(
+                        record, config.language, props, keep_deprecated=config.keep_deprecated
+                    )
+                except NotAnItem:
+                    report.skip("not_an_item")
+                    continue
+                except BadRecord as bad:
+                    report.skip(bad.reason, file=path, line=line, detail=bad.detail)
+                    continue
+                entity = parsed.entity
+                if entity.id in seen:
+                    report.skip("duplicate_entity", file=path, line=line, detail=entity.id)
+                    continue
+                if config.require_sitelink and parsed.title is None:
+                    report.skip("no_sitelink")
+                    continue
+                for reason, detail in parsed.skipped:
+                    where = path if detail else None
+                    report.skip(reason, file=where, line=line if detail else None, detail=detail)
+                seen.add(entity.id)
+                entities.append(entity)
+                key = title_key(parsed.title) if parsed.title else None
+                names.append((entity.id, entity.label, entity.aliases, key))
+                facts.extend(parsed.facts)
+                if len(names) >= _FLUSH or len(facts) >= 10 * _FLUSH:
+                    flush()
+        tracker.done()
+    flush()
+    report.count("entities", len(seen))
