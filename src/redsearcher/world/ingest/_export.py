@@ -14,8 +14,9 @@ What is written:
   facts of every predicate with a Wikidata property as claims with real datatypes (an inverse
   predicate's fact ``person author_of paper`` is written on the paper as ``P50 person``), and
   a ``{language}wiki`` sitelink equal to the label (``label (id)`` when that title is taken).
-* ``wikipedia.jsonl``: one line per document that is about an entity: ``title`` = that
-  entity's sitelink title, ``text``, ``links`` = the titles of the other mentioned entities
+* ``wikipedia.jsonl``: one page per entity, like Wikipedia: the first document about the
+  entity (a generated World writes each entity's main page first); ``title`` = that entity's
+  sitelink title, ``text``, ``links`` = the titles of the other mentioned entities
   (``url`` when the document has a source URL).
 
 Facts are read as one Arrow table (columnar, sorted by the entity holding the claim) and merged
@@ -231,10 +232,12 @@ def export_dump(
         claims = _write_entities(world, cast(BinaryIO, fh), titles, language)
     wikipedia = out / "wikipedia.jsonl"
     documents = 0
+    paged: set[str] = set()
     with wikipedia.open("w", encoding="utf-8") as fh_text:
         for doc in world.iter_records("documents"):
-            if doc.about is None or doc.about not in titles:
+            if doc.about is None or doc.about not in titles or doc.about in paged:
                 continue
+            paged.add(doc.about)
             links = [
                 titles[m] for m in dict.fromkeys(doc.mentions) if m != doc.about and m in titles
             ]
