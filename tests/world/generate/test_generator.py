@@ -161,3 +161,18 @@ def test_tiny_sizes_work(tmp_path: Path, entities: int) -> None:
     world = _gen(tmp_path / "w", entities=entities, seed=5)
     assert world.count("entities") >= entities * 0.8
     assert world.count("documents") > 0
+
+
+def test_plan_is_independent_of_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning in smaller chunks (bounded memory) must not change the World."""
+    from redsearcher.world.generate import _plan
+    from redsearcher.world.generate._graph import sample_graph
+
+    cfg = GeneratorConfig(entities=2000, seed=7)
+    graph = sample_graph(cfg)
+    plans = []
+    for chunk in (1 << 20, 1000, 777):
+        monkeypatch.setattr(_plan, "_CHUNK", chunk)
+        p = _plan.plan_documents(graph, cfg)
+        plans.append((p.ptr.tobytes(), p.fact.tobytes(), p.doc_kind.tobytes()))
+    assert plans[0] == plans[1] == plans[2]

@@ -54,7 +54,7 @@ _W_OBJ = {
     "paper_abstract": 3.5,
 }
 _CAP_OBJ = {"listing": 30, "paper_abstract": 8}
-_CHUNK = 1 << 21
+_CHUNK = 1 << 18  # facts per planning step: bounds the candidate arrays (~6 per fact)
 
 
 @dataclass
