@@ -1,0 +1,190 @@
+"""What every route shares: the opened resources, the thread pool, errors and the API key.
+
+Routes reach the environment only through :meth:`ServerState.call`, which runs the synchronous
+index look-up in a bounded thread pool: a slow query then occupies a thread, never the event
+loop, so ``/health``, ``/metrics`` and every other request keep being answered.
+
+Errors are one exception, :class:`ApiError`, turned into Serper's error shape
+``{"message", "statusCode"}`` by the app; a route raises it with a message that names the
+offending field, so a client sees *what* to fix, never a bare "Bad Request".
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from redsearcher.env._types import SearchEnvironment
+from redsearcher.env._visit import Summarizer, VisitConfig
+from redsearcher.env.server._config import ServerConfig
+from redsearcher.env.server._faults import FaultInjector
+from redsearcher.env.server._metrics import Metrics
+from redsearcher.errors import UserError
+
+__all__ = [
+    "ApiError",
+    "ServerState",
+    "State",
+    "bad_input",
+    "check_max",
+    "error_body",
+    "get_state",
+    "open_key",
+    "serper_key",
+]
+
+T = TypeVar("T")
+
+
+class ApiError(Exception):
+    """An error answer: HTTP ``status`` and a message for the client.
+
+    Args:
+        status: HTTP status.
+        message: What went wrong, naming the field when one is at fault.
+        body: A complete response body to send instead of the default shape.
+    """
+
+    def __init__(self, status: int, message: str, *, body: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.body = body
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """Serper's error shape, used for every JSON error of this server."""
+    return {"message": message, "statusCode": status}
+
+
+def bad_input(field_name: str, message: str) -> ApiError:
+    """A 400 naming ``field_name``."""
+    return ApiError(400, f"field '{field_name}': {message}")
+
+
+def check_max(field_name: str, value: int, limit: int) -> None:
+    """Raise a 400 naming ``field_name`` when ``value`` exceeds the configured ``limit``."""
+    if value > limit:
+        raise bad_input(field_name, f"must be <= {limit} on this server, got {value}")
+
+
+@dataclass
+class ServerState:
+    """Resources opened in the app's lifespan, shared by all routes of one worker.
+
+    Attributes:
+        config: The server configuration.
+        metrics: The worker's metric families.
+        faults: The fault injector.
+        env: The search environment (set once the lifespan opened it).
+        sandbox: The Python sandbox, or None when it could not start.
+        sandbox_error: Why the sandbox is unavailable (None when it runs or is disabled).
+        visit_config: The goal-directed visit's configuration object (or None: defaults).
+        summarizer: The visit's summarizer (None: offline extractive).
+        info: Facts shown by ``/health`` (document count, World hash, index path).
+        limiter: Bounds the threads running index look-ups (``config.threads``).
+    """
+
+    config: ServerConfig
+    metrics: Metrics
+    faults: FaultInjector
+    env: SearchEnvironment | None = None
+    sandbox: Any = None
+    sandbox_error: str | None = None
+    visit_config: VisitConfig | None = None
+    summarizer: Summarizer | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def environment(self) -> SearchEnvironment:
+        """The opened environment; 503 while the lifespan has not opened it."""
+        if self.env is None:
+            raise ApiError(503, "the search environment is not loaded")
+        return self.env
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking ``fn(*args, **kwargs)`` in the bounded thread pool.
+
+        Raises:
+            ApiError: 400 when the environment rejects the input (a ``UserError``, e.g. a
+                travel mode it does not know), so bad input never becomes a 500.
+        """
+        if self.limiter is None:
+            self.limiter = anyio.CapacityLimiter(self.config.threads)
+        try:
+            return await anyio.to_thread.run_sync(
+                functools.partial(fn, *args, **kwargs),
+                limiter=self.limiter,
+                abandon_on_cancel=True,
+            )
+        except UserError as err:
+            raise ApiError(400, str(err)) from err
+
+
+async def get_state(request: Request) -> ServerState:
+    """The app's :class:`ServerState` (a FastAPI dependency).
+
+    Dependencies here are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in
+    its thread pool, a thread hop per dependency per request.
+    """
+    state: ServerState = request.app.state.server
+    return state
+
+
+State = Annotated[ServerState, Depends(get_state)]
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.server
+    return state
+
+
+_api_key_header = APIKeyHeader(
+    name="X-API-KEY",
+    auto_error=False,
+    description="Serper-style API key; checked only when the server has one configured.",
+)
+_bearer = HTTPBearer(
+    auto_error=False, description="Jina-style key; checked only when the server has one."
+)
+
+
+def _matches(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+async def serper_key(
+    request: Request,
+    key: Annotated[str | None, Depends(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Check the API key of a paid-service twin (Serper ``X-API-KEY``, Jina bearer).
+
+    Raises:
+        ApiError: 403 ``Unauthorized.`` when a key is configured and this one is not it.
+    """
+    expected = _state(request).config.api_key
+    if expected is None:
+        return
+    if _matches(expected, key) or (bearer is not None and _matches(expected, bearer.credentials)):
+        return
+    raise ApiError(403, "Unauthorized.")
+
+
+async def open_key(
+    request: Request,
+    key: Annotated[str | None, Depends(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Check the key on an open-source twin, only when ``api_key_everywhere`` is set."""
+    if _state(request).config.api_key_everywhere:
+        await serper_key(request, key, bearer)

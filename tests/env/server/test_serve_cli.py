@@ -1,0 +1,76 @@
+"""``redsearcher env serve`` end to end: a World without an index is indexed, then served by
+two uvicorn workers (the ``app_from_env`` factory), with metrics summed across workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from redsearcher.testing import small_world
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_world_with_two_workers(tmp_path: Path) -> None:
+    world = tmp_path / "w"
+    small_world(world, entities=100)
+    config = tmp_path / "server.yaml"
+    config.write_text("server:\n  sandbox: null\n  api_key: k\n")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REDSEARCHER_")}
+    cmd = [
+        sys.executable,
+        "-c",
+        "from redsearcher._cli import main; main()",
+        "env",
+        "serve",
+        str(world),
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--config",
+        str(config),
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        health = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                health = httpx.get(f"{base}/health", timeout=2).json()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert health is not None, proc.stdout.read().decode() if proc.stdout else ""
+        assert (tmp_path / "w.index" / "index.json").is_file()  # indexed beside the World
+        assert health["index_loaded"] and health["documents"] > 0
+        assert health["sandbox"] == "disabled"
+        headers = {"X-API-KEY": "k"}
+        with httpx.Client(base_url=base, headers={"Connection": "close"}) as c:
+            for _ in range(10):
+                assert c.post("/search", json={"q": "film"}, headers=headers).status_code == 200
+            assert c.post("/search", json={"q": "film"}).status_code == 403
+            text = c.get("/metrics").text
+        # Multiprocess mode: one family summed over both workers' files.
+        assert 'redsearcher_env_requests_total{endpoint="search",status="200"} 10.0' in text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("the server did not stop on SIGINT")
