@@ -2,6 +2,217 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(help="The local search environment: index, serve, MCP.", no_args_is_help=True)
+
+
+@app.command("index")
+def index(
+    world: Annotated[Path, typer.Argument(help="World directory to index.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Index directory to create [default: WORLD.index beside WORLD]."
+        ),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing index.")] = False,
+    heap_mb: Annotated[int | None, typer.Option(help="Index writer memory budget in MiB.")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Indexing threads (0 = one per core).")
+    ] = None,
+    dense: Annotated[
+        bool | None, typer.Option("--dense/--no-dense", help="Also build a dense index.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML config (section 'env').")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar or summary.")] = False,
+) -> None:
+    """Index a World for search, visit, scholar, places and routes (BM25 + obfuscated URLs).
+
+    The index is written next to the World as WORLD.index unless --out is given; the build is
+    atomic (a failed build leaves nothing, an existing index stays until the new one is done).
+    """
+    from rich.console import Console
+
+    from redsearcher.config import load_config
+    from redsearcher.env import IndexConfig, build_index, default_index_dir
+
+    cfg = load_config(
+        IndexConfig,
+        "env",
+        file=config,
+        overrides={"writer_heap_mb": heap_mb, "num_threads": threads, "dense": dense},
+    )
+    target = out or default_index_dir(world)
+    manifest = build_index(world, target, cfg, overwrite=overwrite, progress=not quiet)
+    if not quiet:
+        counts = ", ".join(f"{v:,} {k}" for k, v in manifest.counts.items())
+        Console().print(f"[green]Index written to[/] {target}: {counts}")
+
+
+@app.command("mcp")
+def mcp(
+    index: Annotated[Path, typer.Argument(help="Index directory (from 'redsearcher env index').")],
+    transport: Annotated[
+        str, typer.Option(help="'stdio' (one client on stdin/stdout) or 'http' (streamable HTTP).")
+    ] = "stdio",
+    port: Annotated[int, typer.Option(help="HTTP port; 0 picks a free one (printed).")] = 8765,
+    host: Annotated[str, typer.Option(help="HTTP interface to bind.")] = "127.0.0.1",
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox/--no-sandbox", help="Offer PythonInterpreter.")
+    ] = True,
+    summarizer_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible base URL of an LLM visit summarizer."),
+    ] = None,
+    summarizer_model: Annotated[
+        str | None, typer.Option(help="Model name of the visit summarizer.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config (sections 'visit', 'summarizer').")
+    ] = None,
+) -> None:
+    """Serve the agent's tools over MCP: the same names, schemas and text as in-process.
+
+    Tools: search, visit, PythonInterpreter, google_scholar, google_maps, google_maps_route.
+
+    With --transport http, the endpoint URL (http://HOST:PORT/mcp) is printed once it listens.
+
+    Visits are extractive unless --summarizer-url/--summarizer-model name an LLM (OPENAI_API_KEY).
+    """
+    import contextlib
+    import sys
+    from functools import partial
+
+    import anyio
+
+    from redsearcher.config import load_config
+    from redsearcher.env._mcp import run_mcp
+    from redsearcher.env._summarizer import SummarizerConfig
+    from redsearcher.env._visit import VisitConfig
+    from redsearcher.errors import UserError
+
+    if transport not in ("stdio", "http"):
+        raise UserError(f"--transport must be 'stdio' or 'http', got {transport!r}")
+    visit_config = load_config(VisitConfig, "visit", file=config)
+    summarizer = None
+    if summarizer_url or summarizer_model:
+        summarizer = load_config(
+            SummarizerConfig,
+            "summarizer",
+            file=config,
+            overrides={"base_url": summarizer_url, "model": summarizer_model},
+        )
+
+    def ready(url: str) -> None:
+        typer.echo(url)
+        sys.stdout.flush()
+
+    serve = partial(
+        run_mcp,
+        index,
+        transport="http" if transport == "http" else "stdio",
+        host=host,
+        port=port,
+        visit_config=visit_config,
+        summarizer=summarizer,
+        sandbox=sandbox,
+        on_ready=ready,
+    )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is stopped
+        anyio.run(serve)
+
+
+@app.command("serve")
+def serve(
+    path: Annotated[
+        Path,
+        typer.Argument(help="Index directory, or a World directory (indexed first if needed)."),
+    ],
+    port: Annotated[int | None, typer.Option(help="Port to bind [default: 8000].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="uvicorn worker processes (one per core is good).")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind [default: 127.0.0.1, this machine only].")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="Require this X-API-KEY on the Serper and Jina twins.")
+    ] = None,
+    sandbox: Annotated[
+        bool | None, typer.Option("--sandbox/--no-sandbox", help="Serve /run_code.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config (sections 'server' and, to index, 'env').")
+    ] = None,
+) -> None:
+    """Serve the environment over HTTP: the API twins agent code already calls.
+
+    Serper, Jina Reader, Search-R1, ASearcher, DeepTraceHub, SandboxFusion and visit twins, plus
+    /health, /metrics and /openapi.json (see docs/environment.md).
+
+    Given a World directory without an index, builds the index first (WORLD.index beside it).
+    """
+    from rich.console import Console
+
+    from redsearcher.config import load_config
+    from redsearcher.env import IndexConfig, build_index, default_index_dir
+    from redsearcher.env.server import ServerConfig
+    from redsearcher.env.server import serve as serve_environment
+    from redsearcher.errors import UserError
+
+    console = Console(stderr=True)
+    if (path / "index.json").is_file():
+        index_dir = path
+    elif (path / "manifest.json").is_file():
+        index_dir = default_index_dir(path)
+        if not (index_dir / "index.json").is_file():
+            console.print(f"{path} is a World without an index: indexing it into {index_dir}")
+            index_config = load_config(IndexConfig, "env", file=_section_file(config, "env"))
+            build_index(path, index_dir, index_config, overwrite=index_dir.exists())
+    else:
+        raise UserError(f"{path}: neither a search index (index.json) nor a World (manifest.json)")
+    cfg = load_config(
+        ServerConfig,
+        "server",
+        file=_section_file(config, "server"),
+        overrides={
+            "index": index_dir,
+            "port": port,
+            "workers": workers,
+            "host": host,
+            "api_key": api_key,
+        },
+    )
+    if sandbox is False:
+        cfg = cfg.model_copy(update={"sandbox": None})
+    if cfg.host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]binding {cfg.host}: the server is reachable from other machines")
+    console.print(
+        f"serving {index_dir} on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)"
+    )
+    serve_environment(cfg)
+
+
+def _section_file(config: Path | None, section: str) -> Path | None:
+    """``config`` for ``section`` when the file has that section, or is flat and ``server``'s.
+
+    ``serve`` reads two sections from one file (``server``, and ``env`` to index a World);
+    a file with a ``server:`` key only must not be read as a flat ``env`` section.
+    """
+    if config is None:
+        return None
+    import yaml
+
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return config  # load_config reports the problem with the file's name
+    if isinstance(data, dict) and section in data:
+        return config
+    if isinstance(data, dict) and data.keys() & {"server", "env"}:
+        return None
+    return config if section == "server" else None
