@@ -63,11 +63,32 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     assert r.returncode == 2 and "already exists" in r.stderr
 
 
-def test_run_builds_default_world(tmp_path: Path) -> None:
+def test_run_builds_indexes_serves_and_stops(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--out", str(tmp_path), "--entities", "300"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "world" / "manifest.json").is_file()
-    assert "Documents per fact" in result.output
+    assert (tmp_path / "index").is_dir()
+    out = result.output
+    assert "Documents per fact" in out
+    for line in (
+        "A Google search for",
+        "The useful information in",
+        "A Google scholar for",
+        "A Google Maps search for",
+        "Route from",
+        "stdout:",
+        "server stopped",
+    ):
+        assert line in out, line
+    assert "[tool error]" not in out
+
+
+def test_run_world_only(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["run", "--out", str(tmp_path), "--entities", "300", "--no-serve"]
+    )
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "index").exists()
 
 
 def test_main_entry_point_exit_codes(tmp_path: Path, capsys: object) -> None:

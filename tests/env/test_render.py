@@ -97,6 +97,16 @@ def test_scholar_wire_and_rendering() -> None:
     )
 
 
+def test_scholar_without_pdf_links_the_paper_page() -> None:
+    paper = Paper("E9", "T", "https://journals.example.net/p/9", "S")
+    item = serper_scholar("t", [paper])["organic"][0]
+    assert item["pdfUrl"] == "https://journals.example.net/p/9"
+    assert "year" not in item and "citedBy" not in item
+    assert "1. [T](pdfUrl: https://journals.example.net/p/9)" in render_scholar(
+        "t", serper_scholar("t", [paper])
+    )
+
+
 def test_maps_route_and_visit_rendering() -> None:
     place = Place(
         "E3",

@@ -1,16 +1,21 @@
 """``redsearcher run``: the main job on the embedded default.
 
-Today the pipeline is: build the default synthetic World and print its summary. Later stages
-(index and serve it, synthesize and verify tasks, roll out agents) extend this same command.
+The pipeline so far: build the default synthetic World, index it, serve it over the APIs agents
+call, exercise every tool once through that server exactly as an agent would (HTTP, rendered
+text), and stop the server cleanly. Later stages (task synthesis, rollouts) extend this command.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
 
 from redsearcher.config import load_config
 from redsearcher.world import World
@@ -18,24 +23,99 @@ from redsearcher.world._info import world_info
 from redsearcher.world.generate import GeneratorConfig, generate_world
 
 
+def _pick(world: World) -> dict[str, str]:
+    """Entities to exercise the tools with: a person, a paper, a place and two cities."""
+    ents = world.table("entities", ["id", "label", "type", "distractor_of"]).to_pylist()
+    first: dict[str, list[str]] = {}
+    for e in ents:
+        if e["distractor_of"] is None:
+            first.setdefault(e["type"], []).append(e["label"])
+    return {
+        "person": first["person"][0],
+        "paper": first["paper"][0],
+        "place": first["place"][0],
+        "city_a": first["city"][0],
+        "city_b": first["city"][1],
+    }
+
+
+async def _tour(
+    base_url: str, picks: dict[str, str], console: Console
+) -> list[tuple[str, float, str]]:
+    """Call each agent tool once against the server; return (tool, seconds, first line)."""
+    import httpx
+
+    from redsearcher.env import ServicesConfig, Toolbox, ToolError
+
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        hits = (await client.post("/search", json={"q": picks["person"]})).json()["organic"]
+    calls = [
+        ("search", {"query": [picks["person"]]}),
+        ("visit", {"url": hits[0]["link"], "goal": f"Where was {picks['person']} born?"}),
+        ("google_scholar", {"query": [picks["paper"]]}),
+        ("google_maps", {"q": picks["place"]}),
+        ("google_maps_route", {"origin": picks["city_a"], "destination": picks["city_b"]}),
+        ("PythonInterpreter", {"code": "import math\nprint(round(math.pi * 2, 4))"}),
+    ]
+    rows = []
+    async with Toolbox.http(ServicesConfig.local(base_url)) as box:
+        for name, args in calls:
+            start = time.perf_counter()
+            try:
+                text = await box.call(name, args)
+            except ToolError as err:
+                text = f"[tool error] {err}"
+            elapsed = time.perf_counter() - start
+            shown = "\n".join(text.strip().splitlines()[:10])
+            console.print(Panel(shown, title=f"{name} {args}", title_align="left", expand=False))
+            rows.append((name, elapsed, text.strip().splitlines()[0] if text.strip() else ""))
+    return rows
+
+
 def run(
     out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/default"),
     entities: Annotated[int | None, typer.Option(help="Entities in the default World.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the default World.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
+    serve: Annotated[
+        bool, typer.Option(help="Index and serve the World, then tour the tools.")
+    ] = True,
 ) -> None:
-    """Run the pipeline on the embedded default World and print its summary."""
+    """Run the pipeline on the embedded default World: build, index, serve, exercise, stop."""
     from redsearcher._cli._world import print_info
 
     console = Console()
     cfg = load_config(
         GeneratorConfig, "world", file=config, overrides={"entities": entities, "seed": seed}
     )
-    world_dir = out / "world"
-    console.rule("[bold]1/1 World")
+    world_dir, index_dir = out / "world", out / "index"
+    steps = 3 if serve else 1
+    console.rule(f"[bold]1/{steps} World")
     manifest = generate_world(cfg, world_dir, overwrite=True)
-    print_info(world_info(World.open(world_dir)), console)
+    world = World.open(world_dir)
+    print_info(world_info(world), console)
+    if not serve:
+        console.rule("[bold]done")
+        return
+    from redsearcher.env import build_index
+    from redsearcher.env.server import EnvServer, ServerConfig
+
+    console.rule(f"[bold]2/{steps} Index")
+    t0 = time.perf_counter()
+    build_index(world_dir, index_dir, overwrite=True)
+    index_s = time.perf_counter() - t0
+    console.print(f"index {index_dir} built in {index_s:.1f} s")
+    console.rule(f"[bold]3/{steps} Serve and exercise the tools over HTTP")
+    with EnvServer(ServerConfig(index=index_dir)) as server:
+        console.print(f"environment server at {server.base_url} (loopback only)")
+        rows = asyncio.run(_tour(server.base_url, _pick(world), console))
     console.rule("[bold]done")
+    summary = Table("tool", "ms", "first line", title="Tool calls through the server")
+    for name, seconds, line in rows:
+        summary.add_row(name, f"{1000 * seconds:.1f}", line[:70])
+    console.print(summary)
     console.print(
-        f"World {world_dir} (hash {manifest.content_hash[:16]}) in {manifest.report['timings']}"
+        f"World {world_dir} (hash {manifest.content_hash[:16]}), index {index_dir}; "
+        f"server stopped. Timings: {manifest.report['timings']}, index_s={index_s:.1f}",
+        soft_wrap=True,
     )

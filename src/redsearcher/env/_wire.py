@@ -75,8 +75,9 @@ def serper_scholar(
             "id": p.entity_id,
             "position": (page - 1) * num + i + 1,
         }
-        if p.pdf_url:
-            item["pdfUrl"] = p.pdf_url
+        # Tongyi-style renderers show only pdfUrl as the link; without one the model could not
+        # open the paper, so the paper's page stands in (the reader serves it).
+        item["pdfUrl"] = p.pdf_url or p.url
         if p.year is not None:
             item["year"] = p.year
         if p.cited_by is not None:
