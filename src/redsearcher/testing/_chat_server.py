@@ -15,14 +15,10 @@ Starlette and uvicorn are the optional extra ``server``; they are imported on :m
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
 
+from redsearcher._util._serving import ThreadedUvicorn
 from redsearcher.testing._http import CHAT_PATH, ChatApp
 from redsearcher.testing._ledger import Ledger, RecordedRequest
 from redsearcher.testing._script import Script, Step, as_scripts
@@ -42,24 +38,6 @@ def _require_server_extra() -> None:
             "the scripted chat server needs starlette and uvicorn: "
             "pip install 'redsearcher[server]'"
         ) from err
-
-
-def _quick_server_class() -> Any:
-    """``uvicorn.Server`` polling its exit flag every 5 ms instead of 100 ms.
-
-    Tests start and stop a server per test; uvicorn's 100 ms poll would add up across a suite.
-    """
-    import uvicorn
-
-    class QuickServer(uvicorn.Server):  # type: ignore[misc]
-        async def main_loop(self) -> None:
-            counter = 0
-            # on_tick refreshes the Date header every 10th tick and reports should_exit.
-            while not await self.on_tick(counter):
-                await asyncio.sleep(0.005)
-                counter = (counter + 1) % 864000
-
-    return QuickServer
 
 
 class ScriptedChatServer:
@@ -133,8 +111,7 @@ class ScriptedChatServer:
             models=models,
             keep_alive=keep_alive,
         )
-        self._uvicorn: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedUvicorn | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -145,51 +122,19 @@ class ScriptedChatServer:
             ImportError: without the ``server`` extra.
             RuntimeError: if already started, or if the server fails to come up.
         """
-        if self._thread is not None:
+        if self._server is not None:
             raise RuntimeError("a ScriptedChatServer starts only once")
         _require_server_extra()
-        import uvicorn
-
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self._port))
-        except OSError:
-            sock.close()
-            raise
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app.asgi(),
-            log_config=None,  # leave the process's logging configuration alone
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
+        self._server = ThreadedUvicorn(
+            self._app.asgi(), host=self.host, port=self._port, name="scripted-chat-server"
         )
-        self._uvicorn = _quick_server_class()(config)
-        self._thread = threading.Thread(
-            target=self._uvicorn.run,
-            kwargs={"sockets": [sock]},
-            name=f"scripted-chat-server:{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10.0
-        while not self._uvicorn.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                sock.close()
-                raise RuntimeError(f"the scripted chat server on port {self._port} did not start")
-            time.sleep(0.002)
+        self._server.start(timeout_s=10.0)
         return self
 
     def stop(self) -> None:
         """Stop serving and wait for the thread (idempotent); does not check the scripts."""
-        if self._uvicorn is not None:
-            self._uvicorn.should_exit = True
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10.0)
+        if self._server is not None:
+            self._server.stop(timeout_s=10.0)
 
     def close(self) -> None:
         """Stop, then :meth:`assert_all_used`."""
@@ -218,14 +163,14 @@ class ScriptedChatServer:
     @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._server is not None and self._server.running
 
     @property
     def port(self) -> int:
         """The bound port (known after :meth:`start`)."""
-        if self._thread is None:
+        if self._server is None:
             raise RuntimeError("the server is not started; call start() or use `with`")
-        return self._port
+        return self._server.port
 
     @property
     def base_url(self) -> str:
