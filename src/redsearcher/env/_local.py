@@ -285,6 +285,7 @@ class LocalEnvironment:
         config = manifest.config
         self.text = TextIndex(directory / INDEX_DIR, config)
         self.store = DocStore(directory)
+        self._cjk_prefixes = tuple(config.cjk_languages)
         self._scholar = ScholarIndex(directory, self.store, self.text, config)
         self._places = PlacesIndex(directory, config)
         self._dense: Any = None
@@ -341,18 +342,19 @@ class LocalEnvironment:
         else:
             ranked = self.text.search(plan, k, offset)
         hits = []
+        cjk_prefixes = self._cjk_prefixes
+        snippet = self.text.snippet
         for row, score in ranked:
-            doc = self.store.doc(row)
-            cjk = doc.language.lower().startswith(tuple(self.manifest.config.cjk_languages))
+            doc_id, url, title, text, kind, published, language = self.store.values(row)
             hits.append(
                 SearchHit(
-                    doc_id=doc.doc_id,
-                    url=doc.url,
-                    title=doc.title,
-                    snippet=self.text.snippet(doc.text, plan, cjk=cjk),
+                    doc_id=doc_id,
+                    url=url,
+                    title=title,
+                    snippet=snippet(text, plan, cjk=language.lower().startswith(cjk_prefixes)),
                     score=score,
-                    kind=doc.kind,
-                    published=doc.published,
+                    kind=kind,
+                    published=published,
                 )
             )
         return hits

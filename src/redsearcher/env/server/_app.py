@@ -37,7 +37,7 @@ from redsearcher.env.server._config import SECTION, ServerConfig
 from redsearcher.env.server._faults import FaultInjector
 from redsearcher.env.server._guard import Guard
 from redsearcher.env.server._metrics import Metrics
-from redsearcher.env.server._state import ApiError, ServerState, State, error_body
+from redsearcher.env.server._state import ApiError, ServerState, State, error_body, thread_pool
 from redsearcher.errors import ConfigError
 
 __all__ = ["CONFIG_FILE_ENV", "app_from_env", "create_app", "format_validation_errors"]
@@ -161,8 +161,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state.limiter = anyio.CapacityLimiter(config.threads)
         async with AsyncExitStack() as stack:
+            state.executor = executor = thread_pool(config)
+            stack.callback(executor.shutdown, wait=False, cancel_futures=True)
             try:
                 if env is None:
                     opened = await anyio.to_thread.run_sync(_open_environment, config)

@@ -142,6 +142,9 @@ class ServerConfig(BaseModel):
     """uvicorn worker processes (one per core is a good start)."""
     threads: int = Field(default=16, ge=1, le=1024)
     """Per-worker thread pool bound for index look-ups (search, visit run off the event loop)."""
+    access_log: bool = False
+    """Log one line per request (uvicorn's access log). Off by default: at a thousand requests
+    a second the log line costs more than a visit; ``/metrics`` counts requests instead."""
     api_key: str | None = None
     """When set, the Serper endpoints require ``X-API-KEY`` (and the reader an ``Authorization:
     Bearer`` or ``X-API-KEY``) equal to it; when unset any key is accepted."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -88,13 +88,22 @@ class Guard:
     def __init__(self, app: ASGIApp, state: ServerState) -> None:
         self.app = app
         self.state = state
+        # Metric children by label values: ``labels()`` takes a lock and builds a key on every
+        # call, and returns the same child for the same values anyway.
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def _child(self, family: str, *labels: str) -> Any:
+        key = (family, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = getattr(self.state.metrics, family).labels(*labels)
+        return child
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         endpoint = endpoint_of(scope["method"], scope["path"])
-        metrics = self.state.metrics
         started = time.perf_counter()
         status = [0]
 
@@ -114,7 +123,7 @@ class Guard:
             await send_tracked({"type": "http.response.start", "status": code, "headers": headers})
             await send_tracked({"type": "http.response.body", "body": body})
 
-        in_flight = metrics.in_flight.labels(endpoint)
+        in_flight = self._child("in_flight", endpoint)
         in_flight.inc()
         try:
             try:
@@ -136,8 +145,8 @@ class Guard:
             raise
         finally:
             in_flight.dec()
-            metrics.requests.labels(endpoint, str(status[0] or 500)).inc()
-            metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+            self._child("requests", endpoint, str(status[0] or 500)).inc()
+            self._child("latency", endpoint).observe(time.perf_counter() - started)
 
     async def _buffer(self, scope: Scope, receive: Receive) -> Receive:
         """Read the whole body (bounded) and return a ``receive`` that replays it."""

