@@ -36,6 +36,23 @@ def _quick_server_class() -> Any:
     return QuickServer
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket whose accepted connections get ``TCP_NODELAY`` (module docstring).
+
+    Inheritable, so uvicorn's worker processes can share it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
 class ThreadedUvicorn:
     """Serve ``app`` with uvicorn in a daemon thread.
 
@@ -84,14 +101,7 @@ class ThreadedUvicorn:
             raise RuntimeError(f"{self.name} starts only once")
         import uvicorn
 
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self._port))
-        except OSError:
-            sock.close()
-            raise
+        sock = listening_socket(self.host, self._port)
         self._port = sock.getsockname()[1]
         options: dict[str, Any] = {
             "log_config": None,  # leave the process's logging configuration alone

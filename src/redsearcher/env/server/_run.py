@@ -15,19 +15,18 @@ processes) and sets ``PROMETHEUS_MULTIPROC_DIR`` so ``/metrics`` adds up all wor
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import inspect
 import json
 import os
 import shutil
 import socket
 import tempfile
-import threading
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from redsearcher._util._serving import ThreadedUvicorn, listening_socket
 from redsearcher.env._types import SearchEnvironment
 from redsearcher.env.server._app import CONFIG_FILE_ENV, create_app
 from redsearcher.env.server._config import ServerConfig
@@ -36,20 +35,6 @@ from redsearcher.env.server._metrics import MULTIPROC_ENV
 __all__ = ["EnvServer", "serve"]
 
 _FACTORY = "redsearcher.env.server:app_from_env"
-
-
-def _quick_server_class() -> Any:
-    """``uvicorn.Server`` polling its exit flag every 5 ms instead of 100 ms."""
-    import uvicorn
-
-    class QuickServer(uvicorn.Server):  # type: ignore[misc]
-        async def main_loop(self) -> None:
-            counter = 0
-            while not await self.on_tick(counter):
-                await asyncio.sleep(0.005)
-                counter = (counter + 1) % 864000
-
-    return QuickServer
 
 
 class EnvServer:
@@ -81,8 +66,7 @@ class EnvServer:
         self.app = create_app(self.config, env=env, sandbox=sandbox)
         self.host = self.config.host
         self._port = port
-        self._uvicorn: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedUvicorn | None = None
 
     def start(self) -> EnvServer:
         """Bind, open the environment (lifespan) and serve; return once requests are accepted.
@@ -91,64 +75,25 @@ class EnvServer:
             RuntimeError: if already started or the server did not come up; the lifespan's own
                 exception (a missing index, say) is chained as the cause.
         """
-        if self._thread is not None:
+        if self._server is not None:
             raise RuntimeError("an EnvServer starts only once")
-        import uvicorn
-
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets whose proto says
-        # TCP, and accepted sockets inherit it. With proto 0, every kept-alive response body
-        # waits ~40 ms behind its headers (Nagle + delayed ACK).
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self._port))
-        except OSError:
-            sock.close()
-            raise
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
+        self._server = ThreadedUvicorn(
             self.app,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
+            host=self.host,
+            port=self._port,
+            name="the environment server",
             lifespan="on",
-            timeout_graceful_shutdown=2,
-            limit_concurrency=None,
-            backlog=1024,
+            config={"limit_concurrency": None, "backlog": 1024},
         )
-        self._uvicorn = _quick_server_class()(config)
-        self._thread = threading.Thread(
-            target=self._serve,
-            args=(sock,),
-            name=f"env-server:{self._port}",
-            daemon=True,
+        self._server.start(
+            timeout_s=60.0, why=lambda: getattr(self.app.state, "startup_error", None)
         )
-        self._thread.start()
-        deadline = time.monotonic() + 60.0
-        while not self._uvicorn.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                sock.close()
-                cause = getattr(self.app.state, "startup_error", None)
-                raise RuntimeError(
-                    f"the environment server on port {self._port} did not start"
-                    + (f": {cause}" if cause else "")
-                ) from cause
-            time.sleep(0.002)
         return self
-
-    def _serve(self, sock: socket.socket) -> None:
-        # uvicorn exits on a failed lifespan; start() reports the cause.
-        with contextlib.suppress(SystemExit):
-            self._uvicorn.run(sockets=[sock])
 
     def stop(self) -> None:
         """Stop serving and wait for the thread (idempotent); closes what the lifespan opened."""
-        if self._uvicorn is not None:
-            self._uvicorn.should_exit = True
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=15.0)
+        if self._server is not None:
+            self._server.stop(timeout_s=15.0)
 
     def __enter__(self) -> EnvServer:
         return self.start()
@@ -164,14 +109,14 @@ class EnvServer:
     @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._server is not None and self._server.running
 
     @property
     def port(self) -> int:
         """The bound port (known after :meth:`start`)."""
-        if self._thread is None:
+        if self._server is None:
             raise RuntimeError("the server is not started; call start() or use `with`")
-        return self._port
+        return self._server.port
 
     @property
     def base_url(self) -> str:
@@ -180,11 +125,24 @@ class EnvServer:
         return f"http://{host}:{self.port}"
 
 
+def _run_workers(config: Any, sock: socket.socket) -> None:
+    """Run uvicorn's multi-process supervisor over ``sock`` (as ``uvicorn.run`` would)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    kwargs: dict[str, Any] = {}
+    if "target" in inspect.signature(Multiprocess).parameters:  # older uvicorn releases want it
+        kwargs["target"] = uvicorn.Server(config=config).run
+    Multiprocess(config, sockets=[sock], **kwargs).run()
+
+
 def serve(config: ServerConfig) -> None:
     """Serve ``config.index`` on ``config.host:config.port`` until interrupted.
 
     One worker serves in this process; several are uvicorn worker processes built by the
     ``app_from_env`` factory from a config file this function writes (and removes after).
+    Either way the listening socket is bound here (:func:`listening_socket`), and uvicorn uses
+    uvloop and httptools when they are installed.
 
     Args:
         config: The resolved configuration (``index`` must be set).
@@ -192,15 +150,29 @@ def serve(config: ServerConfig) -> None:
     import uvicorn
 
     common: dict[str, Any] = {
-        "host": config.host,
-        "port": config.port,
         "log_level": "info",
+        "access_log": config.access_log,
         "lifespan": "on",
         "timeout_graceful_shutdown": 5,
+        "backlog": 2048,
     }
-    if config.workers == 1:
-        uvicorn.run(create_app(config), **common)
-        return
+    sock = listening_socket(config.host, config.port)
+    try:
+        if config.workers > 1:
+            _serve_workers(config, common, sock)
+            return
+        server = uvicorn.Server(uvicorn.Config(create_app(config), **common))
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+        if not server.started:
+            raise SystemExit(3)  # uvicorn's STARTUP_FAILURE: the lifespan failed
+    finally:
+        sock.close()
+
+
+def _serve_workers(config: ServerConfig, common: dict[str, Any], sock: socket.socket) -> None:
+    import uvicorn
+
     scratch = Path(tempfile.mkdtemp(prefix="redsearcher-serve-"))
     saved = {k: v for k, v in os.environ.items() if k.startswith("REDSEARCHER_SERVER")}
     saved_multiproc = os.environ.get(MULTIPROC_ENV)
@@ -214,7 +186,9 @@ def serve(config: ServerConfig) -> None:
             del os.environ[name]
         os.environ[CONFIG_FILE_ENV] = str(config_file)
         os.environ[MULTIPROC_ENV] = str(metrics_dir)
-        uvicorn.run(_FACTORY, factory=True, workers=config.workers, **common)
+        worker_config = uvicorn.Config(_FACTORY, factory=True, workers=config.workers, **common)
+        with contextlib.suppress(KeyboardInterrupt):
+            _run_workers(worker_config, sock)
     finally:
         os.environ.pop(CONFIG_FILE_ENV, None)
         os.environ.update(saved)
