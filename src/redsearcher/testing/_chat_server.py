@@ -175,8 +175,9 @@ class ScriptedChatServer:
     @property
     def base_url(self) -> str:
         """The OpenAI ``base_url``, e.g. ``http://127.0.0.1:54321/v1``."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/v1"
+        if self._server is None:
+            raise RuntimeError("the server is not started; call start() or use `with`")
+        return self._server.url("/v1")
 
     # -- what happened ---------------------------------------------------------------------
 

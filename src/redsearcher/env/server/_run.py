@@ -121,8 +121,9 @@ class EnvServer:
     @property
     def base_url(self) -> str:
         """The base URL every twin hangs off, e.g. ``http://127.0.0.1:54321``."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        if self._server is None:
+            raise RuntimeError("the server is not started; call start() or use `with`")
+        return self._server.url("")
 
 
 def _run_workers(config: Any, sock: socket.socket) -> None:
