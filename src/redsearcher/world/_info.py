@@ -11,10 +11,12 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from redsearcher.world._store import World
+from redsearcher.world._vocab import TOOL_ONLY_PREDICATES
 
 HIST_BINS = ("0", "1", "2", "3", "4", "5+")
 
@@ -46,9 +48,12 @@ class WorldInfo(BaseModel):
     docs_per_fact: dict[str, int]
     """Histogram: number of facts stated by 0, 1, 2, ... documents."""
     docs_per_fact_text: dict[str, int]
-    """The same histogram over facts a text can state (coordinates excluded)."""
+    """The same histogram over facts a text can state (tool-only predicates excluded)."""
     share_stated_2plus: float
     """Share of stateable facts stated in two or more documents."""
+
+
+_TOOL_ONLY = pa.array(sorted(TOOL_ONLY_PREDICATES), pa.string())
 
 
 def _degree(counts: np.ndarray) -> DegreeStats:
@@ -90,9 +95,8 @@ def world_info(world: World) -> WorldInfo:
         ids = batch.column(0).to_numpy()
         max_fact = max(max_fact, int(ids.max()) if len(ids) else 0)
         fact_ids.append(ids)
-        coord_ids.append(
-            ids[pc.equal(batch.column(2), "coordinate").to_numpy(zero_copy_only=False)]
-        )
+        tool_only = pc.is_in(batch.column(1), value_set=_TOOL_ONLY)
+        coord_ids.append(ids[tool_only.to_numpy(zero_copy_only=False)])
         rel = pc.equal(batch.column(2), "entity")
         subj = pc.filter(batch.column(3), rel).to_pylist()
         obj = pc.filter(batch.column(4), rel).to_pylist()

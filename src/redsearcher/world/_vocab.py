@@ -169,6 +169,11 @@ PREDICATES: Final[dict[str, Predicate]] = {
 }
 
 
+#: Facts that no generated document states: only a tool serves them (coordinates: maps;
+#: citation counts: scholar). Task synthesis relies on this to make a tool *necessary*.
+TOOL_ONLY_PREDICATES: Final[frozenset[str]] = frozenset({"coordinates", "citation_count"})
+
+
 #: Wikidata property -> predicate, for ingest. Several predicates may share a property when the
 #: subject type disambiguates (P264 is ``signed_to`` on people and ``record_label`` on albums);
 #: ingest resolves those by the subject's type.

@@ -29,7 +29,8 @@ def test_default_dispersion_and_distractors(default_world: World) -> None:
     info = world_info(default_world)
     assert info.share_stated_2plus >= 0.30
     assert info.docs_per_fact_text["0"] == 0  # every stateable fact is stated somewhere
-    assert info.docs_per_fact["0"] == info.predicates["coordinates"]  # coordinates never
+    # tool-only facts (coordinates, citation counts) never, so only a tool can serve them
+    assert info.docs_per_fact["0"] == info.predicates["coordinates"] + info.predicates["citation_count"]
     assert info.distractor_entities > 0
     assert set(info.entity_types) >= {
         "person",
@@ -94,7 +95,7 @@ def test_provenance_is_faithful(default_world: World) -> None:
         assert fact["subject"] in doc["mentions"]  # type: ignore[operator]
         if fact["object"]:
             assert fact["object"] in doc["mentions"]  # type: ignore[operator]
-        assert fact["kind"] != "coordinate"
+        assert fact["kind"] != "coordinate" and fact["predicate"] != "citation_count"
 
 
 def test_referential_integrity(default_world: World) -> None:

@@ -9,7 +9,9 @@ object o may be stated by any page of s or o:
 - each page of o with probability ``object_side`` (listings and paper abstracts more often),
   capped per page so a hub city's listing does not name all of its residents;
 - a fact no page picked goes to a random page of s, so every fact is stated somewhere;
-  coordinates are the exception: no text states them (the maps tool serves them).
+  tool-only facts are the exception (``TOOL_ONLY_PREDICATES``): no text states coordinates or
+  citation counts; the maps and scholar tools serve them, which is what lets task synthesis
+  write constraints only a tool resolves.
 
 Planning is vectorized over chunks of facts, so memory is bounded by the chunk size plus the
 provenance arrays themselves.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from redsearcher.world._schema import DOCUMENT_KINDS
+from redsearcher.world._vocab import TOOL_ONLY_PREDICATES
 from redsearcher.world.generate._config import GeneratorConfig
 from redsearcher.world.generate._facts import PRED_CODE
 from redsearcher.world.generate._sampler import TYPE_NAMES, Graph
@@ -104,7 +107,7 @@ def plan_documents(g: Graph, cfg: GeneratorConfig) -> Plan:
     w_obj = np.array([_W_OBJ.get(k, 0.5) for k in DOCUMENT_KINDS])
     cap = np.array([_CAP_OBJ.get(k, 4) for k in DOCUMENT_KINDS])
     f = g.facts
-    coord = PRED_CODE["coordinates"]
+    tool_only = np.array(sorted(PRED_CODE[p] for p in TOOL_ONLY_PREDICATES))
     subj_pairs: list[tuple[np.ndarray, np.ndarray]] = []
     obj_pairs: list[tuple[np.ndarray, np.ndarray]] = []
     for lo in range(0, len(f), _CHUNK):
@@ -126,7 +129,7 @@ def plan_documents(g: Graph, cfg: GeneratorConfig) -> Plan:
             np.where(is_main, cfg.article_coverage, cfg.dispersion * w_subj[kind]),
             cfg.object_side * w_obj[kind],
         )
-        q[f.pred[fid][rep] == coord] = 0.0
+        q[np.isin(f.pred[fid][rep], tool_only)] = 0.0
         keep = rng.random(len(q)) < q
         subj_pairs.append((doc[keep & is_s], fid[rep[keep & is_s]]))
         obj_pairs.append((doc[keep & ~is_s], fid[rep[keep & ~is_s]]))
@@ -145,7 +148,7 @@ def plan_documents(g: Graph, cfg: GeneratorConfig) -> Plan:
     pdoc = np.concatenate(pairs_doc) if pairs_doc else np.empty(0, np.int64)
     pfact = np.concatenate(pairs_fact) if pairs_fact else np.empty(0, np.int64)
     stated = np.bincount(pfact, minlength=len(f)) > 0
-    orphan = np.flatnonzero(~stated & (f.pred != coord))
+    orphan = np.flatnonzero(~stated & ~np.isin(f.pred, tool_only))
     pick = (rng.random(len(orphan)) * n_docs[f.subj[orphan]]).astype(np.int64)
     pdoc = np.concatenate([pdoc, doc_start[f.subj[orphan]] + pick])
     pfact = np.concatenate([pfact, orphan])
