@@ -19,7 +19,7 @@ from redsearcher.env._local import (
     build_index,
     default_index_dir,
 )
-from redsearcher.env._places import MODES, haversine_km
+from redsearcher._util._travel import MODES, haversine_km
 from redsearcher.env._summarizer import LLMSummarizer, SummarizerConfig
 from redsearcher.env._tools import (
     DEFAULT_TOOLS,

@@ -18,62 +18,30 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from redsearcher._util._travel import MODES, haversine_km, travel_mode
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._index import FieldIndex
 from redsearcher.env._scholar import column_by_id, facts_of
 from redsearcher.env._types import Place, Route
 from redsearcher.env._urls import key_hash
-from redsearcher.errors import UserError
 from redsearcher.world import World
 
 PLACES_FILE: Final = "places.arrow"
 PLACES_INDEX: Final = "places"
 BOOSTS: Final = {"name": 3.0, "category": 2.0, "address": 1.0, "area": 1.0}
-EARTH_RADIUS_KM: Final = 6371.0088  # IUGG mean Earth radius
 #: When several places share a name, routing prefers the more general kind of place.
 TYPE_PRIORITY: Final = {"city": 0, "country": 1, "place": 2, "university": 3}
 
 
-@dataclass(frozen=True, slots=True)
-class Mode:
-    """How a travel mode turns a great-circle distance into a route.
-
-    Attributes:
-        detour: Route length / great-circle distance (road networks are not straight lines;
-            1.2-1.4 is typical of real road and path networks).
-        speed_kmh: Average speed over the whole route.
-        overhead_min: Fixed minutes added per trip (waiting for transit, airport procedures).
-    """
-
-    detour: float
-    speed_kmh: float
-    overhead_min: float = 0.0
-
-
-MODES: Final = {
-    "driving": Mode(1.25, 80.0),
-    "walking": Mode(1.2, 5.0),
-    "bicycling": Mode(1.2, 15.0),
-    "transit": Mode(1.3, 35.0, 10.0),
-    "flying": Mode(1.0, 800.0, 90.0),
-}
-MODE_ALIASES: Final = {
-    "drive": "driving", "car": "driving", "walk": "walking", "foot": "walking",
-    "bike": "bicycling", "bicycle": "bicycling", "cycling": "bicycling", "bus": "transit",
-    "train": "transit", "public_transport": "transit", "fly": "flying", "flight": "flying",
-    "plane": "flying", "air": "flying",
-}  # fmt: skip
 PLACE_SCHEMA: Final = pa.schema(
     [
         pa.field("entity_id", pa.string(), nullable=False),
@@ -93,28 +61,6 @@ PLACE_SCHEMA: Final = pa.schema(
     ]
 )
 _LATLON = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*,\s*([+-]?\d+(?:\.\d+)?)\s*$")
-
-
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance between two (latitude, longitude) points in kilometres."""
-    (lat1, lon1), (lat2, lon2) = a, b
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
-def travel_mode(mode: str) -> str:
-    """The canonical name of a travel mode (``drive`` -> ``driving``).
-
-    Raises:
-        UserError: for a mode that is not one of ``MODES`` or their aliases.
-    """
-    name = mode.strip().lower().replace("-", "_").replace(" ", "_")
-    name = MODE_ALIASES.get(name, name)
-    if name not in MODES:
-        raise UserError(f"unknown travel mode {mode!r}; use one of {', '.join(MODES)}")
-    return name
 
 
 def place_ids(content_hash: str, entity_id: str) -> tuple[str, str]:

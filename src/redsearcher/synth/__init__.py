@@ -1,0 +1,67 @@
+"""Dual-constrained task synthesis (REDSearcher §3): hard, verifiable search tasks.
+
+Difficulty has two knobs: the **treewidth** of the reasoning graph (how tightly the
+constraints couple) and the **minimum source dispersion** (the fewest documents whose union
+states all the evidence). The pipeline samples master graphs from a World (seed filter,
+expansion, densification toward a target treewidth), cuts several tasks from each (answer by
+topological role), makes each unique over the whole World (a CSP; fuzzed attributes separate
+rivals), rewrites mentions into constraints only a tool resolves (maps, scholar, python),
+writes the question (offline grammar or an LLM) and runs the verifier cascade (structural,
+shortcut, completeness through the live environment API).
+
+Entry points: ``open_verifier`` + ``synthesize`` / ``verify_tasks`` (or the CLI
+``redsearcher synth`` / ``redsearcher verify``); ``treewidth`` and ``min_source_dispersion``
+are exact and usable alone.
+"""
+
+from redsearcher.synth._config import Range, SynthConfig, parse_range
+from redsearcher.synth._csp import Solutions, solve
+from redsearcher.synth._dispersion import Cover, min_source_dispersion
+from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._pipeline import VerifyReport, open_verifier, synthesize, verify_tasks
+from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization, Realizer
+from redsearcher.synth._synth import SynthReport, Synthesizer
+from redsearcher.synth._task import (
+    Condition,
+    Constraint,
+    GraphNode,
+    Task,
+    TaskProvenance,
+    Verdict,
+    read_tasks,
+)
+from redsearcher.synth._treewidth import TreeDecomposition, treewidth, validate_decomposition
+from redsearcher.synth._verify import Verifier, evidence_facts
+
+__all__ = [
+    "Condition",
+    "Constraint",
+    "Cover",
+    "GraphNode",
+    "KnowledgeGraph",
+    "LLMRealizer",
+    "OfflineRealizer",
+    "Range",
+    "Realization",
+    "Realizer",
+    "Solutions",
+    "SynthConfig",
+    "SynthReport",
+    "Synthesizer",
+    "Task",
+    "TaskProvenance",
+    "TreeDecomposition",
+    "Verdict",
+    "Verifier",
+    "VerifyReport",
+    "evidence_facts",
+    "min_source_dispersion",
+    "open_verifier",
+    "parse_range",
+    "read_tasks",
+    "solve",
+    "synthesize",
+    "treewidth",
+    "validate_decomposition",
+    "verify_tasks",
+]

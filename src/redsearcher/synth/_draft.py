@@ -1,0 +1,231 @@
+"""From a master graph to task drafts: subgraphs, answer roles, constraints made unique.
+
+One master graph yields several tasks (the paper's "one graph, many tasks"): connected
+subgraphs of it, each with the answer chosen by topological role — a deep leaf (long-chain
+backtracking) or the highest-degree hub (multi-constraint verification). The node farthest
+from the answer is observed (named in the question), as is any country; every other node is
+latent. Relation and shared-value edges become constraints; when the CSP finds a second
+solution, a fuzzed attribute of the intended entity that the rival fails is added, until the
+solution is unique or no attribute separates them (the draft is then rejected as ambiguous).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from redsearcher.synth._conditions import fuzz, holds
+from redsearcher.synth._csp import Solutions, solve
+from redsearcher.synth._graph import MasterGraph
+from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._task import Constraint, Role
+from redsearcher.synth._treewidth import treewidth
+
+__all__ = ["Draft", "drafts", "make_unique", "var_graph"]
+
+_ATTRIBUTE_KINDS = ("date", "quantity", "string")
+
+
+@dataclass
+class Draft:
+    """A task in the making: variables bound to entities, roles, constraints."""
+
+    types: dict[str, str]
+    rows: dict[str, int]
+    roles: dict[str, Role]
+    constraints: list[Constraint]
+    answer: str
+    shape: str
+    tool_checks: list[dict[str, Any]] = field(default_factory=list)
+    solutions: Solutions | None = None
+
+    @property
+    def bound(self) -> dict[str, int]:
+        """The observed variables and their entities."""
+        return {v: r for v, r in self.rows.items() if self.roles[v] == "observed"}
+
+    def new_var(self) -> str:
+        """A fresh variable name."""
+        return f"x{len(self.rows)}"
+
+    def solve(self, kg: KnowledgeGraph, *, budget: int) -> Solutions:
+        """Solve the draft's CSP (up to two solutions)."""
+        order = treewidth(var_graph(self.constraints, self.rows)).order
+        return solve(
+            kg,
+            self.types,
+            self.constraints,
+            bound=self.bound,
+            answer=self.answer,
+            budget=budget,
+            order_hint=order,
+        )
+
+
+def var_graph(constraints: list[Constraint], variables: dict[str, int]) -> dict[str, set[str]]:
+    """The constraint graph over variables (binary constraints and routes are edges)."""
+    adj: dict[str, set[str]] = {v: set() for v in variables}
+    for c in constraints:
+        if c.object is not None and c.object != c.subject:
+            adj[c.subject].add(c.object)
+            adj[c.object].add(c.subject)
+    return adj
+
+
+def _bfs(adj: dict[int, set[int]], start: int) -> dict[int, int]:
+    dist = {start: 0}
+    queue = deque([start])
+    while queue:
+        u = queue.popleft()
+        for w in sorted(adj[u]):
+            if w not in dist:
+                dist[w] = dist[u] + 1
+                queue.append(w)
+    return dist
+
+
+def _subgraphs(g: MasterGraph, min_nodes: int, limit: int) -> list[set[int]]:
+    """The whole graph, then connected subgraphs without one leaf each."""
+    full = set(range(len(g.rows)))
+    out = [full]
+    adj = g.adjacency()
+    for leaf in sorted(v for v, ns in adj.items() if len(ns) == 1):
+        rest = full - {leaf}
+        if len(out) >= limit or len(rest) < min_nodes:
+            break
+        sub = g.adjacency(rest)
+        if len(_bfs(sub, min(rest))) == len(rest):
+            out.append(rest)
+    return out
+
+
+def drafts(
+    kg: KnowledgeGraph, g: MasterGraph, *, min_nodes: int, per_graph: int
+) -> Iterator[Draft]:
+    """Drafts from the subgraphs of ``g``: one per (subgraph, answer role), distinct answers."""
+    seen: set[tuple[frozenset[int], int]] = set()
+    for nodes in _subgraphs(g, min_nodes, per_graph):
+        adj = g.adjacency(nodes)
+        depth = _bfs(adj, min(nodes))
+        leaves = [v for v in nodes if len(adj[v]) == 1] or list(nodes)
+        chain = max(sorted(leaves), key=lambda v: depth.get(v, 0))
+        hub = max(sorted(nodes), key=lambda v: len(adj[v]))
+        for shape, answer in (("chain", chain), ("hub", hub)):
+            key = (frozenset(nodes), answer)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield _draft(kg, g, nodes, adj, answer, shape)
+
+
+def _draft(
+    kg: KnowledgeGraph,
+    g: MasterGraph,
+    nodes: set[int],
+    adj: dict[int, set[int]],
+    answer: int,
+    shape: str,
+) -> Draft:
+    dist = _bfs(adj, answer)
+    order = sorted(nodes, key=lambda v: (dist.get(v, 99), v))
+    name = {v: f"x{i}" for i, v in enumerate(order)}
+    far = max(order, key=lambda v: (dist.get(v, 0), -v))
+    roles: dict[str, Role] = {}
+    for v in order:
+        if v == answer:
+            roles[name[v]] = "answer"
+        elif v == far or kg.type_of(g.rows[v]) == "country":
+            roles[name[v]] = "observed"
+        else:
+            roles[name[v]] = "latent"
+    constraints = [
+        Constraint(
+            kind="relation" if e.kind == "relation" else "same",
+            predicate=kg.predicates[e.pred],
+            subject=name[e.a],
+            object=name[e.b],
+            fact_ids=[kg.fact_id(f) for f in e.facts],
+        )
+        for e in g.edges
+        if e.a in nodes and e.b in nodes
+    ]
+    return Draft(
+        types={name[v]: kg.type_of(g.rows[v]) for v in order},
+        rows={name[v]: g.rows[v] for v in order},
+        roles=roles,
+        constraints=constraints,
+        answer=name[answer],
+        shape=shape,
+    )
+
+
+def attribute_options(
+    kg: KnowledgeGraph, draft: Draft, var: str, rng: np.random.Generator
+) -> list[Constraint]:
+    """Fuzzed attribute constraints the intended entity of ``var`` satisfies."""
+    used = {(c.subject, c.predicate) for c in draft.constraints}
+    out: list[Constraint] = []
+    for f in kg.facts_of(draft.rows[var]).tolist():
+        kind = kg.kind(f)
+        pred = kg.pred(f)
+        if kind not in _ATTRIBUTE_KINDS or kg.is_tool_only(f) or (var, pred) in used:
+            continue
+        if not kg.stated_by(f):
+            continue
+        cond = fuzz(kind, kg.value(f), rng, precision=int(kg.f.precision[f]))
+        out.append(
+            Constraint(
+                kind="attribute",
+                predicate=pred,
+                subject=var,
+                condition=cond,
+                fact_ids=[kg.fact_id(f)],
+            )
+        )
+    return out
+
+
+def make_unique(
+    kg: KnowledgeGraph,
+    draft: Draft,
+    rng: np.random.Generator,
+    *,
+    max_attributes: int,
+    budget: int,
+) -> str | None:
+    """Add separating attributes until the draft has one solution; the reason if it cannot."""
+    for _ in range(max_attributes + 1):
+        sols = draft.solve(kg, budget=budget)
+        draft.solutions = sols
+        if sols.unique:
+            return None
+        if sols.count == 0 and sols.complete:
+            return "unsatisfiable"
+        rival = next((a for a in sols.assignments if a != draft.rows), None)
+        candidates = [v for v, r in draft.roles.items() if r != "observed"]
+        if rival is not None:
+            differ = [v for v in candidates if rival.get(v) != draft.rows[v]]
+            candidates = differ + [v for v in candidates if v not in differ]
+        candidates.sort(key=lambda v: v != draft.answer)
+        added = False
+        for var in candidates:
+            options = attribute_options(kg, draft, var, rng)
+            if rival is not None and var in rival:
+                options = [o for o in options if not _passes(kg, o, rival[var])]
+            if options:
+                draft.constraints.append(options[int(rng.integers(len(options)))])
+                added = True
+                break
+        if not added:
+            return "ambiguous" if sols.complete else "search_budget"
+    return "ambiguous"
+
+
+def _passes(kg: KnowledgeGraph, c: Constraint, row: int) -> bool:
+    assert c.condition is not None
+    pred = kg.pred_code(c.predicate)
+    return any(holds(c.condition, v) for v in kg.values(row, pred))

@@ -1,0 +1,264 @@
+"""Reasoning graphs: seed selection, expansion over relations, and topology densification.
+
+A *master graph* is a small connected set of World entities linked by real facts. It grows
+from a seed that passes the paper's filter cascade (enough facts, mentioned by a few documents
+but not over-covered, not a look-alike, not a list- or meta-like entity), expands over
+relation facts in both directions, then is *densified* toward a target treewidth with edges
+that are themselves real facts: relations between nodes already chosen, shared values ("the
+same country of citizenship"), and new nodes that link to two or more chosen nodes, each of
+which closes a cycle. Treewidth is recomputed exactly after every added edge, so the sampler
+lands on the target or reports that it could not.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._treewidth import treewidth
+
+__all__ = ["Edge", "MasterGraph", "SeedFilter", "densify", "expand", "pick_seed", "seed_pool"]
+
+#: Entity types whose members many others share ("the same country"): the object side of a
+#: ``same`` edge. People and works are excluded — "the same spouse" is not a question anyone asks.
+SHARED_TYPES = frozenset(
+    {"country", "city", "university", "organization", "record_label", "venue", "award"}
+)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An edge of a master graph between node indices ``a`` and ``b``."""
+
+    kind: str
+    """``relation`` (a fact ``a -pred-> b``) or ``same`` (a and b share a ``pred`` value)."""
+    a: int
+    b: int
+    pred: int
+    facts: tuple[int, ...]
+    """Fact rows: the relation fact, or one fact of each side."""
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """The unordered node pair."""
+        return (min(self.a, self.b), max(self.a, self.b))
+
+
+@dataclass
+class MasterGraph:
+    """Entity rows and the fact edges between them."""
+
+    rows: list[int]
+    edges: list[Edge] = field(default_factory=list)
+
+    def adjacency(self, nodes: set[int] | None = None) -> dict[int, set[int]]:
+        """Undirected adjacency over node indices (restricted to ``nodes`` when given)."""
+        keep = set(range(len(self.rows))) if nodes is None else nodes
+        adj: dict[int, set[int]] = {i: set() for i in sorted(keep)}
+        for e in self.edges:
+            if e.a in keep and e.b in keep and e.a != e.b:
+                adj[e.a].add(e.b)
+                adj[e.b].add(e.a)
+        return adj
+
+    def width(self) -> int:
+        """Exact treewidth of the graph."""
+        return treewidth(self.adjacency()).width
+
+    def has_pair(self, a: int, b: int) -> bool:
+        """Whether some edge already links ``a`` and ``b``."""
+        key = (min(a, b), max(a, b))
+        return any(e.key == key for e in self.edges)
+
+
+@dataclass(frozen=True)
+class SeedFilter:
+    """The seed filter cascade, in World terms."""
+
+    min_facts: int = 4
+    """Facts with the entity as subject (enough to say something about it)."""
+    min_mentions: int = 1
+    """Documents that mention it (it can be found at all)."""
+    max_mentions_quantile: float = 0.98
+    """Mentions above this quantile of the World are over-covered (too famous)."""
+
+
+class _Pool:
+    def __init__(self, kg: KnowledgeGraph, f: SeedFilter) -> None:
+        n = len(kg)
+        facts = np.diff(kg.out_ptr)
+        cap = float(np.quantile(kg.mentions, f.max_mentions_quantile)) if n else 0.0
+        ok = (facts >= f.min_facts) & (kg.mentions >= f.min_mentions) & (kg.mentions <= cap)
+        ok &= ~kg.is_distractor
+        ok &= kg.types != kg.type_names.index("country") if "country" in kg.type_names else True
+        self.rows = np.flatnonzero(ok)
+        self.rows = np.array([r for r in self.rows.tolist() if not kg.is_meta(r)], np.int64)
+        self.cap = cap
+
+
+def seed_pool(kg: KnowledgeGraph, f: SeedFilter) -> np.ndarray:
+    """Rows of every entity that passes the seed filter cascade."""
+    return _Pool(kg, f).rows
+
+
+def pick_seed(pool: np.ndarray, rng: np.random.Generator) -> int:
+    """A random seed from the pool."""
+    if not len(pool):
+        raise ValueError("no entity of this World passes the seed filter")
+    return int(pool[rng.integers(len(pool))])
+
+
+def _neighbours(kg: KnowledgeGraph, row: int) -> list[tuple[int, int, int, bool]]:
+    """(fact row, predicate, other entity, outgoing) for every relation fact of ``row``."""
+    out = kg.facts_of(row)
+    out = out[kg.f.obj[out] >= 0]
+    into = kg.facts_into(row)
+    found = [(int(f), int(kg.f.pred[f]), int(kg.f.obj[f]), True) for f in out]
+    found += [(int(f), int(kg.f.pred[f]), int(kg.f.subj[f]), False) for f in into]
+    return found
+
+
+def expand(
+    kg: KnowledgeGraph, seed: int, size: int, rng: np.random.Generator, *, hub_cap: int
+) -> MasterGraph:
+    """Grow a tree of ``size`` nodes from ``seed`` over relation facts (both directions).
+
+    Walks prefer the newest node (long chains, as deep backtracking needs) and skip look-alike
+    entities and hubs above ``hub_cap`` relations (a country has thousands of citizens; it can
+    still join later as a shared value).
+    """
+    g = MasterGraph(rows=[seed])
+    index = {seed: 0}
+    for _ in range(size * 8):
+        if len(g.rows) >= size:
+            break
+        at = len(g.rows) - 1 if rng.random() < 0.6 else int(rng.integers(len(g.rows)))
+        options = [
+            n
+            for n in _neighbours(kg, g.rows[at])
+            if n[2] not in index and not kg.is_distractor[n[2]] and kg.degree(n[2]) <= hub_cap
+        ]
+        if not options:
+            continue
+        fact, pred, other, outgoing = options[int(rng.integers(len(options)))]
+        index[other] = len(g.rows)
+        g.rows.append(other)
+        a, b = (at, index[other]) if outgoing else (index[other], at)
+        g.edges.append(Edge("relation", a, b, pred, (fact,)))
+    return g
+
+
+def _closing_edges(kg: KnowledgeGraph, g: MasterGraph) -> list[Edge]:
+    """Real-fact edges between nodes already in ``g`` that are not edges yet."""
+    index = {r: i for i, r in enumerate(g.rows)}
+    found: list[Edge] = []
+    for i, row in enumerate(g.rows):
+        for fact, pred, other, outgoing in _neighbours(kg, row):
+            j = index.get(other)
+            if j is None or j == i or not outgoing or g.has_pair(i, j):
+                continue
+            found.append(Edge("relation", i, j, pred, (fact,)))
+    shared: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for i, row in enumerate(g.rows):
+        out = kg.facts_of(row)
+        for f in out[kg.f.obj[out] >= 0].tolist():
+            obj = int(kg.f.obj[f])
+            if kg.type_of(obj) in SHARED_TYPES and obj not in index:
+                shared.setdefault((int(kg.f.pred[f]), obj), []).append((i, f))
+    for (pred, _), members in sorted(shared.items()):
+        for x in range(len(members)):
+            for y in range(x + 1, len(members)):
+                (i, fi), (j, fj) = members[x], members[y]
+                if i != j and not g.has_pair(i, j):
+                    found.append(Edge("same", i, j, pred, (fi, fj)))
+    return found
+
+
+def _cycle_nodes(kg: KnowledgeGraph, g: MasterGraph, hub_cap: int) -> list[tuple[int, list[Edge]]]:
+    """New entities linked by facts to two or more nodes of ``g`` (each closes a cycle)."""
+    index = {r: i for i, r in enumerate(g.rows)}
+    links: dict[int, list[tuple[int, int, int, bool]]] = {}
+    for i, row in enumerate(g.rows):
+        for fact, pred, other, outgoing in _neighbours(kg, row):
+            if other in index or kg.is_distractor[other] or kg.degree(other) > hub_cap:
+                continue
+            links.setdefault(other, []).append((i, fact, pred, outgoing))
+    new = len(g.rows)
+    out: list[tuple[int, list[Edge]]] = []
+    for other, hits in sorted(links.items()):
+        if len({h[0] for h in hits}) < 2:
+            continue
+        edges = [
+            Edge("relation", new, i, pred, (fact,))
+            if not outgoing
+            else Edge("relation", i, new, pred, (fact,))
+            for i, fact, pred, outgoing in hits
+        ]
+        out.append((other, edges))
+    return out
+
+
+@dataclass
+class Densified:
+    """A densified graph and how it got there."""
+
+    graph: MasterGraph
+    width: int
+    tried: Counter[str] = field(default_factory=Counter)
+
+
+def densify(
+    kg: KnowledgeGraph,
+    g: MasterGraph,
+    target: int,
+    rng: np.random.Generator,
+    *,
+    max_nodes: int,
+    hub_cap: int,
+    rounds: int = 24,
+) -> Densified:
+    """Add real-fact edges until the treewidth reaches ``target`` (never exceeding it)."""
+    width = g.width()
+    result = Densified(g, width)
+    for _ in range(rounds):
+        if width >= target:
+            break
+        edges = _closing_edges(kg, g)
+        rng.shuffle(edges)  # type: ignore[arg-type]
+        grown = False
+        for e in edges:
+            g.edges.append(e)
+            w = g.width()
+            if w <= target:
+                width, grown = w, True
+                result.tried["added"] += 1
+                if width >= target:
+                    break
+            else:
+                g.edges.pop()
+                result.tried["over_target"] += 1
+        if width >= target or len(g.rows) >= max_nodes:
+            if not grown:
+                break
+            continue
+        candidates = _cycle_nodes(kg, g, hub_cap)
+        if not candidates:
+            if not grown:
+                break
+            continue
+        other, new_edges = candidates[int(rng.integers(len(candidates)))]
+        g.rows.append(other)
+        g.edges.extend(new_edges)
+        w = g.width()
+        if w <= target:
+            width = w
+            result.tried["cycle_node"] += 1
+        else:
+            del g.edges[-len(new_edges) :]
+            g.rows.pop()
+            result.tried["over_target"] += 1
+    result.width = width
+    return result

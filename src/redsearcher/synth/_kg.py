@@ -1,0 +1,248 @@
+"""The World as an in-memory graph for task synthesis: CSR adjacency, typed values, provenance.
+
+Synthesis asks millions of small questions — "which relation facts leave this entity", "which
+entities are a film's directors", "which documents state this fact" — so the World's tables are
+loaded once into flat numpy arrays with CSR (compressed sparse row) indexes by subject, by
+object and by fact. Strings stay in Arrow arrays and are decoded only on access, which keeps a
+100k-entity World at a few hundred MB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from redsearcher.world import World
+from redsearcher.world._vocab import TOOL_ONLY_PREDICATES
+
+__all__ = ["KnowledgeGraph", "Value"]
+
+Value = str | float | tuple[float, float] | None
+"""A fact's object: an entity index as ``str`` of the id, a date/string, an amount, or lat/lon."""
+
+#: Labels or descriptions of entities that are lists, categories or other meta pages — never
+#: good seeds (the paper's filter against list- or meta-like entities).
+_META_PREFIXES = ("list of", "category:", "template:", "wikipedia:", "portal:", "index of")
+
+
+def _csr(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row pointers and the permutation that groups ``keys`` (``-1`` keys are dropped)."""
+    valid = np.flatnonzero(keys >= 0)
+    order = valid[np.argsort(keys[valid], kind="stable")]
+    counts = np.bincount(keys[valid], minlength=size)
+    ptr = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr, order.astype(np.int64)
+
+
+@dataclass
+class _Facts:
+    fid: np.ndarray
+    subj: np.ndarray
+    pred: np.ndarray
+    kind: np.ndarray
+    obj: np.ndarray
+    string: pa.Array
+    date: pa.Array
+    precision: np.ndarray
+    amount: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+
+
+class KnowledgeGraph:
+    """Entities, facts and provenance of a World, indexed for synthesis.
+
+    Entities and facts are addressed by *row* (0-based int); ``entity_id``/``row_of`` and
+    ``fact_id``/``fact_row`` convert to and from the World's ids.
+    """
+
+    KINDS = ("entity", "date", "quantity", "string", "coordinate")
+
+    def __init__(self, world: World) -> None:
+        self.world_hash = world.content_hash
+        ent = world.table("entities", ["id", "label", "type", "aliases", "distractor_of"])
+        self.ids: list[str] = ent.column("id").to_pylist()
+        self.row_of: dict[str, int] = {e: i for i, e in enumerate(self.ids)}
+        self._labels = ent.column("label").combine_chunks()
+        self._aliases = ent.column("aliases").combine_chunks()
+        types = ent.column("type").to_pylist()
+        self.type_names: list[str] = sorted(set(types))
+        type_code = {t: i for i, t in enumerate(self.type_names)}
+        self.types = np.array([type_code[t] for t in types], dtype=np.int16)
+        self.is_distractor = ent.column("distractor_of").is_valid().to_numpy(zero_copy_only=False)
+        n = len(self.ids)
+
+        facts = world.table("facts")
+        self.predicates: list[str] = sorted(set(facts.column("predicate").to_pylist()))
+        pred_code = {p: i for i, p in enumerate(self.predicates)}
+        kind_code = {k: i for i, k in enumerate(self.KINDS)}
+
+        def ent_rows(col: str) -> np.ndarray:
+            values = facts.column(col).to_pylist()
+            return np.array([self.row_of.get(v, -1) if v else -1 for v in values], np.int64)
+
+        def floats(col: str) -> np.ndarray:
+            return np.asarray(facts.column(col).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+        precision = facts.column("date_precision").fill_null(0)
+        self.f = _Facts(
+            fid=facts.column("id").to_numpy(),
+            subj=ent_rows("subject"),
+            pred=np.array([pred_code[p] for p in facts.column("predicate").to_pylist()], np.int16),
+            kind=np.array([kind_code[k] for k in facts.column("kind").to_pylist()], np.int8),
+            obj=ent_rows("object"),
+            string=facts.column("string").combine_chunks(),
+            date=facts.column("date").combine_chunks(),
+            precision=precision.to_numpy().astype(np.int8),
+            amount=floats("amount"),
+            lat=floats("latitude"),
+            lon=floats("longitude"),
+        )
+        self._fid_order = np.argsort(self.f.fid, kind="stable")
+        self.out_ptr, self.out_rows = _csr(self.f.subj, n)
+        rel = np.where(self.f.kind == kind_code["entity"], self.f.obj, -1)
+        self.in_ptr, self.in_rows = _csr(rel, n)
+
+        prov = world.table("provenance", ["doc_id", "fact_id"])
+        self.doc_ids: list[str] = sorted(set(prov.column("doc_id").to_pylist()))
+        doc_code = {d: i for i, d in enumerate(self.doc_ids)}
+        prov_rows = self.fact_rows(prov.column("fact_id").to_numpy())
+        prov_docs = np.array([doc_code[d] for d in prov.column("doc_id").to_pylist()], np.int64)
+        self.st_ptr, order = _csr(prov_rows, len(self.f.fid))
+        self.st_docs = prov_docs[order]
+
+        docs = world.table("documents", ["mentions"])
+        flat = pc.list_flatten(docs.column("mentions"))
+        counts = pc.value_counts(flat).flatten() if len(flat) else None
+        self.mentions = np.zeros(n, dtype=np.int64)
+        if counts is not None:
+            for eid, c in zip(counts[0].to_pylist(), counts[1].to_pylist(), strict=True):
+                row = self.row_of.get(eid)
+                if row is not None:
+                    self.mentions[row] = c
+        self.tool_only = np.array(
+            [pred_code[p] for p in TOOL_ONLY_PREDICATES if p in pred_code], dtype=np.int16
+        )
+
+    # -- entities ----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def label(self, row: int) -> str:
+        """The entity's label."""
+        return str(self._labels[row].as_py())
+
+    def aliases(self, row: int) -> list[str]:
+        """The entity's aliases."""
+        return list(self._aliases[row].as_py() or [])
+
+    def type_of(self, row: int) -> str:
+        """The entity's type name."""
+        return self.type_names[int(self.types[row])]
+
+    def of_type(self, type_name: str) -> np.ndarray:
+        """Rows of every entity of a type (cached)."""
+        return self._by_type.get(type_name, np.empty(0, np.int64))
+
+    @cached_property
+    def _by_type(self) -> dict[str, np.ndarray]:
+        return {t: np.flatnonzero(self.types == i) for i, t in enumerate(self.type_names)}
+
+    def is_meta(self, row: int) -> bool:
+        """Whether the entity looks like a list, category or other meta page."""
+        return self.label(row).casefold().startswith(_META_PREFIXES)
+
+    # -- facts -------------------------------------------------------------------------------
+    def fact_rows(self, fids: np.ndarray) -> np.ndarray:
+        """Rows of World fact ids (``-1`` for unknown ids)."""
+        fids = np.asarray(fids, dtype=np.int64)
+        pos = np.searchsorted(self.f.fid, fids, sorter=self._fid_order)
+        pos = np.minimum(pos, len(self.f.fid) - 1)
+        rows = self._fid_order[pos] if len(self.f.fid) else np.full(len(fids), -1)
+        return np.where(self.f.fid[rows] == fids, rows, -1) if len(rows) else rows
+
+    def fact_row(self, fid: int) -> int:
+        """The row of one World fact id, or -1."""
+        return int(self.fact_rows(np.array([fid]))[0])
+
+    def fact_id(self, row: int) -> int:
+        """The World id of a fact row."""
+        return int(self.f.fid[row])
+
+    def pred(self, row: int) -> str:
+        """The predicate of a fact row."""
+        return self.predicates[int(self.f.pred[row])]
+
+    def pred_code(self, name: str) -> int:
+        """The code of a predicate (-1 when the World has none)."""
+        try:
+            return self.predicates.index(name)
+        except ValueError:
+            return -1
+
+    def kind(self, row: int) -> str:
+        """The value kind of a fact row."""
+        return self.KINDS[int(self.f.kind[row])]
+
+    def value(self, row: int) -> Any:
+        """The object of a fact row: entity row, date string, amount, string or (lat, lon)."""
+        kind = self.kind(row)
+        if kind == "entity":
+            return int(self.f.obj[row])
+        if kind == "date":
+            return self.f.date[row].as_py()
+        if kind == "quantity":
+            return float(self.f.amount[row])
+        if kind == "string":
+            return self.f.string[row].as_py()
+        return (float(self.f.lat[row]), float(self.f.lon[row]))
+
+    def facts_of(self, row: int) -> np.ndarray:
+        """Fact rows whose subject is entity ``row``."""
+        return self.out_rows[self.out_ptr[row] : self.out_ptr[row + 1]]
+
+    def facts_into(self, row: int) -> np.ndarray:
+        """Relation fact rows whose object is entity ``row``."""
+        return self.in_rows[self.in_ptr[row] : self.in_ptr[row + 1]]
+
+    def values(self, row: int, pred: int) -> list[Any]:
+        """Values of predicate code ``pred`` on entity ``row``."""
+        rows = self.facts_of(row)
+        return [self.value(int(r)) for r in rows[self.f.pred[rows] == pred]]
+
+    def objects(self, row: int, pred: int) -> np.ndarray:
+        """Entity rows ``o`` with a fact ``row -pred-> o``."""
+        rows = self.facts_of(row)
+        return np.asarray(self.f.obj[rows[(self.f.pred[rows] == pred) & (self.f.obj[rows] >= 0)]])
+
+    def subjects(self, row: int, pred: int) -> np.ndarray:
+        """Entity rows ``s`` with a fact ``s -pred-> row``."""
+        rows = self.facts_into(row)
+        return np.asarray(self.f.subj[rows[self.f.pred[rows] == pred]])
+
+    def relation_fact(self, subj: int, pred: int, obj: int) -> int:
+        """The row of a fact ``subj -pred-> obj``, or -1."""
+        rows = self.facts_of(subj)
+        hit = rows[(self.f.pred[rows] == pred) & (self.f.obj[rows] == obj)]
+        return int(hit[0]) if len(hit) else -1
+
+    def degree(self, row: int) -> int:
+        """Relation facts in and out of an entity."""
+        out = self.facts_of(row)
+        return int((self.f.obj[out] >= 0).sum()) + len(self.facts_into(row))
+
+    # -- provenance --------------------------------------------------------------------------
+    def stated_by(self, fact_row: int) -> list[str]:
+        """Ids of the documents whose text states a fact."""
+        docs = self.st_docs[self.st_ptr[fact_row] : self.st_ptr[fact_row + 1]]
+        return [self.doc_ids[int(d)] for d in docs]
+
+    def is_tool_only(self, fact_row: int) -> bool:
+        """Whether the fact's predicate is one only a tool serves (no document states it)."""
+        return bool(np.isin(self.f.pred[fact_row], self.tool_only))

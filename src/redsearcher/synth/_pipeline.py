@@ -1,0 +1,315 @@
+"""Running synthesis and verification over files: resumable output, progress, reports.
+
+``synthesize`` appends tasks to a JSONL file as they are verified. A sidecar
+``<out>.meta.json`` records the World hash and the config (all but ``n``, so a finished run can
+be extended by asking for more); a restart with the same ones
+resumes at the master graph of the last task written (graphs are seeded by index, so the same
+tasks come out again) and skips the ids already in the file — nothing is lost or duplicated,
+and a torn last line from a kill is cut off first. A restart with a different World or config
+is refused rather than mixing two task sets in one file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from redsearcher.env._backends import Backend, HTTPBackend, LocalBackend, ServicesConfig
+from redsearcher.env._local import LocalEnvironment, build_index, default_index_dir
+from redsearcher.errors import UserError
+from redsearcher.synth._config import SynthConfig
+from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._realize import OfflineRealizer, Realizer
+from redsearcher.synth._synth import Synthesizer, SynthReport, TaskCheck
+from redsearcher.synth._task import Task, Verdict, read_tasks
+from redsearcher.synth._verify import Verifier
+from redsearcher.world import World
+
+__all__ = ["VerifyReport", "open_verifier", "synthesize", "verify_tasks"]
+
+
+GraphResults = AsyncIterator[tuple[list[Task], SynthReport]]
+"""(tasks, report) per master graph, in graph order."""
+
+
+@contextlib.contextmanager
+def open_verifier(
+    world_dir: str | Path,
+    *,
+    env_url: str | None = None,
+    index_dir: str | Path | None = None,
+    sandbox: Any = None,
+    budget: int = 200_000,
+    progress: bool = False,
+) -> Iterator[Verifier]:
+    """A verifier over a World: its graph, its index (built when missing) and a live backend.
+
+    Args:
+        world_dir: The World.
+        env_url: A served environment for the completeness walk; default: in-process.
+        index_dir: The World's index; default ``WORLD.index``, built if absent.
+        sandbox: A code runner for python tool answers in-process (None: those are skipped).
+        budget: CSP candidate checks per solve.
+        progress: Show the index build's progress.
+
+    Raises:
+        UserError: when the index belongs to another World.
+    """
+    world = World.open(world_dir)
+    index = Path(index_dir) if index_dir else default_index_dir(world_dir)
+    if not index.exists():
+        build_index(world_dir, index, progress=progress)
+    env = LocalEnvironment.open(index)
+    try:
+        if env.manifest.world_content_hash != world.content_hash:
+            raise UserError(
+                f"{index} indexes World {env.manifest.world_content_hash}, "
+                f"not {world.content_hash}; rebuild it with `redsearcher env index --overwrite`"
+            )
+        kg = KnowledgeGraph(world)
+        backend: Backend = (
+            HTTPBackend(ServicesConfig.local(env_url))
+            if env_url
+            else LocalBackend(env, sandbox=sandbox)
+        )
+        source = {
+            "world_dir": str(world_dir),
+            "env_url": env_url,
+            "index_dir": str(index),
+            "budget": budget,
+        }
+        yield Verifier(kg=kg, env=env, backend=backend, budget=budget, source=source)
+    finally:
+        env.close()
+
+
+def _meta_path(out: Path) -> Path:
+    return out.with_name(out.name + ".meta.json")
+
+
+def _resume_point(out: Path, meta: dict[str, Any]) -> tuple[set[str], int]:
+    """Ids already written and the graph index to restart from; cuts a torn last line."""
+    meta_file = _meta_path(out)
+    if meta_file.exists():
+        old = json.loads(meta_file.read_text())
+        if old != meta:
+            diff = sorted(k for k in {*old, *meta} if old.get(k) != meta.get(k))
+            raise UserError(
+                f"{out} was written with a different {', '.join(diff)}; "
+                "use another --out or delete it to start over"
+            )
+    elif out.exists() and out.stat().st_size:
+        raise UserError(f"{out} exists but has no {meta_file.name}; refusing to append to it")
+    if not out.exists():
+        return set(), 0
+    data = out.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with out.open("r+b") as handle:
+            handle.truncate(cut)
+        data = data[:cut]
+    ids = [json.loads(line)["id"] for line in data.splitlines() if line.strip()]
+    start = max((int(i.split("-")[1]) for i in ids), default=0)
+    return set(ids), start
+
+
+async def synthesize(
+    verifier: Verifier,
+    config: SynthConfig,
+    out: str | Path,
+    *,
+    realizer: Realizer | None = None,
+    checks: Sequence[TaskCheck] = (),
+    progress: bool = True,
+) -> SynthReport:
+    """Synthesize ``config.n`` verified tasks into ``out`` (JSONL), resuming a previous run.
+
+    The report counts the tasks this call wrote (a resumed run's earlier tasks are not in it).
+
+    With ``config.workers > 1`` master graphs are spread over forked processes, each with its
+    own verifier opened from the same World and index (the offline realizer only); results
+    come back in graph order, so the file is the same as a single-process run's.
+    """
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # n and workers are left out: asking for more tasks, or faster, is a resume, not a new run.
+    meta = {
+        "world_hash": verifier.kg.world_hash,
+        "config": config.model_dump(mode="json", exclude={"n", "workers"}),
+    }
+    done, start = _resume_point(path, meta)
+    _meta_path(path).write_text(json.dumps(meta, indent=2) + "\n")
+    report = SynthReport()
+    columns = (
+        TextColumn("synth"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("graphs {task.fields[graphs]}  rejected {task.fields[rejected]}"),
+        TimeElapsedColumn(),
+    )
+    async with _graph_results(verifier, config, start, realizer, checks) as results:
+        with (
+            Progress(*columns, disable=not progress, transient=False) as bar,
+            path.open("a", encoding="utf-8") as handle,
+        ):
+            await _drain(results, report, done, config, handle, bar)
+    return report
+
+
+async def _drain(
+    results: GraphResults,
+    report: SynthReport,
+    done: set[str],
+    config: SynthConfig,
+    handle: Any,
+    bar: Progress,
+) -> None:
+    """Append each graph's new tasks (fsync per graph) until ``config.n`` are written."""
+    n = config.n
+    job = bar.add_task("synth", total=n, completed=len(done), graphs=0, rejected=0)
+    async for tasks, part in results:
+        report.merge_work(part)
+        for task in tasks:
+            if task.id in done or len(done) >= n:
+                continue
+            handle.write(task.model_dump_json() + "\n")
+            done.add(task.id)
+            report.count(task, config)
+        handle.flush()
+        os.fsync(handle.fileno())
+        bar.update(job, completed=len(done), graphs=report.graphs, rejected=report.rejected.total())
+        if len(done) >= n:
+            break
+
+
+@contextlib.asynccontextmanager
+async def _graph_results(
+    verifier: Verifier,
+    config: SynthConfig,
+    start: int,
+    realizer: Realizer | None,
+    checks: Sequence[TaskCheck],
+) -> AsyncIterator[GraphResults]:
+    """(tasks, report) per master graph, in graph order: in-process or from a worker pool."""
+    indices = range(start, config.graph_budget)
+    if config.workers <= 1:
+        synth = Synthesizer(verifier.kg, verifier, config, realizer=realizer, checks=checks)
+
+        async def local() -> GraphResults:
+            for index in indices:
+                synth.report = SynthReport()
+                synth._lap.report = synth.report
+                yield await synth.graph_tasks(index), synth.report
+
+        yield local()
+        return
+    if (realizer is not None and not isinstance(realizer, OfflineRealizer)) or checks:
+        raise UserError(
+            "parallel synthesis (workers > 1) runs the offline realizer and stages 1-3 only"
+        )
+    context = multiprocessing.get_context("fork")
+    with context.Pool(
+        config.workers, initializer=_worker_init, initargs=(verifier.source, config)
+    ) as pool:
+        results = pool.imap(_worker_graph, indices)
+
+        async def remote() -> GraphResults:
+            for item in results:
+                yield item
+
+        try:
+            yield remote()
+        finally:
+            pool.terminate()
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(source: dict[str, Any], config: SynthConfig) -> None:
+    stack = contextlib.ExitStack()
+    verifier = stack.enter_context(open_verifier(**source))
+    _WORKER.update(stack=stack, synth=Synthesizer(verifier.kg, verifier, config))
+
+
+def _worker_graph(index: int) -> tuple[list[Task], SynthReport]:
+    synth: Synthesizer = _WORKER["synth"]
+    synth.report = SynthReport()
+    synth._lap.report = synth.report
+    return asyncio.run(synth.graph_tasks(index)), synth.report
+
+
+def _stage(verifier: Verifier, stage: str) -> TaskCheck:
+    """Stage ``stage`` of ``verifier`` as an async check."""
+
+    async def check(task: Task) -> Verdict:
+        if stage == "completeness":
+            return await verifier.completeness(task)
+        verdict: Verdict = getattr(verifier, stage)(task)
+        return verdict
+
+    return check
+
+
+@dataclass
+class VerifyReport:
+    """Per-stage pass counts of a verification run."""
+
+    tasks: int = 0
+    passed: int = 0
+    stages: dict[str, dict[str, int]] = field(default_factory=dict)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    """(task id, stage, first problem) per failed task."""
+
+
+async def verify_tasks(
+    verifier: Verifier,
+    tasks: Sequence[Task] | str | Path,
+    *,
+    stages: Sequence[str] = ("structural", "shortcut", "completeness"),
+    checks: Sequence[TaskCheck] = (),
+    out: str | Path | None = None,
+) -> tuple[list[Task], VerifyReport]:
+    """Re-run the verifier stages on tasks; returns the tasks with fresh verdicts and a report.
+
+    Raises:
+        UserError: when a task was synthesized over another World.
+    """
+    items = read_tasks(tasks) if isinstance(tasks, str | Path) else list(tasks)
+    report = VerifyReport(tasks=len(items))
+    checked: list[Task] = []
+    for task in items:
+        if task.provenance.world_hash != verifier.kg.world_hash:
+            raise UserError(
+                f"task {task.id} comes from World {task.provenance.world_hash}, "
+                f"not {verifier.kg.world_hash}"
+            )
+        verdicts = [v for v in task.verification if v.stage not in stages]
+        ok = True
+        runs: list[TaskCheck] = [_stage(verifier, s) for s in stages] + list(checks)
+        for run in runs:
+            verdict = await run(task)
+            stage = verdict.stage
+            verdicts = [v for v in verdicts if v.stage != stage]
+            verdicts.append(verdict)
+            counts = report.stages.setdefault(stage, {"passed": 0, "failed": 0, "skipped": 0})
+            key = {True: "passed", False: "failed", None: "skipped"}[verdict.passed]
+            counts[key] += 1
+            if verdict.passed is False:
+                ok = False
+                problems = verdict.detail.get("problems") or [json.dumps(verdict.detail)[:200]]
+                report.failures.append((task.id, stage, str(problems[0])))
+        report.passed += ok
+        checked.append(task.model_copy(update={"verification": verdicts}))
+    if out is not None:
+        Path(out).write_text("".join(t.model_dump_json() + "\n" for t in checked))
+    return checked, report

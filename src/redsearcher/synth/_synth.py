@@ -1,0 +1,293 @@
+"""The synthesis pipeline: master graph → drafts → unique → tools → question → verified task.
+
+Every master graph draws from its own seeded stream (``[seed, graph index]``), so a run is a
+pure function of (World, config) and an interrupted run resumes from the graph after the last
+one it finished: tasks carry their graph index in their id, and the output file is append-only.
+The report counts every rejection by reason and the time spent per stage, because the two
+difficulty knobs are only useful if one can see how often the sampler hits them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import redsearcher
+from redsearcher.synth._config import SynthConfig
+from redsearcher.synth._dispersion import min_source_dispersion
+from redsearcher.synth._draft import Draft, attribute_options, drafts, make_unique, var_graph
+from redsearcher.synth._evolve import evolve
+from redsearcher.synth._graph import SeedFilter, densify, expand, pick_seed, seed_pool
+from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._realize import OfflineRealizer, Realizer
+from redsearcher.synth._task import GraphNode, Task, TaskProvenance, Verdict
+from redsearcher.synth._treewidth import treewidth
+from redsearcher.synth._verify import Verifier, evidence_facts
+
+__all__ = ["SynthReport", "Synthesizer", "TaskCheck"]
+
+TaskCheck = Callable[[Task], Awaitable[Verdict]]
+"""An extra verifier stage: a task in, its verdict out."""
+
+
+@dataclass
+class SynthReport:
+    """What a synthesis run did."""
+
+    emitted: int = 0
+    graphs: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    hits: Counter[tuple[int, int]] = field(default_factory=Counter)
+    """Emitted tasks per (treewidth, msd)."""
+    on_target: int = 0
+    tools: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    """Wall time per stage (sample, unique, tools, msd, realize, then each verifier stage)."""
+
+    def merge_work(self, other: SynthReport) -> None:
+        """Add another report's work (graphs, rejections, time) to this one.
+
+        Emitted-task counts are not merged: the writer counts what it actually wrote
+        (``count``), which can be fewer than a graph produced.
+        """
+        self.graphs += other.graphs
+        self.rejected.update(other.rejected)
+        for stage, spent in other.seconds.items():
+            self.seconds[stage] += spent
+
+    def count(self, task: Task, config: SynthConfig) -> None:
+        """Count one emitted task in the difficulty table."""
+        self.emitted += 1
+        self.hits[(task.treewidth, task.msd)] += 1
+        self.on_target += int(
+            task.treewidth in config.treewidth_range and task.msd in config.msd_range
+        )
+        self.tools.update(task.required_tools)
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready summary."""
+        return {
+            "emitted": self.emitted,
+            "graphs": self.graphs,
+            "on_target": self.on_target,
+            "rejected": dict(self.rejected),
+            "hits": {f"tw{t}-msd{m}": c for (t, m), c in sorted(self.hits.items())},
+            "tools": dict(self.tools),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+class _Clock:
+    def __init__(self, report: SynthReport) -> None:
+        self.report = report
+
+    def __call__(self, stage: str) -> _Lap:
+        return _Lap(self.report, stage)
+
+
+class _Lap:
+    def __init__(self, report: SynthReport, stage: str) -> None:
+        self.report, self.stage = report, stage
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.report.seconds[self.stage] += time.perf_counter() - self.start
+
+
+class Synthesizer:
+    """Samples, realizes and verifies tasks over one World.
+
+    Args:
+        kg: The World's graph.
+        verifier: Stages 1-3 (its ``backend`` decides whether completeness runs).
+        config: What to sample.
+        realizer: Writes the question (offline grammar by default).
+        checks: Further verifier stages run after stages 1-3 (the LLM solver and audit,
+            a rollout filter); a check that fails drops the task, an unscored one does not.
+    """
+
+    def __init__(
+        self,
+        kg: KnowledgeGraph,
+        verifier: Verifier,
+        config: SynthConfig,
+        *,
+        realizer: Realizer | None = None,
+        checks: Sequence[TaskCheck] = (),
+    ) -> None:
+        self.kg = kg
+        self.checks = list(checks)
+        self.verifier = verifier
+        self.config = config
+        self.realizer: Realizer = realizer or OfflineRealizer()
+        self.report = SynthReport()
+        self._lap = _Clock(self.report)
+        self._pool = seed_pool(kg, SeedFilter())
+        self._stated_by: Callable[[int], list[str]] = lambda fid: kg.stated_by(kg.fact_row(fid))
+
+    async def run(self, *, start_graph: int = 0) -> AsyncIterator[Task]:
+        """Yield verified tasks, master graph after master graph, from ``start_graph`` on.
+
+        The caller stops when it has enough; tasks of one graph come out together, in order.
+        """
+        for index in range(start_graph, self.config.graph_budget):
+            for task in await self.graph_tasks(index):
+                yield task
+
+    async def graph_tasks(self, index: int) -> list[Task]:
+        """Every verified task of master graph ``index`` (a pure function of World and config)."""
+        self.report.graphs += 1
+        rng = np.random.default_rng([self.config.seed, index])
+        tasks = []
+        for k, draft in enumerate(self._drafts(rng)):
+            task = await self.complete(draft, rng, f"t{self.config.seed}-{index}-{k}")
+            if task is not None:
+                self.report.count(task, self.config)
+                tasks.append(task)
+        return tasks
+
+    def _drafts(self, rng: np.random.Generator) -> list[Draft]:
+        cfg, kg = self.config, self.kg
+        target_range = cfg.treewidth_range
+        high = target_range.high if target_range.high is not None else target_range.low + 1
+        target = int(rng.integers(target_range.low, high + 1))
+        with self._lap("sample"):
+            seed = pick_seed(self._pool, rng)
+            size = int(rng.integers(cfg.min_nodes, cfg.max_nodes + 1))
+            graph = expand(kg, seed, size, rng, hub_cap=cfg.hub_cap)
+            if len(graph.rows) < cfg.min_nodes:
+                self.report.rejected["graph_too_small"] += 1
+                return []
+            dense = densify(
+                kg, graph, target, rng, max_nodes=cfg.densify_nodes, hub_cap=cfg.hub_cap
+            )
+            if dense.width not in target_range:
+                self.report.rejected["treewidth_unreachable"] += 1
+                return []
+            return list(drafts(kg, graph, min_nodes=cfg.min_nodes, per_graph=cfg.tasks_per_graph))
+
+    async def complete(self, draft: Draft, rng: np.random.Generator, task_id: str) -> Task | None:
+        """Make a draft unique, evolve it, realize and verify it; None (reason counted) if not."""
+        cfg, kg, report = self.config, self.kg, self.report
+        with self._lap("unique"):
+            reason = make_unique(
+                kg, draft, rng, max_attributes=cfg.max_attributes, budget=cfg.budget
+            )
+        if reason is not None:
+            report.rejected[reason] += 1
+            return None
+        used: list[str] = []
+        with self._lap("tools"):
+            for tool in cfg.tools:
+                if evolve(kg, draft, tool, rng, budget=cfg.budget):
+                    used.append(tool)
+        with self._lap("msd"):
+            width = treewidth(var_graph(draft.constraints, draft.rows)).width
+            if width not in cfg.treewidth_range:
+                report.rejected["treewidth_out_of_range"] += 1
+                return None
+            cover = self._steer_msd(draft, rng)
+            if cover is None:
+                return None
+            msd, documents = cover
+        nodes = [
+            GraphNode(
+                var=v,
+                entity=kg.ids[draft.rows[v]],
+                label=kg.label(draft.rows[v]),
+                type=draft.types[v],
+                role=draft.roles[v],
+            )
+            for v in draft.rows
+        ]
+        with self._lap("realize"):
+            aliases = {n.entity: kg.aliases(draft.rows[n.var]) for n in nodes}
+            realized = await self.realizer.realize(
+                nodes, draft.constraints, seed=int(rng.integers(2**31)), aliases=aliases
+            )
+        constraints = [
+            c.model_copy(update={"text": text})
+            for c, text in zip(draft.constraints, realized.constraint_texts, strict=True)
+        ]
+        answer_row = draft.rows[draft.answer]
+        task = Task(
+            id=task_id,
+            question=realized.question,
+            answer=kg.label(answer_row),
+            aliases=kg.aliases(answer_row),
+            answer_entity=kg.ids[answer_row],
+            answer_type=draft.types[draft.answer],
+            nodes=nodes,
+            constraints=constraints,
+            shape=draft.shape,
+            treewidth=width,
+            msd=msd,
+            evidence_facts=evidence_facts(kg, constraints),
+            evidence_documents=documents,
+            evidence_urls=[self.verifier.env.url_of(d) or "" for d in documents],
+            required_tools=sorted(set(used)),  # type: ignore[arg-type]
+            verification=[Verdict(stage="tools", passed=True, detail={"checks": draft.tool_checks})]
+            if draft.tool_checks
+            else [],
+            provenance=TaskProvenance(
+                world_hash=kg.world_hash,
+                seed=cfg.seed,
+                config=cfg.model_dump(mode="json", exclude={"n", "workers"}),
+                redsearcher_version=redsearcher.__version__,
+                realizer=realized.realizer,
+            ),
+        )
+        for stage in cfg.verify:
+            with self._lap(stage):
+                verdict = (
+                    await self.verifier.completeness(task)
+                    if stage == "completeness"
+                    else getattr(self.verifier, stage)(task)
+                )
+            task.verification.append(verdict)
+            if verdict.passed is False:
+                report.rejected[f"failed_{stage}"] += 1
+                return None
+        for check in self.checks:
+            start = time.perf_counter()
+            verdict = await check(task)
+            report.seconds[verdict.stage] += time.perf_counter() - start
+            task.verification.append(verdict)
+            if verdict.passed is False:
+                report.rejected[f"failed_{verdict.stage}"] += 1
+                return None
+        return task
+
+    def _steer_msd(self, draft: Draft, rng: np.random.Generator) -> tuple[int, list[str]] | None:
+        """The minimum cover; add attributes stated elsewhere while MSD is below the target."""
+        kg, target = self.kg, self.config.msd_range
+        for _ in range(4):
+            evidence = evidence_facts(kg, draft.constraints)
+            cover = min_source_dispersion(evidence, {f: self._stated_by(f) for f in evidence})
+            if cover.size is None:
+                self.report.rejected["uncoverable"] += 1
+                return None
+            if target.high is not None and cover.size > target.high:
+                self.report.rejected["msd_above_target"] += 1
+                return None
+            if cover.size >= target.low:
+                return cover.size, list(cover.documents)
+            if not self._add_dispersed(draft, set(cover.documents), rng):
+                break
+        self.report.rejected["msd_below_target"] += 1
+        return None
+
+    def _add_dispersed(self, draft: Draft, cover: set[str], rng: np.random.Generator) -> bool:
+        """Add one attribute whose fact no document of the current cover states."""
+        for var in sorted(v for v, r in draft.roles.items() if r != "observed"):
+            for option in attribute_options(self.kg, draft, var, rng):
+                if not set(self._stated_by(option.fact_ids[0])) & cover:
+                    draft.constraints.append(option)
+                    return True
+        return False
