@@ -2,7 +2,8 @@
 
 The pipeline so far: build the default synthetic World, index it, serve it over the APIs agents
 call, exercise every tool once through that server exactly as an agent would (HTTP, rendered
-text), and stop the server cleanly. Later stages (task synthesis, rollouts) extend this command.
+text), synthesize a task set with tool-enforced questions and verify it (the oracle walk goes
+through the same server), print its difficulty table, and stop the server cleanly.
 """
 
 from __future__ import annotations
@@ -72,6 +73,47 @@ async def _tour(
     return rows
 
 
+def _synthesize(
+    world_dir: Path, index_dir: Path, env_url: str, out: Path, n: int, console: Console
+) -> None:
+    """Synthesize ``n`` tool-enforced tasks, verify them again over HTTP, print the tables."""
+    from redsearcher._cli._synth import print_synth_report, print_verify_report
+    from redsearcher.synth import (
+        SynthConfig,
+        SynthReport,
+        Verifier,
+        VerifyReport,
+        open_verifier,
+        synthesize,
+        verify_tasks,
+    )
+
+    cfg = SynthConfig(n=n, seed=0, treewidth="1-3", msd="2-", tools=["maps", "scholar", "python"])
+    out.unlink(missing_ok=True)
+    out.with_name(out.name + ".meta.json").unlink(missing_ok=True)
+
+    async def both(verifier: Verifier) -> tuple[SynthReport, VerifyReport]:
+        try:
+            report = await synthesize(verifier, cfg, out)
+            _, checked = await verify_tasks(verifier, out)  # again, from the file
+            return report, checked
+        finally:
+            await verifier.aclose()
+
+    with open_verifier(world_dir, env_url=env_url, index_dir=index_dir) as verifier:
+        report, checked = asyncio.run(both(verifier))
+    print_synth_report(report, cfg.treewidth, cfg.msd, console)
+    print_verify_report(checked, console)
+    first = out.read_text().splitlines()[0] if report.emitted else ""
+    if first:
+        import json
+
+        task = json.loads(first)
+        console.print(f"[bold]example[/] ({task['id']}): {task['question']}", soft_wrap=True)
+        console.print(f"answer: {task['answer']}; tools: {task['required_tools']}")
+    console.print(f"{report.emitted} tasks in {out}")
+
+
 def run(
     out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/default"),
     entities: Annotated[int | None, typer.Option(help="Entities in the default World.")] = None,
@@ -80,6 +122,7 @@ def run(
     serve: Annotated[
         bool, typer.Option(help="Index and serve the World, then tour the tools.")
     ] = True,
+    tasks: Annotated[int, typer.Option(help="Tasks to synthesize and verify (0: none).")] = 40,
 ) -> None:
     """Run the pipeline on the embedded default World: build, index, serve, exercise, stop."""
     from redsearcher._cli._world import print_info
@@ -89,7 +132,7 @@ def run(
         GeneratorConfig, "world", file=config, overrides={"entities": entities, "seed": seed}
     )
     world_dir, index_dir = out / "world", out / "index"
-    steps = 3 if serve else 1
+    steps = (4 if tasks else 3) if serve else 1
     console.rule(f"[bold]1/{steps} World")
     manifest = generate_world(cfg, world_dir, overwrite=True)
     world = World.open(world_dir)
@@ -109,6 +152,9 @@ def run(
     with EnvServer(ServerConfig(index=index_dir)) as server:
         console.print(f"environment server at {server.base_url} (loopback only)")
         rows = asyncio.run(_tour(server.base_url, _pick(world), console))
+        if tasks:
+            console.rule(f"[bold]4/{steps} Synthesize and verify tasks")
+            _synthesize(world_dir, index_dir, server.base_url, out / "tasks.jsonl", tasks, console)
     console.rule("[bold]done")
     summary = Table("tool", "ms", "first line", title="Tool calls through the server")
     for name, seconds, line in rows:

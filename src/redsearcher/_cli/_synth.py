@@ -13,6 +13,7 @@ from rich.table import Table
 if TYPE_CHECKING:  # the synth stack is imported only when a command runs
     from redsearcher.synth._pipeline import VerifyReport
     from redsearcher.synth._synth import SynthReport
+    from redsearcher.synth._verify import Verifier
 
 
 def _stages(text: str) -> list[str]:
@@ -96,10 +97,17 @@ def synth(
     )
     console = Console()
     realizer, checks = _llm(model, base_url, samples)
+
+    async def main(verifier: Verifier) -> SynthReport:
+        try:
+            return await synthesize(
+                verifier, cfg, out, realizer=realizer, checks=checks, progress=not quiet
+            )
+        finally:
+            await verifier.aclose()
+
     with open_verifier(world, env_url=env, budget=cfg.budget, progress=not quiet) as verifier:
-        report = asyncio.run(
-            synthesize(verifier, cfg, out, realizer=realizer, checks=checks, progress=not quiet)
-        )
+        report = asyncio.run(main(verifier))
     print_synth_report(report, cfg.treewidth, cfg.msd, console)
     console.print(f"wrote {report.emitted} tasks to {out}")
 
@@ -150,10 +158,18 @@ def verify(
 
     console = Console()
     _, checks = _llm(model, base_url, samples)
+
+    async def main(verifier: Verifier) -> VerifyReport:
+        try:
+            _, report = await verify_tasks(
+                verifier, tasks, stages=_stages(stages), checks=checks, out=out
+            )
+            return report
+        finally:
+            await verifier.aclose()
+
     with open_verifier(world, env_url=env) as verifier:
-        _, report = asyncio.run(
-            verify_tasks(verifier, tasks, stages=_stages(stages), checks=checks, out=out)
-        )
+        report = asyncio.run(main(verifier))
     print_verify_report(report, console)
     if report.passed < report.tasks:
         raise typer.Exit(1)

@@ -69,6 +69,11 @@ class Verifier:
     source: dict[str, Any] = field(default_factory=dict)
     """How to open this verifier again (``open_verifier`` arguments), for worker processes."""
 
+    async def aclose(self) -> None:
+        """Close the live backend's connections (call from the event loop that used them)."""
+        if self.backend is not None:
+            await self.backend.aclose()
+
     # -- stage 1 ---------------------------------------------------------------------------------
     def structural(self, task: Task) -> Verdict:
         """Uniqueness, no leakage, consistent constraints."""
