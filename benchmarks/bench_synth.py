@@ -111,7 +111,8 @@ def main() -> None:
         f"| rejected | {dict(report.rejected.most_common())} |",
         "| stage split | "
         + ", ".join(
-            f"{k} {v:.2f} s ({v / sum(split.values()):.0%})" for k, v in split.most_common()
+            f"{k} {v:.2f} s ({v / sum(split.values()):.0%})"
+            for k, v in sorted(split.items(), key=lambda kv: -kv[1])
         )
         + " |",
         f"| search queries issued by stages 2-3 | {len(queries)} |",

@@ -68,6 +68,20 @@ class Verifier:
     search_k: int = 10
     source: dict[str, Any] = field(default_factory=dict)
     """How to open this verifier again (``open_verifier`` arguments), for worker processes."""
+    _hits: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    def _search_ids(self, query: str) -> list[str]:
+        """Document ids of a shortcut search, cached.
+
+        Tasks cut from one master graph share most of their phrases, and the index does not
+        change during a run.
+        """
+        ids = self._hits.get(query)
+        if ids is None:
+            if len(self._hits) > 50_000:
+                self._hits.clear()
+            ids = self._hits[query] = [h.doc_id for h in self.env.search(query, self.search_k)]
+        return ids
 
     async def aclose(self) -> None:
         """Close the live backend's connections (call from the event loop that used them)."""
@@ -162,11 +176,11 @@ class Verifier:
         checked: set[str] = set()
         queries = self.shortcut_queries(task)
         for query in queries:
-            for hit in self.env.search(query, self.search_k):
-                if hit.doc_id in checked or hit.doc_id not in doc_facts:
+            for doc_id in self._search_ids(query):
+                if doc_id in checked or doc_id not in doc_facts:
                     continue
-                checked.add(hit.doc_id)
-                stated = doc_facts[hit.doc_id]
+                checked.add(doc_id)
+                stated = doc_facts[doc_id]
                 subset = [
                     c
                     for c in task.constraints
@@ -189,7 +203,7 @@ class Verifier:
                     budget=min(self.budget, 50_000),
                 )
                 if sols.unique:
-                    detail = {"document": hit.doc_id, "query": query, "constraints": len(subset)}
+                    detail = {"document": doc_id, "query": query, "constraints": len(subset)}
                     return Verdict(
                         stage="shortcut", passed=False, detail=detail, seconds=_since(start)
                     )
