@@ -1,0 +1,331 @@
+"""The OpenAI-compatible chat client: ``POST {base_url}/chat/completions`` over ``httpx``.
+
+``httpx`` directly rather than the ``openai`` SDK: the SDK is not a core dependency, and the
+agent needs control the SDK hides — which failures are retried (connection errors, timeouts,
+408, 429, 5xx; never a 4xx the request itself caused), that a context-length 400 surfaces as
+:class:`~redsearcher.model.ContextLengthExceeded` for the context strategy, that a rejected key
+stops the run (:class:`~redsearcher.errors.ConfigError`), and that ``reasoning_content`` and
+inline ``<think>`` blocks both land in ``Message.reasoning``.
+
+Retries back off exponentially with ±50% jitter, so hundreds of concurrent rollouts that hit a
+503 together do not come back together; a ``Retry-After``/``retry-after-ms`` header wins. The
+environment's tools retry with ``redsearcher.env``'s ``send_with_retries``, which has no jitter
+and raises the tools' own ``ServiceUnavailable``; the dozen lines of ``Retry-After`` parsing are
+repeated here so that the model package does not depend on the environment package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from redsearcher.errors import ConfigError
+from redsearcher.model._config import ModelConfig
+from redsearcher.model._protocols import get_protocol, split_reasoning
+from redsearcher.model._tokens import TokenCounter
+from redsearcher.model._types import (
+    Completion,
+    ContextLengthExceeded,
+    ModelRequestError,
+    ModelUnavailable,
+    new_message,
+)
+
+if TYPE_CHECKING:
+    from redsearcher.agent._trajectory import Message
+
+__all__ = ["OpenAIChatModel", "is_context_length_error", "wire_message"]
+
+logger = logging.getLogger(__name__)
+
+_RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
+# vLLM ("maximum context length", "longer than the maximum model length"), SGLang ("longer
+# than the model's context length"), OpenAI (code context_length_exceeded), llama.cpp and
+# others ("too many tokens", "prompt is too long").
+_CONTEXT_ERROR = re.compile(
+    r"context.length|context window|maximum model length|max_model_len|too many tokens"
+    r"|prompt is too long",
+    re.IGNORECASE,
+)
+
+#: The sleep between retries; tests replace it to see the delays without waiting.
+_sleep = asyncio.sleep
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """``message`` in the OpenAI request shape (``reasoning`` is not sent back)."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = message.tool_calls
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def is_context_length_error(status: int, message: str, code: str | None = None) -> bool:
+    """Whether an error answer says the prompt does not fit the model's context window."""
+    if status not in (400, 413, 422):
+        return False
+    return code == "context_length_exceeded" or bool(_CONTEXT_ERROR.search(message))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    ms = response.headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(float(ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:  # the HTTP-date form
+        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_fields(response: httpx.Response) -> tuple[str, str | None]:
+    """``(message, code)`` of an error answer in OpenAI's, FastAPI's or a plain shape."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason_phrase, None
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        code = error.get("code")
+        return str(error.get("message") or error), str(code) if code is not None else None
+    if isinstance(data, dict):
+        for key in ("message", "detail", "error"):
+            if data.get(key):
+                return str(data[key]), None
+    return str(data)[:500], None
+
+
+def _normalize_tool_calls(raw: Any) -> list[dict[str, Any]]:
+    calls = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict):
+            continue
+        call = dict(item)
+        function = dict(call.get("function") or {})
+        arguments = function.get("arguments")
+        if arguments is not None and not isinstance(arguments, str):
+            function["arguments"] = json.dumps(arguments, ensure_ascii=False)
+        call["function"] = function
+        call.setdefault("type", "function")
+        calls.append(call)
+    return calls
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+class OpenAIChatModel:
+    """A :class:`~redsearcher.model.ChatModel` over one OpenAI-compatible endpoint.
+
+    Nothing happens on the network until :meth:`complete`. Use it from one event loop; close
+    it with :meth:`aclose` or ``async with``.
+
+    Args:
+        config: Endpoint, protocol, sampling, retries.
+        client: An ``httpx.AsyncClient`` to use (and not close); by default one is made on
+            first use with the configured timeouts.
+        rng: Source of the retry jitter (tests seed it).
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        client: httpx.AsyncClient | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.name: str = config.name
+        self.protocol: str = config.protocol
+        self.endpoint = config.base_url.rstrip("/")
+        self.url = self.endpoint + "/chat/completions"
+        stop = [*get_protocol(config.protocol).stop, *config.sampling.stop]
+        self._stop = list(dict.fromkeys(stop))
+        self._headers = {"Authorization": f"Bearer {config.api_key.get_secret_value()}"}
+        self._client = client
+        self._owns_client = client is None
+        self._rng = rng or random.Random()
+        self._counter: TokenCounter | None = None
+
+    async def __aenter__(self) -> OpenAIChatModel:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this model made it (idempotent)."""
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    @property
+    def token_counter(self) -> TokenCounter:
+        """The counter of :attr:`ModelConfig.tokenizer` (loaded on first use)."""
+        if self._counter is None:
+            self._counter = TokenCounter.from_file(self.config.tokenizer)
+        return self._counter
+
+    def count_tokens(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> int:
+        """Prompt tokens of a request (the tokenizer's count, else the estimate)."""
+        return self.token_counter.count(messages, tools)
+
+    def settings(self) -> dict[str, Any]:
+        """Name, protocol, endpoint and sampling, for provenance (no API key)."""
+        return {
+            "name": self.name,
+            "protocol": self.protocol,
+            "base_url": self.endpoint,
+            "sampling": self.config.sampling.model_dump(mode="json"),
+            "tokenizer": None if self.config.tokenizer is None else str(self.config.tokenizer),
+        }
+
+    def request_body(
+        self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The JSON body of a chat-completions request."""
+        sampling = self.config.sampling
+        body: dict[str, Any] = {
+            "model": self.name,
+            "messages": [wire_message(m) for m in messages],
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+        }
+        if sampling.max_tokens is not None:
+            body["max_tokens"] = sampling.max_tokens
+        if sampling.presence_penalty is not None:
+            body["presence_penalty"] = sampling.presence_penalty
+        if self._stop:
+            body["stop"] = list(self._stop)
+        if tools:
+            body["tools"] = list(tools)
+        body.update(sampling.extra_body)
+        return body
+
+    async def complete(
+        self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
+    ) -> Completion:
+        """Ask the model for the next assistant message.
+
+        Raises:
+            ModelUnavailable: connection errors, timeouts, 408/429/5xx through every retry, or
+                a 200 that is not a chat completion.
+            ContextLengthExceeded: a 400 saying the prompt is too long.
+            ModelRequestError: any other 4xx.
+            ConfigError: 401/403 (the key) or 404 (the base URL or model name).
+        """
+        data = await self._post(self.request_body(messages, tools))
+        try:
+            choice = data["choices"][0]
+            raw = choice["message"]
+            if not isinstance(raw, dict):
+                raise TypeError("message is not an object")
+        except (KeyError, IndexError, TypeError) as err:
+            raise ModelUnavailable(f"{self.url} answered 200 without a chat completion") from err
+        text = _text(raw.get("content"))
+        thought, content = split_reasoning(text)
+        separate = raw.get("reasoning_content") or raw.get("reasoning")
+        parts = [p for p in (separate if isinstance(separate, str) else None, thought) if p]
+        tool_calls = _normalize_tool_calls(raw.get("tool_calls"))
+        message = new_message(
+            role="assistant",
+            content=content,
+            tool_calls=tool_calls or None,
+            reasoning="\n\n".join(parts) or None,
+            train=True,
+        )
+        usage = data.get("usage")
+        prompt = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+        completion = usage.get("completion_tokens") if isinstance(usage, dict) else None
+        estimated = not (isinstance(prompt, int) and isinstance(completion, int))
+        if not (isinstance(prompt, int) and isinstance(completion, int)):
+            prompt = self.count_tokens(messages, tools)
+            generated = [text, separate if isinstance(separate, str) else ""]
+            generated.append(json.dumps(tool_calls) if tool_calls else "")
+            completion = sum(self.token_counter.count_text(t) for t in generated)
+        finish = choice.get("finish_reason") if isinstance(choice, dict) else None
+        return Completion(
+            message=message,
+            finish_reason=finish if isinstance(finish, str) else None,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            estimated=estimated,
+            endpoint=self.endpoint,
+        )
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            timeout = httpx.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
+            self._client = httpx.AsyncClient(timeout=timeout)
+        return self._client
+
+    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        client = self._http()
+        retries = self.config.max_retries
+        problem = "no attempt"
+        for attempt in range(retries + 1):
+            delay = self.config.backoff_s * 2**attempt * self._rng.uniform(0.5, 1.5)
+            try:
+                response = await client.post(self.url, json=body, headers=self._headers)
+            except httpx.TransportError as err:  # connect/read/write errors and timeouts
+                problem = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+            else:
+                status = response.status_code
+                if status == 200:
+                    try:
+                        data = response.json()
+                    except ValueError as err:
+                        raise ModelUnavailable(f"{self.url} answered 200 with non-JSON") from err
+                    if not isinstance(data, dict):
+                        raise ModelUnavailable(f"{self.url} answered 200 with a non-object")
+                    return data
+                message, code = _error_fields(response)
+                if status in (401, 403):
+                    raise ConfigError(f"{self.url} rejected the API key (HTTP {status}): {message}")
+                if status == 404:
+                    raise ConfigError(
+                        f"{self.url} answered 404 ({message}); check base_url and the model "
+                        f"name {self.name!r}"
+                    )
+                if status not in _RETRY_STATUSES:
+                    if is_context_length_error(status, message, code):
+                        raise ContextLengthExceeded(message)
+                    raise ModelRequestError(status, message)
+                problem = f"HTTP {status}: {message}"
+                told = _retry_after(response)
+                delay = delay if told is None else told
+            if attempt < retries:
+                logger.info("%s: %s; retry %d of %d", self.url, problem, attempt + 1, retries)
+                await _sleep(min(delay, self.config.max_backoff_s))
+        raise ModelUnavailable(f"{self.url}: {problem} after {retries + 1} tries")

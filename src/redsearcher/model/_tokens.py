@@ -1,0 +1,150 @@
+r"""Counting prompt tokens: exactly with a HuggingFace tokenizer, else a documented estimate.
+
+The agent's context strategies act when the prompt reaches a fraction of the window, so they
+need a count *before* sending. With a ``tokenizer.json`` (the served model's), each message's
+text is encoded; without one the estimate is
+
+* ``ceil(ascii_chars / 3.5) + non_ascii_chars`` per text: English BPE vocabularies average
+  about four characters per token, and 3.5 errs on the large side so the limit is reached a
+  little early rather than late; a CJK character is about one token, so each non-ASCII
+  character counts one (an overestimate for accented Latin, which is rare in this data);
+* plus :data:`MESSAGE_OVERHEAD` tokens per message (role and separators of a chat template
+  such as ``<|im_start|>role\n…<|im_end|>\n``) and :data:`REPLY_OVERHEAD` for the assistant
+  header the template appends;
+* counting what the request carries: ``content``, native ``tool_calls`` as JSON, and the
+  ``tools`` list as JSON. ``reasoning`` is not counted: it is not sent back.
+
+Neither is the chat template itself, so even the tokenizer count is approximate by a few tokens
+per message; the agent loop also corrects it with the server's reported ``prompt_tokens``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from redsearcher.agent._trajectory import Message
+
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "MESSAGE_OVERHEAD",
+    "REPLY_OVERHEAD",
+    "TokenCounter",
+    "count_tokens",
+    "estimate_text_tokens",
+]
+
+#: ASCII characters per token of the estimate.
+CHARS_PER_TOKEN = 3.5
+#: Tokens per message for the role and separators of the chat template.
+MESSAGE_OVERHEAD = 4
+#: Tokens for the assistant header the template appends to a prompt.
+REPLY_OVERHEAD = 3
+
+
+class _Encoding(Protocol):
+    @property
+    def ids(self) -> list[int]: ...
+
+
+class Tokenizer(Protocol):
+    """What counting needs of a tokenizer: ``tokenizers.Tokenizer`` satisfies it."""
+
+    def encode(self, sequence: str, /) -> _Encoding:
+        """Encode ``sequence``."""
+        ...
+
+
+def estimate_text_tokens(text: str) -> int:
+    """The estimated token count of ``text`` (see the module docstring)."""
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return math.ceil((len(text) - non_ascii) / CHARS_PER_TOKEN) + non_ascii
+
+
+def _message_texts(message: Message) -> list[str]:
+    texts = [message.content]
+    if message.tool_calls:
+        texts.append(json.dumps(message.tool_calls, ensure_ascii=False))
+    if message.tool_call_id:
+        texts.append(message.tool_call_id)
+    return texts
+
+
+class TokenCounter:
+    """Counts the prompt tokens of a request.
+
+    Args:
+        tokenizer: A ``tokenizers.Tokenizer`` (anything with ``encode(text).ids``); ``None``
+            uses :func:`estimate_text_tokens`.
+    """
+
+    def __init__(self, tokenizer: Tokenizer | None = None) -> None:
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def from_file(cls, path: str | Path | None) -> TokenCounter:
+        """A counter over the ``tokenizer.json`` at ``path`` (``None``: the estimate).
+
+        The file is loaded once per process and path.
+
+        Raises:
+            ImportError: when ``tokenizers`` is not installed.
+        """
+        return cls(None if path is None else _load_tokenizer(str(path)))
+
+    @property
+    def estimated(self) -> bool:
+        """Whether counts are estimates (no tokenizer)."""
+        return self.tokenizer is None
+
+    def count_text(self, text: str) -> int:
+        """Tokens of ``text``."""
+        if not text:
+            return 0
+        if self.tokenizer is None:
+            return estimate_text_tokens(text)
+        return len(self.tokenizer.encode(text).ids)
+
+    def count(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]] = ()) -> int:
+        """Prompt tokens of a request with ``messages`` and ``tools``."""
+        total = REPLY_OVERHEAD
+        for message in messages:
+            total += MESSAGE_OVERHEAD + sum(self.count_text(t) for t in _message_texts(message))
+        if tools:
+            total += self.count_text(json.dumps(list(tools), ensure_ascii=False))
+        return total
+
+    def __call__(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]] = ()) -> int:
+        """Same as :meth:`count`, so a counter can be passed where a function is expected."""
+        return self.count(messages, tools)
+
+
+_ESTIMATE = TokenCounter()
+
+
+def count_tokens(
+    messages: Sequence[Message],
+    tools: Sequence[dict[str, Any]] = (),
+    *,
+    tokenizer: Tokenizer | None = None,
+) -> int:
+    """Prompt tokens of a request: exact text counts with ``tokenizer``, else the estimate."""
+    counter = _ESTIMATE if tokenizer is None else TokenCounter(tokenizer)
+    return counter.count(messages, tools)
+
+
+@lru_cache(maxsize=4)
+def _load_tokenizer(path: str) -> Tokenizer:
+    try:
+        from tokenizers import Tokenizer as HFTokenizer  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as err:
+        raise ImportError(
+            "ModelConfig.tokenizer needs the tokenizers package: pip install tokenizers"
+        ) from err
+    tokenizer: Tokenizer = HFTokenizer.from_file(path)
+    return tokenizer

@@ -1,0 +1,145 @@
+"""What the agent loop asks of a model: the ``ChatModel`` protocol, its answer, its failures.
+
+The loop and the rollout router code against :class:`ChatModel` only, so a router that spreads
+one episode over several servers, a fake, or :class:`~redsearcher.model.OpenAIChatModel` are
+interchangeable. Failures are typed by who can fix them: :class:`ModelUnavailable` (the
+infrastructure; the router takes the server out and retries elsewhere),
+:class:`ContextLengthExceeded` (the prompt; the loop's context strategy makes room), and
+:class:`ModelRequestError` (a request the server refused for another reason; ends the episode).
+A rejected API key is :class:`~redsearcher.errors.ConfigError`: nothing but the user fixes it.
+
+:class:`~redsearcher.agent.Message` is the trajectory record's message type. The agent package
+imports this one, so this package imports ``redsearcher.agent`` only lazily (:func:`new_message`)
+and names it for type checking only: a module-level import would be a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from redsearcher.errors import RedsearcherError
+
+if TYPE_CHECKING:
+    from redsearcher.agent._trajectory import Message
+
+__all__ = [
+    "ChatModel",
+    "Completion",
+    "ContextLengthExceeded",
+    "CountsTokens",
+    "DescribesSettings",
+    "ModelRequestError",
+    "ModelUnavailable",
+    "new_message",
+]
+
+
+class ModelUnavailable(RedsearcherError):
+    """The model server stayed unreachable, timed out, or answered 5xx/429 through every retry.
+
+    The rollout router catches it to take the endpoint out and retry elsewhere; the agent loop
+    ends the episode with termination ``"error"``.
+    """
+
+
+class ContextLengthExceeded(RedsearcherError):
+    """The server refused the prompt as longer than the model's context window (HTTP 400).
+
+    The agent loop treats it as reaching the context limit: its strategy makes room or ends the
+    episode with ``"context_limit"``.
+    """
+
+
+class ModelRequestError(RedsearcherError):
+    """The server refused a request for a reason no retry fixes (a 4xx other than the above).
+
+    Args:
+        status: The HTTP status.
+        message: The server's error message.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(f"HTTP {status}: {message}")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One answer of the model.
+
+    A dataclass rather than a pydantic model so that this module needs ``Message`` only as an
+    annotation (see the module docstring).
+    """
+
+    message: Message
+    """The assistant message: ``content`` without ``<think>`` reasoning, which is in
+    ``reasoning``; native ``tool_calls`` in the OpenAI wire shape; ``train=True``."""
+    finish_reason: str | None
+    """``stop``, ``tool_calls``, ``length``, ... as the server said."""
+    prompt_tokens: int
+    """Prompt tokens of the request (the server's count, else an estimate)."""
+    completion_tokens: int
+    """Tokens of the answer (the server's count, else an estimate)."""
+    estimated: bool
+    """True when the token counts are estimates because the server sent no ``usage``."""
+    endpoint: str
+    """The base URL that served the answer."""
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """An OpenAI-style chat model as the agent loop uses it."""
+
+    name: str
+    """The model name sent to the server."""
+    protocol: str
+    """The message protocol the model speaks: ``"native"`` or ``"text"`` (from configuration,
+    never from the model's name)."""
+
+    async def complete(
+        self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
+    ) -> Completion:
+        """Answer ``messages``; ``tools`` is the OpenAI ``tools`` list (empty: none sent).
+
+        Raises:
+            ModelUnavailable: after retries of connection errors, timeouts, 5xx and 429.
+            ContextLengthExceeded: when the server says the prompt is too long.
+            ModelRequestError: for another refused request.
+            ConfigError: for a rejected API key or an unknown model/endpoint.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+@runtime_checkable
+class CountsTokens(Protocol):
+    """Optional: a model that counts prompt tokens itself (e.g. with its own tokenizer).
+
+    The agent loop uses it for its context-limit checks when present, else the estimate of
+    :func:`~redsearcher.model.count_tokens`.
+    """
+
+    def count_tokens(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> int:
+        """The prompt tokens of a request with ``messages`` and ``tools``."""
+        ...
+
+
+@runtime_checkable
+class DescribesSettings(Protocol):
+    """Optional: a model that can say how it samples, for the trajectory's provenance."""
+
+    def settings(self) -> dict[str, Any]:
+        """JSON-ready settings (model, protocol, sampling); never secrets."""
+        ...
+
+
+def new_message(**fields: Any) -> Message:
+    """Build a :class:`~redsearcher.agent.Message` (imported lazily, see the module docstring)."""
+    from redsearcher.agent._trajectory import Message
+
+    return Message(**fields)

@@ -1,0 +1,72 @@
+"""Prompt token counts: the documented estimate, and exact counts with a tokenizers file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from redsearcher.agent import Message
+from redsearcher.model import (
+    MESSAGE_OVERHEAD,
+    REPLY_OVERHEAD,
+    ModelConfig,
+    OpenAIChatModel,
+    TokenCounter,
+    count_tokens,
+    estimate_text_tokens,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("", 0),
+        ("abc", 1),
+        ("abcdefg", 2),
+        ("abcdefgh", 3),
+        ("你好", 2),
+        ("ab你好", 3),
+        ("é" * 4, 4),
+    ],
+)
+def test_estimate(text: str, tokens: int) -> None:
+    assert estimate_text_tokens(text) == tokens
+
+
+def test_count_adds_message_overhead_tool_calls_and_tools() -> None:
+    calls = [{"id": "c1", "type": "function", "function": {"name": "s", "arguments": "{}"}}]
+    messages = [
+        Message(role="system", content="a" * 35),  # 10 tokens
+        Message(role="assistant", content="", tool_calls=calls, reasoning="x" * 1000),
+        Message(role="tool", content="b" * 7, tool_call_id="c1"),
+    ]
+    call_tokens = estimate_text_tokens(json.dumps(calls))
+    expected = REPLY_OVERHEAD + 3 * MESSAGE_OVERHEAD + 10 + call_tokens + 2 + 1
+    assert count_tokens(messages) == expected  # reasoning is not sent, so not counted
+    tools = [{"type": "function", "function": {"name": "search"}}]
+    assert count_tokens(messages, tools) == expected + estimate_text_tokens(json.dumps(tools))
+    assert TokenCounter()(messages) == expected and TokenCounter().estimated
+
+
+def word_tokenizer(path: Path) -> Path:
+    tokenizers = pytest.importorskip("tokenizers")
+    vocab = {"[UNK]": 0, "hello": 1, "world": 2}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    out = path / "tokenizer.json"
+    tok.save(str(out))
+    return out
+
+
+def test_tokenizer_file_counts_exactly(tmp_path: Path) -> None:
+    path = word_tokenizer(tmp_path)
+    counter = TokenCounter.from_file(path)
+    assert not counter.estimated
+    assert counter.count_text("hello world, hello!") == 5  # hello world , hello !
+    messages = [Message(role="user", content="hello world")]
+    assert counter.count(messages) == REPLY_OVERHEAD + MESSAGE_OVERHEAD + 2
+    model = OpenAIChatModel(ModelConfig(name="m", base_url="http://127.0.0.1:9/v1", tokenizer=path))
+    assert model.count_tokens(messages, []) == REPLY_OVERHEAD + MESSAGE_OVERHEAD + 2
+    assert TokenCounter.from_file(None).estimated
