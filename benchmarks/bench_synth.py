@@ -5,8 +5,10 @@ entities, with bounded memory, and the stage-by-stage time split.
 
 The same run also measures a floor for the part that talks to the search engine: every search
 query the verifier issued (shortcut queries and the oracle walk's derived queries) is recorded
-and replayed straight against ``LocalEnvironment.search``. The ratio of the verifier's search
-stages to that replay says how much of their time is our logic rather than the engine.
+and replayed as bare ranked-id lookups (``LocalEnvironment.search_ids``: BM25 top 10, no
+snippets). The ratio of the verifier's search stages to that replay says how much of their
+time is our logic (CSP re-solves, page reads, wire JSON) rather than the engine. A pure-CPU
+loop in 1 and 2 processes calibrates how much parallelism the machine gives at that moment.
 
 Usage: python benchmarks/bench_synth.py [--entities 100000] [--world DIR] [--n 400]
        [--tools maps,scholar,python] [--record]
@@ -28,6 +30,29 @@ from redsearcher.env import build_index
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._pipeline import open_verifier, synthesize
 from redsearcher.world.generate import GeneratorConfig, generate_world
+
+
+def _burn(_: int) -> float:
+    start = time.perf_counter()
+    x = 0
+    for i in range(5_000_000):
+        x += i
+    return time.perf_counter() - start
+
+
+def _cpu_speedup(workers: int) -> float:
+    """Throughput of ``workers`` processes over one on a pure-Python loop (same moment)."""
+    import multiprocessing
+
+    jobs = 2 * workers
+    t = time.perf_counter()
+    for i in range(jobs):
+        _burn(i)
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.map(_burn, range(jobs))
+    return one / (time.perf_counter() - t)
 
 
 def main() -> None:
@@ -65,22 +90,27 @@ def main() -> None:
         load_s = time.perf_counter() - t
         # Run 1: one process, every search query recorded (stage split and engine floor).
         queries: list[str] = []
-        search = verifier.env.search
+        search, search_ids = verifier.env.search, verifier.env.search_ids
 
         def recording(query: str, k: int = 10, page: int = 1) -> Any:
             queries.append(query)
             return search(query, k, page)
 
+        def recording_ids(query: str, k: int = 10) -> Any:
+            queries.append(query)
+            return search_ids(query, k)
+
         verifier.env.search = recording  # type: ignore[method-assign]
+        verifier.env.search_ids = recording_ids  # type: ignore[method-assign]
         cpu0 = time.process_time()
         t = time.perf_counter()
         report = asyncio.run(synthesize(verifier, cfg, tmp / "tasks1.jsonl", progress=False))
         wall = time.perf_counter() - t
         cpu = time.process_time() - cpu0
-        verifier.env.search = search  # type: ignore[method-assign]
+        verifier.env.search, verifier.env.search_ids = search, search_ids  # type: ignore[method-assign]
         t = time.perf_counter()
         for q in queries:
-            search(q, 10)
+            search_ids(q, 10)
         replay = time.perf_counter() - t
         # Run 2: the same tasks from `--workers` processes (the 2-core figure).
         parallel = cfg.model_copy(update={"workers": args.workers})
@@ -88,6 +118,7 @@ def main() -> None:
         report2 = asyncio.run(synthesize(verifier, parallel, tmp / "tasks2.jsonl", progress=False))
         wall2 = time.perf_counter() - t
     same = (tmp / "tasks1.jsonl").read_text().count("\n") == report2.emitted
+    speedup = _cpu_speedup(args.workers)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = report.emitted / wall
     split = report.seconds
@@ -104,6 +135,8 @@ def main() -> None:
         f"| **throughput, {args.workers} processes** | **{report2.emitted / wall2:.1f} tasks/s** "
         f"(target >= 20; {wall2:.1f} s incl. loading the World in each worker; "
         f"same task count as run 1: {same}) |",
+        f"| machine's parallel ceiling now (pure-CPU loop, {args.workers} vs 1 process) | "
+        f"{speedup:.2f}x |",
         f"| CPU time per task | {1000 * cpu / max(report.emitted, 1):.1f} ms |",
         f"| World graph + index open | {load_s:.1f} s (once per run) |",
         f"| peak RSS of the process | {rss_mb:.0f} MB |",

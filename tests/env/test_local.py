@@ -218,3 +218,14 @@ def test_hybrid_search_fuses_bm25_and_dense_rankings(small: tuple[World, LocalEn
     assert [h.score for h in hits] == [s for _, s in want]
     page2 = hybrid.search(query, k=5, page=2)
     assert [h.doc_id for h in page2] == [h.doc_id for h in hits[5:]]
+
+
+def test_search_ids_rank_like_search(tmp_path: Path) -> None:
+    from redsearcher.env import LocalEnvironment, build_index
+    from redsearcher.testing import small_world
+
+    small_world(tmp_path / "w")
+    build_index(tmp_path / "w", tmp_path / "i", progress=False)
+    with LocalEnvironment.open(tmp_path / "i") as env:
+        for query in ("film director", "university founded", "Harwick", "zzzz"):
+            assert env.search_ids(query, 7) == [h.doc_id for h in env.search(query, 7)]

@@ -386,6 +386,17 @@ class LocalEnvironment:
         row = self.store.row_of_id(doc_id)
         return None if row is None else _page(self.store.doc(row))
 
+    def search_ids(self, query: str, k: int = 10) -> list[str]:
+        """The document ids ``search`` would rank first, without snippets or page records.
+
+        For callers that only need *which* documents a query finds (task verification runs
+        thousands of such queries): the same ranking as ``search``, hybrid included.
+        """
+        if self._dense is not None:
+            return [hit.doc_id for hit in self.search(query, k)]
+        plan = self.text.plan(query)
+        return [str(self.store.value(row, "doc_id")) for row, _ in self.text.search(plan, k, 0)]
+
     def url_of(self, doc_id: str) -> str | None:
         """The obfuscated URL of a World document id, or None."""
         row = self.store.row_of_id(doc_id)

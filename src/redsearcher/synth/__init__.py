@@ -20,7 +20,7 @@ from redsearcher.synth._dispersion import Cover, min_source_dispersion
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._pipeline import VerifyReport, open_verifier, synthesize, verify_tasks
 from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization, Realizer
-from redsearcher.synth._synth import SynthReport, Synthesizer
+from redsearcher.synth._synth import Synthesizer, SynthReport
 from redsearcher.synth._task import (
     Condition,
     Constraint,

@@ -231,7 +231,12 @@ EVOLUTIONS: dict[str, Callable[[KnowledgeGraph, Draft, np.random.Generator], boo
 def evolve(
     kg: KnowledgeGraph, draft: Draft, tool: str, rng: np.random.Generator, *, budget: int
 ) -> bool:
-    """Apply one tool rewrite if the draft stays unique; leave the draft unchanged otherwise."""
+    """Apply one tool rewrite if the draft stays unique; leave the draft unchanged otherwise.
+
+    The python rewrite only narrows (an exact day count of a date implies its year, decade or
+    range), so a unique draft stays unique without a new solve; maps and scholar turn a named
+    entity latent, which can admit rivals, so they are solved again.
+    """
     saved = (
         dict(draft.rows),
         dict(draft.types),
@@ -241,7 +246,7 @@ def evolve(
     )
     if not EVOLUTIONS[tool](kg, draft, rng):
         return False
-    if draft.solve(kg, budget=budget).unique:
+    if tool == "python" or draft.solve(kg, budget=budget).unique:
         return True
     draft.rows, draft.types, draft.roles, draft.constraints, draft.tool_checks = saved
     return False

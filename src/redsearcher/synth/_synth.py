@@ -245,11 +245,12 @@ class Synthesizer:
         )
         for stage in cfg.verify:
             with self._lap(stage):
-                verdict = (
-                    await self.verifier.completeness(task)
-                    if stage == "completeness"
-                    else getattr(self.verifier, stage)(task)
-                )
+                if stage == "completeness":
+                    verdict = await self.verifier.completeness(task)
+                elif stage == "structural":
+                    verdict = self.verifier.structural(task, proven_unique=True)
+                else:
+                    verdict = self.verifier.shortcut(task)
             task.verification.append(verdict)
             if verdict.passed is False:
                 report.rejected[f"failed_{stage}"] += 1

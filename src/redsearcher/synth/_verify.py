@@ -80,7 +80,7 @@ class Verifier:
         if ids is None:
             if len(self._hits) > 50_000:
                 self._hits.clear()
-            ids = self._hits[query] = [h.doc_id for h in self.env.search(query, self.search_k)]
+            ids = self._hits[query] = self.env.search_ids(query, self.search_k)
         return ids
 
     async def aclose(self) -> None:
@@ -89,8 +89,15 @@ class Verifier:
             await self.backend.aclose()
 
     # -- stage 1 ---------------------------------------------------------------------------------
-    def structural(self, task: Task) -> Verdict:
-        """Uniqueness, no leakage, consistent constraints."""
+    def structural(self, task: Task, *, proven_unique: bool = False) -> Verdict:
+        """Uniqueness, no leakage, consistent constraints.
+
+        Args:
+            task: The task.
+            proven_unique: Skip the CSP because the caller just proved uniqueness of these
+                very constraints (synthesis: the last solve plus attributes added since, which
+                can only remove solutions). ``redsearcher verify`` always solves again.
+        """
         start = time.perf_counter()
         kg = self.kg
         rows = {n.var: kg.row_of.get(n.entity, -1) for n in task.nodes}
@@ -98,7 +105,9 @@ class Verifier:
         if not problems:
             problems = [p for c in task.constraints for p in self._consistency(c, rows)]
         detail: dict[str, Any] = {}
-        if not problems:
+        if not problems and proven_unique:
+            detail["solutions"] = "1 (proved during synthesis)"
+        elif not problems:
             sols = solve(
                 kg,
                 {n.var: n.type for n in task.nodes},
