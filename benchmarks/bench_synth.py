@@ -29,6 +29,7 @@ from _measure import machine, today
 from redsearcher.env import build_index
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._pipeline import open_verifier, synthesize
+from redsearcher.world import World
 from redsearcher.world.generate import GeneratorConfig, generate_world
 
 
@@ -119,15 +120,17 @@ def main() -> None:
         wall2 = time.perf_counter() - t
     same = (tmp / "tasks1.jsonl").read_text().count("\n") == report2.emitted
     speedup = _cpu_speedup(args.workers)
+    opened = World.open(world)
+    counts = {name: opened.count(name) for name in ("entities", "documents")}
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = report.emitted / wall
     split = report.seconds
     search_stages = split["shortcut"] + split["completeness"]
     lines = [
         f"\n## Task synthesis — {today()}\n",
-        f"Machine: {machine()}. World: {args.entities if args.world is None else world} entities "
-        f"(generated, seed 1); config: treewidth {args.treewidth}, msd {args.msd}, tools "
-        f"{args.tools or 'none'}; single process.\n",
+        f"Machine: {machine()}. World: {counts['entities']:,} entities, {counts['documents']:,} "
+        f"documents; config: treewidth {args.treewidth}, msd {args.msd}, tools "
+        f"{args.tools or 'none'}.\n",
         "| measure | value |",
         "| --- | --- |",
         f"| verified tasks emitted | {report.emitted} (from {report.graphs} master graphs) |",
