@@ -24,12 +24,12 @@ import re
 from dataclasses import replace
 from functools import cache
 from importlib import resources
-from types import TracebackType
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from redsearcher._util._closing import AsyncClosing
 from redsearcher.env._tools import ServiceUnavailable, send_with_retries
 from redsearcher.env._types import Page
 from redsearcher.env._visit import (
@@ -166,7 +166,7 @@ class SummarizerConfig(BaseModel):
     """Which ``visit_extractor`` prompt to use."""
 
 
-class LLMSummarizer:
+class LLMSummarizer(AsyncClosing):
     """A :class:`~redsearcher.env._visit.Summarizer` backed by an OpenAI-compatible chat model.
 
     Owns an ``httpx.AsyncClient`` made on first use (no I/O here); close it with
@@ -234,17 +234,6 @@ class LLMSummarizer:
             backoff_s=config.backoff_s,
             prompt_version=config.prompt_version,
         )
-
-    async def __aenter__(self) -> LLMSummarizer:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP client (idempotent)."""

@@ -27,7 +27,6 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import httpx
@@ -40,6 +39,7 @@ from pydantic import (
     field_validator,
 )
 
+from redsearcher._util._closing import AsyncClosing
 from redsearcher.env._backends import (
     Backend,
     CodeRunner,
@@ -332,7 +332,7 @@ async def google_maps_route(box: Toolbox, args: RouteArgs) -> str:
 # -- the toolbox -----------------------------------------------------------------------------
 
 
-class Toolbox:
+class Toolbox(AsyncClosing):
     """The tools of one run over one backend: validated calls, rendered text, optional cache.
 
     Args:
@@ -387,17 +387,6 @@ class Toolbox:
     ) -> Toolbox:
         """Tools over HTTP services (options as for the constructor)."""
         return cls(HTTPBackend(services, transport=transport), **options)
-
-    async def __aenter__(self) -> Toolbox:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the backend."""

@@ -24,11 +24,11 @@ import random
 import re
 import time
 from collections.abc import Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from redsearcher._util._closing import AsyncClosing
 from redsearcher.errors import ConfigError
 from redsearcher.model._config import ModelConfig
 from redsearcher.model._protocols import get_protocol, split_reasoning
@@ -140,7 +140,7 @@ def _text(content: Any) -> str:
     return ""
 
 
-class OpenAIChatModel:
+class OpenAIChatModel(AsyncClosing):
     """A :class:`~redsearcher.model.ChatModel` over one OpenAI-compatible endpoint.
 
     Nothing happens on the network until :meth:`complete`. Use it from one event loop; close
@@ -172,17 +172,6 @@ class OpenAIChatModel:
         self._owns_client = client is None
         self._rng = rng or random.Random()
         self._counter: TokenCounter | None = None
-
-    async def __aenter__(self) -> OpenAIChatModel:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP client if this model made it (idempotent)."""
