@@ -49,7 +49,6 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _measure import machine, today
-
 from redsearcher.agent import AgentConfig
 from redsearcher.env import build_index
 from redsearcher.model import ModelConfig
@@ -116,8 +115,18 @@ class Proc:
         self._log.close()
 
 
-def start_chat(script: Path, latency: float, log: Path) -> tuple[Proc, str]:
-    cmd = [BIN, "testing", "chat-server", "--script", str(script), "--latency", str(latency)]
+# The scripted chat server with keep-alive on (what vLLM and SGLang do); the CLI's
+# ``testing chat-server`` answers ``Connection: close``, see ScriptedChatServer's docstring.
+CHAT_SERVER = (
+    "import sys\n"
+    "from redsearcher.testing import serve_chat_server\n"
+    "serve_chat_server(sys.argv[1], latency_s=float(sys.argv[2]), keep_alive=sys.argv[3] == '1',\n"
+    "                  on_ready=lambda s: print(s.base_url, flush=True))\n"
+)
+
+
+def start_chat(script: Path, latency: float, log: Path, keep_alive: bool) -> tuple[Proc, str]:
+    cmd = [sys.executable, "-c", CHAT_SERVER, str(script), str(latency), "1" if keep_alive else "0"]
     proc = Proc(cmd, log)
     assert proc.proc.stdout is not None
     url = proc.proc.stdout.readline().strip()
@@ -145,26 +154,37 @@ def start_env(index: Path, workers: int, log: Path) -> tuple[Proc, str]:
     raise SystemExit(f"the environment server did not start: {log.read_text()[-2000:]}")
 
 
-async def bare_http(urls: list[str], episodes: int, concurrency: int, turns: int) -> float:
-    """``concurrency`` loops of ``turns`` sequential chat requests each; returns wall seconds."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+async def bare_http(
+    urls: list[str], episodes: int, concurrency: int, turns: int
+) -> tuple[float, float]:
+    """``concurrency`` loops of ``turns`` sequential chat requests each, with bare httpx clients
+    (small pools, as the rollout's); returns (wall seconds, client CPU ms per request)."""
+    from redsearcher.rollout._http import lane_transport
+
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(episodes):
         queue.put_nowait(i)
-    async with httpx.AsyncClient(limits=limits, timeout=600) as client:
+    lanes = [
+        httpx.AsyncClient(transport=lane_transport(4), timeout=600)
+        for _ in range(max(1, concurrency // 4))
+    ]
 
-        async def worker() -> None:
-            while not queue.empty():
-                i = queue.get_nowait()
-                url = urls[i % len(urls)] + "/chat/completions"
-                messages = [{"role": "user", "content": f"Baseline {i}?"}]
-                for _ in range(turns):
-                    r = await client.post(url, json={"model": "m", "messages": messages})
-                    r.raise_for_status()
+    async def worker(w: int) -> None:
+        client = lanes[w % len(lanes)]
+        while not queue.empty():
+            i = queue.get_nowait()
+            url = urls[w % len(urls)] + "/chat/completions"
+            messages = [{"role": "user", "content": f"Baseline {i}?"}]
+            for _ in range(turns):
+                r = await client.post(url, json={"model": "m", "messages": messages})
+                r.raise_for_status()
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - start
+    start, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    for client in lanes:
+        await client.aclose()
+    return wall, 1000 * cpu / (episodes * turns)
 
 
 def one_run(
@@ -184,7 +204,7 @@ def one_run(
     ]
     tasks.write_text("".join(json.dumps(r) + "\n" for r in rows))
     servers = [
-        start_chat(script, args.latency, root / f"chat-{concurrency}-{k}.log")
+        start_chat(script, args.latency, root / f"chat-{concurrency}-{k}.log", args.keep_alive)
         for k in range(args.servers)
     ]
     env, env_url = start_env(index, args.env_workers, root / f"env-{concurrency}.log")
@@ -202,7 +222,7 @@ def one_run(
         )  # fmt: skip
         servers_cpu = sum(p.cpu_s() for p, _ in servers) + env.cpu_s() - servers_cpu0
         chat_cpu = sum(p.cpu_s() for p, _ in servers)
-        bare_wall = asyncio.run(bare_http(urls, episodes, concurrency, args.turns))
+        bare_wall, bare_cpu = asyncio.run(bare_http(urls, episodes, concurrency, args.turns))
     finally:
         for proc, _ in servers:
             proc.stop()
@@ -228,6 +248,7 @@ def one_run(
         "servers_cpu_ms_per_step": 1000 * servers_cpu / max(summary.model_calls, 1),
         "bare_wall_s": bare_wall,
         "bare_ratio": ideal / bare_wall,
+        "bare_cpu_ms_per_request": bare_cpu,
         "chat_cpu_total_s": chat_cpu,
     }
 
@@ -238,13 +259,14 @@ def record(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "",
         f"Machine: {machine()}",
         "",
-        f"Scripted chat servers: {args.servers} process(es), fixed latency {args.latency * 1000:.0f} ms; "
+        f"Scripted chat servers: {args.servers} process(es), "
+        f"fixed latency {args.latency * 1000:.0f} ms; "
         f"environment: `env serve --workers {args.env_workers}` over a 300-entity World; "
         f"episodes of {args.turns} turns ({args.turns - 1} `search` calls + answer); "
         "run log with fsync; everything on this machine.",
         "",
-        "| concurrency | episodes | ideal s | wall s | ratio | steps/s (ideal) | CPU ms/step (rollout) "
-        "| CPU ms/step (servers) | bare-HTTP ratio |",
+        "| concurrency | episodes | ideal s | wall s | ratio | steps/s (ideal) "
+        "| CPU ms/step (rollout) | CPU ms/step (servers) | bare-HTTP ratio |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
@@ -266,6 +288,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--env-workers", type=int, default=1)
+    parser.add_argument(
+        "--keep-alive",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Chat servers keep connections alive (as vLLM does).",
+    )
     parser.add_argument("--sweep", default="", help="Also run at these concurrencies (comma list).")
     parser.add_argument("--record", action="store_true", help="Append a section to RESULTS.md.")
     args = parser.parse_args()
