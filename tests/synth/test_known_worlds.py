@@ -25,7 +25,6 @@ from redsearcher.testing._worlds import (
 )
 from redsearcher.world import Document, Entity, Fact, Provenance, World, WorldWriter
 
-
 # A second film (directed by Oskar Brandt, casting Ilse Velden) so that no single constraint
 # pins the answer: in the bare tiny World any "film directed by someone" is The Quiet Harbor.
 SECOND_FILM = (
@@ -184,7 +183,7 @@ def test_removed_evidence_document_fails_completeness(tmp_path: Path) -> None:
     world = _write(tmp_path / "films")
     without_d4 = _write(tmp_path / "no-d4", drop_docs={"D4"})
     verifier = _verifier(world, index_world=without_d4)
-    task, synth = _complete(
+    task, _synth = _complete(
         verifier, director_child_draft(verifier.kg), verify=["structural", "shortcut"]
     )
     assert task is not None

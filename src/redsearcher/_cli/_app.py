@@ -22,12 +22,16 @@ err_console = Console(stderr=True)
 
 def _attach() -> None:
     # Imported here so that `import redsearcher._cli` stays cheap and there is no import cycle.
-    from redsearcher._cli import _env, _run, _testing, _world
+    from redsearcher._cli import _env, _export, _rollout, _run, _synth, _testing, _world
 
     app.add_typer(_world.app, name="world")
     app.add_typer(_env.app, name="env")
     app.add_typer(_testing.app, name="testing")
     app.command("run")(_run.run)
+    app.command("rollout")(_rollout.rollout)
+    app.add_typer(_export.app, name="export")
+    app.command("synth")(_synth.synth)
+    app.command("verify")(_synth.verify)
 
 
 _attach()

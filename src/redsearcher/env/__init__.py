@@ -10,6 +10,7 @@ the goal-directed reader (extractive offline, an OpenAI-compatible summarizer wh
 The HTTP server lives in ``redsearcher.env.server``, the sandbox in ``redsearcher.env.sandbox``.
 """
 
+from redsearcher._util._travel import MODES, haversine_km
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._dense import reciprocal_rank_fusion
 from redsearcher.env._local import (
@@ -19,7 +20,6 @@ from redsearcher.env._local import (
     build_index,
     default_index_dir,
 )
-from redsearcher._util._travel import MODES, haversine_km
 from redsearcher.env._summarizer import LLMSummarizer, SummarizerConfig
 from redsearcher.env._tools import (
     DEFAULT_TOOLS,

@@ -1,21 +1,39 @@
-"""Exact minimum source dispersion: the fewest documents whose union states all the evidence.
+"""Exact minimum source dispersion (MSD): the fewest documents whose union states the evidence.
 
-MSD is a difficulty label (paper §3.1.2): a task whose evidence sits in one page is one lookup
-however tangled its graph. It is a minimum set cover — NP-hard in general, tiny in practice
-(tens of facts, hundreds of candidate documents) — so it is solved exactly as a 0/1 integer
-program with HiGHS (``scipy.optimize.milp``): minimise the documents picked subject to every
-fact being stated by at least one picked document.
+MSD is the distributional difficulty label of a task (paper §3.1.2, eq. 4): a minimum set
+cover of the evidence facts by the documents that state them (the World's provenance table).
+Synthesis keeps tasks whose MSD is at least a target, so the value must be exact: greedy set
+cover only gives an upper bound and can overstate MSD (it labels some 2-document tasks as
+3-document ones), which would let exactly the single-page shortcuts the constraint exists to
+reject slip through the filter, and put wrong difficulty labels into training data.
 
-Two safe reductions shrink the program first: a fact stated by a single document forces that
-document (every cover contains it); a document whose evidence facts are a subset of another's
-can be dropped (swapping it for the superset never enlarges a cover). Ties between optimal
-covers are broken deterministically by a tiny lexicographic cost perturbation (document *i* in
-sorted order costs ``1 + i * eps`` with ``n * eps < 1``), so the same input always yields the
-same cover.
+The cover is solved exactly as a 0/1 integer program with HiGHS (``scipy.optimize.milp``)
+after reductions that preserve the optimum, repeated until none applies:
+
+- *forced documents*: a fact stated by exactly one document needs that document; the facts
+  it states are then covered and leave the problem;
+- *dominated documents*: if the facts a document states (among those still to cover) are a
+  subset of another's, any cover using it stays a cover, of the same size, with the other
+  one instead; of two documents stating the same facts the smaller id is kept;
+- *implied facts*: if every document that states fact f also states fact g, whatever covers
+  f covers g, so g leaves the problem (of two facts with the same documents the smaller id is
+  kept).
+
+Evidence-free tasks and instances the reductions solve (one document stating everything is
+such a case: it dominates every other document) never reach the solver, and neither do those
+where the greedy cover meets the packing lower bound (facts no two of which share a document
+each need their own), which proves it optimal.
+
+Tie-breaking: the problem is built from sorted ids and HiGHS is deterministic, so the same
+instance always gets the same cover, whatever order its mappings were built in. The cover is
+then normalized by swapping any document for a smaller-id one that keeps it a cover (a local,
+not a global, lexicographic minimum: a cheap post-pass instead of a second, much slower solve).
 """
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -26,27 +44,197 @@ __all__ = ["Cover", "covering_documents", "min_source_dispersion"]
 
 @dataclass(frozen=True)
 class Cover:
-    """A minimum cover of the evidence facts by documents."""
+    """A minimum set of documents that together state every evidence fact."""
 
     size: int | None
-    """The MSD; None when some fact is stated by no document."""
+    """The minimum source dispersion; None when some fact is stated by no document."""
     documents: tuple[str, ...]
-    """One optimal cover, sorted."""
+    """One optimal cover, sorted by id (empty when ``size`` is None)."""
     uncovered: tuple[int, ...]
-    """Facts stated by no (non-excluded) document; then ``size`` is None."""
+    """Evidence facts no (non-excluded) document states, sorted; ``size`` is None if any."""
     optimal: bool
-    """Whether optimality is proven (False only if the solver hit its time limit)."""
+    """True when ``size`` is proven minimal (always, unless the solver hit ``time_limit``;
+    an uncoverable instance is proven too)."""
+
+
+def _fact_ids(evidence: Iterable[int]) -> list[int]:
+    facts = set()
+    for f in evidence:
+        if isinstance(f, bool):
+            raise ValueError(f"evidence fact ids must be integers, got {f!r}")
+        try:
+            facts.add(operator.index(f))
+        except TypeError:
+            raise ValueError(f"evidence fact ids must be integers, got {f!r}") from None
+    return sorted(facts)
+
+
+def _doc_ids(docs: Iterable[str], what: str) -> set[str]:
+    if isinstance(docs, str | bytes):
+        raise ValueError(f"{what} must be an iterable of document ids, not the string {docs!r}")
+    out = set(docs)
+    for d in out:
+        if not isinstance(d, str):
+            raise ValueError(f"{what}: document ids must be strings, got {d!r}")
+    return out
+
+
+def _holders(
+    facts: list[int], stated_by: Mapping[int, Iterable[str]], excluded: set[str]
+) -> dict[int, set[str]]:
+    """For each evidence fact, the non-excluded documents that state it."""
+    return {f: _doc_ids(stated_by.get(f, ()), f"stated_by[{f}]") - excluded for f in facts}
 
 
 def covering_documents(
     evidence: Iterable[int], stated_by: Mapping[int, Iterable[str]]
 ) -> dict[str, frozenset[int]]:
-    """Document id -> the evidence facts it states."""
-    out: dict[str, set[int]] = {}
-    for fact in evidence:
-        for doc in stated_by.get(fact, ()):
-            out.setdefault(doc, set()).add(fact)
-    return {d: frozenset(f) for d, f in out.items()}
+    """Which evidence facts each document states, for every document stating at least one.
+
+    Shortcut checks use this to see at a glance whether one page states several coupled facts.
+
+    Args:
+        evidence: The evidence fact ids.
+        stated_by: Fact id -> ids of the documents that state it (facts outside the evidence
+            are ignored).
+
+    Returns:
+        Document id -> the evidence facts it states, in sorted document-id order.
+
+    Raises:
+        ValueError: A fact id is not an integer or a document id is not a string.
+    """
+    by_doc: dict[str, set[int]] = {}
+    for f, docs in _holders(_fact_ids(evidence), stated_by, set()).items():
+        for d in docs:
+            by_doc.setdefault(d, set()).add(f)
+    return {d: frozenset(by_doc[d]) for d in sorted(by_doc)}
+
+
+def _reduce(docs: dict[str, int], need: int) -> tuple[list[str], dict[str, int], int]:
+    """Apply the optimum-preserving reductions until none applies.
+
+    ``docs`` maps a document to the bitmask of facts it states; ``need`` is the bitmask of
+    facts still to cover. Returns the forced documents, the documents left and the facts left.
+    """
+    forced: list[str] = []
+    while True:
+        live = sorted(
+            ((d, m & need) for d, m in docs.items() if m & need),
+            key=lambda dm: (-dm[1].bit_count(), dm[0]),
+        )
+        kept: list[tuple[str, int]] = []
+        for d, m in live:  # a dominating document comes first: more facts, or equal and smaller id
+            if not any(m & ~k == 0 for _, k in kept):
+                kept.append((d, m))
+        kept.sort()
+        docs = dict(kept)
+        holders = {}
+        for f in range(need.bit_length()):
+            if need >> f & 1:
+                holders[f] = sum(1 << i for i, (_, m) in enumerate(kept) if m >> f & 1)
+        single = [f for f, h in holders.items() if h.bit_count() == 1]
+        if single:
+            for f in single:
+                d, m = kept[holders[f].bit_length() - 1]
+                if need >> f & 1:
+                    forced.append(d)
+                    need &= ~m
+            continue
+        implied = 0
+        for f, hf in holders.items():
+            for g, hg in holders.items():
+                if g != f and hf & ~hg == 0 and (hf != hg or f < g):
+                    implied |= 1 << g
+        if implied & need:
+            need &= ~implied
+            continue
+        return forced, docs, need
+
+
+def _greedy(docs: dict[str, int], need: int) -> list[str]:
+    """Greedy set cover (most new facts, then smallest id): the fallback when time runs out."""
+    chosen = []
+    while need:
+        d = min(docs, key=lambda x: (-(docs[x] & need).bit_count(), x))
+        chosen.append(d)
+        need &= ~docs[d]
+    return chosen
+
+
+def _packing_bound(docs: dict[str, int], need: int) -> int:
+    """A lower bound: facts no two of which share a document each need their own document."""
+    holders = []
+    for f in range(need.bit_length()):
+        if need >> f & 1:
+            holders.append(sum(1 << j for j, m in enumerate(docs.values()) if m >> f & 1))
+    taken, count = 0, 0
+    for h in sorted(holders, key=lambda h: (h.bit_count(), h)):
+        if not h & taken:
+            taken |= h
+            count += 1
+    return count
+
+
+def _prefer_earlier(chosen: list[str], docs: dict[str, int], need: int) -> list[str]:
+    """Swap chosen documents for smaller-id ones while the cover stays a cover (same size)."""
+    names = sorted(docs)
+    cover = sorted(chosen)
+    swapped = True
+    while swapped:
+        swapped = False
+        for i, d in enumerate(cover):
+            others = 0
+            for o in cover[:i] + cover[i + 1 :]:
+                others |= docs[o]
+            missing = need & ~others
+            better = next(
+                (e for e in names if e < d and e not in cover and missing & ~docs[e] == 0), None
+            )
+            if better is not None:
+                cover[i] = better
+                cover.sort()
+                swapped = True
+                break
+    return cover
+
+
+def _solve(docs: dict[str, int], need: int, time_limit: float) -> tuple[list[str], bool]:
+    """Minimum cover of ``need`` by ``docs``; the cover and whether it is proven minimal.
+
+    Greedy first: when it meets the packing lower bound it is optimal and HiGHS is not needed.
+    """
+    greedy = _greedy(docs, need)
+    if len(greedy) <= _packing_bound(docs, need):
+        return _prefer_earlier(greedy, docs, need), True
+
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array
+
+    names = sorted(docs)
+    facts = [f for f in range(need.bit_length()) if need >> f & 1]
+    rows, cols = [], []
+    for j, d in enumerate(names):
+        for i, f in enumerate(facts):
+            if docs[d] >> f & 1:
+                rows.append(i)
+                cols.append(j)
+    a = coo_array((np.ones(len(rows)), (rows, cols)), shape=(len(facts), len(names))).tocsr()
+    res = milp(
+        np.ones(len(names)),
+        constraints=LinearConstraint(a, lb=np.ones(len(facts)), ub=np.inf),
+        integrality=np.ones(len(names)),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit, "mip_rel_gap": 0.0, "presolve": True},
+    )
+    x = getattr(res, "x", None)
+    if x is None:  # out of time before any solution
+        return _prefer_earlier(greedy, docs, need), False
+    picked = [d for d, v in zip(names, x, strict=True) if v > 0.5]
+    proven = getattr(res, "status", None) == 0
+    if not proven and len(greedy) < len(picked):
+        picked = greedy
+    return _prefer_earlier(picked, docs, need), proven
 
 
 def min_source_dispersion(
@@ -56,83 +244,45 @@ def min_source_dispersion(
     exclude: Iterable[str] = (),
     time_limit: float = 10.0,
 ) -> Cover:
-    """The fewest documents that together state every evidence fact.
+    """The minimum number of documents that together state every evidence fact.
 
     Args:
-        evidence: Fact ids to cover.
-        stated_by: Fact id -> ids of the documents stating it.
-        exclude: Documents treated as absent (e.g. removed from the corpus).
-        time_limit: Seconds the integer program may take.
+        evidence: The fact ids a solver must read (duplicates are ignored).
+        stated_by: Fact id -> ids of the documents that state it, from the World's provenance
+            table. Facts outside the evidence are ignored.
+        exclude: Documents to treat as absent (for example a removed evidence document, to
+            check the task still has a solution path without it).
+        time_limit: Seconds for the solver. When it runs out of time the best cover found
+            (the greedy one at worst) is returned with ``optimal=False``.
+
+    Returns:
+        The cover; ``size`` is None and ``uncovered`` lists the culprits when some evidence
+        fact is stated by no remaining document.
 
     Raises:
-        ValueError: for a non-positive time limit.
+        ValueError: ``time_limit`` is not a positive number, a fact id is not an integer or a
+            document id is not a string.
     """
-    if time_limit <= 0:
-        raise ValueError(f"time_limit must be positive, got {time_limit}")
-    facts = sorted(set(evidence))
-    banned = set(exclude)
-    docs = {
-        d: f
-        for d, f in covering_documents(
-            facts, {f: [d for d in stated_by.get(f, ()) if d not in banned] for f in facts}
-        ).items()
-    }
-    uncovered = tuple(f for f in facts if not any(f in s for s in docs.values()))
+    if not (isinstance(time_limit, int | float) and time_limit > 0 and math.isfinite(time_limit)):
+        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    facts = _fact_ids(evidence)
+    holders = _holders(facts, stated_by, _doc_ids(exclude, "exclude"))
+    uncovered = tuple(f for f in facts if not holders[f])
     if uncovered:
-        return Cover(None, (), uncovered, True)
-    if not facts:
-        return Cover(0, (), (), True)
-    forced: set[str] = set()
-    for f in facts:
-        holders = [d for d, s in docs.items() if f in s]
-        if len(holders) == 1:
-            forced.add(holders[0])
-    left = set(facts) - {f for d in forced for f in docs[d]}
-    candidates = _undominated(
-        {d: s & left for d, s in docs.items() if d not in forced and s & left}
-    )
-    if not left:
-        return Cover(len(forced), tuple(sorted(forced)), (), True)
-    whole = [d for d, s in candidates.items() if s >= left]
-    if whole:
-        chosen = {min(whole)}
-        return Cover(len(forced) + 1, tuple(sorted(forced | chosen)), (), True)
-    picked, optimal = _solve(sorted(left), candidates, time_limit)
-    chosen_all = forced | set(picked)
-    return Cover(len(chosen_all), tuple(sorted(chosen_all)), (), optimal)
-
-
-def _undominated(docs: dict[str, frozenset[int]]) -> dict[str, frozenset[int]]:
-    """Drop documents whose facts are a subset of another's (keep the smaller id on ties)."""
-    names = sorted(docs, key=lambda d: (-len(docs[d]), d))
-    kept: dict[str, frozenset[int]] = {}
-    for d in names:
-        if not any(docs[d] <= s for s in kept.values()):
-            kept[d] = docs[d]
-    return kept
-
-
-def _solve(
-    facts: list[int], docs: dict[str, frozenset[int]], time_limit: float
-) -> tuple[list[str], bool]:
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    names = sorted(docs)
-    row = {f: i for i, f in enumerate(facts)}
-    a = np.zeros((len(facts), len(names)))
-    for j, d in enumerate(names):
-        for f in docs[d]:
-            a[row[f], j] = 1.0
-    eps = 1.0 / (len(names) + 1) ** 2
-    cost = 1.0 + eps * np.arange(len(names))
-    result = milp(
-        cost,
-        constraints=LinearConstraint(a, lb=np.ones(len(facts)), ub=np.inf),
-        integrality=np.ones(len(names)),
-        bounds=Bounds(0, 1),
-        options={"time_limit": time_limit},
-    )
-    if result.x is None:  # time limit without a feasible point: every candidate is a cover
-        return names, False
-    picked = [names[j] for j in np.flatnonzero(result.x > 0.5)]
-    return picked, bool(result.status == 0)
+        return Cover(size=None, documents=(), uncovered=uncovered, optimal=True)
+    docs: dict[str, int] = {}
+    for i, f in enumerate(facts):
+        for d in holders[f]:
+            docs[d] = docs.get(d, 0) | 1 << i
+    everything = (1 << len(facts)) - 1
+    complete = sorted(d for d, m in docs.items() if m == everything)
+    if not facts or complete:
+        whole = tuple(complete[:1])
+        return Cover(size=len(whole), documents=whole, uncovered=(), optimal=True)
+    forced, rest, need = _reduce(docs, everything)
+    optimal = True
+    if need:
+        solved, optimal = _solve(rest, need, time_limit)
+        forced = [*forced, *solved]
+    chosen = tuple(sorted(forced))
+    return Cover(size=len(chosen), documents=chosen, uncovered=(), optimal=optimal)

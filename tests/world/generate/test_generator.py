@@ -30,7 +30,10 @@ def test_default_dispersion_and_distractors(default_world: World) -> None:
     assert info.share_stated_2plus >= 0.30
     assert info.docs_per_fact_text["0"] == 0  # every stateable fact is stated somewhere
     # tool-only facts (coordinates, citation counts) never, so only a tool can serve them
-    assert info.docs_per_fact["0"] == info.predicates["coordinates"] + info.predicates["citation_count"]
+    assert (
+        info.docs_per_fact["0"]
+        == info.predicates["coordinates"] + info.predicates["citation_count"]
+    )
     assert info.distractor_entities > 0
     assert set(info.entity_types) >= {
         "person",

@@ -1,0 +1,174 @@
+"""``redsearcher rollout TASKS``: run the agent on every task, n samples each, into a run directory.
+
+A thin layer over :func:`redsearcher.rollout.run_rollout`: flags and a YAML file (sections
+``model``, ``agent``, ``rollout``) become the three config models, the run shows a live progress
+line and ends with a summary table. Rerunning the same command resumes the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from redsearcher.errors import UserError
+
+__all__ = ["rollout"]
+
+
+def _sections(config: Path | None, names: tuple[str, ...]) -> dict[str, Path | None]:
+    """The config file for each section it has (a file read as a flat section would fail)."""
+    if config is None:
+        return dict.fromkeys(names)
+    import yaml
+
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise UserError(f"{config}: config file not found") from err
+    except (OSError, yaml.YAMLError) as err:
+        raise UserError(f"{config}: not a readable YAML file: {err}") from err
+    if not isinstance(data, dict) or not data.keys() & set(names):
+        raise UserError(f"{config}: expected a mapping with sections {', '.join(names)}")
+    return {name: config if name in data else None for name in names}
+
+
+def _print_summary(summary: Any, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True)
+    table = Table(title=f"rollout {out}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    accuracy = "-" if summary.accuracy is None else f"{summary.accuracy:.1%}"
+    rows = [
+        ("episodes planned", f"{summary.planned:,}"),
+        ("already in the run", f"{summary.skipped:,}"),
+        ("finished now", f"{summary.completed:,}"),
+        ("abandoned (no model endpoint)", f"{summary.unavailable:,}"),
+        ("accuracy (scored)", f"{accuracy} of {summary.scored:,}"),
+        ("terminations", ", ".join(f"{k} {v}" for k, v in sorted(summary.terminations.items()))),
+        ("tool calls (failed)", f"{summary.tool_calls:,} ({summary.failed_tool_calls:,})"),
+        ("model calls", f"{summary.model_calls:,}"),
+        (
+            "tokens prompt / completion",
+            f"{summary.prompt_tokens:,} / {summary.completion_tokens:,}",
+        ),
+        ("wall time", f"{summary.wall_s:.1f} s ({summary.episodes_per_s:.2f} episodes/s)"),
+        ("CPU per model call", f"{summary.cpu_ms_per_step:.2f} ms"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    for endpoint in summary.endpoints:
+        state = "up" if endpoint["up"] else "[red]down[/]"
+        table.add_row(
+            f"endpoint {endpoint['url']}",
+            f"{endpoint['trajectories']} traj, {endpoint['requests']} req, "
+            f"{endpoint['failures']} failed, {state}",
+        )
+    console.print(table)
+
+
+def rollout(
+    tasks: Annotated[
+        Path, typer.Argument(help="Tasks JSONL (synthesized, DeepTraceHub or plain).")
+    ],
+    env: Annotated[
+        str, typer.Option("--env", help="Environment server base URL (redsearcher env serve).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Run directory (resumed if it exists).")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name sent to the servers.")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url", help="OpenAI base URL(s) of the inference servers, comma-separated."
+        ),
+    ] = None,
+    n_samples: Annotated[int | None, typer.Option(help="Episodes per task.")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Episodes in flight at once.")] = None,
+    protocol: Annotated[
+        str | None, typer.Option(help="Tool-call protocol: 'native' or 'text'.")
+    ] = None,
+    max_turns: Annotated[int | None, typer.Option(help="Model turns per episode.")] = None,
+    context_window: Annotated[
+        int | None, typer.Option(help="The model's context window in tokens.")
+    ] = None,
+    fsync: Annotated[
+        bool | None, typer.Option("--fsync/--no-fsync", help="fsync the log on every commit.")
+    ] = None,
+    allow_world_mismatch: Annotated[
+        bool, typer.Option(help="Run tasks synthesized from another World than the env's.")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config (sections model, agent, rollout).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar or summary.")] = False,
+) -> None:
+    """Run the agent on every task (n samples each) against an environment server.
+
+    Trajectories go to OUT/trajectories.jsonl as they finish; rerunning the same command
+    resumes (finished episodes are skipped; a run made with other settings is refused).
+    Episodes stay on one inference server (prefix cache); new ones go to the least loaded.
+    Exit status 1 when episodes were abandoned because no inference server answered.
+    """
+    import asyncio
+
+    from redsearcher.agent import AgentConfig
+    from redsearcher.config import load_config
+    from redsearcher.model import ModelConfig, ModelUnavailable
+    from redsearcher.rollout import RichDisplay, RolloutConfig, run_rollout
+
+    files = _sections(config, ("model", "agent", "rollout"))
+    urls = [u.strip() for u in (base_url or "").split(",") if u.strip()]
+    model_cfg = load_config(
+        ModelConfig,
+        "model",
+        file=files["model"],
+        overrides={"name": model, "base_url": urls[0] if urls else None, "protocol": protocol},
+    )
+    agent_cfg = load_config(
+        AgentConfig,
+        "agent",
+        file=files["agent"],
+        overrides={"max_turns": max_turns, "context_window": context_window},
+    )
+    rollout_cfg = load_config(
+        RolloutConfig,
+        "rollout",
+        file=files["rollout"],
+        overrides={"n_samples": n_samples, "concurrency": concurrency, "fsync": fsync},
+    )
+    display = None if quiet else RichDisplay(description=out.name or "rollout")
+    try:
+        summary = asyncio.run(
+            run_rollout(
+                tasks,
+                out=out,
+                env_url=env,
+                model=model_cfg,
+                base_urls=urls or None,
+                agent=agent_cfg,
+                config=rollout_cfg,
+                display=display,
+                allow_world_mismatch=allow_world_mismatch,
+            )
+        )
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: finished episodes are in {out}; rerun to resume", err=True)
+        raise typer.Exit(130) from None
+    except ModelUnavailable as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    if not quiet:
+        _print_summary(summary, out)
+    if summary.unavailable:
+        typer.echo(
+            f"{summary.unavailable} episode(s) abandoned (no inference server answered); "
+            "rerun the command to resume",
+            err=True,
+        )
+        raise typer.Exit(1)

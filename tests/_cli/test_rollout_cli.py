@@ -1,0 +1,154 @@
+"""``redsearcher rollout`` end to end: the real agent, a scripted model, the environment server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from redsearcher._cli import main
+from redsearcher.env import build_index
+from redsearcher.env.server import EnvServer, ServerConfig
+from redsearcher.rollout import read_manifest, read_trajectories
+from redsearcher.testing import Script, ScriptedChatServer, Step, ToolCallSpec, tiny_world
+
+
+def run(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    return int(done.value.code or 0)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnvServer]:
+    root = tmp_path_factory.mktemp("rollout-cli")
+    world = tiny_world(root / "world")
+    assert world is not None
+    build_index(root / "world", root / "world.index", progress=False)
+    with EnvServer(ServerConfig(index=root / "world.index", sandbox=None)) as server:
+        yield server
+
+
+def world_hash(env: EnvServer) -> str:
+    import httpx
+
+    value = httpx.get(env.base_url + "/health").json()["world_hash"]
+    assert isinstance(value, str)
+    return value
+
+
+def scripts(n: int, copies: int = 1) -> list[Script]:
+    search = Step(tool_calls=[ToolCallSpec(name="search", arguments={"query": ["Quiet Harbor"]})])
+    return [
+        Script(
+            match=f"Question number {i}?", steps=[search, Step(content=f"<answer>A{i}</answer>")]
+        )
+        for i in range(n)
+        for _ in range(copies)
+    ]
+
+
+def write_tasks(path: Path, n: int, **extra: object) -> Path:
+    rows = [
+        {"id": f"t{i}", "question": f"Question number {i}?", "answer": f"A{i}", **extra}
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_rollout_writes_a_scored_run_over_two_servers(
+    tmp_path: Path, env: EnvServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 4)
+    # Two copies of each script per server: where each sample lands is the pool's choice.
+    servers = [ScriptedChatServer(scripts(4, copies=2), latency_s=0.01).start() for _ in range(2)]
+    try:
+        code = run([
+            "rollout", str(tasks), "--env", env.base_url, "--model", "scripted",
+            "--base-url", f"{servers[0].base_url},{servers[1].base_url}", "--n-samples", "2",
+            "--out", str(tmp_path / "run"), "--concurrency", "8",
+        ])  # fmt: skip
+    finally:
+        for server in servers:
+            server.stop()
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "episodes planned" in err and "100.0% of 8" in err
+    trajectories = list(read_trajectories(tmp_path / "run"))
+    assert sorted(t.id for t in trajectories) == sorted(
+        f"t{i}#{s}" for i in range(4) for s in range(2)
+    )
+    assert all(t.score == 1.0 and t.provenance.world_hash == world_hash(env) for t in trajectories)
+    manifest = read_manifest(tmp_path / "run")
+    assert manifest.world_hash == world_hash(env) and manifest.n_samples == 2
+    assert manifest.endpoints == [s.base_url for s in servers]
+    assert manifest.tools[0]["function"]["name"] == "search"
+    assert {t.provenance.endpoint for t in trajectories} == {s.base_url for s in servers}
+
+
+def test_resume_with_another_model_is_refused(
+    tmp_path: Path, env: EnvServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 1)
+    server = ScriptedChatServer(scripts(1)).start()
+    try:
+        base = ["rollout", str(tasks), "--env", env.base_url, "--base-url", server.base_url,
+                "--out", str(tmp_path / "run"), "--quiet"]  # fmt: skip
+        assert run([*base, "--model", "scripted"]) == 0
+        assert run([*base, "--model", "scripted"]) == 0  # nothing left: no request
+        assert run([*base, "--model", "other"]) == 2
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert "cannot resume" in err and "model" in err and "other" in err
+
+
+def test_tasks_from_another_world_are_refused(
+    tmp_path: Path, env: EnvServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 1, world_hash="not-this-one")
+    argv = ["rollout", str(tasks), "--env", env.base_url, "--model", "m", "--base-url",
+            "http://127.0.0.1:9/v1", "--out", str(tmp_path / "run"), "--quiet"]  # fmt: skip
+    assert run(argv) == 2
+    assert "not-this-one" in capsys.readouterr().err
+    server = ScriptedChatServer(scripts(1)).start()
+    try:
+        argv[argv.index("http://127.0.0.1:9/v1")] = server.base_url
+        assert run([*argv, "--allow-world-mismatch"]) == 0
+    finally:
+        server.stop()
+
+
+def test_unreachable_environment_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 1)
+    argv = ["rollout", str(tasks), "--env", "http://127.0.0.1:9", "--model", "m",
+            "--base-url", "http://127.0.0.1:9/v1", "--out", str(tmp_path / "run")]  # fmt: skip
+    assert run(argv) == 2
+    assert "not reachable" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_model_servers_down_abandon_episodes_with_exit_1(
+    tmp_path: Path, env: EnvServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 3)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "model:\n  max_retries: 0\n"
+        "rollout:\n  endpoint_cooldown_s: 0.01\n  endpoint_wait_s: 0\n  max_consecutive_unavailable: 10\n"
+    )
+    server = ScriptedChatServer(scripts(3), error_rate=1.0, error_statuses=[503]).start()
+    try:
+        argv = ["rollout", str(tasks), "--env", env.base_url, "--model", "m", "--base-url",
+                server.base_url, "--out", str(tmp_path / "run"), "--config", str(config),
+                "--concurrency", "1", "--quiet"]  # fmt: skip
+        assert run(argv) == 1
+    finally:
+        server.stop()
+    assert "3 episode(s) abandoned" in capsys.readouterr().err
+    assert list(read_trajectories(tmp_path / "run")) == []
