@@ -150,6 +150,7 @@ def test_planted_second_solution_fails_uniqueness(tmp_path: Path) -> None:
     assert {verifier.kg.ids[r] for r in sols.answers} == {"E4", "E9"}
     task, synth = _complete(verifier, director_child_draft(verifier.kg))
     assert task is None and synth.report.rejected == {"ambiguous": 1}
+    assert synth.report.ambiguous == {"2": 1}  # rejected with its solution count
     # The stored task of the plain World fails stage 1 over this World.
     plain = _verifier(_write(tmp_path / "plain"))
     good, _ = _complete(plain, director_child_draft(plain.kg))

@@ -131,6 +131,9 @@ def print_synth_report(report: SynthReport, treewidth: str, msd: str, console: C
     if report.rejected:
         rejected = ", ".join(f"{k} {v}" for k, v in report.rejected.most_common())
         console.print(f"rejected: {rejected}")
+    if report.ambiguous:
+        counts = ", ".join(f"{k} solutions: {v}" for k, v in sorted(report.ambiguous.items()))
+        console.print(f"ambiguous drafts by solution count in the World: {counts}")
     total = sum(report.seconds.values()) or 1.0
     ranked = sorted(report.seconds.items(), key=lambda kv: -kv[1])
     split = ", ".join(f"{k} {v / total:.0%}" for k, v in ranked)

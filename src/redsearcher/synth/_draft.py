@@ -52,8 +52,8 @@ class Draft:
         """A fresh variable name."""
         return f"x{len(self.rows)}"
 
-    def solve(self, kg: KnowledgeGraph, *, budget: int) -> Solutions:
-        """Solve the draft's CSP (up to two solutions)."""
+    def solve(self, kg: KnowledgeGraph, *, budget: int, limit: int = 2) -> Solutions:
+        """Solve the draft's CSP (up to ``limit`` solutions; two prove ambiguity)."""
         order = treewidth(var_graph(self.constraints, self.rows)).order
         return solve(
             kg,
@@ -62,8 +62,15 @@ class Draft:
             bound=self.bound,
             answer=self.answer,
             budget=budget,
+            limit=limit,
             order_hint=order,
         )
+
+    def count_solutions(self, kg: KnowledgeGraph, *, budget: int, cap: int = 100) -> str:
+        """How many solutions the draft has, for the rejection report ("100+" past ``cap``)."""
+        sols = self.solve(kg, budget=budget, limit=cap)
+        exact = sols.complete and sols.count < cap
+        return str(sols.count) if exact else f"{sols.count}+"
 
 
 def var_graph(constraints: list[Constraint], variables: dict[str, int]) -> dict[str, set[str]]:

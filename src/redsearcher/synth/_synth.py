@@ -41,6 +41,8 @@ class SynthReport:
     emitted: int = 0
     graphs: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    ambiguous: Counter[str] = field(default_factory=Counter)
+    """Rejected-as-ambiguous drafts by their solution count in the World."""
     hits: Counter[tuple[int, int]] = field(default_factory=Counter)
     """Emitted tasks per (treewidth, msd)."""
     on_target: int = 0
@@ -56,6 +58,7 @@ class SynthReport:
         """
         self.graphs += other.graphs
         self.rejected.update(other.rejected)
+        self.ambiguous.update(other.ambiguous)
         for stage, spent in other.seconds.items():
             self.seconds[stage] += spent
 
@@ -75,6 +78,7 @@ class SynthReport:
             "graphs": self.graphs,
             "on_target": self.on_target,
             "rejected": dict(self.rejected),
+            "ambiguous_solutions": dict(self.ambiguous),
             "hits": {f"tw{t}-msd{m}": c for (t, m), c in sorted(self.hits.items())},
             "tools": dict(self.tools),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
@@ -181,6 +185,8 @@ class Synthesizer:
             )
         if reason is not None:
             report.rejected[reason] += 1
+            if reason == "ambiguous":  # how ambiguous: the solution count, for the report
+                report.ambiguous[draft.count_solutions(kg, budget=cfg.budget)] += 1
             return None
         used: list[str] = []
         with self._lap("tools"):
