@@ -205,13 +205,15 @@ def make_unique(
     budget: int,
 ) -> str | None:
     """Add separating attributes until the draft has one solution; the reason if it cannot."""
-    for _ in range(max_attributes + 1):
+    for added_so_far in range(max_attributes + 1):
         sols = draft.solve(kg, budget=budget)
         draft.solutions = sols
         if sols.unique:
             return None
         if sols.count == 0 and sols.complete:
             return "unsatisfiable"
+        if added_so_far == max_attributes:
+            break  # the last attribute allowed is in and a rival still stands
         rival = next((a for a in sols.assignments if a != draft.rows), None)
         candidates = [v for v, r in draft.roles.items() if r != "observed"]
         if rival is not None:
