@@ -25,6 +25,7 @@ from datetime import date
 from typing import Final
 
 from redsearcher.synth._task import Condition
+from redsearcher.world.generate._phrases import MONTHS
 
 #: How an entity type is said; unknown types use their name with spaces.
 TYPE_WORDS: Final[dict[str, str]] = {
@@ -227,20 +228,7 @@ ENDINGS: Final[dict[tuple[bool, bool], tuple[str, ...]]] = {
 #: relative pronoun, ``{c}`` its clauses.
 OPENERS: Final = ("There is {i} {r} {c}.", "I am looking for {i} {r} {c}.", "Consider {i} {r} {c}.")
 
-MONTHS: Final = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+# Month names: the generator's table, so questions write dates as the documents do.
 
 
 # -- fuzzed values --------------------------------------------------------------------------
