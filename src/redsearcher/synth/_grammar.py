@@ -25,7 +25,7 @@ from datetime import date
 from typing import Final
 
 from redsearcher.synth._task import Condition
-from redsearcher.world.generate._phrases import MONTHS
+from redsearcher.world.generate._phrases import MONTHS  # dates read as the documents write them
 
 #: How an entity type is said; unknown types use their name with spaces.
 TYPE_WORDS: Final[dict[str, str]] = {
@@ -227,8 +227,6 @@ ENDINGS: Final[dict[tuple[bool, bool], tuple[str, ...]]] = {
 #: How the first sentence introduces the answer; ``{i}`` its indefinite mention, ``{r}`` the
 #: relative pronoun, ``{c}`` its clauses.
 OPENERS: Final = ("There is {i} {r} {c}.", "I am looking for {i} {r} {c}.", "Consider {i} {r} {c}.")
-
-# Month names: the generator's table, so questions write dates as the documents do.
 
 
 # -- fuzzed values --------------------------------------------------------------------------
