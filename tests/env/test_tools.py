@@ -27,7 +27,6 @@ from redsearcher.env._tools import (
     Toolbox,
     ToolDef,
     ToolError,
-    _retry_after,
     page_from_jina_text,
     run_result_from_fusion,
 )
@@ -304,20 +303,6 @@ def test_http_search_sends_serper_requests_and_retries() -> None:
     assert (last.method, str(last.url)) == ("POST", "http://serper.test/search")
     assert last.headers["x-api-key"] == "k-search"
     assert json.loads(last.content) == {"q": "q", "num": 10}
-
-
-@pytest.mark.parametrize(
-    ("headers", "seconds"),
-    [
-        ({"retry-after-ms": "15"}, 0.015),
-        ({"retry-after": "2"}, 2.0),
-        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # in the past
-        ({"retry-after": "soon"}, None),
-        ({}, None),
-    ],
-)
-def test_retry_after_headers(headers: dict[str, str], seconds: float | None) -> None:
-    assert _retry_after(httpx.Response(429, headers=headers)) == seconds
 
 
 def test_http_service_down_is_a_tool_error() -> None:

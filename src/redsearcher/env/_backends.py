@@ -19,16 +19,15 @@ of model retries fixes it, so it stops the run.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import re
-import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from redsearcher._util import _retry
 from redsearcher.env._types import Page, RunResult, SearchEnvironment
 from redsearcher.env._wire import route_json, serper_maps, serper_scholar, serper_search
 from redsearcher.env.sandbox import SandboxError, SandboxRequestError
@@ -60,28 +59,6 @@ class ServiceUnavailable(RedsearcherError):
 
 # -- HTTP with retries -----------------------------------------------------------------------
 
-_RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    ms = response.headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:  # the HTTP-date form
-        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
 
 async def send_with_retries(
     client: httpx.AsyncClient,
@@ -91,32 +68,20 @@ async def send_with_retries(
     backoff_s: float,
     max_delay_s: float = 30.0,
 ) -> httpx.Response:
-    """Send ``request``, retrying infrastructure failures with exponential backoff.
-
-    Retried: transport errors (connect, read, timeouts), 408, 429 and 5xx. The delay is
-    ``backoff_s * 2**attempt``, or the server's ``retry-after-ms``/``Retry-After`` when given,
-    capped at ``max_delay_s``. Other statuses are returned to the caller as they are.
+    """Send ``request`` with ``redsearcher._util.send_with_retries`` (no jitter).
 
     Raises:
         ServiceUnavailable: when the last attempt still failed at the transport level or with a
-            retried status.
+            retried status (408, 429, 5xx).
     """
-    for attempt in range(retries + 1):
-        delay = backoff_s * 2**attempt
-        try:
-            response = await client.send(request)
-        except httpx.TransportError as err:
-            problem = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-        else:
-            if response.status_code not in _RETRY_STATUSES:
-                return response
-            problem = f"HTTP {response.status_code}"
-            delay = _retry_after(response) or delay
-            await response.aclose()
-        if attempt < retries:
-            logger.info("%s %s: %s; retrying", request.method, request.url, problem)
-            await asyncio.sleep(min(delay, max_delay_s))
-    raise ServiceUnavailable(f"{request.method} {request.url}: {problem} after {retries + 1} tries")
+    return await _retry.send_with_retries(
+        client,
+        request,
+        retries=retries,
+        backoff_s=backoff_s,
+        max_delay_s=max_delay_s,
+        exhausted=ServiceUnavailable,
+    )
 
 
 # -- backends --------------------------------------------------------------------------------

@@ -52,7 +52,6 @@ from redsearcher.env._backends import (
     run_result_from_fusion,
     send_with_retries,
 )
-from redsearcher.env._backends import _retry_after as _retry_after  # tests import it from here
 from redsearcher.env._render import (
     join_blocks,
     render_places,

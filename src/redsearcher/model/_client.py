@@ -9,26 +9,23 @@ inline ``<think>`` blocks both land in ``Message.reasoning``.
 
 Retries back off exponentially with ±50% jitter, so hundreds of concurrent rollouts that hit a
 503 together do not come back together; a ``Retry-After``/``retry-after-ms`` header wins. The
-environment's tools retry with ``redsearcher.env``'s ``send_with_retries``, which has no jitter
-and raises the tools' own ``ServiceUnavailable``; the dozen lines of ``Retry-After`` parsing are
-repeated here so that the model package does not depend on the environment package.
+loop is ``redsearcher._util.send_with_retries``, the one the environment's tools use too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
 import random
 import re
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from redsearcher._util._closing import AsyncClosing
+from redsearcher._util._retry import send_with_retries
 from redsearcher.errors import ConfigError
 from redsearcher.model._config import ModelConfig
 from redsearcher.model._protocols import get_protocol, split_reasoning
@@ -48,7 +45,6 @@ __all__ = ["OpenAIChatModel", "is_context_length_error", "wire_message"]
 
 logger = logging.getLogger(__name__)
 
-_RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 # vLLM ("maximum context length", "longer than the maximum model length"), SGLang ("longer
 # than the model's context length"), OpenAI (code context_length_exceeded), llama.cpp and
 # others ("too many tokens", "prompt is too long").
@@ -77,26 +73,6 @@ def is_context_length_error(status: int, message: str, code: str | None = None) 
     if status not in (400, 413, 422):
         return False
     return code == "context_length_exceeded" or bool(_CONTEXT_ERROR.search(message))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    ms = response.headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return max(float(ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:  # the HTTP-date form
-        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 def _error_fields(response: httpx.Response) -> tuple[str, str | None]:
@@ -281,40 +257,35 @@ class OpenAIChatModel(AsyncClosing):
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         client = self._http()
-        retries = self.config.max_retries
-        problem = "no attempt"
-        for attempt in range(retries + 1):
-            delay = self.config.backoff_s * 2**attempt * self._rng.uniform(0.5, 1.5)
+        request = client.build_request("POST", self.url, json=body, headers=self._headers)
+        response = await send_with_retries(
+            client,
+            request,
+            retries=self.config.max_retries,
+            backoff_s=self.config.backoff_s,
+            max_delay_s=self.config.max_backoff_s,
+            exhausted=ModelUnavailable,
+            jitter=self._rng,
+            describe=lambda r: f"HTTP {r.status_code}: {_error_fields(r)[0]}",
+            sleep=_sleep,
+        )
+        status = response.status_code
+        if status == 200:
             try:
-                response = await client.post(self.url, json=body, headers=self._headers)
-            except httpx.TransportError as err:  # connect/read/write errors and timeouts
-                problem = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-            else:
-                status = response.status_code
-                if status == 200:
-                    try:
-                        data = response.json()
-                    except ValueError as err:
-                        raise ModelUnavailable(f"{self.url} answered 200 with non-JSON") from err
-                    if not isinstance(data, dict):
-                        raise ModelUnavailable(f"{self.url} answered 200 with a non-object")
-                    return data
-                message, code = _error_fields(response)
-                if status in (401, 403):
-                    raise ConfigError(f"{self.url} rejected the API key (HTTP {status}): {message}")
-                if status == 404:
-                    raise ConfigError(
-                        f"{self.url} answered 404 ({message}); check base_url and the model "
-                        f"name {self.name!r}"
-                    )
-                if status not in _RETRY_STATUSES:
-                    if is_context_length_error(status, message, code):
-                        raise ContextLengthExceeded(message)
-                    raise ModelRequestError(status, message)
-                problem = f"HTTP {status}: {message}"
-                told = _retry_after(response)
-                delay = delay if told is None else told
-            if attempt < retries:
-                logger.info("%s: %s; retry %d of %d", self.url, problem, attempt + 1, retries)
-                await _sleep(min(delay, self.config.max_backoff_s))
-        raise ModelUnavailable(f"{self.url}: {problem} after {retries + 1} tries")
+                data = response.json()
+            except ValueError as err:
+                raise ModelUnavailable(f"{self.url} answered 200 with non-JSON") from err
+            if not isinstance(data, dict):
+                raise ModelUnavailable(f"{self.url} answered 200 with a non-object")
+            return data
+        message, code = _error_fields(response)
+        if status in (401, 403):
+            raise ConfigError(f"{self.url} rejected the API key (HTTP {status}): {message}")
+        if status == 404:
+            raise ConfigError(
+                f"{self.url} answered 404 ({message}); check base_url and the model "
+                f"name {self.name!r}"
+            )
+        if is_context_length_error(status, message, code):
+            raise ContextLengthExceeded(message)
+        raise ModelRequestError(status, message)
