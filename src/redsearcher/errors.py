@@ -8,6 +8,10 @@ is a bug or an infrastructure failure and is left to propagate with its own type
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class RedsearcherError(Exception):
@@ -41,6 +45,15 @@ class InputFormatError(UserError):
         where = self.path + (f":{line}" if line is not None else "")
         what = f" (field {field!r})" if field else ""
         super().__init__(f"{where}: {message}{what}")
+
+    @classmethod
+    def from_validation(
+        cls, path: str | Path, what: str, err: ValidationError, *, line: int | None = None
+    ) -> InputFormatError:
+        """``path[:line]: not a {what}: {first error} (field 'a.b')`` from pydantic's error."""
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        return cls(path, f"not a {what}: {first['msg']}", line=line, field=field)
 
 
 class WorldFormatError(UserError):

@@ -134,9 +134,7 @@ def read_manifest(run: str | Path) -> RunManifest:
     try:
         return RunManifest.model_validate_json(path.read_bytes())
     except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise InputFormatError(path, f"not a run manifest: {first['msg']}", field=field) from err
+        raise InputFormatError.from_validation(path, "run manifest", err) from err
 
 
 def read_trajectories(run: str | Path) -> Iterator[Trajectory]:
@@ -165,11 +163,7 @@ def _parse(path: Path, number: int, line: bytes) -> Trajectory:
     try:
         return Trajectory.model_validate_json(line)
     except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise InputFormatError(
-            path, f"not a trajectory record: {first['msg']}", line=number, field=field
-        ) from err
+        raise InputFormatError.from_validation(path, "trajectory record", err, line=number) from err
 
 
 def _line_id(path: Path, number: int, line: bytes) -> str:

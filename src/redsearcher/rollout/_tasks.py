@@ -92,11 +92,7 @@ def _from_synth_task(row: dict[str, Any], path: str | Path, line: int | None) ->
     try:
         task = Task.model_validate(row)
     except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise InputFormatError(
-            path, f"not a task record: {first['msg']}", line=line, field=field
-        ) from err
+        raise InputFormatError.from_validation(path, "task record", err, line=line) from err
     metadata: dict[str, Any] = {name: getattr(task, name) for name in _TASK_METADATA}
     metadata["world_hash"] = task.provenance.world_hash
     return AgentTask(id=task.id, question=task.question, answers=task.answers, metadata=metadata)

@@ -188,9 +188,7 @@ def read_tasks(path: str | Path) -> list[Task]:
             try:
                 tasks.append(Task.model_validate_json(line))
             except ValidationError as err:
-                first = err.errors()[0]
-                field = ".".join(str(p) for p in first["loc"]) or None
-                raise InputFormatError(
-                    source, f"not a task record: {first['msg']}", line=number, field=field
+                raise InputFormatError.from_validation(
+                    source, "task record", err, line=number
                 ) from err
     return tasks
