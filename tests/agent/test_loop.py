@@ -299,12 +299,15 @@ def test_cancellation_propagates(tiny_env: LocalEnvironment) -> None:
             task = asyncio.create_task(
                 run_episode(TASK, model=model, toolbox=box, config=AgentConfig())
             )
-            await asyncio.sleep(0.1)
+            for _ in range(500):  # until the server holds the request (at most 10 s)
+                if not server.unused_steps():  # the step is taken: the request is in
+                    break
+                await asyncio.sleep(0.02)
             task.cancel()
             await task
 
     with (
-        ScriptedChatServer([Step(content="late", latency_s=0.5)]) as server,
+        ScriptedChatServer([Step(content="late", latency_s=2.0)]) as server,
         pytest.raises(asyncio.CancelledError),
     ):
         asyncio.run(main(server))
