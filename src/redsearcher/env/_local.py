@@ -39,7 +39,7 @@ import redsearcher
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._index import INDEX_DIR, IndexWriter, TextIndex
 from redsearcher.env._places import PlacesIndex, build_places
-from redsearcher.env._scholar import ScholarIndex, build_papers, column_by_id
+from redsearcher.env._scholar import EntityLookup, ScholarIndex, build_papers
 from redsearcher.env._store import DocStore, DocStoreWriter, StoredDoc
 from redsearcher.env._types import Page, Paper, Place, Route, SearchEnvironment, SearchHit
 from redsearcher.env._urls import UrlMinter
@@ -116,6 +116,7 @@ class _DocumentPass:
 
             self.dense = DenseBuilder(tmp, config.dense_batch_size)
         self.entities = entities
+        self.lookup = EntityLookup(entities)
         self.minter = UrlMinter(world.content_hash, config.cjk_languages)
         self.store = DocStoreWriter(tmp)
         self.writer = IndexWriter(tmp / INDEX_DIR, config)
@@ -127,7 +128,7 @@ class _DocumentPass:
 
     def add(self, batch: pa.RecordBatch) -> None:
         cols = batch.to_pydict()
-        types = column_by_id(self.entities, cols["about"], "type")
+        types = self.lookup.column(cols["about"], "type")
         urls, keys = [], []
         for i, (doc_id, title, text, kind, published, language, about) in enumerate(
             zip(*(cols[c] for c in _DOC_COLUMNS), strict=True)

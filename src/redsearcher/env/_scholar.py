@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -60,10 +61,42 @@ def facts_of(world: World, predicates: Sequence[str]) -> pa.Table:
 
 
 def column_by_id(entities: pa.Table, ids: Sequence[str | None], column: str) -> list[Any]:
-    """``entities[column]`` for each id (None where the id is None or unknown)."""
+    """``entities[column]`` for each id (None where the id is None or unknown).
+
+    ``pc.index_in`` hashes the whole entity table on every call: fine once per build, not once
+    per batch (see :class:`EntityLookup`).
+    """
     idx = pc.index_in(pa.array(ids, pa.string()), value_set=entities.column("id"))
     values: list[Any] = pc.take(entities.column(column), idx).to_pylist()
     return values
+
+
+class EntityLookup:
+    """Entity columns by id for many small batches: the ids are sorted once, then bisected.
+
+    Why not :func:`column_by_id` per batch: it rebuilt a hash table of every entity for each
+    batch of documents, which is quadratic; at 10M documents (3.8M entities) it was two thirds
+    of the index build.
+    """
+
+    def __init__(self, entities: pa.Table) -> None:
+        ids = np.asarray(entities.column("id").to_pylist(), dtype=str)
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+        self._entities = entities
+
+    def column(self, ids: Sequence[str | None], column: str) -> list[Any]:
+        """``entities[column]`` for each id (None where the id is None or unknown)."""
+        if not len(self._sorted):
+            return [None] * len(ids)
+        keys = np.asarray([i or "" for i in ids], dtype=str)
+        at = np.minimum(np.searchsorted(self._sorted, keys), len(self._sorted) - 1)
+        found = (self._sorted[at] == keys) & (keys != "")
+        rows = np.where(found, self._order[at], 0)
+        values: list[Any] = pc.take(
+            self._entities.column(column), pa.array(rows, mask=~found)
+        ).to_pylist()
+        return values
 
 
 def _year(date: str | None) -> int | None:
