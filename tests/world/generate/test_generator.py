@@ -180,3 +180,17 @@ def test_plan_is_independent_of_chunk_size(monkeypatch: pytest.MonkeyPatch) -> N
         p = _plan.plan_documents(graph, cfg)
         plans.append((p.ptr.tobytes(), p.fact.tobytes(), p.doc_kind.tobytes()))
     assert plans[0] == plans[1] == plans[2]
+
+
+def test_venue_names_stay_short_and_unique_when_many_share_a_field() -> None:
+    from redsearcher.world.generate._works import _venue_label
+
+    seen: set[str] = set()
+    for i in range(40):  # 40 journals and 40 conferences (one acronym) in the same field
+        for conference in (False, True):
+            label = _venue_label("Ethnomusicology", "ICEM", conference, seen)
+            assert label not in seen
+            seen.add(label)
+    assert len(seen) == 80
+    assert max(len(label) for label in seen) <= 60  # a repeated prefix once made kilobytes
+    assert "Journal of Ethnomusicology" in seen and "Annals of Ethnomusicology" in seen

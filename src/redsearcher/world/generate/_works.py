@@ -146,9 +146,7 @@ def sample_organizations(s: Sampler, people: People) -> None:
     labels = []
     seen = set()
     for fl, c, acr in zip(field, conf.tolist(), acronyms, strict=True):
-        lab = f"{acr} Conference on {fl}" if c else f"Journal of {fl}"
-        while lab in seen:
-            lab = f"International {lab}" if not c else f"{acr}{len(seen) % 9} Conference on {fl}"
+        lab = _venue_label(fl, acr, c, seen)
         seen.add(lab)
         labels.append(lab)
     s.set_labels(
@@ -362,3 +360,38 @@ def sample_scholarly(s: Sampler, people: People) -> None:
         cited = rng.choice(papers, n)
         ok = (s.year[cited] < years) & (rng.random(n) < 0.6)
         f.relation("cites", papers[ok], cited[ok])
+
+
+_JOURNAL_FORMS = (
+    "Journal of {}",
+    "International Journal of {}",
+    "Annals of {}",
+    "Review of {}",
+    "Advances in {}",
+    "Transactions on {}",
+    "Letters in {}",
+    "Archives of {}",
+    "Quarterly Journal of {}",
+    "European Journal of {}",
+)
+
+
+def _venue_label(field: str, acronym: str, conference: bool, seen: set[str]) -> str:
+    """A venue name not in ``seen``: the usual forms first, then numbered ones.
+
+    Many venues share a field in a large World, so the names run through real journal forms
+    ("Annals of ...", "Review of ...") and then series numbers; names stay short (a repeated
+    "International" prefix once grew venue names to kilobytes at 10M documents).
+    """
+    if conference:
+        first = f"{acronym} Conference on {field}"
+        forms = [first, f"{acronym}{len(seen) % 9} Conference on {field}"]
+    else:
+        forms = [form.format(field) for form in _JOURNAL_FORMS]
+    for label in forms:
+        if label not in seen:
+            return label
+    series = 2
+    while (label := f"{forms[0]} (Series {series})") in seen:
+        series += 1
+    return label
