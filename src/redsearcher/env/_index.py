@@ -28,6 +28,7 @@ Why these choices:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -38,6 +39,7 @@ from typing import Final
 import tantivy
 
 from redsearcher.env._config import IndexConfig
+from redsearcher.env._prune import Clause, MaxScorePruner
 
 INDEX_DIR: Final = "tantivy"
 EN_TOKENIZER: Final = "rs_en"
@@ -223,6 +225,9 @@ class TextIndex:
         self._searcher = self._index.searcher()
         self.analyzer = english_analyzer(config)
         self._terms: _TermCache = ({}, {})
+        self._pruner = MaxScorePruner(
+            self._searcher, self._schema, functools.partial(top_rows, self._searcher)
+        )
 
     @property
     def num_docs(self) -> int:
@@ -247,19 +252,24 @@ class TextIndex:
         cjk = _unique(t for t, _, _ in cjk_tokens(text) if has_cjk(t)) if has_cjk(text) else ()
         return QueryPlan(_unique(self.analyzer.analyze(text)), cjk, tuple(phrases))
 
-    def query(self, plan: QueryPlan) -> tantivy.Query:
-        """The tantivy query of a plan: a disjunction of boosted term and phrase clauses."""
-        s, boost = self._schema, self.config.title_boost
-        clauses: list[tantivy.Query] = []
+    def clauses(self, plan: QueryPlan) -> list[Clause]:
+        """The term clauses of a plan, in query order: body, then boosted title, per term."""
+        boost = self.config.title_boost
+        out: list[Clause] = []
         for title, body, terms in (
             ("title", "text", plan.terms),
             ("title_cjk", "text_cjk", plan.cjk_terms),
         ):
             for term in terms:
-                clauses.append(tantivy.Query.term_query(s, body, term))
+                out.append((body, term, 1.0))
                 if boost > 0:
-                    title_q = tantivy.Query.term_query(s, title, term)
-                    clauses.append(tantivy.Query.boost_query(title_q, boost))
+                    out.append((title, term, boost))
+        return out
+
+    def query(self, plan: QueryPlan) -> tantivy.Query:
+        """The tantivy query of a plan: a disjunction of boosted term and phrase clauses."""
+        s = self._schema
+        clauses = [self._pruner.term_query(c) for c in self.clauses(plan)]
         for words in plan.phrases:
             for name in ("text", "title"):
                 phrase = tantivy.Query.phrase_query(s, name, list(words))
@@ -268,10 +278,17 @@ class TextIndex:
         return tantivy.Query.boolean_query([(occur, q) for q in clauses])
 
     def search(self, plan: QueryPlan, k: int, offset: int = 0) -> list[tuple[int, float]]:
-        """The ``k`` best ``(row, score)`` after ``offset``, by score then row."""
+        """The ``k`` best ``(row, score)`` after ``offset``, by score then row.
+
+        Term-only Latin-script queries go through MaxScore pruning (``_prune``), which returns
+        the same page as the full query without scoring every posting of a common word.
+        """
         if plan.empty or k <= 0:
             return []
-        return top_rows(self._searcher, self.query(plan), k, offset)
+        full = self.query(plan)
+        if plan.phrases or plan.cjk_terms:
+            return top_rows(self._searcher, full, k, offset)
+        return self._pruner.top(self.clauses(plan), full, k, offset)
 
     def snippet(self, text: str, plan: QueryPlan, *, cjk: bool = False) -> str:
         """The best-matching window of ``text`` (``config.snippet_chars`` wide) for ``plan``."""
