@@ -186,7 +186,7 @@ def test_venue_names_stay_short_and_unique_when_many_share_a_field() -> None:
     from redsearcher.world.generate._works import _venue_label
 
     seen: set[str] = set()
-    for i in range(40):  # 40 journals and 40 conferences (one acronym) in the same field
+    for _ in range(40):  # 40 journals and 40 conferences (one acronym) in the same field
         for conference in (False, True):
             label = _venue_label("Ethnomusicology", "ICEM", conference, seen)
             assert label not in seen
