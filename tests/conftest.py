@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from redsearcher.env import LocalEnvironment
 from redsearcher.world import World
 
 
@@ -37,3 +39,22 @@ def tiny(tmp_path: Path) -> World:
     from redsearcher.testing._worlds import tiny_world
 
     return tiny_world(tmp_path / "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny World's index, built once per session (agent and rollout tests run on it)."""
+    from redsearcher.env import build_index
+    from redsearcher.testing import tiny_world
+
+    root = tmp_path_factory.mktemp("tiny-index")
+    tiny_world(root / "world")
+    build_index(root / "world", root / "index", progress=False)
+    return root / "index"
+
+
+@pytest.fixture(scope="session")
+def tiny_env(tiny_index: Path) -> Iterator[LocalEnvironment]:
+    """The tiny World's index, opened once per session."""
+    with LocalEnvironment.open(tiny_index) as env:
+        yield env
