@@ -15,29 +15,14 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from redsearcher.env import LocalEnvironment, build_index
+from redsearcher.env import LocalEnvironment
 from redsearcher.env._mcp import build_mcp_server
 from redsearcher.env._tools import DEFAULT_TOOLS, Toolbox
 from redsearcher.env._types import RunResult
 from redsearcher.registry import lookup
-from redsearcher.testing import tiny_world
 
 EXE = Path(sys.executable).parent / "redsearcher"
 GOAL = "Who is the child of Marta Velden?"
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mcp")
-    tiny_world(root / "w")
-    build_index(root / "w", root / "idx", progress=False)
-    return root / "idx"
-
-
-@pytest.fixture(scope="module")
-def env(index: Path) -> Iterator[LocalEnvironment]:
-    with LocalEnvironment.open(index) as opened:
-        yield opened
 
 
 def calls(env: LocalEnvironment) -> list[tuple[str, dict[str, Any]]]:
@@ -81,13 +66,13 @@ class Runner:
         return RunResult("Finished", 0, f"ran {len(code)} chars\n", "", 0.0)
 
 
-def test_in_process_session(env: LocalEnvironment) -> None:
+def test_in_process_session(tiny_env: LocalEnvironment) -> None:
     async def main() -> None:
-        box = Toolbox.local(env, sandbox=Runner())
+        box = Toolbox.local(tiny_env, sandbox=Runner())
         async with Client(build_mcp_server(box)) as client:
-            listed, texts = await exercise(client, env)
-            check_listing(listed, env)
-            assert texts == await expected(env)
+            listed, texts = await exercise(client, tiny_env)
+            check_listing(listed, tiny_env)
+            assert texts == await expected(tiny_env)
             python = await client.call_tool("PythonInterpreter", {"code": "print(1)"})
             assert python.content[0].text == "stdout:\nran 8 chars\n"  # type: ignore[union-attr]
             bad = await client.call_tool(
@@ -102,24 +87,34 @@ def test_in_process_session(env: LocalEnvironment) -> None:
     asyncio.run(main())
 
 
-def test_stdio_subprocess(index: Path, env: LocalEnvironment) -> None:
+def test_stdio_subprocess(tiny_index: Path, tiny_env: LocalEnvironment) -> None:
     params = StdioServerParameters(
-        command=str(EXE), args=["env", "mcp", str(index), "--no-sandbox"]
+        command=str(EXE), args=["env", "mcp", str(tiny_index), "--no-sandbox"]
     )
 
     async def main() -> tuple[Any, list[str]]:
         async with Client(params, read_timeout_seconds=30) as client:
-            return await exercise(client, env)
+            return await exercise(client, tiny_env)
 
     listed, texts = asyncio.run(main())
-    check_listing(listed, env, python=False)
-    assert texts == asyncio.run(expected(env))
+    check_listing(listed, tiny_env, python=False)
+    assert texts == asyncio.run(expected(tiny_env))
 
 
 @pytest.fixture
-def http_server(index: Path) -> Iterator[str]:
+def http_server(tiny_index: Path) -> Iterator[str]:
     proc = subprocess.Popen(
-        [str(EXE), "env", "mcp", str(index), "--transport", "http", "--port", "0", "--no-sandbox"],
+        [
+            str(EXE),
+            "env",
+            "mcp",
+            str(tiny_index),
+            "--transport",
+            "http",
+            "--port",
+            "0",
+            "--no-sandbox",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -140,19 +135,19 @@ def http_server(index: Path) -> Iterator[str]:
                 proc.wait()
 
 
-def test_streamable_http_subprocess(http_server: str, env: LocalEnvironment) -> None:
+def test_streamable_http_subprocess(http_server: str, tiny_env: LocalEnvironment) -> None:
     async def main() -> tuple[Any, list[str]]:
         async with Client(http_server, read_timeout_seconds=30) as client:
-            return await exercise(client, env)
+            return await exercise(client, tiny_env)
 
     listed, texts = asyncio.run(main())
-    check_listing(listed, env, python=False)
-    assert texts == asyncio.run(expected(env))
+    check_listing(listed, tiny_env, python=False)
+    assert texts == asyncio.run(expected(tiny_env))
 
 
-def test_cli_rejects_an_unknown_transport(index: Path) -> None:
+def test_cli_rejects_an_unknown_transport(tiny_index: Path) -> None:
     from redsearcher._cli import main
 
     with pytest.raises(SystemExit) as done:
-        main(["env", "mcp", str(index), "--transport", "carrier-pigeon"])
+        main(["env", "mcp", str(tiny_index), "--transport", "carrier-pigeon"])
     assert done.value.code == 2

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from redsearcher.config import load_config
-from redsearcher.env import LocalEnvironment, build_index
+from redsearcher.env import LocalEnvironment
 from redsearcher.env._render import SEPARATOR, render_visit, render_visit_failed
 from redsearcher.env._types import Page, Paper, Place, Route, SearchHit
 from redsearcher.env._visit import (
@@ -23,7 +22,6 @@ from redsearcher.env._visit import (
     visit_pages,
 )
 from redsearcher.errors import ConfigError
-from redsearcher.testing import tiny_world
 
 ARTICLE = """Marta Velden is a film director from Harwick. She studied in Lumby.
 
@@ -59,15 +57,6 @@ class FakeEnv:
 
 def page(url: str, text: str, title: str = "T") -> Page:
     return Page(doc_id="D", url=url, title=title, text=text, kind="encyclopedia")
-
-
-@pytest.fixture(scope="module")
-def tiny_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvironment]:
-    root = tmp_path_factory.mktemp("visit")
-    tiny_world(root / "w")
-    build_index(root / "w", root / "idx", progress=False)
-    with LocalEnvironment.open(root / "idx") as env:
-        yield env
 
 
 # -- passages and tokens ---------------------------------------------------------------------
