@@ -145,6 +145,10 @@ def serve(
     sandbox: Annotated[
         bool | None, typer.Option("--sandbox/--no-sandbox", help="Serve /run_code.")
     ] = None,
+    cache_mb: Annotated[
+        float | None,
+        typer.Option(help="Per-worker cache of search answers, MB; 0 disables [default: 64]."),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="YAML config (sections 'server' and, to index, 'env').")
     ] = None,
@@ -185,6 +189,7 @@ def serve(
             "workers": workers,
             "host": host,
             "api_key": api_key,
+            "response_cache_mb": cache_mb,
         },
     )
     if sandbox is False:

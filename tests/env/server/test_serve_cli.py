@@ -41,6 +41,8 @@ def test_serve_world_with_two_workers(tmp_path: Path) -> None:
         str(port),
         "--workers",
         "2",
+        "--cache-mb",
+        "1",
         "--config",
         str(config),
     ]
@@ -67,6 +69,16 @@ def test_serve_world_with_two_workers(tmp_path: Path) -> None:
             text = c.get("/metrics").text
         # Multiprocess mode: one family summed over both workers' files.
         assert 'redsearcher_env_requests_total{endpoint="search",status="200"} 10.0' in text
+        # The same body ten times: each worker misses once at most, the rest are cache hits.
+        cache = {
+            result: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            for result in ("hit", "miss")
+            if line.startswith(
+                f'redsearcher_env_response_cache_total{{endpoint="search",result="{result}"}}'
+            )
+        }
+        assert cache["hit"] + cache["miss"] == 10 and cache["miss"] <= 2
     finally:
         proc.send_signal(signal.SIGINT)
         try:

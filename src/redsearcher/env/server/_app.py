@@ -34,6 +34,7 @@ from redsearcher.config import load_config
 from redsearcher.env._types import SearchEnvironment
 from redsearcher.env.server import _reader, _retrieve, _sandbox, _serper, _visit
 from redsearcher.env.server._config import SECTION, ServerConfig
+from redsearcher.env.server._fastlane import FastLane
 from redsearcher.env.server._faults import FaultInjector
 from redsearcher.env.server._guard import Guard
 from redsearcher.env.server._metrics import Metrics
@@ -96,8 +97,7 @@ def format_validation_errors(errors: list[dict[str, Any]]) -> str:
 
 async def _on_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    body = exc.body if exc.body is not None else error_body(exc.status, exc.message)
-    return JSONResponse(body, status_code=exc.status)
+    return exc.response()
 
 
 async def _on_validation(request: Request, exc: Exception) -> Response:
@@ -216,6 +216,7 @@ def create_app(
 
     for module in (_serper, _retrieve, _sandbox, _visit, _reader):
         app.include_router(module.router)
+    app.add_middleware(FastLane, state=state)  # inside the guard: added first
     app.add_middleware(Guard, state=state)
     _install_openapi(app)
     return app

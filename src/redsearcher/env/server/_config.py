@@ -167,6 +167,10 @@ class ServerConfig(BaseModel):
     """Largest ``urls`` list (ASearcher access) and ``url`` list (visit)."""
     max_query_chars: int = Field(default=2048, ge=16, le=1_000_000)
     """Longest query string accepted."""
+    response_cache_mb: float = Field(default=64.0, ge=0.0, le=65536.0)
+    """Per worker: answers of ``/search``, ``/scholar`` and ``/maps`` kept by request body
+    (least recently used goes first); 0 disables. Exact, because the index is read-only while
+    served; worth it in RL, where a task's K samples repeat the same queries."""
     passage_chars: int = Field(default=2000, ge=100, le=1_000_000)
     """Search-R1 ``contents`` and local-search ``text`` are cut to this many characters."""
     sandbox: SandboxConfig | None = Field(default_factory=SandboxConfig)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     _Reply = Callable[[int, str], Awaitable[None]]
 
-__all__ = ["Guard", "endpoint_of", "looks_like_url"]
+__all__ = ["Guard", "endpoint_of", "looks_like_url", "replay"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,20 @@ def endpoint_of(method: str, path: str) -> str:
     if method in ("GET", "HEAD") and looks_like_url(path[1:]):
         return "reader"
     return "other"
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that returns ``body`` as one message, then defers to ``receive``."""
+    replayed = False
+
+    async def replayer() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayer
 
 
 class _BodyTooLarge(Exception):
@@ -173,17 +187,7 @@ class Guard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return replay
+        return replay(b"".join(chunks), receive)
 
     async def _fault(self, endpoint: str, reply: _Reply) -> bool:
         """Apply an injected fault; True when it answered the request."""

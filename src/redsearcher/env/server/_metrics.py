@@ -1,4 +1,4 @@
-"""Prometheus metrics of the environment server: requests, latency, in-flight, faults.
+"""Prometheus metrics of the environment server: requests, latency, in-flight, cache, faults.
 
 Each app owns its own ``CollectorRegistry`` so several servers in one process (tests, a main
 job that starts one per World) never collide on metric names. With several uvicorn workers the
@@ -54,6 +54,12 @@ class Metrics:
             ["endpoint"],
             registry=self.registry,
             multiprocess_mode="livesum",
+        )
+        self.cache = Counter(
+            "redsearcher_env_response_cache",
+            "Search answers by cache result: hit, shared (joined an identical request), miss.",
+            ["endpoint", "result"],
+            registry=self.registry,
         )
         self.faults = Counter(
             "redsearcher_env_injected_faults",

@@ -13,16 +13,25 @@ documents have publication dates only where their kind has one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from redsearcher.env._types import SearchEnvironment
 from redsearcher.env._wire import route_json, serper_maps, serper_scholar, serper_search
 from redsearcher.env.server._state import ApiError, ServerState, State, check_max, serper_key
 
-__all__ = ["MapsQuery", "RouteQuery", "SerperQuery", "router"]
+__all__ = [
+    "LANES",
+    "MapsQuery",
+    "RouteQuery",
+    "SerperQuery",
+    "answer",
+    "router",
+]
 
 router = APIRouter(dependencies=[Depends(serper_key)], tags=["Serper"])
 
@@ -80,16 +89,18 @@ def _one_or_batch(value: Any) -> str:
     return "batch" if isinstance(value, list) else "single"
 
 
-SearchBody = Annotated[
+SearchInput = Annotated[
     Annotated[SerperQuery, Tag("single")] | Annotated[list[SerperQuery], Tag("batch")],
     Discriminator(_one_or_batch),
-    Body(description="One query object, or a list of them (Serper's batch form)."),
 ]
-MapsBody = Annotated[
+MapsInput = Annotated[
     Annotated[MapsQuery, Tag("single")] | Annotated[list[MapsQuery], Tag("batch")],
     Discriminator(_one_or_batch),
-    Body(description="One maps query, or a list of them."),
 ]
+SearchBody = Annotated[
+    SearchInput, Body(description="One query object, or a list of them (Serper's batch form).")
+]
+MapsBody = Annotated[MapsInput, Body(description="One maps query, or a list of them.")]
 
 _SEARCH_DOC = (
     "Serper twin. Response: `searchParameters`, `organic[]` (`title`, `link`, `snippet`, "
@@ -108,10 +119,6 @@ def _batch(state: ServerState, body: Any) -> list[Any]:
     return queries
 
 
-def _answer(body: Any, results: list[dict[str, Any]]) -> JSONResponse:
-    return JSONResponse(results if isinstance(body, list) else results[0])
-
-
 def _echo(out: dict[str, Any], query: SerperQuery) -> dict[str, Any]:
     params = out["searchParameters"]
     for name in ("location", "tbs"):
@@ -121,24 +128,44 @@ def _echo(out: dict[str, Any], query: SerperQuery) -> dict[str, Any]:
     return out
 
 
+def _search_one(env: SearchEnvironment, q: SerperQuery) -> dict[str, Any]:
+    hits = env.search(q.q, q.num, q.page)
+    return _echo(serper_search(q.q, hits, num=q.num, page=q.page, gl=q.gl, hl=q.hl), q)
+
+
+def _scholar_one(env: SearchEnvironment, q: SerperQuery) -> dict[str, Any]:
+    return serper_scholar(q.q, env.scholar(q.q, q.num, q.page), num=q.num, page=q.page)
+
+
+def _maps_one(env: SearchEnvironment, q: MapsQuery) -> dict[str, Any]:
+    return serper_maps(q.q, env.places(q.q, q.num, q.page), num=q.num, page=q.page)
+
+
+async def answer(state: ServerState, body: Any, one: Callable[..., dict[str, Any]]) -> Any:
+    """Answer a validated body (one query, or Serper's batch list) in one thread-pool hop.
+
+    ``one(env, query)`` answers a single query; a batch gets a list of answers.
+    """
+    queries = _batch(state, body)
+    env = state.environment
+    results = await state.call(lambda: [one(env, q) for q in queries])
+    return results if isinstance(body, list) else results[0]
+
+
+#: The endpoints the ASGI fast lane (``_fastlane``) may answer without FastAPI's routing and
+#: dependency solving: path -> (the body's type, its answer). The routes below call the same
+#: answers, so both paths give the same bytes.
+LANES: dict[str, tuple[Any, Callable[..., dict[str, Any]]]] = {
+    "/search": (SearchInput, _search_one),
+    "/scholar": (SearchInput, _scholar_one),
+    "/maps": (MapsInput, _maps_one),
+}
+
+
 @router.post("/search", summary="Web search (Serper /search)", description=_SEARCH_DOC)
 async def search(body: SearchBody, state: State) -> JSONResponse:
     """Serper web search."""
-    queries: list[SerperQuery] = _batch(state, body)
-    env = state.environment
-
-    def run() -> list[dict[str, Any]]:
-        return [
-            _echo(
-                serper_search(
-                    q.q, env.search(q.q, q.num, q.page), num=q.num, page=q.page, gl=q.gl, hl=q.hl
-                ),
-                q,
-            )
-            for q in queries
-        ]
-
-    return _answer(body, await state.call(run))
+    return JSONResponse(await answer(state, body, _search_one))
 
 
 @router.post(
@@ -149,16 +176,7 @@ async def search(body: SearchBody, state: State) -> JSONResponse:
 )
 async def scholar(body: SearchBody, state: State) -> JSONResponse:
     """Serper scholar search."""
-    queries: list[SerperQuery] = _batch(state, body)
-    env = state.environment
-
-    def run() -> list[dict[str, Any]]:
-        return [
-            serper_scholar(q.q, env.scholar(q.q, q.num, q.page), num=q.num, page=q.page)
-            for q in queries
-        ]
-
-    return _answer(body, await state.call(run))
+    return JSONResponse(await answer(state, body, _scholar_one))
 
 
 @router.post(
@@ -169,16 +187,7 @@ async def scholar(body: SearchBody, state: State) -> JSONResponse:
 )
 async def maps(body: MapsBody, state: State) -> JSONResponse:
     """Serper maps (places) search."""
-    queries: list[MapsQuery] = _batch(state, body)
-    env = state.environment
-
-    def run() -> list[dict[str, Any]]:
-        return [
-            serper_maps(q.q, env.places(q.q, q.num, q.page), num=q.num, page=q.page)
-            for q in queries
-        ]
-
-    return _answer(body, await state.call(run))
+    return JSONResponse(await answer(state, body, _maps_one))
 
 
 @router.post(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from redsearcher.env._types import SearchEnvironment
@@ -42,6 +43,7 @@ __all__ = [
     "check_max",
     "error_body",
     "get_state",
+    "key_accepted",
     "open_key",
     "serper_key",
     "thread_pool",
@@ -64,6 +66,11 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.body = body
+
+    def response(self) -> JSONResponse:
+        """The JSON answer: ``body`` when given, else Serper's ``{"message", "statusCode"}``."""
+        body = self.body if self.body is not None else error_body(self.status, self.message)
+        return JSONResponse(body, status_code=self.status)
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -171,6 +178,15 @@ def _matches(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
 
 
+def key_accepted(config: ServerConfig, key: str | None, bearer: str | None) -> bool:
+    """Whether a request's ``X-API-KEY`` or bearer token passes ``config.api_key``.
+
+    The one rule behind :func:`serper_key` and the ASGI fast lane (``_fastlane``).
+    """
+    expected = config.api_key
+    return expected is None or _matches(expected, key) or _matches(expected, bearer)
+
+
 async def serper_key(
     request: Request,
     key: Annotated[str | None, Depends(_api_key_header)],
@@ -181,12 +197,9 @@ async def serper_key(
     Raises:
         ApiError: 403 ``Unauthorized.`` when a key is configured and this one is not it.
     """
-    expected = _state(request).config.api_key
-    if expected is None:
-        return
-    if _matches(expected, key) or (bearer is not None and _matches(expected, bearer.credentials)):
-        return
-    raise ApiError(403, "Unauthorized.")
+    token = bearer.credentials if bearer is not None else None
+    if not key_accepted(_state(request).config, key, token):
+        raise ApiError(403, "Unauthorized.")
 
 
 async def open_key(
