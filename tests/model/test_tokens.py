@@ -70,3 +70,26 @@ def test_tokenizer_file_counts_exactly(tmp_path: Path) -> None:
     model = OpenAIChatModel(ModelConfig(name="m", base_url="http://127.0.0.1:9/v1", tokenizer=path))
     assert model.count_tokens(messages, []) == REPLY_OVERHEAD + MESSAGE_OVERHEAD + 2
     assert TokenCounter.from_file(None).estimated
+
+
+def test_counts_are_remembered_per_text_and_the_memory_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from redsearcher.model import _tokens
+
+    encoded: list[str] = []
+
+    class Recording:
+        def encode(self, sequence: str, /) -> object:
+            encoded.append(sequence)
+            return type("Encoding", (), {"ids": sequence.split()})()
+
+    monkeypatch.setattr(_tokens, "COUNT_CACHE_SIZE", 2)
+    counter = TokenCounter(Recording())
+    window = [Message(role="user", content="a b c"), Message(role="tool", content="d e")]
+    assert (
+        counter.count(window) == counter.count(window) == REPLY_OVERHEAD + 2 * MESSAGE_OVERHEAD + 5
+    )
+    assert encoded == ["a b c", "d e"]  # the second count encoded nothing
+    assert counter.count_text("f") == 1 and counter.count_text("a b c") == 3  # starts over
+    assert len(counter._counts) <= 2 and encoded[-1] == "a b c"

@@ -297,13 +297,19 @@ class HTTPBackend:
         self.services = services
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self._urls: dict[str, httpx.URL] = {}  # parsed once: httpx re-parses a str each time
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 transport=self._transport, timeout=self.services.timeout_s
             )
-        request = self._client.build_request(method, url, **kwargs)
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = httpx.URL(url)
+            if len(self._urls) < 16:  # the fixed endpoints, not every page the reader visits
+                self._urls[url] = parsed
+        request = self._client.build_request(method, parsed, **kwargs)
         s = self.services
         return await send_with_retries(
             self._client, request, retries=s.retries, backoff_s=s.backoff_s

@@ -141,6 +141,7 @@ class OpenAIChatModel(AsyncClosing):
         self.protocol: str = config.protocol
         self.endpoint = config.base_url.rstrip("/")
         self.url = self.endpoint + "/chat/completions"
+        self._url = httpx.URL(self.url)  # parsed once: httpx re-parses a str on every request
         stop = [*get_protocol(config.protocol).stop, *config.sampling.stop]
         self._stop = list(dict.fromkeys(stop))
         self._headers = {"Authorization": f"Bearer {config.api_key.get_secret_value()}"}
@@ -257,7 +258,7 @@ class OpenAIChatModel(AsyncClosing):
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         client = self._http()
-        request = client.build_request("POST", self.url, json=body, headers=self._headers)
+        request = client.build_request("POST", self._url, json=body, headers=self._headers)
         response = await send_with_retries(
             client,
             request,

@@ -45,6 +45,9 @@ CHARS_PER_TOKEN = 3.5
 MESSAGE_OVERHEAD = 4
 #: Tokens for the assistant header the template appends to a prompt.
 REPLY_OVERHEAD = 3
+#: Texts whose counts a counter remembers before it starts over: enough for the windows of
+#: hundreds of concurrent episodes, whose texts are alive in those windows anyway.
+COUNT_CACHE_SIZE = 32_768
 
 
 class _Encoding(Protocol):
@@ -85,6 +88,9 @@ class TokenCounter:
 
     def __init__(self, tokenizer: Tokenizer | None = None) -> None:
         self.tokenizer = tokenizer
+        # text -> tokens. An agent re-counts its whole window every turn, and the window's
+        # texts are the same string objects turn after turn (their hashes are cached).
+        self._counts: dict[str, int] = {}
 
     @classmethod
     def from_file(cls, path: str | Path | None) -> TokenCounter:
@@ -106,9 +112,16 @@ class TokenCounter:
         """Tokens of ``text``."""
         if not text:
             return 0
-        if self.tokenizer is None:
-            return estimate_text_tokens(text)
-        return len(self.tokenizer.encode(text).ids)
+        found = self._counts.get(text)
+        if found is None:
+            if self.tokenizer is None:
+                found = estimate_text_tokens(text)
+            else:
+                found = len(self.tokenizer.encode(text).ids)
+            if len(self._counts) >= COUNT_CACHE_SIZE:
+                self._counts = {}  # replaced, never cleared: another thread may be reading it
+            self._counts[text] = found
+        return found
 
     def count(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]] = ()) -> int:
         """Prompt tokens of a request with ``messages`` and ``tools``."""

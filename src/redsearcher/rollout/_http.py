@@ -1,35 +1,33 @@
-"""Small connection pools for hundreds of concurrent requests.
+"""Small, cheap connection pools for hundreds of concurrent requests.
 
-Why: httpcore's connection pool scans every pooled connection on each request (expiry checks
-that poll the socket, idle checks), so one pool of hundreds of kept-alive connections costs
-milliseconds of CPU per request, and the event loop, not the servers, caps a rollout's
-throughput. Measured on 2 cores against two scripted chat servers, 256 concurrent clients of
-20 sequential requests, keep-alive (see docs/rollout.md): one pool of 256 connections 20 ms of
-client CPU per request; 64 pools of 4 connections, each client keeping to one pool, 1.4 ms.
+Why: on the rollout's event loop, the HTTP client's CPU per request caps throughput, not the
+servers. Two things matter, both measured on 2 cores against scripted chat servers (numbers
+in docs/rollout.md and benchmarks/RESULTS.md):
 
-So the rollout uses many small pools: the endpoint pool gives each inference server several
-model clients ("lanes") and pins a trajectory to one (:func:`lane_transport`); the tools' HTTP
-backend talks to one environment server through :class:`ShardedTransport`, which deals requests
-round-robin over small inner pools. Keeping a client on one pool matters when the pool serves
-several hosts: a request that lands in a pool whose idle connections go elsewhere opens a new
-connection (measured: +0.5 ms per request).
+- Pool size. httpcore's pool scans every pooled connection on each request, so one pool of
+  256 kept-alive connections cost 20 ms of client CPU per request; 64 pools of 4, each client
+  keeping to one pool, 1.4 ms. So the endpoint pool gives each inference server several model
+  clients ("lanes") and pins a trajectory to one (:func:`lane_transport`), and the tools'
+  backend deals requests round-robin over small inner pools (:class:`ShardedTransport`).
+  Keeping a client on one pool matters when the pool serves several hosts: a request that
+  lands in a pool whose idle connections go elsewhere opens a new connection (+0.5 ms).
+- The HTTP/1.1 implementation. :class:`AiohttpTransport` keeps httpx's client API but sends
+  through aiohttp's C parser: 0.65 ms of client CPU per request against httpcore's 2.3 ms.
 
-Every transport here sets ``TCP_NODELAY``: h11 writes a request's headers and body separately,
-and on a kept-alive connection Nagle's algorithm would hold the body back until the server's
-delayed ACK (~40 ms). Transports share one TLS context (building one costs ~25 ms of CPU).
+aiohttp sets ``TCP_NODELAY`` on every connection (a request's headers and body written
+separately would otherwise wait for the server's delayed ACK, ~40 ms), and the transports
+share one TLS context (building one costs ~25 ms of CPU).
 """
 
 from __future__ import annotations
 
-import socket
 import ssl
 from functools import cache
 
+import aiohttp
 import httpx
 
-__all__ = ["ShardedTransport", "lane_transport"]
-
-_NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+__all__ = ["AiohttpTransport", "ShardedTransport", "lane_transport"]
 
 
 @cache
@@ -37,10 +35,92 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def lane_transport(connections: int) -> httpx.AsyncHTTPTransport:
+def _error(err: Exception, request: httpx.Request) -> httpx.TransportError:
+    """The httpx error for an aiohttp failure (``send_with_retries`` retries transport errors)."""
+    message = f"{type(err).__name__}: {err}"
+    kind: type[httpx.TransportError]
+    if isinstance(err, aiohttp.ConnectionTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(err, (aiohttp.SocketTimeoutError, TimeoutError)):
+        kind = httpx.ReadTimeout
+    elif isinstance(err, aiohttp.ClientConnectorError):
+        kind = httpx.ConnectError
+    elif isinstance(err, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        kind = httpx.RemoteProtocolError
+    else:
+        kind = httpx.ReadError
+    return kind(message, request=request)
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx's client API over one aiohttp connection pool.
+
+    Why: per request, httpcore's pure-Python HTTP/1.1 (h11) and pool bookkeeping cost several
+    times the CPU of aiohttp's C parser. Measured with 32 concurrent clients against a local
+    server: httpx's own transport 2.3 ms of client CPU per request, this one 0.65 ms, aiohttp
+    alone 0.35 ms. Everything above the transport (``send_with_retries``, ``httpx.Response``,
+    tests' ``MockTransport``) stays httpx. Bodies are read whole: requests and answers here
+    are JSON of at most a few megabytes, never streamed.
+
+    Args:
+        connections: Most connections kept and opened (per transport, all hosts together).
+    """
+
+    def __init__(self, connections: int) -> None:
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        # Made on first use, inside the event loop that will use it (aiohttp requires that).
+        # aiohttp sets TCP_NODELAY on its connections itself; trust_env honours HTTP(S)_PROXY
+        # and NO_PROXY as httpx does by default.
+        connector = aiohttp.TCPConnector(limit=self._connections, ssl=_tls_context())
+        return aiohttp.ClientSession(connector=connector, auto_decompress=False, trust_env=True)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` with httpx's per-request timeouts; map failures to httpx errors."""
+        if self._session is None:
+            self._session = self._open()
+        limits = request.extensions.get("timeout", {})
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=limits.get("pool"),
+            sock_connect=limits.get("connect"),
+            sock_read=limits.get("read"),
+        )
+        body = await request.aread()
+        try:
+            async with self._session.request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=body or None,
+                allow_redirects=False,
+                timeout=timeout,
+            ) as answer:
+                content = await answer.read()
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise _error(err, request) from err
+        reason = answer.reason or ""
+        # httpx decodes Content-Encoding itself (the session does not decompress).
+        return httpx.Response(
+            answer.status,
+            headers=answer.raw_headers,
+            content=content,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason.encode()},
+        )
+
+    async def aclose(self) -> None:
+        """Close the pool's connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def lane_transport(connections: int) -> httpx.AsyncBaseTransport:
     """One small pool: ``connections`` kept-alive connections, ``TCP_NODELAY``, shared TLS."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncHTTPTransport(verify=_tls_context(), limits=limits, socket_options=_NODELAY)
+    return AiohttpTransport(connections)
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):
