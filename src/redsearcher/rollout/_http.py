@@ -72,10 +72,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _open(self) -> aiohttp.ClientSession:
         # Made on first use, inside the event loop that will use it (aiohttp requires that).
-        # aiohttp sets TCP_NODELAY on its connections itself; trust_env honours HTTP(S)_PROXY
-        # and NO_PROXY as httpx does by default.
+        # aiohttp sets TCP_NODELAY on its connections itself. No trust_env: it would look up
+        # ~/.netrc in a thread for every request, and an httpx client given an explicit
+        # transport ignores proxy variables too.
         connector = aiohttp.TCPConnector(limit=self._connections, ssl=_tls_context())
-        return aiohttp.ClientSession(connector=connector, auto_decompress=False, trust_env=True)
+        return aiohttp.ClientSession(connector=connector, auto_decompress=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` with httpx's per-request timeouts; map failures to httpx errors."""

@@ -19,6 +19,10 @@ from redsearcher.testing._wire import RequestError
 
 __all__ = ["Ledger", "RecordedRequest"]
 
+#: Distinct first user messages whose candidate scripts are remembered (later ones are matched
+#: each time).
+CANDIDATE_CACHE_SIZE = 65_536
+
 
 @dataclass(frozen=True)
 class RecordedRequest:
@@ -75,6 +79,10 @@ class Ledger:
         self._cursors = [0] * len(scripts)
         self._requests: list[RecordedRequest] = []
         self._failures: list[str] = []
+        # first user text -> candidate scripts. Every turn of an episode repeats its first user
+        # message, and matching it against every script's ``match`` was a fifth of the
+        # server's CPU with hundreds of scripts. The scripts never change, so this is exact.
+        self._candidates: dict[str | None, list[int]] = {}
 
     def record(self, request: RecordedRequest) -> None:
         """Append one answered request."""
@@ -98,6 +106,17 @@ class Ledger:
         with self._lock:
             return list(self._failures)
 
+    def _match(self, text: str | None) -> list[int]:
+        matching = [
+            i
+            for i, s in enumerate(self.scripts)
+            if s.match is not None and text and s.match in text
+        ]
+        if matching:
+            best = max((self.scripts[i].match or "" for i in matching), key=len)
+            return [i for i in matching if self.scripts[i].match == best]
+        return [i for i, s in enumerate(self.scripts) if s.match is None]
+
     def select(self, body: dict[str, Any]) -> tuple[int, int, Step]:
         """Consume the step that answers ``body``: ``(script_index, step_index, step)``.
 
@@ -109,16 +128,11 @@ class Ledger:
             RequestError: 400 when no script matches or the matching ones have no steps left.
         """
         text = _wire.first_user_text(body)
-        matching = [
-            i
-            for i, s in enumerate(self.scripts)
-            if s.match is not None and text and s.match in text
-        ]
-        if matching:
-            best = max((self.scripts[i].match or "" for i in matching), key=len)
-            candidates = [i for i in matching if self.scripts[i].match == best]
-        else:
-            candidates = [i for i, s in enumerate(self.scripts) if s.match is None]
+        candidates = self._candidates.get(text)
+        if candidates is None:
+            candidates = self._match(text)
+            if len(self._candidates) < CANDIDATE_CACHE_SIZE:
+                self._candidates[text] = candidates
         if not candidates:
             known = ", ".join(repr(s.match) for s in self.scripts) or "none"
             preview = None if text is None else text[:120]
