@@ -93,3 +93,13 @@ def test_counts_are_remembered_per_text_and_the_memory_is_bounded(
     assert encoded == ["a b c", "d e"]  # the second count encoded nothing
     assert counter.count_text("f") == 1 and counter.count_text("a b c") == 3  # starts over
     assert len(counter._counts) <= 2 and encoded[-1] == "a b c"
+
+
+def test_tool_call_text_follows_changes_made_in_place() -> None:
+    calls = [{"id": "c1", "type": "function", "function": {"name": "s", "arguments": "{}"}}]
+    message = Message(role="assistant", content="", tool_calls=calls)
+    counter = TokenCounter()
+    before = counter.count([message])
+    assert counter.count([message]) == before
+    calls[0]["function"]["arguments"] = json.dumps({"query": "x" * 70})  # +~20 tokens
+    assert counter.count([message]) == count_tokens([message]) > before

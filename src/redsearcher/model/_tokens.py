@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -69,10 +69,32 @@ def estimate_text_tokens(text: str) -> int:
     return math.ceil((len(text) - non_ascii) / CHARS_PER_TOKEN) + non_ascii
 
 
-def _message_texts(message: Message) -> list[str]:
+class _JsonTexts:
+    """``json.dumps`` of lists that are counted again and again (tool calls, tool schemas).
+
+    Remembered by the list's identity, and used only while the list still equals a snapshot
+    taken when it was encoded, so a list changed in place is encoded afresh. Comparing is a
+    C-level walk, several times cheaper than encoding.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[list[Any], list[Any], str]] = {}
+
+    def __call__(self, value: list[Any]) -> str:
+        found = self._texts.get(id(value))
+        if found is not None and found[0] is value and found[1] == value:
+            return found[2]
+        text = json.dumps(value, ensure_ascii=False)
+        if len(self._texts) >= COUNT_CACHE_SIZE:
+            self._texts = {}  # replaced, never cleared: another thread may be reading it
+        self._texts[id(value)] = (value, json.loads(text), text)
+        return text
+
+
+def _message_texts(message: Message, dumps: Callable[[list[Any]], str]) -> list[str]:
     texts = [message.content]
     if message.tool_calls:
-        texts.append(json.dumps(message.tool_calls, ensure_ascii=False))
+        texts.append(dumps(message.tool_calls))
     if message.tool_call_id:
         texts.append(message.tool_call_id)
     return texts
@@ -91,6 +113,7 @@ class TokenCounter:
         # text -> tokens. An agent re-counts its whole window every turn, and the window's
         # texts are the same string objects turn after turn (their hashes are cached).
         self._counts: dict[str, int] = {}
+        self._json = _JsonTexts()
 
     @classmethod
     def from_file(cls, path: str | Path | None) -> TokenCounter:
@@ -127,9 +150,11 @@ class TokenCounter:
         """Prompt tokens of a request with ``messages`` and ``tools``."""
         total = REPLY_OVERHEAD
         for message in messages:
-            total += MESSAGE_OVERHEAD + sum(self.count_text(t) for t in _message_texts(message))
+            texts = _message_texts(message, self._json)
+            total += MESSAGE_OVERHEAD + sum(self.count_text(t) for t in texts)
         if tools:
-            total += self.count_text(json.dumps(list(tools), ensure_ascii=False))
+            listed = tools if isinstance(tools, list) else list(tools)
+            total += self.count_text(self._json(listed))
         return total
 
     def __call__(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]] = ()) -> int:
