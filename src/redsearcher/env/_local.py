@@ -28,7 +28,6 @@ import shutil
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
@@ -36,6 +35,7 @@ import tantivy
 from pydantic import BaseModel, Field, ValidationError
 
 import redsearcher
+from redsearcher._util._closing import Closing
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._index import INDEX_DIR, IndexWriter, TextIndex
 from redsearcher.env._places import PlacesIndex, build_places
@@ -273,7 +273,7 @@ def _offset(k: int, page: int) -> int:
     return (page - 1) * k
 
 
-class LocalEnvironment:
+class LocalEnvironment(Closing):
     """``SearchEnvironment`` over an index directory built by ``build_index``.
 
     Use ``LocalEnvironment.open(path)`` (and ``close()``, or a ``with`` block). Thread-safe for
@@ -305,17 +305,6 @@ class LocalEnvironment:
         directory = Path(index_dir)
         manifest = IndexManifest.read(directory)
         return cls(directory, manifest)
-
-    def __enter__(self) -> LocalEnvironment:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release memory maps; the environment is unusable afterwards."""

@@ -27,12 +27,12 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import redsearcher
+from redsearcher._util._closing import Closing
 from redsearcher.agent._trajectory import Trajectory
 from redsearcher.errors import InputFormatError, UserError
 
@@ -175,7 +175,7 @@ def _line_id(path: Path, number: int, line: bytes) -> str:
     return _parse(path, number, line).id
 
 
-class RunLog:
+class RunLog(Closing):
     """An open run: the ids already done, and durable appends of new trajectories.
 
     Use :meth:`open`; close with :meth:`close` (or ``with``).
@@ -311,17 +311,6 @@ class RunLog:
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
         return self._fd is None
-
-    def __enter__(self) -> RunLog:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def trajectories(self) -> Iterator[Trajectory]:
         """Iterate the trajectories written so far (see :func:`read_trajectories`)."""

@@ -23,8 +23,9 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
+from redsearcher._util._closing import Closing
 from redsearcher.env._types import RunResult
 from redsearcher.env.sandbox._bwrap import (
     SANDBOX_UID,
@@ -157,7 +158,7 @@ def _execute(runtime: Runtime, request: Request, cancel: threading.Event | None)
     return _result(outcome, config, isolated=isolated)
 
 
-class Sandbox:
+class Sandbox(Closing):
     """Runs model-written Python isolated by bubblewrap, within ``SandboxConfig``'s limits.
 
     Constructing one only checks that bubblewrap exists; ``start`` (or the first run) picks the
@@ -184,17 +185,9 @@ class Sandbox:
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def isolated(self) -> bool:
