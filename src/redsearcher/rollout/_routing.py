@@ -27,7 +27,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from redsearcher.model import ChatModel, Completion, ModelConfig, ModelUnavailable
 
@@ -170,7 +170,7 @@ class EndpointPool:
                     client = httpx.AsyncClient(transport=transport, timeout=timeout)
                     clients.append(client)
                 model = OpenAIChatModel(endpoint_config, client=client)
-                models[url].append(cast(ChatModel, model))
+                models[url].append(model)
         pool = cls(models, **options)
         pool._clients = clients
         return pool
