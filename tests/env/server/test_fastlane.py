@@ -89,9 +89,16 @@ def test_repeated_body_is_a_cache_hit(client: httpx.Client, known: Known) -> Non
 
 
 def test_errors_are_not_cached(client: httpx.Client) -> None:
-    for _ in range(2):
+    before = {k: _cache_count(client, "search", k) for k in ("hit", "shared", "miss")}
+    for _ in range(2):  # invalid: FastAPI answers, the cache never sees it
         r = client.post("/search", json={"q": "film", "num": 0})
         assert r.status_code == 400 and "num" in r.json()["message"]
+    assert {k: _cache_count(client, "search", k) for k in before} == before
+    for _ in range(2):  # valid but refused by the answer (over max_num): computed each time
+        r = client.post("/search", json={"q": "film", "num": 1000})
+        assert r.status_code == 400 and "num" in r.json()["message"]
+    assert _cache_count(client, "search", "miss") == before["miss"] + 2
+    assert _cache_count(client, "search", "hit") == before["hit"]
 
 
 def test_cache_off(index_dir: Path, local_env: LocalEnvironment) -> None:

@@ -117,7 +117,8 @@ class FastLane:
             await self.app(scope, replay(raw, receive), send)
             return
         pending = None
-        if self.cache is not None:
+        if self.cache is not None:  # a miss: this request computes the answer
+            self._counts[key[0], "miss"].inc()
             pending = self._pending[key] = asyncio.get_running_loop().create_future()
         kept: bytes | None = None
         try:
@@ -136,7 +137,11 @@ class FastLane:
         await response(scope, receive, send)
 
     async def _cached(self, key: Key) -> bytes | None:
-        """The stored answer for ``key``, or the one being computed now; None on a miss."""
+        """The stored answer for ``key``, or the one being computed now; None otherwise.
+
+        Hits and shared answers are counted here; a miss is counted once the body has
+        validated and the request computes its own answer.
+        """
         assert self.cache is not None
         path = key[0]
         cached = self.cache.get(key)
@@ -150,5 +155,4 @@ class FastLane:
             if shared is not None:
                 self._counts[path, "shared"].inc()
                 return shared
-        self._counts[path, "miss"].inc()
         return None
