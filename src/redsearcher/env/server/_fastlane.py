@@ -13,11 +13,12 @@ goes on to the FastAPI app unchanged, which produces the documented errors; the 
 answers an error it did not get from the answer function itself.
 
 Answers are kept in a :class:`~redsearcher.env.server._cache.ResponseCache` by path and body
-bytes (``response_cache_mb``; hits and misses are counted in ``/metrics``). A repeated body
-is answered before validation: it validated the first time, and the answer cannot differ.
-A request identical to one being answered right now waits for that answer instead of computing
-it again ("shared" in ``/metrics``): the K samples of a GRPO group tend to send their first
-search at the same moment, so without this most repeats would arrive before any answer exists.
+bytes (``response_cache_mb``; hits, shared answers and misses are counted in ``/metrics``).
+A repeated body is answered before validation: it validated the first time, and the answer
+cannot differ. A request identical to one being answered right now waits for that answer
+instead of computing it again ("shared"): the K samples of a GRPO group tend to send their
+first search at the same moment, so without this most repeats would arrive before any answer
+exists.
 
 The lane sits inside :class:`~redsearcher.env.server._guard.Guard`, so size limits, injected
 faults, the deadline and the metrics cover it exactly as they cover the routes.
