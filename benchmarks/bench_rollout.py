@@ -20,7 +20,8 @@ ratio is ideal / measured (1.0 = no overhead). CPU per step is this process's CP
 threads) over model calls; the servers' CPU is reported separately.
 
 The same run also measures a baseline without the framework: ``concurrency`` coroutines each
-sending ``turns`` sequential chat requests with bare ``httpx`` (no agent, no tools, no log) to
+sending ``turns`` sequential chat requests with bare clients on the rollout's transport (httpx over
+aiohttp, ``lane_transport``; no agent, no tools, no log, a one-message prompt) to
 the same servers, which shows what the servers and HTTP on this machine allow at that load.
 
 Usage: python benchmarks/bench_rollout.py [--episodes 512] [--concurrency 512] [--turns 20]
@@ -157,8 +158,8 @@ def start_env(index: Path, workers: int, log: Path) -> tuple[Proc, str]:
 async def bare_http(
     urls: list[str], episodes: int, concurrency: int, turns: int
 ) -> tuple[float, float]:
-    """``concurrency`` loops of ``turns`` sequential chat requests each, with bare httpx clients
-    (small pools, as the rollout's); returns (wall seconds, client CPU ms per request)."""
+    """``concurrency`` loops of ``turns`` sequential chat requests each, with bare clients on
+    the rollout's small pools; returns (wall seconds, client CPU ms per request)."""
     from redsearcher.rollout._http import lane_transport
 
     queue: asyncio.Queue[int] = asyncio.Queue()
