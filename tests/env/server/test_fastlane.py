@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -110,7 +110,8 @@ def test_cache_off(index_dir: Path, local_env: LocalEnvironment) -> None:
 
 
 class _SlowSearch:
-    """The session's environment, with a slow ``search`` that counts its calls.
+    """The session's environment, with a ``search`` that counts its calls and waits for
+    ``release`` (so a test decides when the first answer is done, whatever the machine's load).
 
     The first ``fail_first`` calls raise a ``UserError`` (a 400), as a bad query would.
     """
@@ -119,21 +120,36 @@ class _SlowSearch:
         self._env = env
         self.calls = 0
         self._fail = fail_first
+        self.release = threading.Event()
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._env, name)
 
     def search(self, query: str, k: int = 10, page: int = 1) -> list[SearchHit]:
         self.calls += 1
-        time.sleep(0.3)
+        assert self.release.wait(30), "the test never released the search"
         if self.calls <= self._fail:
             raise UserError("refused on purpose")
         return self._env.search(query, k, page)
 
 
-async def _concurrent(base_url: str, body: dict[str, object], n: int) -> list[httpx.Response]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as c:
-        return await asyncio.gather(*(c.post("/search", json=body) for _ in range(n)))
+def _in_flight(text: str) -> float:
+    prefix = 'redsearcher_env_in_flight_requests{endpoint="search"} '
+    return next(
+        (float(x.removeprefix(prefix)) for x in text.splitlines() if x.startswith(prefix)), 0
+    )
+
+
+async def _concurrent(
+    base_url: str, body: dict[str, object], n: int, slow: _SlowSearch
+) -> list[httpx.Response]:
+    """``n`` identical searches at once; the search is released once all ``n`` are in flight."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as c:
+        sent = [asyncio.create_task(c.post("/search", json=body)) for _ in range(n)]
+        while _in_flight((await c.get("/metrics")).text) < n:
+            await asyncio.sleep(0.01)
+        slow.release.set()
+        return await asyncio.gather(*sent)
 
 
 def test_identical_requests_in_flight_share_one_answer(
@@ -142,7 +158,7 @@ def test_identical_requests_in_flight_share_one_answer(
     slow = _SlowSearch(local_env)
     config = ServerConfig(index=index_dir, sandbox=None)
     with EnvServer(config, env=cast(SearchEnvironment, slow)) as srv:
-        replies = asyncio.run(_concurrent(srv.base_url, {"q": "film director"}, 6))
+        replies = asyncio.run(_concurrent(srv.base_url, {"q": "film director"}, 6, slow))
         with httpx.Client(base_url=srv.base_url) as c:
             shared = _cache_count(c, "search", "shared")
             misses = _cache_count(c, "search", "miss")
@@ -157,6 +173,6 @@ def test_waiters_compute_their_own_when_the_shared_answer_fails(
     slow = _SlowSearch(local_env, fail_first=1)
     config = ServerConfig(index=index_dir, sandbox=None)
     with EnvServer(config, env=cast(SearchEnvironment, slow)) as srv:
-        replies = asyncio.run(_concurrent(srv.base_url, {"q": "film director"}, 4))
+        replies = asyncio.run(_concurrent(srv.base_url, {"q": "film director"}, 4, slow))
     assert sorted(r.status_code for r in replies) == [200, 200, 200, 400]
-    assert slow.calls >= 2  # the failed answer was not handed to the waiters
+    assert slow.calls == 4  # the failed answer was not handed to the waiters: each computed
