@@ -176,3 +176,24 @@ def test_waiters_compute_their_own_when_the_shared_answer_fails(
         replies = asyncio.run(_concurrent(srv.base_url, {"q": "film director"}, 4, slow))
     assert sorted(r.status_code for r in replies) == [200, 200, 200, 400]
     assert slow.calls == 4  # the failed answer was not handed to the waiters: each computed
+
+
+def test_a_search_past_the_deadline_leaves_no_one_waiting(
+    index_dir: Path, local_env: LocalEnvironment
+) -> None:
+    slow = _SlowSearch(local_env)  # never released until the end: the guard's deadline fires
+    config = ServerConfig(index=index_dir, sandbox=None, request_timeout_s=1.0)
+    with EnvServer(config, env=cast(SearchEnvironment, slow)) as srv:
+
+        async def two() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=srv.base_url, timeout=30) as c:
+                body = {"q": "film director"}
+                return await asyncio.gather(*(c.post("/search", json=body) for _ in range(2)))
+
+        replies = asyncio.run(two())
+        assert [r.status_code for r in replies] == [504, 504]
+        slow.release.set()
+        with httpx.Client(base_url=srv.base_url, timeout=30) as c:
+            again = c.post("/search", json={"q": "film director"})
+    assert again.status_code == 200 and again.json()["organic"]
+    assert slow.calls == 2  # the timed-out answer was neither cached nor left pending
