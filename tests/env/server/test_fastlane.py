@@ -194,6 +194,12 @@ def test_a_search_past_the_deadline_leaves_no_one_waiting(
         assert [r.status_code for r in replies] == [504, 504]
         slow.release.set()
         with httpx.Client(base_url=srv.base_url, timeout=30) as c:
+            # One or two misses: a waiter whose own deadline has not yet fired when the
+            # leader's does computes its own answer (which depends on the machine's speed).
+            misses = _cache_count(c, "search", "miss")
+            assert misses in (1, 2)
             again = c.post("/search", json={"q": "film director"})
+            counts = {k: _cache_count(c, "search", k) for k in ("hit", "shared", "miss")}
+    # A 200, not a 504 from joining a stale wait, and computed afresh: nothing was cached.
     assert again.status_code == 200 and again.json()["organic"]
-    assert slow.calls == 2  # the timed-out answer was neither cached nor left pending
+    assert counts == {"hit": 0, "shared": 0, "miss": misses + 1}
