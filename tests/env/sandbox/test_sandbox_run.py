@@ -158,7 +158,7 @@ def test_cancelling_arun_kills_the_run(sandbox: Sandbox) -> None:
             await task
         return time.monotonic() - start
 
-    assert asyncio.run(main()) < 1.0
+    assert asyncio.run(main()) < 4.0  # well before the run's own 8 s timeout, even on a slow CI
     assert_no_leftovers()
 
 
