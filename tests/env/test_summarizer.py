@@ -132,6 +132,25 @@ def test_client_error_is_not_retried_and_falls_back() -> None:
     assert result.note is not None and "bad model" in result.note
 
 
+def test_a_prompt_too_long_for_the_model_is_shrunk_and_retried() -> None:
+    too_long = StepError(status=400, message="This model's maximum context length is 2048 tokens.")
+    steps = [Step(error=too_long), Step(content=json.dumps(GOOD))]
+    with ScriptedChatServer(steps) as server:
+        result = summarize(server, http_retries=3)
+    assert result.method == "llm" and result.note is None
+    first, second = (content_of(r) for r in server.chat_requests)
+    assert second == first[: int(len(first) * 0.7)]
+
+
+def test_a_prompt_still_too_long_after_every_attempt_falls_back() -> None:
+    too_long = StepError(status=400, message="prompt is too long", code="context_length_exceeded")
+    with ScriptedChatServer([Step(error=too_long)] * 3) as server:
+        result = summarize(server)
+    assert len(server.chat_requests) == CONFIG.summarizer_attempts
+    assert result.method == "extractive"
+    assert result.note is not None and "prompt is too long" in result.note
+
+
 def test_transient_error_is_retried_over_http() -> None:
     steps = [Step(error=StepError(status=503)), Step(content=json.dumps(GOOD))]
     with ScriptedChatServer(steps) as server:

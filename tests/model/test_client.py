@@ -314,6 +314,8 @@ def test_unknown_model_is_a_config_error() -> None:
             None,
         ),
         ("Request too large.", "context_length_exceeded"),
+        # llama.cpp server (its error carries the HTTP status as ``code``)
+        ("the request exceeds the available context size, try increasing it", "400"),
     ],
 )
 def test_context_length_400(message: str, code: str | None) -> None:

@@ -4,7 +4,9 @@ This is the peers' protocol (Tongyi ``tool_visit.py``, DeepTraceHub ``tools/summ
 the page content, truncated to a token budget, goes to a model with the extractor prompt
 (``prompts/visit_extractor.v1.txt``, versioned so trajectories can say which one produced their
 text), and the model answers JSON ``{"rational", "evidence", "summary"}``. Output that does not
-parse, or is too short, is retried with the content shrunk to 70%, a bounded number of times.
+parse, or is too short, is retried with the content shrunk to 70%, a bounded number of times;
+so is a prompt the endpoint refuses as longer than its context window (the token budget is an
+estimate unless a tokenizer is configured, and the summarizing model's window may be small).
 
 Where the peers then give the agent a fixed "could not be processed" text, we fall back to the
 extractive result of :mod:`redsearcher.env._visit` (real page text, no invention) and record why
@@ -30,6 +32,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from redsearcher._util._closing import AsyncClosing
+from redsearcher._util._openai_errors import error_fields, is_context_length_error
 from redsearcher.env._tools import ServiceUnavailable, send_with_retries
 from redsearcher.env._types import Page
 from redsearcher.env._visit import (
@@ -58,7 +61,15 @@ EXTRACTOR_PROMPT_VERSION = "v1"
 
 
 class SummarizerError(Exception):
-    """The summarizer endpoint refused or failed a request (after transport retries)."""
+    """The summarizer endpoint refused or failed a request (after transport retries).
+
+    ``too_long`` is set when the endpoint said the prompt does not fit its context window:
+    a shorter prompt may succeed where a retry of the same one cannot.
+    """
+
+    def __init__(self, message: str, *, too_long: bool = False) -> None:
+        super().__init__(message)
+        self.too_long = too_long
 
 
 @cache
@@ -265,7 +276,11 @@ class LLMSummarizer(AsyncClosing):
         except ServiceUnavailable as err:
             raise SummarizerError(str(err)) from err
         if response.status_code != 200:
-            raise SummarizerError(f"HTTP {response.status_code}: {response.text[:200]}")
+            message, code = error_fields(response)
+            raise SummarizerError(
+                f"HTTP {response.status_code}: {message[:200]}",
+                too_long=is_context_length_error(response.status_code, message, code),
+            )
         try:
             content = response.json()["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as err:
@@ -276,7 +291,8 @@ class LLMSummarizer(AsyncClosing):
         """Summarize ``page`` for ``goal`` with the model; fall back to extractive on failure.
 
         The content (Jina's text rendering of the page) is cut to ``config.content_tokens``;
-        each retry after unusable output keeps ``config.shrink_factor`` of it (by characters).
+        each retry after unusable output, or after the endpoint refused the prompt as too long
+        for its context window, keeps ``config.shrink_factor`` of it (by characters).
         """
         counter = TokenCounter.from_config(config)
         content = counter.truncate(jina_text(page), config.content_tokens)
@@ -288,7 +304,11 @@ class LLMSummarizer(AsyncClosing):
             try:
                 raw = await self.complete(prompt)
             except SummarizerError as err:
-                return await self._fall_back(page, goal, config, f"summarizer failed: {err}")
+                if not err.too_long or attempt + 1 == config.summarizer_attempts:
+                    return await self._fall_back(page, goal, config, f"summarizer failed: {err}")
+                problem = str(err)
+                logger.debug("summarizer attempt %d for %s: %s", attempt + 1, page.url, problem)
+                continue
             try:
                 evidence, summary = parse_extractor_output(raw, min_chars=config.min_output_chars)
             except ValueError as err:

@@ -18,13 +18,13 @@ import asyncio
 import json
 import logging
 import random
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from redsearcher._util._closing import AsyncClosing
+from redsearcher._util._openai_errors import error_fields, is_context_length_error
 from redsearcher._util._retry import send_with_retries
 from redsearcher.errors import ConfigError
 from redsearcher.model._config import ModelConfig
@@ -45,15 +45,6 @@ __all__ = ["OpenAIChatModel", "is_context_length_error", "wire_message"]
 
 logger = logging.getLogger(__name__)
 
-# vLLM ("maximum context length", "longer than the maximum model length"), SGLang ("longer
-# than the model's context length"), OpenAI (code context_length_exceeded), llama.cpp and
-# others ("too many tokens", "prompt is too long").
-_CONTEXT_ERROR = re.compile(
-    r"context.length|context window|maximum model length|max_model_len|too many tokens"
-    r"|prompt is too long",
-    re.IGNORECASE,
-)
-
 #: The sleep between retries; tests replace it to see the delays without waiting.
 _sleep = asyncio.sleep
 
@@ -66,30 +57,6 @@ def wire_message(message: Message) -> dict[str, Any]:
     if message.tool_call_id is not None:
         out["tool_call_id"] = message.tool_call_id
     return out
-
-
-def is_context_length_error(status: int, message: str, code: str | None = None) -> bool:
-    """Whether an error answer says the prompt does not fit the model's context window."""
-    if status not in (400, 413, 422):
-        return False
-    return code == "context_length_exceeded" or bool(_CONTEXT_ERROR.search(message))
-
-
-def _error_fields(response: httpx.Response) -> tuple[str, str | None]:
-    """``(message, code)`` of an error answer in OpenAI's, FastAPI's or a plain shape."""
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text[:500] or response.reason_phrase, None
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict):
-        code = error.get("code")
-        return str(error.get("message") or error), str(code) if code is not None else None
-    if isinstance(data, dict):
-        for key in ("message", "detail", "error"):
-            if data.get(key):
-                return str(data[key]), None
-    return str(data)[:500], None
 
 
 def _normalize_tool_calls(raw: Any) -> list[dict[str, Any]]:
@@ -267,7 +234,7 @@ class OpenAIChatModel(AsyncClosing):
             max_delay_s=self.config.max_backoff_s,
             exhausted=ModelUnavailable,
             jitter=self._rng,
-            describe=lambda r: f"HTTP {r.status_code}: {_error_fields(r)[0]}",
+            describe=lambda r: f"HTTP {r.status_code}: {error_fields(r)[0]}",
             sleep=_sleep,
         )
         status = response.status_code
@@ -279,7 +246,7 @@ class OpenAIChatModel(AsyncClosing):
             if not isinstance(data, dict):
                 raise ModelUnavailable(f"{self.url} answered 200 with a non-object")
             return data
-        message, code = _error_fields(response)
+        message, code = error_fields(response)
         if status in (401, 403):
             raise ConfigError(f"{self.url} rejected the API key (HTTP {status}): {message}")
         if status == 404:
