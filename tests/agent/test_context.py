@@ -30,6 +30,7 @@ from redsearcher.agent import (
 from redsearcher.config import load_config
 from redsearcher.env import LocalEnvironment
 from redsearcher.errors import ConfigError
+from redsearcher.export import to_openai_messages, to_sharegpt
 from redsearcher.registry import names
 from redsearcher.testing import (
     Expect,
@@ -93,6 +94,19 @@ def test_discard_all_restarts_from_the_question(tiny_env: LocalEnvironment) -> N
     assert [m.train for m in second.messages] == [False, False, True]
     assert [(c.id, c.segment, c.turn) for c in traj.tool_calls] == [("c0", 0, 0), ("c1", 0, 1)]
     assert traj.messages == second.messages
+    # Each segment is its own SFT sample, cut after its last trained turn (the discarded
+    # segment's last tool result taught nothing); the restated question is the human turn.
+    sharegpt = to_sharegpt(traj)
+    assert [[t["from"] for t in x["conversations"]] for x in sharegpt] == [
+        ["system", "human", "function_call", "observation", "function_call"],
+        ["system", "human", "gpt"],
+    ]
+    assert sharegpt[1]["conversations"][1]["value"] == f"{QUESTION}\n\n{RESET}"
+    assert sharegpt[0]["conversations"][3]["value"] == first.messages[3].content
+    openai = to_openai_messages(traj)
+    flags = [[(r["role"], r["train"]) for r in x["messages"]] for x in openai]
+    start = [("system", False), ("user", False), ("assistant", True)]
+    assert flags == [[*start, ("tool", False), ("assistant", True)], start]
 
 
 @pytest.mark.parametrize(("threshold", "discarded_at"), [(0.4, 4), (0.6, 6), (0.61, 8), (0.7, 8)])

@@ -70,7 +70,7 @@ def test_scripted_model_solves_a_synthesized_task(
         ScriptedChatServer(_steps(task, queries, protocol)) as chat,
     ):
 
-        async def main() -> Trajectory:
+        async def main() -> tuple[Trajectory, list[dict[str, object]]]:
             config = ModelConfig(
                 name="scripted",
                 base_url=chat.base_url,
@@ -81,15 +81,16 @@ def test_scripted_model_solves_a_synthesized_task(
                 OpenAIChatModel(config) as model,
                 Toolbox.http(ServicesConfig.local(env_server.base_url)) as box,
             ):
-                return await run_episode(
+                traj = await run_episode(
                     agent_task,
                     model=model,
                     toolbox=box,
                     config=AgentConfig(),
                     world_hash=task.provenance.world_hash,
                 )
+                return traj, box.openai_tools()
 
-        traj = asyncio.run(main())
+        traj, tools = asyncio.run(main())
         chat.assert_all_used()
         first_request = chat.chat_requests[0].body
     assert traj.termination == "answer" and traj.prediction == task.answer
@@ -105,20 +106,82 @@ def test_scripted_model_solves_a_synthesized_task(
         traj.provenance.protocol == protocol
         and traj.provenance.world_hash == task.provenance.world_hash
     )
-    assert (
-        traj.segments[0].messages[1].content.endswith(task.question)
-        or task.question in traj.segments[0].messages[1].content
-    )
-    trained = [m.role for m in traj.messages if m.train]
-    assert trained == ["assistant"] * 3
+    assert len(traj.segments) == 1 and traj.segments[0].messages == traj.messages
+    assert task.question in traj.messages[1].content
     if protocol == "native":
         assert [t["function"]["name"] for t in first_request["tools"]][:2] == ["search", "visit"]  # type: ignore[index]
     else:
         assert "tools" not in first_request and "<tools>" in first_request["messages"][0]["content"]  # type: ignore[index]
-    from redsearcher.export._sft import to_sharegpt
+    _check_messages(traj, protocol, search_out, visit_out)
+    _check_exports(traj, task, queries, protocol, tools)
 
-    rows = to_sharegpt(traj)
-    assert len(rows) == 1
-    roles = [turn["from"] for turn in rows[0]["conversations"]]
-    assert roles[:2] == ["system", "human"] and roles[-1] == "gpt"
-    assert "observation" in roles and json.dumps(rows[0])
+
+def _check_messages(traj: Trajectory, protocol: str, search_out: str, visit_out: str) -> None:
+    """The history the model saw: its turns trained, the observations not."""
+    m = traj.messages
+    observation = "tool" if protocol == "native" else "user"
+    roles = ["system", "user", "assistant", observation, "assistant", observation, "assistant"]
+    assert [x.role for x in m] == roles
+    assert [x.train for x in m] == [False, False, True, False, True, False, True]
+    if protocol == "native":
+        calls = [(x.tool_calls or [None])[0] for x in (m[2], m[4])]
+        assert [c["id"] for c in calls] == ["c1", "c2"]  # type: ignore[index]
+        assert [c["function"]["name"] for c in calls] == ["search", "visit"]  # type: ignore[index]
+        assert [(x.tool_call_id, x.content) for x in (m[3], m[5])] == [
+            ("c1", search_out),
+            ("c2", visit_out),
+        ]
+    else:
+        for x, out in ((m[3], search_out), (m[5], visit_out)):
+            assert x.content.startswith("<tool_response>") and out in x.content
+
+
+def _check_exports(
+    traj: Trajectory, task: Task, queries: list[str], protocol: str, tools: list[dict[str, object]]
+) -> None:
+    """Both SFT formats, turn by turn: one sample, observations never trained."""
+    from redsearcher.export._sft import to_openai_messages, to_sharegpt
+
+    m = traj.messages
+    search = {"query": queries}
+    visit = {"url": task.evidence_urls, "goal": "Find the facts that identify the answer."}
+    if protocol == "native":
+        calls = [
+            {"from": "function_call", "value": json.dumps({"name": n, "arguments": a})}
+            for n, a in (("search", search), ("visit", visit))
+        ]
+        middle = [calls[0], {"from": "observation", "value": m[3].content}]
+        middle += [calls[1], {"from": "observation", "value": m[5].content}]
+    else:
+        middle = [
+            {"from": "gpt", "value": text_tool_call("search", search)},
+            {"from": "observation", "value": m[3].content},
+            {"from": "gpt", "value": text_tool_call("visit", visit)},
+            {"from": "observation", "value": m[5].content},
+        ]
+    expected = [
+        {"from": "system", "value": m[0].content},
+        {"from": "human", "value": m[1].content},
+        *middle,
+        {"from": "gpt", "value": m[6].content},
+    ]
+    assert m[6].content.endswith(f"{task.answer}</answer>")
+    sharegpt = to_sharegpt(traj, tools=tools)
+    assert len(sharegpt) == 1 and sharegpt[0]["conversations"] == expected
+    assert ("tools" in sharegpt[0]) == (protocol == "native")
+    if protocol == "native":
+        assert json.loads(sharegpt[0]["tools"]) == tools
+    openai = to_openai_messages(traj, tools=tools)
+    assert len(openai) == 1
+    rows = openai[0]["messages"]
+    assert [(r["role"], r["content"], r["train"]) for r in rows] == [
+        (x.role, x.content, x.train) for x in m
+    ]
+    if protocol == "native":
+        assert openai[0]["tools"] == tools
+        assert [r.get("tool_call_id") for r in rows] == [None, None, None, "c1", None, "c2", None]
+        assert rows[2]["tool_calls"] == m[2].tool_calls and rows[4]["tool_calls"] == m[4].tool_calls
+    else:
+        assert "tools" not in openai[0]
+        assert not any("tool_calls" in r or "tool_call_id" in r for r in rows)
+    json.dumps([sharegpt, openai])  # both are JSON as written

@@ -3,7 +3,8 @@
 The real CLI runs in a subprocess against a scripted chat server and the environment server
 (both in this process, so they outlive the kill); it is killed once some trajectories are in
 the log, a torn half-record is appended as a kill during a write would leave it, and the same
-command is run again to the end.
+command is run again to the end. Two samples per task, so resume must tell the samples of one
+task apart.
 """
 
 from __future__ import annotations
@@ -23,17 +24,20 @@ from redsearcher.testing import Script, ScriptedChatServer, Step, ToolCallSpec
 
 BIN = Path(sys.executable).parent / "redsearcher"
 TASKS = 40
+SAMPLES = 2
+EPISODES = TASKS * SAMPLES
 
 
 def scripts() -> list[Script]:
     search = Step(tool_calls=[ToolCallSpec(name="search", arguments={"query": ["Quiet Harbor"]})])
-    # Three copies per task: an episode cut by the kill is rerun from scratch on resume.
+    # A copy per sample, plus one per sample for an episode cut by the kill and rerun from
+    # scratch on resume.
     return [
         Script(
             match=f"Question number {i}?", steps=[search, Step(content=f"<answer>A{i}</answer>")]
         )
         for i in range(TASKS)
-        for _ in range(3)
+        for _ in range(2 * SAMPLES)
     ]
 
 
@@ -61,10 +65,11 @@ def test_sigkill_mid_run_then_resume_ends_with_exactly_the_expected_trajectories
     finally:
         chat.stop()
     raw = (run / TRAJECTORIES_FILE).read_bytes()
-    assert raw.endswith(b"\n") and raw.count(b"\n") == TASKS
+    assert raw.endswith(b"\n") and raw.count(b"\n") == EPISODES
     trajectories = list(read_trajectories(run))
     ids = Counter(t.id for t in trajectories)
-    assert ids == Counter(f"t{i}#0" for i in range(TASKS))  # no loss, no duplicates
+    expected = Counter(f"t{i}#{s}" for i in range(TASKS) for s in range(SAMPLES))
+    assert ids == expected  # no loss, no duplicates
     assert all(t.termination == "answer" and t.score == 1.0 for t in trajectories)
     assert not chat.failures
 
@@ -74,6 +79,7 @@ def _kill_and_resume(tasks: Path, run: Path, chat: ScriptedChatServer, tiny_inde
         argv = [
             str(BIN), "rollout", str(tasks), "--env", env.base_url, "--model", "scripted",
             "--base-url", chat.base_url, "--out", str(run), "--concurrency", "4", "--quiet",
+            "--n-samples", str(SAMPLES),
         ]  # fmt: skip
         first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
@@ -85,7 +91,7 @@ def _kill_and_resume(tasks: Path, run: Path, chat: ScriptedChatServer, tiny_inde
         first.wait(timeout=30)
         assert first.returncode == -signal.SIGKILL
         killed_at = lines(run)
-        assert 8 <= killed_at < TASKS, "the kill did not land mid-run"
+        assert 8 <= killed_at < EPISODES, "the kill did not land mid-run"
         # A kill during a write leaves a torn last line: cut mid-record, no newline.
         record = next(read_trajectories(run)).model_dump_json().replace('"t', '"zz', 1)
         with (run / TRAJECTORIES_FILE).open("ab") as handle:

@@ -90,6 +90,39 @@ def test_concurrency_is_bounded(tmp_path: Path) -> None:
     assert summary.completed == 40 and peak == 7
 
 
+def test_the_queue_holds_at_most_queue_size_episodes_ahead_of_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redsearcher.rollout import _runner
+
+    runners: list[Any] = []
+    init = _runner._Runner.__init__
+
+    def capture(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        runners.append(self)
+
+    monkeypatch.setattr(_runner._Runner, "__init__", capture)
+    release = asyncio.Event()
+    started = 0
+    queued: list[int] = []
+
+    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+        nonlocal started
+        started += 1
+        if started == 7:  # every worker holds an episode: the producer fills the queue, no more
+            for _ in range(20):
+                await asyncio.sleep(0)
+            queued.append(runners[0].todo.qsize())
+            release.set()
+        await release.wait()
+        return make_trajectory(task.id, sample, answers=task.answers, prediction=task.answers[0])
+
+    summary = run(tmp_path, make_tasks(40), episode, concurrency=7, queue_size=3)
+    assert summary.completed == 40
+    assert queued == [3]  # 40 tasks, 7 in the workers' hands, 3 queued, 30 not yet produced
+
+
 def test_scoring_rules() -> None:
     assert score_trajectory(make_trajectory(prediction="paris", answers=["Paris"])).score == 1.0
     assert score_trajectory(make_trajectory(prediction="Lyon", answers=["Paris"])).score == 0.0
@@ -208,11 +241,21 @@ def test_rich_display_draws_without_errors(tmp_path: Path) -> None:
 
     from redsearcher.rollout import RichDisplay
 
+    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+        if task.id == "t3":
+            return make_trajectory(task.id, sample, prediction=None, termination="error", error="x")
+        wrong = "Lyon" if task.id == "t2" else task.answers[0]
+        return make_trajectory(task.id, sample, answers=task.answers, prediction=wrong, tools=3)
+
     buffer = StringIO()
-    display = RichDisplay(Console(file=buffer, force_terminal=True, width=120))
-    summary = run(tmp_path, make_tasks(4), scripted_episode(), display=display)
+    display = RichDisplay(Console(file=buffer, force_terminal=True, width=160))
+    summary = run(tmp_path, make_tasks(4), episode, display=display)
     assert summary.completed == 4
-    assert "acc 100.0%" in buffer.getvalue() and "4/4" in buffer.getvalue()
+    final = buffer.getvalue()
+    # done, accuracy so far (2 of 3 scored; the errored one is unscored), tool calls per
+    # episode (3 + 3 + 3 + 2 over 4) and errors, in the last drawing
+    assert "4/4" in final and "acc 66.7%" in final
+    assert "tools/ep 2.8" in final and "errors 1" in final
 
 
 def test_nothing_to_do(tmp_path: Path) -> None:
