@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -63,9 +67,31 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     assert r.returncode == 2 and "already exists" in r.stderr
 
 
+def _children() -> set[int]:
+    """Live (non-zombie) descendants of this process."""
+    import psutil
+
+    out = set()
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if child.status() != psutil.STATUS_ZOMBIE:
+                out.add(child.pid)
+    return out
+
+
 def test_run_builds_indexes_serves_and_stops(tmp_path: Path) -> None:
+    before = _children()
     result = CliRunner().invoke(app, ["run", "--out", str(tmp_path), "--entities", "300"])
     assert result.exit_code == 0, result.output
+    # Stopped for real, not just said so: the port it served on is closed, its thread is
+    # gone, and nothing it started (the sandbox's processes) outlived it.
+    found = re.search(r"environment server at http://127\.0\.0\.1:(\d+)", result.output)
+    assert found, result.output
+    port = int(found.group(1))
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still accepts"
+    assert not [t.name for t in threading.enumerate() if t.name.endswith(f":{port}")]
+    assert _children() <= before
     assert (tmp_path / "world" / "manifest.json").is_file()
     assert (tmp_path / "index").is_dir()
     out = result.output

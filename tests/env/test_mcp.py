@@ -151,3 +151,33 @@ def test_cli_rejects_an_unknown_transport(tiny_index: Path) -> None:
     with pytest.raises(SystemExit) as done:
         main(["env", "mcp", str(tiny_index), "--transport", "carrier-pigeon"])
     assert done.value.code == 2
+
+
+def test_cli_serves_a_world_from_its_default_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`env mcp WORLD` resolves a World as `env serve WORLD` does: indexed once, beside it."""
+    from redsearcher._cli import main
+    from redsearcher.env import default_index_dir
+    from redsearcher.testing import tiny_world
+
+    world = tmp_path / "w"
+    tiny_world(world)
+    served: list[Path] = []
+
+    async def fake_run_mcp(index_dir: Path, **kwargs: Any) -> None:
+        served.append(Path(index_dir))
+
+    monkeypatch.setattr("redsearcher.env._mcp.run_mcp", fake_run_mcp)
+    for _ in range(2):  # the second run finds the index the first one built
+        with pytest.raises(SystemExit) as done:
+            main(["env", "mcp", str(world), "--no-sandbox"])
+        assert done.value.code == 0
+    assert served == [default_index_dir(world)] * 2
+    assert (default_index_dir(world) / "index.json").is_file()
+    out, err = capsys.readouterr()
+    assert out == ""  # stdout is the MCP stream: no progress bar, no messages
+    assert err.count("indexing it into") == 1
+    with pytest.raises(SystemExit) as done:
+        main(["env", "mcp", str(tmp_path)])
+    assert done.value.code == 2 and "neither a search index" in capsys.readouterr().err

@@ -1,11 +1,23 @@
-"""``redsearcher env ...``: index a World and serve it over the APIs agents already call."""
+"""``redsearcher env ...``: index a World and serve it over the APIs agents already call.
+
+``serve`` and ``mcp`` take the same PATH: an index directory, or a World directory that
+:func:`resolve_index` maps to its default index (building it first when missing), so whatever
+one serves the other serves too.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+#: Help of the PATH argument of ``serve`` and ``mcp``.
+_PATH_HELP = "Index directory, or a World directory (indexed first if needed)."
 
 app = typer.Typer(help="The local search environment: index, serve, MCP.", no_args_is_help=True)
 
@@ -55,7 +67,7 @@ def index(
 
 @app.command("mcp")
 def mcp(
-    index: Annotated[Path, typer.Argument(help="Index directory (from 'redsearcher env index').")],
+    path: Annotated[Path, typer.Argument(help=_PATH_HELP)],
     transport: Annotated[
         str, typer.Option(help="'stdio' (one client on stdin/stdout) or 'http' (streamable HTTP).")
     ] = "stdio",
@@ -72,12 +84,15 @@ def mcp(
         str | None, typer.Option(help="Model name of the visit summarizer.")
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="YAML config (sections 'visit', 'summarizer').")
+        Path | None,
+        typer.Option(help="YAML config (sections 'visit', 'summarizer' and, to index, 'env')."),
     ] = None,
 ) -> None:
     """Serve the agent's tools over MCP: the same names, schemas and text as in-process.
 
     Tools: search, visit, PythonInterpreter, google_scholar, google_maps, google_maps_route.
+
+    Given a World directory without an index, builds the index first (WORLD.index beside it).
 
     With --transport http, the endpoint URL (http://HOST:PORT/mcp) is printed once it listens.
 
@@ -88,6 +103,7 @@ def mcp(
     from functools import partial
 
     import anyio
+    from rich.console import Console
 
     from redsearcher.config import load_config
     from redsearcher.env._mcp import run_mcp
@@ -97,6 +113,8 @@ def mcp(
 
     if transport not in ("stdio", "http"):
         raise UserError(f"--transport must be 'stdio' or 'http', got {transport!r}")
+    # No progress bar: with stdio, stdout is the MCP stream.
+    index = resolve_index(path, config, Console(stderr=True), progress=False)
     visit_config = load_config(VisitConfig, "visit", file=config)
     summarizer = None
     if summarizer_url or summarizer_model:
@@ -126,15 +144,56 @@ def mcp(
         anyio.run(serve)
 
 
+def default_workers() -> int:
+    """One worker per CPU core this process may run on (its affinity mask, where known).
+
+    ``os.sched_getaffinity`` respects ``taskset`` and container CPU sets, where
+    ``os.cpu_count`` would count the whole machine. Capped at ``ServerConfig.workers``' bound.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 256))
+
+
+def resolve_index(
+    path: Path, config: Path | None, console: Console, *, progress: bool = True
+) -> Path:
+    """The index directory to serve for PATH: PATH itself, or a World's default index.
+
+    A World without an index is indexed first (``WORLD.index`` beside it, section ``env`` of
+    ``config``), so ``serve`` and ``mcp`` accept the same directories.
+
+    Raises:
+        UserError: when PATH is neither an index nor a World.
+    """
+    from redsearcher.config import load_config
+    from redsearcher.env import IndexConfig, build_index, default_index_dir
+    from redsearcher.errors import UserError
+
+    if (path / "index.json").is_file():
+        return path
+    if not (path / "manifest.json").is_file():
+        raise UserError(f"{path}: neither a search index (index.json) nor a World (manifest.json)")
+    index_dir = default_index_dir(path)
+    if not (index_dir / "index.json").is_file():
+        console.print(f"{path} is a World without an index: indexing it into {index_dir}")
+        index_config = load_config(IndexConfig, "env", file=_section_file(config, "env"))
+        build_index(path, index_dir, index_config, overwrite=index_dir.exists(), progress=progress)
+    return index_dir
+
+
 @app.command("serve")
 def serve(
-    path: Annotated[
-        Path,
-        typer.Argument(help="Index directory, or a World directory (indexed first if needed)."),
-    ],
+    path: Annotated[Path, typer.Argument(help=_PATH_HELP)],
     port: Annotated[int | None, typer.Option(help="Port to bind [default: 8000].")] = None,
     workers: Annotated[
-        int | None, typer.Option(help="uvicorn worker processes (one per core is good).")
+        int | None,
+        typer.Option(
+            help="uvicorn worker processes [default: one per CPU core this process may use]. "
+            "Each opens the index (its pages are shared), a sandbox and a search cache."
+        ),
     ] = None,
     host: Annotated[
         str | None, typer.Option(help="Interface to bind [default: 127.0.0.1, this machine only].")
@@ -145,6 +204,15 @@ def serve(
     sandbox: Annotated[
         bool | None, typer.Option("--sandbox/--no-sandbox", help="Serve /run_code.")
     ] = None,
+    insecure_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-sandbox",
+            help="Where bubblewrap is unavailable, let /run_code run model-written code WITHOUT "
+            "isolation (a plain subprocess with the same limits). Only on machines you trust; "
+            "without it such a machine answers /run_code with a SandboxError.",
+        ),
+    ] = False,
     cache_mb: Annotated[
         float | None,
         typer.Option(help="Per-worker cache of search answers, MB; 0 disables [default: 64]."),
@@ -163,22 +231,14 @@ def serve(
     from rich.console import Console
 
     from redsearcher.config import load_config
-    from redsearcher.env import IndexConfig, build_index, default_index_dir
     from redsearcher.env.server import ServerConfig
     from redsearcher.env.server import serve as serve_environment
     from redsearcher.errors import UserError
 
+    if insecure_sandbox and sandbox is False:
+        raise UserError("--insecure-sandbox and --no-sandbox contradict each other: pick one")
     console = Console(stderr=True)
-    if (path / "index.json").is_file():
-        index_dir = path
-    elif (path / "manifest.json").is_file():
-        index_dir = default_index_dir(path)
-        if not (index_dir / "index.json").is_file():
-            console.print(f"{path} is a World without an index: indexing it into {index_dir}")
-            index_config = load_config(IndexConfig, "env", file=_section_file(config, "env"))
-            build_index(path, index_dir, index_config, overwrite=index_dir.exists())
-    else:
-        raise UserError(f"{path}: neither a search index (index.json) nor a World (manifest.json)")
+    index_dir = resolve_index(path, config, console)
     cfg = load_config(
         ServerConfig,
         "server",
@@ -190,10 +250,18 @@ def serve(
             "host": host,
             "api_key": api_key,
             "response_cache_mb": cache_mb,
+            "sandbox": {"insecure": True} if insecure_sandbox else None,
         },
     )
+    if "workers" not in cfg.model_fields_set:  # no layer chose: the CLI's default
+        cfg = cfg.model_copy(update={"workers": default_workers()})
     if sandbox is False:
         cfg = cfg.model_copy(update={"sandbox": None})
+    if cfg.sandbox is not None and cfg.sandbox.insecure:
+        console.print(
+            "[bold yellow]warning:[/] insecure sandbox: where bubblewrap is unavailable, "
+            "/run_code runs model-written code WITHOUT isolation, with this user's rights"
+        )
     if cfg.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]binding {cfg.host}: the server is reachable from other machines")
     console.print(

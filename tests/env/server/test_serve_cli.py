@@ -1,5 +1,6 @@
 """``redsearcher env serve`` end to end: a World without an index is indexed, then served by
-two uvicorn workers (the ``app_from_env`` factory), with metrics summed across workers."""
+two uvicorn workers (the ``app_from_env`` factory), with metrics summed across workers; and the
+configuration its flags and defaults resolve to (captured instead of served)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from redsearcher._cli import main
+from redsearcher.env.server import ServerConfig
 from redsearcher.testing import small_world
 
 
@@ -86,3 +89,48 @@ def test_serve_world_with_two_workers(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             pytest.fail("the server did not stop on SIGINT")
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[ServerConfig]:
+    """Run ``env serve`` up to the point of serving: the resolved config is captured instead."""
+    for name in [k for k in os.environ if k.startswith("REDSEARCHER_")]:
+        monkeypatch.delenv(name)
+    got: list[ServerConfig] = []
+    monkeypatch.setattr("redsearcher.env.server.serve", got.append)
+    return got
+
+
+def _serve(*args: str) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["env", "serve", *args])
+    assert done.value.code == 0
+
+
+def test_serve_defaults_to_one_worker_per_usable_core(
+    tiny_index: Path, served: list[ServerConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
+    _serve(str(tiny_index))
+    assert served[-1].workers == 3
+    _serve(str(tiny_index), "--workers", "2")  # the flag wins
+    assert served[-1].workers == 2
+    monkeypatch.setenv("REDSEARCHER_SERVER__WORKERS", "1")  # so does any config layer
+    _serve(str(tiny_index))
+    assert served[-1].workers == 1
+    assert ServerConfig().workers == 1  # the library default stays one
+
+
+def test_insecure_sandbox_flag_reaches_the_config_and_warns(
+    tiny_index: Path, served: list[ServerConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _serve(str(tiny_index))
+    assert served[-1].sandbox is not None and not served[-1].sandbox.insecure
+    assert "WITHOUT isolation" not in capsys.readouterr().err
+    _serve(str(tiny_index), "--insecure-sandbox")
+    assert served[-1].sandbox is not None and served[-1].sandbox.insecure
+    assert "WITHOUT isolation" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        main(["env", "serve", str(tiny_index), "--insecure-sandbox", "--no-sandbox"])
+    assert done.value.code == 2 and "contradict" in capsys.readouterr().err
+    assert len(served) == 2

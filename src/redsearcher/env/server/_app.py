@@ -38,7 +38,14 @@ from redsearcher.env.server._fastlane import FastLane
 from redsearcher.env.server._faults import FaultInjector
 from redsearcher.env.server._guard import Guard
 from redsearcher.env.server._metrics import Metrics
-from redsearcher.env.server._state import ApiError, ServerState, State, error_body, thread_pool
+from redsearcher.env.server._state import (
+    TOO_DEEP,
+    ApiError,
+    ServerState,
+    State,
+    error_body,
+    thread_pool,
+)
 from redsearcher.errors import ConfigError
 
 __all__ = ["CONFIG_FILE_ENV", "app_from_env", "create_app", "format_validation_errors"]
@@ -111,8 +118,12 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    message = str(exc.detail)
+    if isinstance(exc.__cause__, RecursionError):
+        # FastAPI's body parsing says only "There was an error parsing the body".
+        message = TOO_DEEP
     return JSONResponse(
-        error_body(exc.status_code, str(exc.detail)),
+        error_body(exc.status_code, message),
         status_code=exc.status_code,
         headers=exc.headers,
     )

@@ -139,7 +139,9 @@ class ServerConfig(BaseModel):
     port: int = Field(default=8000, ge=0, le=65535)
     """Port to bind; 0 picks a free one."""
     workers: int = Field(default=1, ge=1, le=256)
-    """uvicorn worker processes (one per core is a good start)."""
+    """uvicorn worker processes. One here, for ``serve`` called as a library; the
+    ``redsearcher env serve`` command uses one per core when no layer sets it (the issue's
+    "one worker per core"). ``EnvServer`` (tests, ``redsearcher run``) always runs one."""
     threads: int = Field(default=16, ge=1, le=1024)
     """Per-worker thread pool bound for index look-ups (search, visit run off the event loop)."""
     access_log: bool = False
@@ -166,7 +168,7 @@ class ServerConfig(BaseModel):
     max_urls: int = Field(default=16, ge=1, le=1024)
     """Largest ``urls`` list (ASearcher access) and ``url`` list (visit)."""
     max_query_chars: int = Field(default=2048, ge=16, le=1_000_000)
-    """Longest query string accepted."""
+    """Longest query string accepted (URLs have their own fixed bound, ``MAX_URL_CHARS``)."""
     response_cache_mb: float = Field(default=64.0, ge=0.0, le=65536.0)
     """Per worker: answers of ``/search``, ``/scholar`` and ``/maps`` kept by request body
     (least recently used goes first); 0 disables. Exact, because the index is read-only while

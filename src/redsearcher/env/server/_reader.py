@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from redsearcher.env._types import Page
 from redsearcher.env._wire import jina_json, jina_text
 from redsearcher.env.server._guard import looks_like_url
-from redsearcher.env.server._state import ApiError, ServerState, State, check_max, serper_key
+from redsearcher.env.server._state import ApiError, ServerState, State, check_url, serper_key
 
 __all__ = ["ReaderRequest", "page_candidates", "router"]
 
@@ -37,7 +37,7 @@ class ReaderRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     url: str = Field(min_length=1)
-    """The page to read, with or without ``https://``."""
+    """The page to read, with or without ``https://`` (at most ``MAX_URL_CHARS``)."""
 
 
 def page_candidates(url: str) -> list[str]:
@@ -64,7 +64,7 @@ def _wants_json(request: Request) -> bool:
 
 
 async def _read(url: str, request: Request, state: ServerState) -> Response:
-    check_max("url (characters)", len(url), state.config.max_query_chars)
+    check_url("url", url)
     env = state.environment
 
     def lookup() -> Page | None:

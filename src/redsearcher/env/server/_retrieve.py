@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from redsearcher.env._types import Page, SearchEnvironment, SearchHit
-from redsearcher.env.server._state import State, check_max, open_key
+from redsearcher.env.server._state import State, check_max, check_url, open_key
 
 __all__ = [
     "AccessRequest",
@@ -57,7 +57,8 @@ class AccessRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     urls: list[str]
-    """Pages to fetch (at most ``max_urls``); unknown ones give ``null``."""
+    """Pages to fetch (at most ``max_urls``, each at most ``MAX_URL_CHARS``); unknown ones give
+    ``null``."""
 
 
 class LocalSearchRequest(BaseModel):
@@ -77,7 +78,7 @@ class CrawlRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     url: str
-    """The page to fetch."""
+    """The page to fetch (at most ``MAX_URL_CHARS``)."""
 
 
 def lead(text: str, words: int = _ABSTRACT_WORDS) -> str:
@@ -143,6 +144,8 @@ async def retrieve(body: RetrieveRequest, state: State) -> JSONResponse:
 async def access(body: AccessRequest, state: State) -> JSONResponse:
     """ASearcher page access."""
     check_max("urls", len(body.urls), state.config.max_urls)
+    for i, url in enumerate(body.urls):
+        check_url(f"urls[{i}]", url)
     env = state.environment
 
     def run() -> list[dict[str, Any] | None]:
@@ -199,7 +202,7 @@ async def local_search(body: LocalSearchRequest, state: State) -> JSONResponse:
 )
 async def local_crawl(body: CrawlRequest, state: State) -> JSONResponse:
     """DeepTraceHub crawl."""
-    check_max("url (characters)", len(body.url), state.config.max_query_chars)
+    check_url("url", body.url)
     env = state.environment
     page = await state.call(env.visit, body.url) if body.url.strip() else None
     if page is None:

@@ -17,7 +17,6 @@ threads, so neither blocks other requests.
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import AsyncExitStack
 from typing import Any, Literal
@@ -33,7 +32,7 @@ from redsearcher.env.sandbox import (
     arun_code_request,
     sandbox_error_response,
 )
-from redsearcher.env.server._state import ApiError, ServerState, State, bad_input, open_key
+from redsearcher.env.server._state import ServerState, State, bad_input, json_body, open_key
 from redsearcher.errors import UserError
 
 __all__ = ["RunCodeRequest", "open_sandbox", "router", "sandbox_status"]
@@ -132,10 +131,7 @@ def _sdk_compatible(body: Any) -> Any:
 )
 async def run_code(request: Request, state: State) -> JSONResponse:
     """SandboxFusion ``/run_code``."""
-    try:
-        body = json.loads(await request.body())
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ApiError(400, f"malformed JSON body: {err}") from err
+    body = json_body(await request.body())
     if state.config.sandbox is None:
         return JSONResponse(sandbox_error_response("/run_code is disabled on this server"))
     if state.sandbox is None:

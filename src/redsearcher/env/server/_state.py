@@ -12,6 +12,10 @@ a cancelled request (the guard's deadline) stops waiting and the thread's result
 Errors are one exception, :class:`ApiError`, turned into Serper's error shape
 ``{"message", "statusCode"}`` by the app; a route raises it with a message that names the
 offending field, so a client sees *what* to fix, never a bare "Bad Request".
+
+URLs have one length bound everywhere (:data:`MAX_URL_CHARS`, checked by :func:`check_url`):
+a URL names a page, never holds data, so unlike the batch and query bounds it is not a
+setting. Without it a 400 KB "URL" (under the body limit) was looked up and echoed back.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,13 +41,17 @@ from redsearcher.env.server._metrics import Metrics
 from redsearcher.errors import UserError
 
 __all__ = [
+    "MAX_URL_CHARS",
+    "TOO_DEEP",
     "ApiError",
     "ServerState",
     "State",
     "bad_input",
     "check_max",
+    "check_url",
     "error_body",
     "get_state",
+    "json_body",
     "key_accepted",
     "open_key",
     "serper_key",
@@ -50,6 +59,13 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: Longest URL accepted in any URL field (``url``, ``urls[i]``, the reader's path): 8 KiB, the
+#: request-line limit of common web servers (nginx, Apache), so no real link is refused.
+MAX_URL_CHARS = 8192
+
+#: The message for a body too deeply nested to parse (Python's decoder recurses per level).
+TOO_DEEP = "malformed JSON body: nested too deeply to parse"
 
 
 class ApiError(Exception):
@@ -87,6 +103,27 @@ def check_max(field_name: str, value: int, limit: int) -> None:
     """Raise a 400 naming ``field_name`` when ``value`` exceeds the configured ``limit``."""
     if value > limit:
         raise bad_input(field_name, f"must be <= {limit} on this server, got {value}")
+
+
+def check_url(field_name: str, url: str) -> None:
+    """Raise a 400 naming ``field_name`` when ``url`` is longer than :data:`MAX_URL_CHARS`."""
+    if len(url) > MAX_URL_CHARS:
+        raise bad_input(field_name, f"URL must be <= {MAX_URL_CHARS} characters, got {len(url)}")
+
+
+def json_body(raw: bytes) -> Any:
+    """Parse a request body a route reads itself; a 400 naming the problem when it cannot.
+
+    Covers what FastAPI's own parsing covers: invalid UTF-8, invalid JSON, and nesting deep
+    enough to exhaust Python's recursion limit (``[[[...]]]`` of 50,000 levels is 100 KB, under
+    the body limit), which raises ``RecursionError`` rather than a ``ValueError``.
+    """
+    try:
+        return json.loads(raw)
+    except RecursionError as err:
+        raise ApiError(400, TOO_DEEP) from err
+    except ValueError as err:  # UnicodeDecodeError and JSONDecodeError both are
+        raise ApiError(400, f"malformed JSON body: {err}") from err
 
 
 @dataclass

@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from redsearcher.env._render import join_blocks
 from redsearcher.env._types import Page
 from redsearcher.env._visit import visit_pages
-from redsearcher.env.server._state import ServerState, State, bad_input, check_max, open_key
+from redsearcher.env.server._state import (
+    ServerState,
+    State,
+    bad_input,
+    check_max,
+    check_url,
+    open_key,
+)
 
 __all__ = ["VisitRequest", "open_summarizer", "router"]
 
@@ -32,7 +39,7 @@ class VisitRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     url: str | list[str]
-    """One URL or a list of them (at most ``max_urls``)."""
+    """One URL or a list of them (at most ``max_urls``, each at most ``MAX_URL_CHARS``)."""
     goal: str = Field(min_length=1)
     """What the agent wants to learn from the pages."""
 
@@ -63,6 +70,8 @@ async def visit(body: VisitRequest, state: State) -> JSONResponse:
     if not urls:
         raise bad_input("url", "give at least one URL")
     check_max("url", len(urls), state.config.max_urls)
+    for i, url in enumerate(urls):
+        check_url("url" if isinstance(body.url, str) else f"url[{i}]", url)
     check_max("goal (characters)", len(body.goal), state.config.max_query_chars)
     env = state.environment
 
