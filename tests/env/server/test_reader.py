@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 from server_support import Known
 
+from redsearcher.env import LocalEnvironment
+
 
 def test_get_text_with_and_without_scheme(client: httpx.Client, known: Known) -> None:
     for path in (known.doc_url, known.doc_url.removeprefix("https://")):
@@ -27,8 +29,31 @@ def test_post_and_json(client: httpx.Client, known: Known) -> None:
     assert data["data"]["url"] == known.doc_url
     assert data["data"]["content"] == known.doc_text
     assert data["data"]["usage"]["tokens"] > 0
+    assert data["data"]["description"] == known.doc_text[:200]
+    assert set(data["data"]) - {"publishedTime"} == {
+        "title",
+        "description",
+        "url",
+        "content",
+        "usage",
+    }
     r = client.get(f"/{known.doc_url}", headers={"Accept": "application/json"})
     assert r.json()["data"]["content"] == known.doc_text
+
+
+def test_a_dated_page_has_its_published_time(
+    client: httpx.Client, local_env: LocalEnvironment
+) -> None:
+    store = local_env.store
+    dated = next(d for d in map(store.doc, range(len(store))) if d.published)
+    undated = next(d for d in map(store.doc, range(len(store))) if not d.published)
+    data = client.get(f"/{dated.url}", headers={"Accept": "application/json"}).json()["data"]
+    assert data["publishedTime"] == dated.published
+    text = client.get(f"/{dated.url}").text
+    assert f"\n\nPublished Time: {dated.published}\n\nMarkdown Content:\n" in text
+    data = client.get(f"/{undated.url}", headers={"Accept": "application/json"}).json()["data"]
+    assert "publishedTime" not in data
+    assert "Published Time:" not in client.get(f"/{undated.url}").text
 
 
 def test_unknown_url_is_jina_422(client: httpx.Client) -> None:
