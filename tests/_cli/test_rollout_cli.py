@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from redsearcher._cli import main
+from redsearcher._cli._rollout import services_config
 from redsearcher.env import build_index
 from redsearcher.env.server import EnvServer, ServerConfig
-from redsearcher.rollout import read_manifest, read_trajectories
+from redsearcher.errors import ConfigError
+from redsearcher.rollout import MANIFEST_FILE, read_manifest, read_trajectories
 from redsearcher.testing import Script, ScriptedChatServer, Step, ToolCallSpec, tiny_world
 
 
@@ -22,12 +24,27 @@ def run(argv: list[str]) -> int:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnvServer]:
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rollout-cli")
     world = tiny_world(root / "world")
     assert world is not None
     build_index(root / "world", root / "world.index", progress=False)
-    with EnvServer(ServerConfig(index=root / "world.index", sandbox=None)) as server:
+    return root / "world.index"
+
+
+@pytest.fixture(scope="module")
+def env(index: Path) -> Iterator[EnvServer]:
+    with EnvServer(ServerConfig(index=index, sandbox=None)) as server:
+        yield server
+
+
+ENV_KEY = "env-secret-7"
+
+
+@pytest.fixture(scope="module")
+def keyed_env(index: Path) -> Iterator[EnvServer]:
+    config = ServerConfig(index=index, sandbox=None, api_key=ENV_KEY, api_key_everywhere=True)
+    with EnvServer(config) as server:
         yield server
 
 
@@ -152,3 +169,77 @@ def test_model_servers_down_abandon_episodes_with_exit_1(
         server.stop()
     assert "3 episode(s) abandoned" in capsys.readouterr().err
     assert list(read_trajectories(tmp_path / "run")) == []
+
+
+def test_a_keyed_environment_server_gets_the_key_and_the_manifest_does_not(
+    tmp_path: Path, keyed_env: EnvServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 2)
+    server = ScriptedChatServer(scripts(2, copies=2)).start()
+    try:
+        base = ["rollout", str(tasks), "--env", keyed_env.base_url, "--model", "m",
+                "--base-url", server.base_url, "--quiet"]  # fmt: skip
+        assert run([*base, "--out", str(tmp_path / "flag"), "--env-api-key", ENV_KEY]) == 0
+        monkeypatch.setenv("REDSEARCHER_ENV_API_KEY", ENV_KEY)
+        assert run([*base, "--out", str(tmp_path / "variable")]) == 0
+    finally:
+        server.stop()
+    for out in ("flag", "variable"):
+        trajectories = list(read_trajectories(tmp_path / out))
+        assert len(trajectories) == 2 and all(t.score == 1.0 for t in trajectories)
+        calls = [c for t in trajectories for c in t.tool_calls]
+        assert len(calls) == 2 and not any(c.error for c in calls)
+        assert all(c.output.startswith("A Google search for 'Quiet Harbor'") for c in calls)
+        assert ENV_KEY not in (tmp_path / out / MANIFEST_FILE).read_text()
+        url = keyed_env.base_url
+        assert read_manifest(tmp_path / out).services == {
+            "search": url, "reader": url, "sandbox": url, "fallback": None,
+        }  # fmt: skip
+
+
+def test_a_keyed_environment_server_without_the_key_stops_the_run(
+    tmp_path: Path, keyed_env: EnvServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 1)
+    server = ScriptedChatServer(scripts(1)).start()
+    try:
+        argv = ["rollout", str(tasks), "--env", keyed_env.base_url, "--model", "m",
+                "--base-url", server.base_url, "--out", str(tmp_path / "run"), "--quiet"]  # fmt: skip
+        assert run(argv) != 0
+    finally:
+        server.stop()
+    assert "rejected the API key (HTTP 403)" in capsys.readouterr().err
+    assert list(read_trajectories(tmp_path / "run")) == []
+
+
+def test_the_services_section_overrides_only_what_it_names(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "services:\n"
+        "  search_url: https://google.serper.dev\n"
+        "  search_api_key: serper-key\n"
+        "  fallback:\n"
+        "    search_url: http://env:8000\n"
+    )
+    env = "http://env:8000"
+    services = services_config(
+        env, file=config, env_api_key="env-key", environ={"REDSEARCHER_SERVICES__RETRIES": "5"}
+    )
+    assert services.search_url == "https://google.serper.dev"
+    assert services.search_api_key is not None
+    assert services.search_api_key.get_secret_value() == "serper-key"  # the env key stays home
+    assert services.reader_url == services.sandbox_url == env
+    keys = (services.reader_api_key, services.sandbox_api_key)
+    assert [k.get_secret_value() if k else None for k in keys] == ["env-key", "env-key"]
+    assert services.retries == 5 and services.timeout_s == 60.0
+    fallback = services.fallback
+    assert fallback is not None and fallback.search_url == env and fallback.reader_url is None
+    assert fallback.search_api_key is not None
+    assert fallback.search_api_key.get_secret_value() == "env-key"
+    default = services_config(env)
+    assert default == services_config(env, file=None, environ={})
+    assert (default.search_url, default.reader_url, default.sandbox_url) == (env, env, env)
+    assert default.search_api_key is None
+    config.write_text("services:\n  retries: -1\n")
+    with pytest.raises(ConfigError, match=r"services.retries: .*\(from .*c.yaml\)"):
+        services_config(env, file=config, environ={})

@@ -47,3 +47,14 @@ def test_errors_name_field_and_source(tmp_path: Path) -> None:
     f.write_text("- a list\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(GeneratorConfig, "world", file=f)
+
+
+def test_given_defaults_are_the_bottom_layer(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("world:\n  seed: 3\n")
+    base = {"seed": 1, "entities": 900, "noise_rate": 0.4}
+    cfg = load_config(GeneratorConfig, "world", file=f, environ={}, defaults=base)
+    assert (cfg.seed, cfg.entities, cfg.noise_rate) == (3, 900, 0.4)  # the file wins
+    assert cfg.dispersion == GeneratorConfig().dispersion  # the model's default where none given
+    with pytest.raises(ConfigError, match=r"world\.entities.*\(from defaults\)"):
+        load_config(GeneratorConfig, "world", environ={}, defaults={"entities": 10})

@@ -30,7 +30,7 @@ from redsearcher.env._tools import (
     page_from_jina_text,
     run_result_from_fusion,
 )
-from redsearcher.env._types import Page, RunResult
+from redsearcher.env._types import Page, RunResult, SearchHit
 from redsearcher.env._visit import goal_visit
 from redsearcher.env._wire import jina_text, route_json, serper_maps, serper_scholar, serper_search
 from redsearcher.env.sandbox import SandboxError, SandboxRequestError, render_run_result
@@ -322,6 +322,8 @@ def test_http_rejected_key_is_a_config_error() -> None:
     box = mock_box(lambda r: httpx.Response(403, json={"message": "Unauthorized."}))
     with pytest.raises(ConfigError, match="rejected the API key"):
         run(using(box, lambda b: b.google_maps("x")))
+    with pytest.raises(ConfigError, match=r"http://fusion\.test rejected the API key \(HTTP 403"):
+        run(box.python("print(1)"))
 
 
 def test_http_bad_request_is_a_tool_error_with_the_message() -> None:
@@ -426,6 +428,7 @@ def test_disabled_services_are_tool_errors() -> None:
 def test_services_presets() -> None:
     local = ServicesConfig.local("http://127.0.0.1:9", api_key="k")
     assert local.search_url == local.reader_url == local.sandbox_url == "http://127.0.0.1:9"
+    assert local.search_api_key == local.reader_api_key == local.sandbox_api_key == SecretStr("k")
     real = ServicesConfig.real(serper_api_key="s", sandbox_url="http://fusion")
     assert real.search_url == "https://google.serper.dev" and real.reader_url == "https://r.jina.ai"
     assert real.search_api_key is not None and real.search_api_key.get_secret_value() == "s"
@@ -455,3 +458,196 @@ def test_http_backend_on_our_server_reads_like_the_local_one(env: LocalEnvironme
         remote = run(texts(Toolbox.http(ServicesConfig.local(server.base_url))))
     local = run(texts(Toolbox.local(env)))
     assert remote == local
+
+
+# -- outages are not cached; fallbacks --------------------------------------------------------
+
+PAGE = Page("", "https://site.test/a", "Velden family", "Ilse Velden is a child of Marta Velden.",
+            "web", "2001-05-06")  # fmt: skip
+FUSION_OK = {
+    "status": "Success", "message": "",
+    "run_result": {"status": "Finished", "execution_time": 0.02, "return_code": 0,
+                   "stdout": "1\n", "stderr": ""},
+}  # fmt: skip
+
+
+class Services:
+    """Serper, Jina and SandboxFusion stand-ins on any host; ``down`` hosts refuse connections."""
+
+    def __init__(self, *down: str) -> None:
+        self.down = set(down)
+        self.seen: list[httpx.Request] = []
+        self.refuse: set[str] = set()  # query strings answered 400
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        if request.url.host in self.down:
+            raise httpx.ConnectError("connection refused")
+        if request.url.path == "/run_code":
+            return httpx.Response(200, json=FUSION_OK)
+        if request.method == "GET":
+            return httpx.Response(200, text=jina_text(PAGE))
+        query = json.loads(request.content)["q"]
+        if query in self.refuse:
+            return httpx.Response(400, json={"message": "bad query"})
+        return httpx.Response(200, json=serper_answer(query, request.url.host))
+
+    def hits(self, host: str) -> int:
+        return sum(r.url.host == host for r in self.seen)
+
+
+def services_at(host: str, *, key: str = "k", **options: Any) -> ServicesConfig:
+    base = f"http://{host}"
+    return ServicesConfig(
+        search_url=base, search_api_key=SecretStr(key), reader_url=base,
+        reader_api_key=SecretStr(key), sandbox_url=base, sandbox_api_key=SecretStr(key),
+        backoff_s=0.0, retries=1, **options,
+    )  # fmt: skip
+
+
+def serper_answer(query: str, host: str) -> dict[str, Any]:
+    """A one-result answer whose title names the host that gave it."""
+    hit = SearchHit("", f"https://{host}/{query}", f"{query} from {host}", "", 1.0, "web")
+    return serper_search(query, [hit])
+
+
+def found(query: str, host: str) -> str:
+    return render_search(query, serper_answer(query, host))
+
+
+def test_an_outage_under_a_result_is_not_cached_and_answers_are() -> None:
+    services = Services()
+    flaky = True  # while set, the query 'y' and the reader cannot be reached
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        lost = request.method == "GET" or json.loads(request.content)["q"] == "y"
+        if flaky and lost:
+            services.seen.append(request)
+            raise httpx.ConnectError("connection refused")
+        return services(request)
+
+    async def calls(box: Toolbox) -> list[str]:
+        nonlocal flaky
+        texts = [await box.search(["x", "y"]), await box.visit(PAGE.url, GOAL)]
+        flaky = False
+        for _ in range(2):
+            texts += [await box.search(["x", "y"]), await box.visit(PAGE.url, GOAL)]
+        return texts
+
+    box = Toolbox.http(services_at("a.test"), transport=httpx.MockTransport(handler), cache=True)
+    down_search, down_visit, up_search, up_visit, cached_search, cached_visit = run(calls(box))
+    assert down_search.startswith(found("x", "a.test"))
+    assert "Search for 'y' failed: The search service is unavailable" in down_search
+    assert down_visit == render_visit_failed(PAGE.url, GOAL)
+    assert up_search == join_blocks([found("x", "a.test"), found("y", "a.test")])
+    assert "Ilse Velden is a child of Marta Velden." in up_visit
+    assert (cached_search, cached_visit) == (up_search, up_visit)
+    # Down: x once, y and the page twice each (one retry); up: x, y, the page; cached: none.
+    assert len(services.seen) == 5 + 3
+
+
+def test_a_refusal_is_cached() -> None:
+    services = Services()
+    services.refuse = {"y"}
+    box = Toolbox.http(services_at("a.test"), transport=httpx.MockTransport(services), cache=True)
+    first = run(box.search(["x", "y"]))
+    assert "Search for 'y' failed: The search service refused the request" in first
+    services.refuse = set()
+    assert run(box.search(["x", "y"])) == first
+    assert len(services.seen) == 2
+
+
+def test_a_primary_that_stays_down_is_answered_by_the_fallback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    services = Services("primary.test")
+    config = services_at("primary.test", fallback=services_at("fallback.test", key="k2"))
+
+    async def calls(box: Toolbox) -> list[str]:
+        async with box:
+            return [await box.search("q"), await box.search("r"), await box.visit(PAGE.url, GOAL),
+                    await box.python("print(1)"), await box.search("q")]  # fmt: skip
+
+    box = Toolbox.http(config, transport=httpx.MockTransport(services), cache=True)
+    with caplog.at_level("WARNING", logger="redsearcher.env._backends"):
+        search_q, search_r, visit, python, cached = run(calls(box))
+    assert (search_q, search_r) == (found("q", "fallback.test"), found("r", "fallback.test"))
+    assert cached == search_q and "q from fallback.test" in search_q
+    assert "Ilse Velden is a child of Marta Velden." in visit
+    assert python == "stdout:\n1\n"
+    # Each call tried the primary (2 tries) before the fallback; the cached one asked neither.
+    assert services.hits("primary.test") == 2 * 4 and services.hits("fallback.test") == 4
+    keys = {r.headers.get("x-api-key") or r.headers.get("authorization") for r in services.seen
+            if r.url.host == "fallback.test"}  # fmt: skip
+    assert keys == {"k2", "Bearer k2"}  # the fallback's own keys
+    switches = [r.getMessage() for r in caplog.records if "asking the fallback" in r.message]
+    assert len(switches) == 3  # once per service switched, though search switched twice
+    assert "the search service is down" in switches[0] and "http://fallback.test" in switches[0]
+
+
+def test_without_a_fallback_for_the_service_the_outage_is_a_tool_error() -> None:
+    services = Services("primary.test")
+    only_search = ServicesConfig(search_url="http://fallback.test", backoff_s=0.0)
+    box = Toolbox.http(
+        services_at("primary.test", fallback=only_search), transport=httpx.MockTransport(services)
+    )
+    with pytest.raises(ToolError, match=r"Python sandbox is unavailable .*ConnectError"):
+        run(box.python("print(1)"))
+    assert run(box.search("q")) == found("q", "fallback.test")
+
+
+def test_a_fallback_down_too_is_a_tool_error_and_nothing_is_cached() -> None:
+    services = Services("primary.test", "fallback.test")
+    config = services_at("primary.test", fallback=services_at("fallback.test"))
+    box = Toolbox.http(config, transport=httpx.MockTransport(services), cache=True)
+    for _ in range(2):
+        with pytest.raises(ToolError, match=r"search service is unavailable .*fallback\.test"):
+            run(box.search("q"))
+        assert run(box.visit(PAGE.url, GOAL)) == render_visit_failed(PAGE.url, GOAL)
+    assert services.hits("primary.test") == services.hits("fallback.test") == 2 * 2 * 2
+    services.down = set()
+    assert run(box.search("q")) == found("q", "primary.test")
+
+
+def test_a_key_the_fallback_rejects_stops_the_run() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "primary.test":
+            return httpx.Response(503)
+        return httpx.Response(401, json={"message": "Unauthorized."})
+
+    config = services_at("primary.test", fallback=services_at("fallback.test"))
+    with pytest.raises(ConfigError, match=r"http://fallback\.test/search rejected the API key"):
+        run(Toolbox.http(config, transport=httpx.MockTransport(handler)).search("q"))
+
+
+def test_aclose_closes_the_fallbacks_client_too() -> None:
+    class Counting(httpx.MockTransport):
+        closed = 0
+
+        async def aclose(self) -> None:
+            Counting.closed += 1
+
+    config = services_at("primary.test", fallback=services_at("fallback.test"))
+    box = Toolbox.http(config, transport=Counting(Services("primary.test")))
+    run(using(box, lambda b: b.search("q")))
+    assert Counting.closed == 2  # the primary's client and the fallback's
+
+
+def test_services_with_key_for_and_endpoints() -> None:
+    config = ServicesConfig(
+        search_url="https://google.serper.dev", search_api_key=SecretStr("serper"),
+        reader_url="http://env:8000/", sandbox_url="http://env:8000",
+        fallback=ServicesConfig.local("http://env:8000"),
+    )  # fmt: skip
+    keyed = config.with_key_for("http://env:8000", "env-key")
+    assert keyed.search_api_key == SecretStr("serper")  # never replaced, never sent elsewhere
+    assert keyed.reader_api_key == keyed.sandbox_api_key == SecretStr("env-key")
+    assert keyed.fallback is not None and keyed.fallback.search_api_key == SecretStr("env-key")
+    assert config.with_key_for("http://env:8000", None) is config
+    assert keyed.endpoints() == {
+        "search": "https://google.serper.dev", "reader": "http://env:8000/",
+        "sandbox": "http://env:8000",
+        "fallback": {"search": "http://env:8000", "reader": "http://env:8000",
+                     "sandbox": "http://env:8000", "fallback": None},
+    }  # fmt: skip
+    assert "key" not in json.dumps(keyed.endpoints())

@@ -42,6 +42,25 @@ def test_resume_sees_done_ids_and_keeps_the_manifest(tmp_path: Path) -> None:
     assert [t.id for t in read_trajectories(run)] == ["t1#0", "t1#1"]
 
 
+def test_the_services_are_informational_and_old_runs_without_them_resume(
+    tmp_path: Path,
+) -> None:
+    run = tmp_path / "run"
+    local = {"search": "http://env", "reader": "http://env", "sandbox": "http://env",
+             "fallback": None}  # fmt: skip
+    with RunLog.open(run, make_manifest(environment="http://env", services=local)) as log:
+        log.append(make_trajectory("t1", 0))
+    serper = {**local, "search": "https://google.serper.dev"}
+    with RunLog.open(run, make_manifest(environment="http://other", services=serper)) as log:
+        assert log.manifest.services == local  # as recorded by the first invocation
+        log.append(make_trajectory("t1", 1))
+    old = json.loads((run / MANIFEST_FILE).read_text())
+    del old["services"]  # a run made before the field existed
+    (run / MANIFEST_FILE).write_text(json.dumps(old))
+    with RunLog.open(run, make_manifest(services=serper)) as log:
+        assert log.manifest.services is None and log.done == {"t1#0", "t1#1"}
+
+
 def test_a_torn_last_line_is_cut_and_the_episode_is_not_done(tmp_path: Path) -> None:
     run = tmp_path / "run"
     with RunLog.open(run, make_manifest()) as log:

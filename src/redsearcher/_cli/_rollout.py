@@ -1,20 +1,30 @@
 """``redsearcher rollout TASKS``: run the agent on every task, n samples each, into a run directory.
 
 A thin layer over :func:`redsearcher.rollout.run_rollout`: flags and a YAML file (sections
-``model``, ``agent``, ``rollout``) become the three config models, the run shows a live progress
-line and ends with a summary table. Rerunning the same command resumes the run.
+``model``, ``agent``, ``rollout``, ``services``) become the config models, the run shows a live
+progress line and ends with a summary table. Rerunning the same command resumes the run.
+
+The tools' services default to the ``--env`` server; the ``services`` section (and
+``REDSEARCHER_SERVICES__*`` variables) override only the fields they name, e.g. search at Serper
+with its key while visit and Python stay on the environment server, with a ``fallback``.
+``--env-api-key`` is sent to the services at the ``--env`` URL that have no key of their own
+(a server started with ``redsearcher env serve --api-key``), never to other hosts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from redsearcher.errors import UserError
 
-__all__ = ["rollout"]
+if TYPE_CHECKING:
+    from redsearcher.env import ServicesConfig
+
+__all__ = ["rollout", "services_config"]
 
 
 def _sections(config: Path | None, names: tuple[str, ...]) -> dict[str, Path | None]:
@@ -32,6 +42,35 @@ def _sections(config: Path | None, names: tuple[str, ...]) -> dict[str, Path | N
     if not isinstance(data, dict) or not data.keys() & set(names):
         raise UserError(f"{config}: expected a mapping with sections {', '.join(names)}")
     return {name: config if name in data else None for name in names}
+
+
+def services_config(
+    env: str,
+    *,
+    file: Path | None = None,
+    env_api_key: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ServicesConfig:
+    """The tools' services: every one at ``env``, under the ``services`` section and variables.
+
+    The environment server is the default *layer*, not a fallback: a section that names only
+    ``search_url`` and ``search_api_key`` leaves visit and Python on ``env``. ``env_api_key``
+    then goes to each service still at ``env`` without a key (fallbacks too), never elsewhere.
+
+    Raises:
+        ConfigError: for an invalid ``services`` value (naming where it came from).
+    """
+    from redsearcher.config import load_config
+    from redsearcher.env import ServicesConfig
+
+    layered = load_config(
+        ServicesConfig,
+        "services",
+        file=file,
+        environ=environ,
+        defaults=ServicesConfig.local(env).model_dump(exclude_defaults=True),  # the three URLs
+    )
+    return layered.with_key_for(env, env_api_key)
 
 
 def _print_summary(summary: Any, out: Path) -> None:
@@ -103,8 +142,17 @@ def rollout(
     allow_world_mismatch: Annotated[
         bool, typer.Option(help="Run tasks synthesized from another World than the env's.")
     ] = False,
+    env_api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--env-api-key",
+            envvar="REDSEARCHER_ENV_API_KEY",
+            help="API key of the --env server (env serve --api-key); sent only to it.",
+        ),
+    ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="YAML config (sections model, agent, rollout).")
+        Path | None,
+        typer.Option(help="YAML config (sections model, agent, rollout, services)."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar or summary.")] = False,
 ) -> None:
@@ -113,6 +161,8 @@ def rollout(
     Trajectories go to OUT/trajectories.jsonl as they finish; rerunning the same command
     resumes (finished episodes are skipped; a run made with other settings is refused).
     Episodes stay on one inference server (prefix cache); new ones go to the least loaded.
+    The tools use the --env server unless the config's services section points a service
+    elsewhere (real Serper, Jina, SandboxFusion) or adds a fallback (see docs/rollout.md).
     Exit status 1 when episodes were abandoned because no inference server answered.
     """
     import asyncio
@@ -122,7 +172,7 @@ def rollout(
     from redsearcher.model import ModelConfig, ModelUnavailable
     from redsearcher.rollout import RichDisplay, RolloutConfig, run_rollout
 
-    files = _sections(config, ("model", "agent", "rollout"))
+    files = _sections(config, ("model", "agent", "rollout", "services"))
     urls = [u.strip() for u in (base_url or "").split(",") if u.strip()]
     model_cfg = load_config(
         ModelConfig,
@@ -142,6 +192,7 @@ def rollout(
         file=files["rollout"],
         overrides={"n_samples": n_samples, "concurrency": concurrency, "fsync": fsync},
     )
+    services_cfg = services_config(env, file=files["services"], env_api_key=env_api_key)
     display = None if quiet else RichDisplay(description=out.name or "rollout")
     try:
         summary = asyncio.run(
@@ -155,6 +206,7 @@ def rollout(
                 config=rollout_cfg,
                 display=display,
                 allow_world_mismatch=allow_world_mismatch,
+                services=services_cfg,
             )
         )
     except KeyboardInterrupt:

@@ -78,6 +78,7 @@ def load_config(
     file: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> M:
     """Build ``model`` from defaults, a YAML file, env vars and explicit overrides (in that order).
 
@@ -87,11 +88,16 @@ def load_config(
         file: Optional YAML file.
         overrides: Values from CLI flags; ``None`` values mean "flag not given" and are dropped.
         environ: Environment to read (defaults to ``os.environ``).
+        defaults: Values under every other layer, in place of the model's own defaults for the
+            fields they name: for defaults that depend on another flag (e.g. every service at
+            the ``--env`` server). Nested mappings merge, as for the other layers.
 
     Raises:
         ConfigError: naming the source and the field of the first invalid value.
     """
     layers: list[tuple[str, dict[str, Any]]] = []
+    if defaults:
+        layers.append(("defaults", dict(defaults)))
     if file is not None:
         layers.append((str(file), _from_file(Path(file), section)))
     env_values = _from_env(section, os.environ if environ is None else environ)

@@ -14,6 +14,14 @@ disabled service, one that stayed down after retries, a sandbox that failed);
 :mod:`redsearcher.env._tools` re-exports it, and this module never imports that one, so there is
 no import cycle. A rejected API key is :class:`~redsearcher.errors.ConfigError` instead: no amount
 of model retries fixes it, so it stops the run.
+
+A service that stays down through its retries is asked no more for that call: the same request
+goes to ``ServicesConfig.fallback`` when that has the service (real Serper first and our server
+after, or a second provider). Only when no fallback answers does the outage reach the model, and
+then it is also *noted* (:mod:`redsearcher.env._outages`): the text the model gets may still be
+a result (a search whose other queries succeeded, a visit whose other pages were read), and the
+per-run tool cache must not keep that text once the service is back. A refusal (4xx, a bad
+query) is not an outage: asking again gets the same answer, so caching it is right.
 """
 
 from __future__ import annotations
@@ -21,13 +29,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from redsearcher._util import _retry
+from redsearcher.env._outages import note_outage
+from redsearcher.env._services import Service, ServicesConfig
 from redsearcher.env._types import Page, RunResult, SearchEnvironment
 from redsearcher.env._wire import route_json, serper_maps, serper_scholar, serper_search
 from redsearcher.env.sandbox import SandboxError, SandboxRequestError
@@ -38,6 +47,7 @@ __all__ = [
     "CodeRunner",
     "HTTPBackend",
     "LocalBackend",
+    "ServiceDown",
     "ServiceUnavailable",
     "ServicesConfig",
     "ToolError",
@@ -55,6 +65,14 @@ class ToolError(RedsearcherError):
 
 class ServiceUnavailable(RedsearcherError):
     """An HTTP service stayed unreachable, 5xx or 429 through every retry."""
+
+
+class ServiceDown(ToolError):
+    """A service (and its fallbacks) stayed down through every retry: the model may try later.
+
+    A :class:`ToolError`, so the episode goes on; raised only after
+    :func:`~redsearcher.env._outages.note_outage`, so the per-run cache does not keep the answer.
+    """
 
 
 # -- HTTP with retries -----------------------------------------------------------------------
@@ -177,67 +195,6 @@ class LocalBackend:
         """Nothing to release: the environment and sandbox belong to the caller."""
 
 
-class ServicesConfig(BaseModel):
-    """HTTP services behind :class:`HTTPBackend` (section ``services`` of the layered config).
-
-    Point all three at our server (:meth:`local`) or at the real services (:meth:`real`).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-    search_url: str | None = None
-    """Serper-compatible base: ``POST {base}/search``, ``/scholar``, ``/maps``, and our
-    ``/route``; ``None`` disables search, scholar and maps."""
-    search_api_key: SecretStr | None = None
-    """Sent as ``X-API-KEY`` to the search base."""
-    reader_url: str | None = None
-    """Jina-Reader-compatible base: ``GET {base}/{url}``; ``None`` disables visit."""
-    reader_api_key: SecretStr | None = None
-    """Sent as ``Authorization: Bearer`` to the reader."""
-    sandbox_url: str | None = None
-    """SandboxFusion-compatible base: ``POST {base}/run_code``; ``None`` disables Python."""
-    run_timeout_s: float = Field(default=30.0, gt=0.0)
-    """SandboxFusion ``run_timeout`` of each code run."""
-    timeout_s: float = Field(default=60.0, gt=0.0)
-    """Timeout of one HTTP request."""
-    retries: int = Field(default=3, ge=0)
-    """Retries after a connection error, 408, 429 or 5xx."""
-    backoff_s: float = Field(default=0.5, ge=0.0)
-    """First retry delay, doubled per retry (``Retry-After`` headers win)."""
-
-    @classmethod
-    def local(cls, base_url: str, *, api_key: str | None = None, **options: Any) -> ServicesConfig:
-        """Every service at our server's ``base_url`` (``redsearcher env serve``)."""
-        key = SecretStr(api_key) if api_key else None
-        return cls(
-            search_url=base_url,
-            search_api_key=key,
-            reader_url=base_url,
-            reader_api_key=key,
-            sandbox_url=base_url,
-            **options,
-        )
-
-    @classmethod
-    def real(
-        cls,
-        *,
-        serper_api_key: str,
-        jina_api_key: str | None = None,
-        sandbox_url: str | None = None,
-        **options: Any,
-    ) -> ServicesConfig:
-        """Serper and Jina Reader at their public bases, and a SandboxFusion deployment."""
-        return cls(
-            search_url="https://google.serper.dev",
-            search_api_key=SecretStr(serper_api_key),
-            reader_url="https://r.jina.ai",
-            reader_api_key=SecretStr(jina_api_key) if jina_api_key else None,
-            sandbox_url=sandbox_url,
-            **options,
-        )
-
-
 _JINA_HEAD = re.compile(
     r"Title: (?P<title>.*?)\n\nURL Source: (?P<url>.*?)\n\n"
     r"(?:Published Time: (?P<published>.*?)\n\n)?Markdown Content:\n",
@@ -281,14 +238,21 @@ def run_result_from_fusion(data: Mapping[str, Any]) -> RunResult:
     )
 
 
+T = TypeVar("T")
+
+
 class HTTPBackend:
     """Tools over HTTP services: our server, or Serper + Jina Reader + SandboxFusion.
 
-    The ``httpx.AsyncClient`` is made on first use and closed by :meth:`aclose`.
+    The ``httpx.AsyncClient`` is made on first use and closed by :meth:`aclose`. A service that
+    stays down through its retries is asked of ``services.fallback`` (another backend, made
+    here, sending through the same transport) when that configures it; otherwise, or when the
+    fallback is down too, the outage is noted (``note_outage``) and the model reads a
+    :class:`ServiceDown` (a page that cannot be read, for visit).
 
     Args:
-        services: Where the services are and how to retry them.
-        transport: An ``httpx`` transport (tests, proxies).
+        services: Where the services are, how to retry them, and their fallback.
+        transport: An ``httpx`` transport (tests, proxies), used by the fallback too.
     """
 
     def __init__(
@@ -298,8 +262,14 @@ class HTTPBackend:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._urls: dict[str, httpx.URL] = {}  # parsed once: httpx re-parses a str each time
+        self._fallback = (
+            None
+            if services.fallback is None
+            else HTTPBackend(services.fallback, transport=transport)
+        )
+        self._on_fallback: set[Service] = set()  # services the fallback answers for now
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, service: Service, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 transport=self._transport, timeout=self.services.timeout_s
@@ -311,23 +281,65 @@ class HTTPBackend:
                 self._urls[url] = parsed
         request = self._client.build_request(method, parsed, **kwargs)
         s = self.services
-        return await send_with_retries(
+        response = await send_with_retries(
             self._client, request, retries=s.retries, backoff_s=s.backoff_s
         )
+        if service in self._on_fallback:
+            self._on_fallback.discard(service)
+            logger.info("the %s service at %s answers again", service, s.url(service))
+        return response
+
+    async def _or_fallback(
+        self,
+        service: Service,
+        primary: Callable[[], Awaitable[T]],
+        again: Callable[[HTTPBackend], Awaitable[T]],
+        down: Callable[[ServiceUnavailable], T],
+    ) -> T:
+        """``primary()``; when its service stays down, ``again(fallback)`` or else ``down(err)``.
+
+        ``down`` raises :class:`ServiceDown` (or returns what stands for "could not read"); the
+        outage is noted first, so the call's text is not cached.
+        """
+        try:
+            return await primary()
+        except ServiceUnavailable as err:
+            fallback = self._fallback
+            if fallback is None or fallback.services.url(service) is None:
+                note_outage(f"{service}: {err}")
+                return down(err)
+            if service not in self._on_fallback:
+                self._on_fallback.add(service)
+                logger.warning(
+                    "the %s service is down (%s); asking the fallback at %s until it answers",
+                    service, err, fallback.services.url(service),
+                )  # fmt: skip
+        return await again(fallback)
 
     async def _serper(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """``POST {search_url}{path}``; raises :class:`ServiceUnavailable` when it stays down."""
         base = self.services.search_url
         if base is None:
             raise ToolError("Search is not available in this environment.")
         key = self.services.search_api_key
         headers = {"X-API-KEY": key.get_secret_value()} if key else {}
-        try:
-            response = await self._send("POST", base.rstrip("/") + path, json=body, headers=headers)
-        except ServiceUnavailable as err:
-            raise ToolError(f"The search service is unavailable ({err}); try again later.") from err
+        response = await self._send(
+            "search", "POST", base.rstrip("/") + path, json=body, headers=headers
+        )
         if response.status_code in (401, 403):
             raise ConfigError(f"{base}{path} rejected the API key (HTTP {response.status_code})")
         return response
+
+    async def _search_json(
+        self,
+        path: str,
+        body: dict[str, Any],
+        again: Callable[[HTTPBackend], Awaitable[dict[str, Any]]],
+    ) -> dict[str, Any]:
+        async def primary() -> dict[str, Any]:
+            return self._json(await self._serper(path, body))
+
+        return await self._or_fallback("search", primary, again, _search_down)
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
@@ -343,21 +355,31 @@ class HTTPBackend:
 
     async def search(self, query: str, num: int) -> dict[str, Any]:
         """``POST {search_url}/search``."""
-        return self._json(await self._serper("/search", {"q": query, "num": num}))
+        return await self._search_json(
+            "/search", {"q": query, "num": num}, lambda f: f.search(query, num)
+        )
 
     async def scholar(self, query: str, num: int) -> dict[str, Any]:
         """``POST {search_url}/scholar``."""
-        return self._json(await self._serper("/scholar", {"q": query, "num": num}))
+        return await self._search_json(
+            "/scholar", {"q": query, "num": num}, lambda f: f.scholar(query, num)
+        )
 
     async def maps(self, q: str, page: int) -> dict[str, Any]:
         """``POST {search_url}/maps``."""
-        return self._json(await self._serper("/maps", {"q": q, "page": page}))
+        return await self._search_json("/maps", {"q": q, "page": page}, lambda f: f.maps(q, page))
 
     async def route(self, origin: str, destination: str, mode: str) -> dict[str, Any] | None:
         """``POST {search_url}/route``; a 404 means a place did not resolve."""
         body = {"origin": origin, "destination": destination, "mode": mode}
-        response = await self._serper("/route", body)
-        return None if response.status_code == 404 else self._json(response)
+
+        async def primary() -> dict[str, Any] | None:
+            response = await self._serper("/route", body)
+            return None if response.status_code == 404 else self._json(response)
+
+        return await self._or_fallback(
+            "search", primary, lambda f: f.route(origin, destination, mode), _search_down
+        )
 
     async def read(self, url: str) -> Page | None:
         """``GET {reader_url}/{url}`` parsed from Jina's text; ``None`` when it fails."""
@@ -366,16 +388,21 @@ class HTTPBackend:
             raise ToolError("Visiting pages is not available in this environment.")
         key = self.services.reader_api_key
         headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
-        try:
-            response = await self._send("GET", f"{base.rstrip('/')}/{url}", headers=headers)
-        except ServiceUnavailable as err:
+
+        async def primary() -> Page | None:
+            response = await self._send(
+                "reader", "GET", f"{base.rstrip('/')}/{url}", headers=headers
+            )
+            if response.status_code in (401, 403):
+                raise ConfigError(f"{base} rejected the API key (HTTP {response.status_code})")
+            if response.status_code != 200:
+                return None
+            return page_from_jina_text(url, response.text)
+
+        def down(err: ServiceUnavailable) -> None:
             logger.warning("reading %s failed: %s", url, err)
-            return None
-        if response.status_code in (401, 403):
-            raise ConfigError(f"{base} rejected the API key (HTTP {response.status_code})")
-        if response.status_code != 200:
-            return None
-        return page_from_jina_text(url, response.text)
+
+        return await self._or_fallback("reader", primary, lambda f: f.read(url), down)
 
     async def run_code(self, code: str) -> RunResult:
         """``POST {sandbox_url}/run_code`` (SandboxFusion)."""
@@ -388,25 +415,45 @@ class HTTPBackend:
             "compile_timeout": 10.0,
             "run_timeout": self.services.run_timeout_s,
         }
-        try:
-            response = await self._send("POST", base.rstrip("/") + "/run_code", json=body)
-        except ServiceUnavailable as err:
-            raise ToolError(f"The Python sandbox is unavailable ({err}); try again later.") from err
-        if response.status_code != 200:
-            raise ToolError(f"The Python sandbox refused the code: {_message(response)}")
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ToolError("The Python sandbox answered in an unexpected format.")
-        return run_result_from_fusion(data)
+        key = self.services.sandbox_api_key
+        headers = {"X-API-KEY": key.get_secret_value()} if key else {}
+
+        async def primary() -> RunResult:
+            response = await self._send(
+                "sandbox", "POST", base.rstrip("/") + "/run_code", json=body, headers=headers
+            )
+            if response.status_code in (401, 403):
+                raise ConfigError(f"{base} rejected the API key (HTTP {response.status_code})")
+            if response.status_code != 200:
+                raise ToolError(f"The Python sandbox refused the code: {_message(response)}")
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                raise ToolError("The Python sandbox answered in an unexpected format.")
+            return run_result_from_fusion(data)
+
+        def down(err: ServiceUnavailable) -> NoReturn:
+            raise ServiceDown(
+                f"The Python sandbox is unavailable ({err}); try again later."
+            ) from err
+
+        return await self._or_fallback("sandbox", primary, lambda f: f.run_code(code), down)
 
     async def aclose(self) -> None:
-        """Close the HTTP client (idempotent)."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Close the HTTP client and the fallback's (idempotent)."""
+        try:
+            if self._client is not None:
+                await self._client.aclose()
+                self._client = None
+        finally:
+            if self._fallback is not None:
+                await self._fallback.aclose()
+
+
+def _search_down(err: ServiceUnavailable) -> NoReturn:
+    raise ServiceDown(f"The search service is unavailable ({err}); try again later.") from err
 
 
 def _message(response: httpx.Response) -> str:

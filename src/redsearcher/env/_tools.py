@@ -18,6 +18,10 @@ Two tiers of failure: :class:`ToolError` is the model's to handle (bad arguments
 place, a service that stayed down after retries) — its text goes back to the model and the
 episode continues. A rejected API key is :class:`~redsearcher.errors.ConfigError`: no amount of
 model retries fixes it, so it stops the run.
+
+The per-run cache keeps what a call answered unless a service stayed down under it
+(:class:`ServiceDown`, or a query or page lost to an outage inside a result): the backends note
+outages in a per-call record (:mod:`redsearcher.env._outages`) that :meth:`Toolbox.call` opens.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from redsearcher.env._backends import (
     CodeRunner,
     HTTPBackend,
     LocalBackend,
+    ServiceDown,
     ServicesConfig,
     ServiceUnavailable,
     ToolError,
@@ -52,6 +57,7 @@ from redsearcher.env._backends import (
     run_result_from_fusion,
     send_with_retries,
 )
+from redsearcher.env._outages import Outages, note_outage, track_outages
 from redsearcher.env._render import (
     join_blocks,
     render_places,
@@ -72,19 +78,23 @@ __all__ = [
     "HTTPBackend",
     "LocalBackend",
     "MapsArgs",
+    "Outages",
     "PythonArgs",
     "RouteArgs",
     "SearchArgs",
+    "ServiceDown",
     "ServiceUnavailable",
     "ServicesConfig",
     "ToolDef",
     "ToolError",
     "Toolbox",
     "VisitArgs",
+    "note_outage",
     "page_from_jina_text",
     "run_result_from_fusion",
     "send_with_retries",
     "tool",
+    "track_outages",
 ]
 
 #: The tools a :class:`Toolbox` offers unless told otherwise, in the order the model sees them.
@@ -340,7 +350,8 @@ class Toolbox(AsyncClosing):
         summarizer: ``visit``'s summarizer (default extractive); not closed by :meth:`aclose`.
         num_results: Results per ``search``/``google_scholar`` query.
         cache: Answer a repeated call (same tool, same validated arguments) from a per-toolbox
-            cache; ``PythonInterpreter`` is never cached.
+            cache; ``PythonInterpreter`` is never cached, nor a call under which a service stayed
+            down (it may be back by the next call).
         tools: Names of the registered tools to offer.
 
     Raises:
@@ -431,8 +442,9 @@ class Toolbox(AsyncClosing):
         key = (name, args.model_dump_json())
         if self._cache is not None and definition.cacheable and key in self._cache:
             return self._cache[key]
-        text = await definition.run(self, args)
-        if self._cache is not None and definition.cacheable:
+        with track_outages() as outages:
+            text = await definition.run(self, args)
+        if self._cache is not None and definition.cacheable and not outages.services:
             self._cache[key] = text
         return text
 

@@ -85,6 +85,10 @@ class RunManifest(BaseModel):
     """Inference servers of the first invocation (informational: a resume may use others)."""
     environment: str | None = None
     """Environment base URL of the first invocation (informational)."""
+    services: dict[str, Any] | None = None
+    """Where the tools' services were in the first invocation: the search, reader and sandbox
+    base URLs, fallbacks nested (``ServicesConfig.endpoints``; never keys). Informational, as
+    ``environment``: the World hash is what pins the data. ``None`` in runs made before it."""
     created_at: str = ""
     """ISO-8601 UTC time the run was created."""
     redsearcher_version: str = redsearcher.__version__

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redsearcher.agent import AgentConfig, AgentTask
 from redsearcher.errors import UserError
@@ -21,6 +21,9 @@ from redsearcher.rollout._log import RunLog, RunManifest
 from redsearcher.rollout._routing import EndpointPool
 from redsearcher.rollout._runner import EpisodeFn, RolloutConfig, RolloutSummary, rollout
 from redsearcher.rollout._tasks import load_tasks, tasks_digest
+
+if TYPE_CHECKING:
+    from redsearcher.env import ServicesConfig
 
 __all__ = ["environment_world_hash", "run_rollout"]
 
@@ -84,13 +87,15 @@ async def run_rollout(
     episode: EpisodeFn | None = None,
     allow_world_mismatch: bool = False,
     pool_options: dict[str, Any] | None = None,
+    services: ServicesConfig | None = None,
 ) -> RolloutSummary:
     """Run (or resume) a rollout into the run directory ``out``.
 
     Args:
         tasks: A tasks JSONL file (see :func:`load_tasks`) or the tasks themselves.
         out: The run directory; an existing run with the same identity is resumed.
-        env_url: Base URL of the environment server (``redsearcher env serve``).
+        env_url: Base URL of the environment server (``redsearcher env serve``): its ``/health``
+            names the World, and the tools use it unless ``services`` says otherwise.
         model: Model name, protocol, sampling, retries (``base_url`` is the default server).
         base_urls: Inference servers to spread episodes over (default: ``model.base_url``).
         agent: The agent configuration (defaults when omitted).
@@ -100,6 +105,9 @@ async def run_rollout(
         allow_world_mismatch: Run tasks synthesized from another World than the environment's.
         pool_options: Further keyword arguments of :class:`EndpointPool` (they win over
             ``config``'s cooldown and wait).
+        services: Where the tools' services are (real Serper, Jina, SandboxFusion, fallbacks,
+            keys); default every service at ``env_url`` without a key. The manifest records
+            their URLs, never their keys.
 
     Returns:
         The invocation's summary.
@@ -111,6 +119,7 @@ async def run_rollout(
     """
     from redsearcher.env import ServicesConfig, Toolbox
 
+    services = services or ServicesConfig.local(env_url)
     agent = agent or AgentConfig()
     config = config or RolloutConfig()
     loaded = list(tasks) if not isinstance(tasks, str | Path) else load_tasks(tasks)
@@ -118,11 +127,11 @@ async def run_rollout(
     if not allow_world_mismatch:
         _check_world(loaded, world_hash)
     urls = list(base_urls or [model.base_url])
-    # Many small connection pools to the environment server (see _http): one pool of
-    # hundreds of connections would cost more CPU per tool call than the call itself.
+    # Many small connection pools to the services (see _http; fallbacks share them): one pool
+    # of hundreds of connections would cost more CPU per tool call than the call itself.
     shards = max(1, -(-config.concurrency // _LANE_CONNECTIONS))
     toolbox = Toolbox.http(
-        ServicesConfig.local(env_url),
+        services,
         transport=ShardedTransport(shards, _LANE_CONNECTIONS),
         cache=config.tool_cache,
         tools=agent.tools,
@@ -140,6 +149,7 @@ async def run_rollout(
         tools=toolbox.openai_tools(),
         endpoints=urls,
         environment=env_url,
+        services=services.endpoints(),
     )
     options: dict[str, Any] = {
         "cooldown_s": config.endpoint_cooldown_s,
