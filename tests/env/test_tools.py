@@ -575,14 +575,52 @@ def test_a_primary_that_stays_down_is_answered_by_the_fallback(
     assert cached == search_q and "q from fallback.test" in search_q
     assert "Ilse Velden is a child of Marta Velden." in visit
     assert python == "stdout:\n1\n"
-    # Each call tried the primary (2 tries) before the fallback; the cached one asked neither.
-    assert services.hits("primary.test") == 2 * 4 and services.hits("fallback.test") == 4
+    # The first call of each service tried the primary (2 tries) before the fallback; the
+    # second search went straight to the fallback (held); the cached one asked neither.
+    assert services.hits("primary.test") == 2 * 3 and services.hits("fallback.test") == 4
     keys = {r.headers.get("x-api-key") or r.headers.get("authorization") for r in services.seen
             if r.url.host == "fallback.test"}  # fmt: skip
     assert keys == {"k2", "Bearer k2"}  # the fallback's own keys
     switches = [r.getMessage() for r in caplog.records if "asking the fallback" in r.message]
     assert len(switches) == 3  # once per service switched, though search switched twice
     assert "the search service is down" in switches[0] and "http://fallback.test" in switches[0]
+
+
+def test_the_primary_is_tried_again_once_the_hold_is_over(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from redsearcher.env import _backends
+
+    now = [100.0]
+    monkeypatch.setattr(_backends, "_clock", lambda: now[0])
+    services = Services("primary.test")
+    config = services_at("primary.test", fallback=services_at("fallback.test"), fallback_hold_s=30)
+    box = Toolbox.http(config, transport=httpx.MockTransport(services))
+
+    def search(query: str, at: float) -> tuple[str, int, int]:
+        now[0] = at
+        text = run(box.search(query))
+        return text, services.hits("primary.test"), services.hits("fallback.test")
+
+    assert search("a", 100.0) == (found("a", "fallback.test"), 2, 1)  # down: switched
+    assert search("b", 129.9) == (found("b", "fallback.test"), 2, 2)  # held: primary skipped
+    assert search("c", 130.0) == (found("c", "fallback.test"), 4, 3)  # probed, still down
+    assert search("d", 159.0) == (found("d", "fallback.test"), 4, 4)  # held from the probe
+    services.down.clear()
+    with caplog.at_level("INFO", logger="redsearcher.env._backends"):
+        assert search("e", 160.0) == (found("e", "primary.test"), 5, 4)  # back on the primary
+        assert search("f", 160.0) == (found("f", "primary.test"), 6, 4)
+    back = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert back == ["the search service at http://primary.test answers again"]
+
+
+def test_with_no_hold_every_call_tries_the_primary_first() -> None:
+    services = Services("primary.test")
+    config = services_at("primary.test", fallback=services_at("fallback.test"), fallback_hold_s=0)
+    box = Toolbox.http(config, transport=httpx.MockTransport(services))
+    for query in ("a", "b", "c"):
+        assert run(box.search(query)) == found(query, "fallback.test")
+    assert services.hits("primary.test") == 2 * 3 and services.hits("fallback.test") == 3
 
 
 def test_without_a_fallback_for_the_service_the_outage_is_a_tool_error() -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NoReturn, Protocol, TypeVar
 
@@ -57,6 +58,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: The clock of the fallback hold; tests replace it to move time without waiting.
+_clock = time.monotonic
 
 
 class ToolError(RedsearcherError):
@@ -267,7 +271,9 @@ class HTTPBackend:
             if services.fallback is None
             else HTTPBackend(services.fallback, transport=transport)
         )
-        self._on_fallback: set[Service] = set()  # services the fallback answers for now
+        self._switched: set[Service] = set()  # the fallback answers for these (logged once)
+        self._held: dict[Service, float] = {}  # when the primary last stayed down, if held
+        self._gave_up: set[Service] = set()  # the last call found no answer, fallbacks included
 
     async def _send(self, service: Service, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if self._client is None:
@@ -284,8 +290,10 @@ class HTTPBackend:
         response = await send_with_retries(
             self._client, request, retries=s.retries, backoff_s=s.backoff_s
         )
-        if service in self._on_fallback:
-            self._on_fallback.discard(service)
+        self._gave_up.discard(service)
+        self._held.pop(service, None)
+        if service in self._switched:
+            self._switched.discard(service)
             logger.info("the %s service at %s answers again", service, s.url(service))
         return response
 
@@ -299,22 +307,47 @@ class HTTPBackend:
         """``primary()``; when its service stays down, ``again(fallback)`` or else ``down(err)``.
 
         ``down`` raises :class:`ServiceDown` (or returns what stands for "could not read"); the
-        outage is noted first, so the call's text is not cached.
+        outage is noted first, so the call's text is not cached. Once the fallback has answered
+        for a service, calls go straight to it for ``fallback_hold_s``: an outage would
+        otherwise cost every call the primary's whole retry schedule first. While the fallback
+        is down too, nothing is held, so the first of the two to come back answers.
         """
+        fallback = self._fallback
+        held = self._held.get(service)
+        if (
+            fallback is not None
+            and held is not None
+            and _clock() - held < self.services.fallback_hold_s
+        ):
+            return await self._ask(fallback, service, again)
         try:
             return await primary()
         except ServiceUnavailable as err:
-            fallback = self._fallback
             if fallback is None or fallback.services.url(service) is None:
+                self._gave_up.add(service)
                 note_outage(f"{service}: {err}")
                 return down(err)
-            if service not in self._on_fallback:
-                self._on_fallback.add(service)
+            if service not in self._switched:
+                self._switched.add(service)
                 logger.warning(
                     "the %s service is down (%s); asking the fallback at %s until it answers",
                     service, err, fallback.services.url(service),
                 )  # fmt: skip
-        return await again(fallback)
+            self._held[service] = _clock()
+        return await self._ask(fallback, service, again)
+
+    async def _ask(
+        self, fallback: HTTPBackend, service: Service, again: Callable[[HTTPBackend], Awaitable[T]]
+    ) -> T:
+        """``again(fallback)``; if the fallback found no answer either, hold nothing."""
+        try:
+            return await again(fallback)
+        finally:
+            if service in fallback._gave_up:
+                self._gave_up.add(service)
+                self._held.pop(service, None)
+            else:
+                self._gave_up.discard(service)
 
     async def _serper(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """``POST {search_url}{path}``; raises :class:`ServiceUnavailable` when it stays down."""

@@ -56,6 +56,10 @@ class ServicesConfig(BaseModel):
     it configures): e.g. real Serper here and our environment server as the fallback, or a second
     provider. It has its own keys, timeouts, retries, and maybe a fallback of its own. Its answers
     are normal results (cached as any); a key it rejects stops the run as here."""
+    fallback_hold_s: float = Field(default=30.0, ge=0.0)
+    """Once a service has stayed down and switched to the fallback, its calls go straight to the
+    fallback for this many seconds; then the primary is tried again (0: every call tries the
+    primary first, paying its retries while it is down)."""
 
     @classmethod
     def local(cls, base_url: str, *, api_key: str | None = None, **options: Any) -> ServicesConfig:
