@@ -243,3 +243,42 @@ def test_the_services_section_overrides_only_what_it_names(tmp_path: Path) -> No
     config.write_text("services:\n  retries: -1\n")
     with pytest.raises(ConfigError, match=r"services.retries: .*\(from .*c.yaml\)"):
         services_config(env, file=config, environ={})
+
+
+def test_without_env_the_services_section_alone_says_where_the_tools_go(
+    tmp_path: Path, env: EnvServer
+) -> None:
+    # As a run on the real web would: Serper- and Jina-compatible services, no World behind
+    # them to check (here our server stands in for them, reached only through the section).
+    config = tmp_path / "c.yaml"
+    config.write_text(f"services:\n  search_url: {env.base_url}\n  reader_url: {env.base_url}\n")
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 2, world_hash="not-this-world")
+    server = ScriptedChatServer(scripts(2)).start()
+    try:
+        argv = ["rollout", str(tasks), "--config", str(config), "--model", "m",
+                "--base-url", server.base_url, "--out", str(tmp_path / "run"), "--quiet"]  # fmt: skip
+        assert run(argv) == 0
+    finally:
+        server.stop()
+    trajectories = list(read_trajectories(tmp_path / "run"))
+    assert sorted(t.prediction or "" for t in trajectories) == ["A0", "A1"]
+    calls = [t.tool_calls[0] for t in trajectories]
+    assert all(not c.error and c.output.startswith("A Google search for 'Quiet") for c in calls)
+    manifest = read_manifest(tmp_path / "run")
+    assert manifest.environment is None and manifest.world_hash is None
+    assert manifest.services == {
+        "search": env.base_url, "reader": env.base_url, "sandbox": None, "fallback": None,
+    }  # fmt: skip
+
+
+def test_without_env_or_services_the_rollout_says_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 1)
+    base = ["rollout", str(tasks), "--model", "m", "--base-url", "http://127.0.0.1:9/v1",
+            "--out", str(tmp_path / "run"), "--quiet"]  # fmt: skip
+    assert run(base) == 2
+    assert "no tool service is configured" in capsys.readouterr().err
+    assert run([*base, "--env-api-key", "k"]) == 2
+    assert "--env-api-key is the key of the --env server" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

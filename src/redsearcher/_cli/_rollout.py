@@ -8,7 +8,8 @@ The tools' services default to the ``--env`` server; the ``services`` section (a
 ``REDSEARCHER_SERVICES__*`` variables) override only the fields they name, e.g. search at Serper
 with its key while visit and Python stay on the environment server, with a ``fallback``.
 ``--env-api-key`` is sent to the services at the ``--env`` URL that have no key of their own
-(a server started with ``redsearcher env serve --api-key``), never to other hosts.
+(a server started with ``redsearcher env serve --api-key``), never to other hosts. Without
+``--env`` (the real web, no World) the ``services`` section alone says where the tools go.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _sections(config: Path | None, names: tuple[str, ...]) -> dict[str, Path | N
 
 
 def services_config(
-    env: str,
+    env: str | None,
     *,
     file: Path | None = None,
     env_api_key: str | None = None,
@@ -56,6 +57,7 @@ def services_config(
     The environment server is the default *layer*, not a fallback: a section that names only
     ``search_url`` and ``search_api_key`` leaves visit and Python on ``env``. ``env_api_key``
     then goes to each service still at ``env`` without a key (fallbacks too), never elsewhere.
+    Without ``env`` the section and variables alone say where the services are.
 
     Raises:
         ConfigError: for an invalid ``services`` value (naming where it came from).
@@ -63,13 +65,18 @@ def services_config(
     from redsearcher.config import load_config
     from redsearcher.env import ServicesConfig
 
+    local = None if env is None else ServicesConfig.local(env)
     layered = load_config(
         ServicesConfig,
         "services",
         file=file,
         environ=environ,
-        defaults=ServicesConfig.local(env).model_dump(exclude_defaults=True),  # the three URLs
+        defaults=None if local is None else local.model_dump(exclude_defaults=True),  # 3 URLs
     )
+    if env is None:
+        if env_api_key:
+            raise UserError("--env-api-key is the key of the --env server: give --env too")
+        return layered
     return layered.with_key_for(env, env_api_key)
 
 
@@ -114,10 +121,15 @@ def rollout(
     tasks: Annotated[
         Path, typer.Argument(help="Tasks JSONL (synthesized, DeepTraceHub or plain).")
     ],
-    env: Annotated[
-        str, typer.Option("--env", help="Environment server base URL (redsearcher env serve).")
-    ],
     out: Annotated[Path, typer.Option("--out", help="Run directory (resumed if it exists).")],
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            help="Environment server base URL (redsearcher env serve). Omit it only when the "
+            "config's services section points every tool elsewhere (the real web).",
+        ),
+    ] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Model name sent to the servers.")
     ] = None,

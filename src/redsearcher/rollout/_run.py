@@ -78,7 +78,7 @@ async def run_rollout(
     tasks: str | Path | Sequence[AgentTask],
     *,
     out: str | Path,
-    env_url: str,
+    env_url: str | None = None,
     model: ModelConfig,
     base_urls: Sequence[str] | None = None,
     agent: AgentConfig | None = None,
@@ -95,7 +95,9 @@ async def run_rollout(
         tasks: A tasks JSONL file (see :func:`load_tasks`) or the tasks themselves.
         out: The run directory; an existing run with the same identity is resumed.
         env_url: Base URL of the environment server (``redsearcher env serve``): its ``/health``
-            names the World, and the tools use it unless ``services`` says otherwise.
+            names the World, and the tools use it unless ``services`` says otherwise. May be
+            omitted when ``services`` points the tools elsewhere (the real web: no World, no
+            World check).
         model: Model name, protocol, sampling, retries (``base_url`` is the default server).
         base_urls: Inference servers to spread episodes over (default: ``model.base_url``).
         agent: The agent configuration (defaults when omitted).
@@ -119,11 +121,19 @@ async def run_rollout(
     """
     from redsearcher.env import ServicesConfig, Toolbox
 
-    services = services or ServicesConfig.local(env_url)
+    if services is None:
+        if env_url is None:
+            raise UserError("a rollout needs an environment server URL or a services config")
+        services = ServicesConfig.local(env_url)
+    if services.search_url is None and services.reader_url is None and services.sandbox_url is None:
+        raise UserError(
+            "no tool service is configured: give an environment server URL (--env) or "
+            "search_url / reader_url / sandbox_url in the services section"
+        )
     agent = agent or AgentConfig()
     config = config or RolloutConfig()
     loaded = list(tasks) if not isinstance(tasks, str | Path) else load_tasks(tasks)
-    world_hash = await environment_world_hash(env_url)
+    world_hash = None if env_url is None else await environment_world_hash(env_url)
     if not allow_world_mismatch:
         _check_world(loaded, world_hash)
     urls = list(base_urls or [model.base_url])
