@@ -52,8 +52,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _measure import machine, today
 from redsearcher.agent import AgentConfig
 from redsearcher.env import build_index
+from redsearcher.log import read_trajectories
 from redsearcher.model import ModelConfig
-from redsearcher.rollout import RolloutConfig, read_trajectories, run_rollout
+from redsearcher.rollout import RolloutConfig, run_rollout
 from redsearcher.testing import small_world
 
 HOST = "127.0.0.1"

@@ -7,8 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from redsearcher._cli import main
-from redsearcher.agent import Message, Segment, Trajectory, TrajectoryProvenance
-from redsearcher.rollout import RunLog, RunManifest
+from redsearcher.log import Message, RunLog, RunManifest, Segment, Trajectory, TrajectoryProvenance
 from redsearcher.synth._task import GraphNode, Task, TaskProvenance
 
 

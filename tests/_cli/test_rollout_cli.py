@@ -11,9 +11,9 @@ import pytest
 from redsearcher._cli import main
 from redsearcher._cli._rollout import services_config
 from redsearcher.env import build_index
-from redsearcher.env.server import EnvServer, ServerConfig
 from redsearcher.errors import ConfigError
-from redsearcher.rollout import MANIFEST_FILE, read_manifest, read_trajectories
+from redsearcher.log import MANIFEST_FILE, read_manifest, read_trajectories
+from redsearcher.server import EnvServer, ServerConfig
 from redsearcher.testing import Script, ScriptedChatServer, Step, ToolCallSpec, tiny_world
 
 

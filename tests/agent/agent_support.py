@@ -9,11 +9,13 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from redsearcher.agent import AgentConfig, AgentTask, Message, Trajectory, run_episode
+from redsearcher.agent import AgentConfig, run_episode
 from redsearcher.agent._loop import TokenCount
-from redsearcher.env import LocalEnvironment, Toolbox
+from redsearcher.env import LocalEnvironment
+from redsearcher.log import AgentTask, Message, Trajectory
 from redsearcher.model import ModelConfig, OpenAIChatModel
 from redsearcher.testing import ScriptedChatServer
+from redsearcher.tools import Toolbox
 
 QUESTION = "Which actor appeared in a 1990 film that was directed by the actor's own parent?"
 TASK = AgentTask(id="tiny-1", question=QUESTION, answers=["Ilse Velden"])

@@ -18,7 +18,6 @@ from redsearcher.agent import (
     AgentConfig,
     AnswerNow,
     ContextConfig,
-    Message,
     Prompts,
     Restart,
     Stop,
@@ -31,6 +30,7 @@ from redsearcher.config import load_config
 from redsearcher.env import LocalEnvironment
 from redsearcher.errors import ConfigError
 from redsearcher.export import to_openai_messages, to_sharegpt
+from redsearcher.log import Message
 from redsearcher.registry import names
 from redsearcher.testing import (
     Expect,

@@ -17,8 +17,9 @@ import pytest
 from agent_support import QUESTION, episode
 
 import redsearcher
-from redsearcher.agent import AgentConfig, Trajectory, load_prompt
-from redsearcher.env import LocalEnvironment, ServicesConfig, Toolbox
+from redsearcher.agent import AgentConfig, load_prompt
+from redsearcher.env import LocalEnvironment
+from redsearcher.log import Trajectory
 from redsearcher.testing import (
     Expect,
     ScriptedChatServer,
@@ -27,6 +28,7 @@ from redsearcher.testing import (
     text_answer,
     text_tool_call,
 )
+from redsearcher.tools import ServicesConfig, Toolbox
 
 SEARCH = {"query": ["1990 film director cast own child", "The Quiet Harbor cast"]}
 GOAL = "Who directed the film, who is in its cast, and whose child are they?"
@@ -190,7 +192,7 @@ def test_multi_hop_solve_text(tiny_env: LocalEnvironment) -> None:
 
 @pytest.mark.parametrize("protocol", ["native", "text"])
 def test_multi_hop_solve_through_the_env_server(tiny_env: LocalEnvironment, protocol: str) -> None:
-    server_mod = pytest.importorskip("redsearcher.env.server")
+    server_mod = pytest.importorskip("redsearcher.server")
     config = server_mod.ServerConfig(sandbox=None)
     steps = native_steps(tiny_env) if protocol == "native" else text_steps(tiny_env)
     with server_mod.EnvServer(config, env=tiny_env) as env_server:

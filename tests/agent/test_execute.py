@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from redsearcher.agent import ToolCrashed, execute_calls
-from redsearcher.env import LocalBackend, LocalEnvironment, Toolbox
+from redsearcher.env import LocalEnvironment
 from redsearcher.errors import ConfigError
 from redsearcher.model import ParsedCall
+from redsearcher.tools import LocalBackend, Toolbox
 
 
 class BarrierBackend(LocalBackend):

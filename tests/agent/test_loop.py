@@ -9,7 +9,7 @@ import pytest
 from agent_support import QUESTION, TASK, episode, make_model
 
 from redsearcher.agent import AgentConfig, load_prompt, run_episode
-from redsearcher.env import LocalBackend, LocalEnvironment, RunResult, Toolbox
+from redsearcher.env import LocalEnvironment, RunResult
 from redsearcher.errors import ConfigError
 from redsearcher.testing import (
     Expect,
@@ -21,6 +21,7 @@ from redsearcher.testing import (
     text_python_call,
     text_tool_call,
 )
+from redsearcher.tools import LocalBackend, Toolbox
 
 ANSWER_NOW = load_prompt("answer_now")
 NUDGE = load_prompt("nudge")

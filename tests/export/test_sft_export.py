@@ -7,21 +7,22 @@ from typing import Any
 
 import pytest
 
-from redsearcher.agent import (
-    AgentConfig,
+from redsearcher.agent import AgentConfig, run_episode
+from redsearcher.env import LocalEnvironment, build_index
+from redsearcher.errors import ConfigError
+from redsearcher.export import export_sft, is_observation, to_openai_messages, to_sharegpt
+from redsearcher.log import (
     AgentTask,
     Message,
+    RunLog,
+    RunManifest,
     Segment,
     Trajectory,
     TrajectoryProvenance,
-    run_episode,
 )
-from redsearcher.env import LocalEnvironment, Toolbox, build_index
-from redsearcher.errors import ConfigError
-from redsearcher.export import export_sft, is_observation, to_openai_messages, to_sharegpt
 from redsearcher.model import ModelConfig, OpenAIChatModel
-from redsearcher.rollout import RunLog, RunManifest
 from redsearcher.testing import ScriptedChatServer, Step, text_answer, text_tool_call, tiny_world
+from redsearcher.tools import Toolbox
 
 TOOLS = [{"type": "function", "function": {"name": "search", "parameters": {"type": "object"}}}]
 CALL = {

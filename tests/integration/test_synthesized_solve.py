@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from redsearcher.agent import AgentConfig, AgentTask, Trajectory, run_episode
-from redsearcher.env import ServicesConfig, Toolbox
-from redsearcher.env.server import EnvServer, ServerConfig
+from redsearcher.agent import AgentConfig, run_episode
 from redsearcher.eval._match import exact_match
+from redsearcher.log import AgentTask, Trajectory
 from redsearcher.model import ModelConfig, OpenAIChatModel
+from redsearcher.server import EnvServer, ServerConfig
 from redsearcher.synth import SynthConfig, Task, open_verifier, read_tasks, synthesize
 from redsearcher.testing import ScriptedChatServer, Step, ToolCallSpec, text_answer, text_tool_call
+from redsearcher.tools import ServicesConfig, Toolbox
 from redsearcher.world import World
 
 

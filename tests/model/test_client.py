@@ -12,8 +12,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from redsearcher.agent import Message
 from redsearcher.errors import ConfigError
+from redsearcher.log import Message
 from redsearcher.model import (
     ChatModel,
     Completion,

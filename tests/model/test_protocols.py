@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from redsearcher.agent import Message, ToolCallRecord
 from redsearcher.errors import ConfigError
+from redsearcher.log import Message, ToolCallRecord
 from redsearcher.model import (
     NativeProtocol,
     ParsedCall,

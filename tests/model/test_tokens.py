@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from redsearcher.agent import Message
+from redsearcher.log import Message
 from redsearcher.model import (
     MESSAGE_OVERHEAD,
     REPLY_OVERHEAD,

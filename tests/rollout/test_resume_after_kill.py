@@ -18,8 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from redsearcher.env.server import EnvServer, ServerConfig
-from redsearcher.rollout import TRAJECTORIES_FILE, read_trajectories
+from redsearcher.log import TRAJECTORIES_FILE, read_trajectories
+from redsearcher.server import EnvServer, ServerConfig
 from redsearcher.testing import Script, ScriptedChatServer, Step, ToolCallSpec
 
 BIN = Path(sys.executable).parent / "redsearcher"

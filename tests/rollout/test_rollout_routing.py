@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from rollout_support import FakeModel, fake_models, make_manifest, make_tasks, run_async
 
-from redsearcher.agent import AgentConfig, Message
-from redsearcher.env import LocalEnvironment, Toolbox
+from redsearcher.agent import AgentConfig
+from redsearcher.env import LocalEnvironment
+from redsearcher.log import Message, RunLog
 from redsearcher.model import ModelConfig, ModelUnavailable
-from redsearcher.rollout import EndpointPool, RolloutConfig, RunLog, rollout
+from redsearcher.rollout import EndpointPool, RolloutConfig, rollout
 from redsearcher.testing import Script, ScriptedChatServer, Step, ToolCallSpec
+from redsearcher.tools import Toolbox
 
 ASK = [Message(role="user", content="q")]
 

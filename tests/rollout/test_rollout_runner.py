@@ -13,17 +13,9 @@ from rollout_support import (
     scripted_episode,
 )
 
-from redsearcher.agent import AgentTask, Trajectory
+from redsearcher.log import AgentTask, RunLog, Trajectory, read_trajectories
 from redsearcher.model import ChatModel, ModelUnavailable
-from redsearcher.rollout import (
-    EndpointPool,
-    RolloutConfig,
-    RolloutStats,
-    RunLog,
-    read_trajectories,
-    rollout,
-    score_trajectory,
-)
+from redsearcher.rollout import EndpointPool, RolloutConfig, RolloutStats, rollout, score_trajectory
 
 
 def run(

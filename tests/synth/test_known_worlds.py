@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from redsearcher.env import LocalEnvironment, build_index
-from redsearcher.env._backends import LocalBackend
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._draft import Draft
 from redsearcher.synth._kg import KnowledgeGraph
@@ -23,6 +22,7 @@ from redsearcher.testing._worlds import (
     TINY_PROVENANCE,
     tiny_world,
 )
+from redsearcher.tools._backends import LocalBackend
 from redsearcher.world import Document, Entity, Fact, Provenance, World, WorldWriter
 
 # A second film (directed by Oskar Brandt, casting Ilse Velden) so that no single constraint

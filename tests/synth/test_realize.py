@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redsearcher.agent._trajectory import Message
 from redsearcher.errors import ConfigError
+from redsearcher.log._records import Message
 from redsearcher.registry import lookup
 from redsearcher.synth._realize import (
     LLMRealizer,

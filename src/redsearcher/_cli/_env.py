@@ -106,10 +106,10 @@ def mcp(
     from rich.console import Console
 
     from redsearcher.config import load_config
-    from redsearcher.env._mcp import run_mcp
-    from redsearcher.env._summarizer import SummarizerConfig
-    from redsearcher.env._visit import VisitConfig
     from redsearcher.errors import UserError
+    from redsearcher.tools._mcp import run_mcp
+    from redsearcher.tools._summarizer import SummarizerConfig
+    from redsearcher.tools._visit import VisitConfig
 
     if transport not in ("stdio", "http"):
         raise UserError(f"--transport must be 'stdio' or 'http', got {transport!r}")
@@ -231,9 +231,9 @@ def serve(
     from rich.console import Console
 
     from redsearcher.config import load_config
-    from redsearcher.env.server import ServerConfig
-    from redsearcher.env.server import serve as serve_environment
     from redsearcher.errors import UserError
+    from redsearcher.server import ServerConfig
+    from redsearcher.server import serve as serve_environment
 
     if insecure_sandbox and sandbox is False:
         raise UserError("--insecure-sandbox and --no-sandbox contradict each other: pick one")

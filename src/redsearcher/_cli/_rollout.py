@@ -23,7 +23,7 @@ import typer
 from redsearcher.errors import UserError
 
 if TYPE_CHECKING:
-    from redsearcher.env import ServicesConfig
+    from redsearcher.tools import ServicesConfig
 
 __all__ = ["rollout", "services_config"]
 
@@ -63,7 +63,7 @@ def services_config(
         ConfigError: for an invalid ``services`` value (naming where it came from).
     """
     from redsearcher.config import load_config
-    from redsearcher.env import ServicesConfig
+    from redsearcher.tools import ServicesConfig
 
     local = None if env is None else ServicesConfig.local(env)
     layered = load_config(

@@ -46,7 +46,7 @@ async def _tour(
     """Call each agent tool once against the server; return (tool, seconds, first line)."""
     import httpx
 
-    from redsearcher.env import ServicesConfig, Toolbox, ToolError
+    from redsearcher.tools import ServicesConfig, Toolbox, ToolError
 
     async with httpx.AsyncClient(base_url=base_url) as client:
         hits = (await client.post("/search", json={"q": picks["person"]})).json()["organic"]
@@ -141,7 +141,7 @@ def run(
         console.rule("[bold]done")
         return
     from redsearcher.env import build_index
-    from redsearcher.env.server import EnvServer, ServerConfig
+    from redsearcher.server import EnvServer, ServerConfig
 
     console.rule(f"[bold]2/{steps} Index")
     t0 = time.perf_counter()

@@ -26,42 +26,24 @@ from redsearcher.agent._context import (
 from redsearcher.agent._execute import ToolCrashed, execute_calls
 from redsearcher.agent._loop import TokenCount, run_episode
 from redsearcher.agent._prompts import PROMPT_NAMES, PROMPT_VERSION, Prompts, load_prompt
-from redsearcher.agent._trajectory import (
-    AgentTask,
-    Message,
-    Segment,
-    Termination,
-    ToolCallRecord,
-    Trajectory,
-    TrajectoryProvenance,
-    Usage,
-)
 
 __all__ = [
     "PROMPT_NAMES",
     "PROMPT_VERSION",
     "AgentConfig",
-    "AgentTask",
     "AnswerNow",
     "ContextAction",
     "ContextConfig",
     "ContextStrategy",
     "DiscardAll",
     "KeepLastK",
-    "Message",
     "NoStrategy",
     "Prompts",
     "Restart",
     "RollbackAnswer",
-    "Segment",
     "Stop",
-    "Termination",
     "TokenCount",
-    "ToolCallRecord",
     "ToolCrashed",
-    "Trajectory",
-    "TrajectoryProvenance",
-    "Usage",
     "Window",
     "build_strategy",
     "execute_calls",

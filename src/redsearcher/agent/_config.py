@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from redsearcher.agent._context import build_strategy
 from redsearcher.agent._prompts import PROMPT_NAMES, PROMPT_VERSION, load_prompt
-from redsearcher.env._tools import DEFAULT_TOOLS
 from redsearcher.errors import ConfigError
+from redsearcher.tools._tools import DEFAULT_TOOLS
 
 __all__ = ["AgentConfig", "ContextConfig"]
 

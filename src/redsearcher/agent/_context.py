@@ -37,8 +37,8 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from redsearcher.agent._prompts import Prompts
-from redsearcher.agent._trajectory import Message
 from redsearcher.errors import ConfigError
+from redsearcher.log._records import Message
 from redsearcher.registry import lookup, register
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Running one turn's tool calls: concurrently, each timed, every outcome a record.
 
 Apart from the loop so the loop reads as the ReAct cycle only. Failures follow the two tiers of
-:mod:`redsearcher.env._tools`: a :class:`~redsearcher.env.ToolError` (and a malformed call, an
+:mod:`redsearcher.tools._tools`: a :class:`~redsearcher.env.ToolError` (and a malformed call, an
 unknown tool, a timeout, a call over the budget) is text for the model and the episode goes on;
 a :class:`~redsearcher.errors.ConfigError` stops the run. Anything else is a bug in a tool: it is
 raised as :class:`ToolCrashed` so the episode ends with ``error`` naming it, instead of one bad
@@ -15,10 +15,10 @@ import logging
 import time
 from collections.abc import Collection, Sequence
 
-from redsearcher.agent._trajectory import ToolCallRecord
-from redsearcher.env._tools import Toolbox, ToolError
 from redsearcher.errors import ConfigError, RedsearcherError
+from redsearcher.log._records import ToolCallRecord
 from redsearcher.model import ParsedCall
+from redsearcher.tools._tools import Toolbox, ToolError
 
 __all__ = ["ToolCrashed", "execute_calls"]
 

@@ -35,7 +35,8 @@ from redsearcher.agent._config import AgentConfig
 from redsearcher.agent._context import AnswerNow, Restart, Stop, Window, build_strategy
 from redsearcher.agent._execute import ToolCrashed, execute_calls
 from redsearcher.agent._prompts import Prompts
-from redsearcher.agent._trajectory import (
+from redsearcher.errors import ConfigError
+from redsearcher.log._records import (
     AgentTask,
     Message,
     Segment,
@@ -45,8 +46,6 @@ from redsearcher.agent._trajectory import (
     TrajectoryProvenance,
     Usage,
 )
-from redsearcher.env._tools import Toolbox
-from redsearcher.errors import ConfigError
 from redsearcher.model import (
     ChatModel,
     Completion,
@@ -61,6 +60,7 @@ from redsearcher.model import (
     TokenCounter,
     get_protocol,
 )
+from redsearcher.tools._tools import Toolbox
 
 __all__ = ["TokenCount", "run_episode"]
 

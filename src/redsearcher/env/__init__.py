@@ -1,16 +1,15 @@
-"""The local search environment: a World indexed and served the way agents' tools expect.
+"""The search engine side of the local environment: a World indexed the way agents' tools expect.
 
 ``build_index`` turns a World into an index directory (BM25 over obfuscated-URL pages, scholar
 and places backends); ``LocalEnvironment`` opens one and implements ``SearchEnvironment``
-(search, visit, scholar, places, route). Servers and agent tools build on these records.
+(search, read, scholar, places, route). The sandbox for model-written code lives in
+``redsearcher.env.sandbox``.
 
-``Toolbox`` holds the agent-facing tools (search, visit, PythonInterpreter, google_scholar,
-google_maps, google_maps_route) over a local environment or HTTP services; ``goal_visit`` is
-the goal-directed reader (extractive offline, an OpenAI-compatible summarizer when configured).
-The HTTP server lives in ``redsearcher.env.server``, the sandbox in ``redsearcher.env.sandbox``.
+What an *agent* holds — the tools, their backends, rendering, goal-directed visit and MCP — is
+``redsearcher.tools``, which builds on this package; the HTTP server that hosts both is
+``redsearcher.server``. Nothing here imports either.
 """
 
-from redsearcher._util._travel import MODES, haversine_km
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._dense import reciprocal_rank_fusion
 from redsearcher.env._local import (
@@ -20,16 +19,7 @@ from redsearcher.env._local import (
     build_index,
     default_index_dir,
 )
-from redsearcher.env._summarizer import LLMSummarizer, SummarizerConfig
-from redsearcher.env._tools import (
-    DEFAULT_TOOLS,
-    HTTPBackend,
-    LocalBackend,
-    ServicesConfig,
-    Toolbox,
-    ToolDef,
-    ToolError,
-)
+from redsearcher.env._travel import EARTH_RADIUS_KM, MODES, haversine_km, travel_mode
 from redsearcher.env._types import (
     Page,
     Paper,
@@ -40,26 +30,13 @@ from redsearcher.env._types import (
     SearchHit,
 )
 from redsearcher.env._urls import normalize_url
-from redsearcher.env._visit import (
-    Extract,
-    ExtractiveSummarizer,
-    Summarizer,
-    VisitConfig,
-    goal_visit,
-    visit_pages,
-)
 
 __all__ = [
-    "DEFAULT_TOOLS",
+    "EARTH_RADIUS_KM",
     "MODES",
-    "Extract",
-    "ExtractiveSummarizer",
-    "HTTPBackend",
     "IndexConfig",
     "IndexFormatError",
     "IndexManifest",
-    "LLMSummarizer",
-    "LocalBackend",
     "LocalEnvironment",
     "Page",
     "Paper",
@@ -68,18 +45,10 @@ __all__ = [
     "RunResult",
     "SearchEnvironment",
     "SearchHit",
-    "ServicesConfig",
-    "Summarizer",
-    "SummarizerConfig",
-    "ToolDef",
-    "ToolError",
-    "Toolbox",
-    "VisitConfig",
     "build_index",
     "default_index_dir",
-    "goal_visit",
     "haversine_km",
     "normalize_url",
     "reciprocal_rank_fusion",
-    "visit_pages",
+    "travel_mode",
 ]

@@ -27,10 +27,10 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from redsearcher._util._travel import MODES, haversine_km, travel_mode
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._index import FieldIndex
 from redsearcher.env._scholar import column_by_id, facts_of
+from redsearcher.env._travel import MODES, haversine_km, travel_mode
 from redsearcher.env._types import Place, Route
 from redsearcher.env._urls import key_hash
 from redsearcher.world import World

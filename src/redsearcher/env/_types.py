@@ -2,7 +2,7 @@
 
 Backends (the tantivy index, the places and scholar stores, the sandbox) return these records;
 the HTTP server, the MCP server and the agent's tools turn them into each peer's wire format or
-into the text a model reads (``redsearcher.env._render``). Keeping one record per concept is
+into the text a model reads (``redsearcher.tools._render``). Keeping one record per concept is
 what lets every API twin stay consistent with the others.
 """
 

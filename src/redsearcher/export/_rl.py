@@ -64,8 +64,8 @@ def agent_system_prompt(protocol: str = "native", *, agent: Any = None) -> str:
         ConfigError: for an unknown protocol or prompt version, or an unreadable prompt file.
     """
     from redsearcher.agent import AgentConfig, Prompts
-    from redsearcher.env import Toolbox  # noqa: F401  (importing it registers the tools)
     from redsearcher.model import get_protocol
+    from redsearcher.tools import Toolbox  # noqa: F401  (importing it registers the tools)
 
     config = agent if agent is not None else AgentConfig()
     prompts = Prompts.load(

@@ -42,9 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redsearcher.agent._trajectory import Message, Segment, Trajectory
+from redsearcher.log import read_manifest, read_trajectories
+from redsearcher.log._records import Message, Segment, Trajectory
 from redsearcher.registry import lookup, names, register
-from redsearcher.rollout import SFTFilterConfig, read_manifest, read_trajectories, sft_filter
+from redsearcher.rollout import SFTFilterConfig, sft_filter
 
 __all__ = [
     "SFTExportSummary",

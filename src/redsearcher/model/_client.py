@@ -19,7 +19,7 @@ import json
 import logging
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -27,6 +27,7 @@ from redsearcher._util._closing import AsyncClosing
 from redsearcher._util._openai_errors import error_fields, is_context_length_error
 from redsearcher._util._retry import send_with_retries
 from redsearcher.errors import ConfigError
+from redsearcher.log import Message
 from redsearcher.model._config import ModelConfig
 from redsearcher.model._protocols import get_protocol, split_reasoning
 from redsearcher.model._tokens import TokenCounter
@@ -35,11 +36,7 @@ from redsearcher.model._types import (
     ContextLengthExceeded,
     ModelRequestError,
     ModelUnavailable,
-    new_message,
 )
-
-if TYPE_CHECKING:
-    from redsearcher.agent._trajectory import Message
 
 __all__ = ["OpenAIChatModel", "is_context_length_error", "wire_message"]
 
@@ -191,7 +188,7 @@ class OpenAIChatModel(AsyncClosing):
         separate = raw.get("reasoning_content") or raw.get("reasoning")
         parts = [p for p in (separate if isinstance(separate, str) else None, thought) if p]
         tool_calls = _normalize_tool_calls(raw.get("tool_calls"))
-        message = new_message(
+        message = Message(
             role="assistant",
             content=content,
             tool_calls=tool_calls or None,

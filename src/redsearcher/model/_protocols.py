@@ -23,15 +23,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from redsearcher.model._types import new_message
+from redsearcher.log import Message, ToolCallRecord
 from redsearcher.registry import lookup, register
-
-if TYPE_CHECKING:
-    from redsearcher.agent._trajectory import Message, ToolCallRecord
 
 __all__ = [
     "TOOLS_BLOCK_HEADER",
@@ -179,7 +176,7 @@ class NativeProtocol:
 
     def system_message(self, prompt: str, tools: Sequence[dict[str, Any]]) -> Message:
         """The plain system prompt: the tools travel in the request."""
-        return new_message(role="system", content=prompt)
+        return Message(role="system", content=prompt)
 
     def parse(self, message: Message, *, turn: int) -> ParsedTurn:
         """Read ``tool_calls`` (arguments are a JSON string) and an ``<answer>`` in the content."""
@@ -204,7 +201,7 @@ class NativeProtocol:
 
     def tool_results(self, records: Sequence[ToolCallRecord]) -> list[Message]:
         """One ``tool`` message per call, answering its ``tool_call_id``."""
-        return [new_message(role="tool", content=r.output, tool_call_id=r.id) for r in records]
+        return [Message(role="tool", content=r.output, tool_call_id=r.id) for r in records]
 
 
 def _native_arguments(raw: Any) -> tuple[dict[str, Any] | str, str | None]:
@@ -237,10 +234,10 @@ class TextProtocol:
     def system_message(self, prompt: str, tools: Sequence[dict[str, Any]]) -> Message:
         """The prompt followed by the ``<tools>`` block (one JSON line per tool)."""
         if not tools:
-            return new_message(role="system", content=prompt)
+            return Message(role="system", content=prompt)
         lines = "\n".join(json.dumps(t, ensure_ascii=False) for t in tools)
         block = f"{TOOLS_BLOCK_HEADER}\n{lines}\n{_TOOLS_BLOCK_FOOTER}"
-        return new_message(role="system", content=f"{prompt.rstrip()}\n\n{block}")
+        return Message(role="system", content=f"{prompt.rstrip()}\n\n{block}")
 
     def parse(self, message: Message, *, turn: int) -> ParsedTurn:
         """Read every ``<tool_call>`` and the ``<answer>`` of the content.
@@ -274,8 +271,8 @@ class TextProtocol:
         """
         blocks = [f"<tool_response>\n{r.output}\n</tool_response>" for r in records]
         if self.options.tool_response_role == "user":
-            return [new_message(role="user", content="\n".join(blocks))] if blocks else []
-        return [new_message(role="tool", content=b) for b in blocks]
+            return [Message(role="user", content="\n".join(blocks))] if blocks else []
+        return [Message(role="tool", content=b) for b in blocks]
 
 
 def _recover_name(text: str) -> str:

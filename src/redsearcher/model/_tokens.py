@@ -25,10 +25,9 @@ import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from redsearcher.agent._trajectory import Message
+from redsearcher.log import Message
 
 __all__ = [
     "CHARS_PER_TOKEN",

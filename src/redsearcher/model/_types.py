@@ -8,21 +8,18 @@ infrastructure; the router takes the server out and retries elsewhere),
 :class:`ModelRequestError` (a request the server refused for another reason; ends the episode).
 A rejected API key is :class:`~redsearcher.errors.ConfigError`: nothing but the user fixes it.
 
-:class:`~redsearcher.agent.Message` is the trajectory record's message type. The agent package
-imports this one, so this package imports ``redsearcher.agent`` only lazily (:func:`new_message`)
-and names it for type checking only: a module-level import would be a cycle.
+:class:`~redsearcher.log.Message` is the trajectory record's message type; it lives in
+``redsearcher.log``, below this package, so models and the agent share it without a cycle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from redsearcher.errors import RedsearcherError
-
-if TYPE_CHECKING:
-    from redsearcher.agent._trajectory import Message
+from redsearcher.log import Message
 
 __all__ = [
     "ChatModel",
@@ -32,7 +29,6 @@ __all__ = [
     "DescribesSettings",
     "ModelRequestError",
     "ModelUnavailable",
-    "new_message",
 ]
 
 
@@ -136,10 +132,3 @@ class DescribesSettings(Protocol):
     def settings(self) -> dict[str, Any]:
         """JSON-ready settings (model, protocol, sampling); never secrets."""
         ...
-
-
-def new_message(**fields: Any) -> Message:
-    """Build a :class:`~redsearcher.agent.Message` (imported lazily, see the module docstring)."""
-    from redsearcher.agent._trajectory import Message
-
-    return Message(**fields)

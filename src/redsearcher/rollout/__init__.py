@@ -14,14 +14,6 @@
 
 from redsearcher.rollout._display import NoDisplay, RichDisplay, RolloutDisplay, RolloutStats
 from redsearcher.rollout._filter import SFTFilterConfig, SFTFilterResult, sft_filter
-from redsearcher.rollout._log import (
-    MANIFEST_FILE,
-    TRAJECTORIES_FILE,
-    RunLog,
-    RunManifest,
-    read_manifest,
-    read_trajectories,
-)
 from redsearcher.rollout._routing import EndpointPool, EndpointStats, PinnedModel
 from redsearcher.rollout._run import environment_world_hash, run_rollout
 from redsearcher.rollout._runner import (
@@ -35,8 +27,6 @@ from redsearcher.rollout._runner import (
 from redsearcher.rollout._tasks import load_tasks, parse_task_row, tasks_digest
 
 __all__ = [
-    "MANIFEST_FILE",
-    "TRAJECTORIES_FILE",
     "EndpointPool",
     "EndpointStats",
     "EpisodeFn",
@@ -47,15 +37,11 @@ __all__ = [
     "RolloutDisplay",
     "RolloutStats",
     "RolloutSummary",
-    "RunLog",
-    "RunManifest",
     "SFTFilterConfig",
     "SFTFilterResult",
     "environment_world_hash",
     "load_tasks",
     "parse_task_row",
-    "read_manifest",
-    "read_trajectories",
     "rollout",
     "run_rollout",
     "score_trajectory",

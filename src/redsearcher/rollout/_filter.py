@@ -20,8 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from redsearcher.agent._trajectory import Trajectory
 from redsearcher.eval import exact_match
+from redsearcher.log._records import Trajectory
 
 __all__ = ["SFTFilterConfig", "SFTFilterResult", "sft_filter"]
 

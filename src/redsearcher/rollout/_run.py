@@ -12,18 +12,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from redsearcher.agent import AgentConfig, AgentTask
+from redsearcher.agent import AgentConfig
 from redsearcher.errors import UserError
+from redsearcher.log import AgentTask
+from redsearcher.log._runlog import RunLog, RunManifest
 from redsearcher.model import ModelConfig
 from redsearcher.rollout._display import RolloutDisplay
 from redsearcher.rollout._http import ShardedTransport
-from redsearcher.rollout._log import RunLog, RunManifest
 from redsearcher.rollout._routing import EndpointPool
 from redsearcher.rollout._runner import EpisodeFn, RolloutConfig, RolloutSummary, rollout
 from redsearcher.rollout._tasks import load_tasks, tasks_digest
 
 if TYPE_CHECKING:
-    from redsearcher.env import ServicesConfig
+    from redsearcher.tools import ServicesConfig
 
 __all__ = ["environment_world_hash", "run_rollout"]
 
@@ -119,7 +120,7 @@ async def run_rollout(
             run directory holding a run with other settings.
         ModelUnavailable: when the model servers stayed down (finished episodes are kept).
     """
-    from redsearcher.env import ServicesConfig, Toolbox
+    from redsearcher.tools import ServicesConfig, Toolbox
 
     if services is None:
         if env_url is None:

@@ -29,11 +29,11 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from redsearcher.agent._trajectory import AgentTask, Trajectory
 from redsearcher.eval import exact_match
+from redsearcher.log._records import AgentTask, Trajectory
+from redsearcher.log._runlog import RunLog
 from redsearcher.model import ChatModel, ModelUnavailable
 from redsearcher.rollout._display import NoDisplay, RolloutDisplay, RolloutStats
-from redsearcher.rollout._log import RunLog
 from redsearcher.rollout._routing import EndpointPool
 
 __all__ = [

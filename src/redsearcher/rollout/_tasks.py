@@ -23,8 +23,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from redsearcher.agent._trajectory import AgentTask
 from redsearcher.errors import InputFormatError, UserError
+from redsearcher.log._records import AgentTask
 
 __all__ = ["load_tasks", "parse_task_row", "tasks_digest"]
 

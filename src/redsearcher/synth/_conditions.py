@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from redsearcher._util._travel import EARTH_RADIUS_KM, MODES
+from redsearcher.env._travel import EARTH_RADIUS_KM, MODES
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._task import Condition
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Protocol
 
-from redsearcher.agent._trajectory import Message
 from redsearcher.eval._match import exact_match
+from redsearcher.log._records import Message
 from redsearcher.model._protocols import extract_answer
 from redsearcher.model._types import ChatModel, ModelRequestError, ModelUnavailable
 from redsearcher.synth._task import Task, Verdict

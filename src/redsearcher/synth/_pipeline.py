@@ -23,7 +23,6 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from redsearcher.env._backends import Backend, HTTPBackend, LocalBackend, ServicesConfig
 from redsearcher.env._local import LocalEnvironment, build_index, default_index_dir
 from redsearcher.errors import UserError
 from redsearcher.synth._config import SynthConfig
@@ -32,6 +31,7 @@ from redsearcher.synth._realize import OfflineRealizer, Realizer
 from redsearcher.synth._synth import Synthesizer, SynthReport, TaskCheck
 from redsearcher.synth._task import Task, Verdict, read_tasks
 from redsearcher.synth._verify import Verifier
+from redsearcher.tools._backends import Backend, HTTPBackend, LocalBackend, ServicesConfig
 from redsearcher.world import World
 
 __all__ = ["VerifyReport", "open_verifier", "synthesize", "verify_tasks"]

@@ -36,7 +36,7 @@ from redsearcher.synth._realize_offline import (
 from redsearcher.synth._task import Constraint, GraphNode
 
 if TYPE_CHECKING:
-    from redsearcher.agent._trajectory import Message
+    from redsearcher.log._records import Message
 
 __all__ = [
     "REALIZE_PROMPT_VERSION",
@@ -222,7 +222,7 @@ class LLMRealizer:
         Raises:
             RealizationError: when every attempt was rejected and there is no fallback.
         """
-        from redsearcher.agent._trajectory import Message
+        from redsearcher.log._records import Message
 
         draft, prompt = self.draft(nodes, constraints, seed=seed)
         messages = [Message(role="user", content=prompt)]

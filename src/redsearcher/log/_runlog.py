@@ -1,0 +1,384 @@
+"""The run log: one directory per rollout run, appended to and resumed without loss or duplicates.
+
+Layout of a run directory::
+
+    RUN/run.json            the run's manifest: what produced it (model, tasks, World, agent config)
+    RUN/trajectories.jsonl  one Trajectory per line, append-only
+    RUN/.lock               held (flock) while a process writes the run
+
+Why this shape: evaluation, SFT export and RL all read the same typed records, and a rollout of
+thousands of episodes must survive ``kill -9`` (or a lost machine) and continue where it
+stopped. So each record is one complete line written with ``os.write`` on an ``O_APPEND``
+descriptor and made durable with ``fsync`` before it counts; a kill can only ever leave a torn
+*last* line, which :meth:`RunLog.open` cuts off before appending again. The set of ids already
+in the file is the resume state: nothing else needs to be written or kept consistent with it.
+
+A run's manifest pins what makes its trajectories comparable (model, protocol, task set, World,
+samples per task, agent and sampling config). Resuming with a different one is refused with a
+:class:`~redsearcher.errors.UserError` naming every difference, because a run that mixes two
+configurations silently is worse than no run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+import redsearcher
+from redsearcher._util._closing import Closing
+from redsearcher.errors import InputFormatError, UserError
+from redsearcher.log._records import Trajectory
+
+__all__ = [
+    "MANIFEST_FILE",
+    "TRAJECTORIES_FILE",
+    "RunLog",
+    "RunManifest",
+    "read_manifest",
+    "read_trajectories",
+]
+
+MANIFEST_FILE = "run.json"
+TRAJECTORIES_FILE = "trajectories.jsonl"
+_LOCK_FILE = ".lock"
+
+# Trajectory.model_dump_json writes schema_version then id first; reading ids from the line's
+# head avoids parsing a multi-megabyte record just to learn that it is done.
+_ID_HEAD = re.compile(rb'^\{"schema_version":\d+,"id":("(?:[^"\\]|\\.)*")')
+
+
+class RunManifest(BaseModel):
+    """What produced a run; written once to ``run.json`` and checked on every resume."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = 1
+    """Version of this manifest's layout."""
+    model: str
+    """Model name sent to the servers."""
+    protocol: str
+    """Tool-call protocol: ``native`` or ``text``."""
+    tasks: str = ""
+    """Path of the tasks file, as given (informational: the digest is what is compared)."""
+    tasks_digest: str
+    """SHA-256 over the loaded tasks (ids, questions, answers): the task set's identity."""
+    task_count: int = 0
+    """How many tasks the run covers."""
+    n_samples: int = Field(ge=1)
+    """Episodes per task."""
+    world_hash: str | None = None
+    """Content hash of the World behind the environment (from its ``/health``), if known."""
+    agent: dict[str, Any] = Field(default_factory=dict)
+    """The agent configuration, as dumped."""
+    sampling: dict[str, Any] = Field(default_factory=dict)
+    """Sampling parameters sent to the model (temperature, top_p, ...)."""
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    """The OpenAI ``tools`` list offered to the model (exports need it for native calls)."""
+    endpoints: list[str] = Field(default_factory=list)
+    """Inference servers of the first invocation (informational: a resume may use others)."""
+    environment: str | None = None
+    """Environment base URL of the first invocation (informational)."""
+    services: dict[str, Any] | None = None
+    """Where the tools' services were in the first invocation: the search, reader and sandbox
+    base URLs, fallbacks nested (``ServicesConfig.endpoints``; never keys). Informational, as
+    ``environment``: the World hash is what pins the data. ``None`` in runs made before it."""
+    created_at: str = ""
+    """ISO-8601 UTC time the run was created."""
+    redsearcher_version: str = redsearcher.__version__
+    """Version that created the run (informational)."""
+
+    #: Fields that must be equal for a resume to append to the run.
+    IDENTITY: ClassVar[tuple[str, ...]] = (
+        "model",
+        "protocol",
+        "tasks_digest",
+        "n_samples",
+        "world_hash",
+        "agent",
+        "sampling",
+        "tools",
+    )
+
+    def differences(self, other: RunManifest) -> list[str]:
+        """``field: recorded -> requested`` for every identity field that differs."""
+        out = []
+        for name in self.IDENTITY:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine != theirs:
+                out.append(f"{name}: {_short(mine)} (run) != {_short(theirs)} (now)")
+        return out
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def read_manifest(run: str | Path) -> RunManifest:
+    """Read ``RUN/run.json``.
+
+    Raises:
+        UserError: when ``run`` is not a run directory.
+        InputFormatError: for a malformed manifest.
+    """
+    path = Path(run) / MANIFEST_FILE
+    if not path.is_file():
+        raise UserError(f"{run}: not a run directory (no {MANIFEST_FILE})")
+    try:
+        return RunManifest.model_validate_json(path.read_bytes())
+    except ValidationError as err:
+        raise InputFormatError.from_validation(path, "run manifest", err) from err
+
+
+def read_trajectories(run: str | Path) -> Iterator[Trajectory]:
+    """Iterate the trajectories of a run, in the order they were written.
+
+    A torn last line (the process was killed while writing it) is skipped: it was never
+    acknowledged, and a resume re-runs that episode.
+
+    Raises:
+        UserError: when ``run`` has no trajectories file.
+        InputFormatError: for a malformed complete line (file, line number and field).
+    """
+    path = Path(run) / TRAJECTORIES_FILE
+    if not path.is_file():
+        raise UserError(f"{run}: not a run directory (no {TRAJECTORIES_FILE})")
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                return  # torn tail: never acknowledged
+            if not line.strip():
+                continue
+            yield _parse(path, number, line)
+
+
+def _parse(path: Path, number: int, line: bytes) -> Trajectory:
+    try:
+        return Trajectory.model_validate_json(line)
+    except ValidationError as err:
+        raise InputFormatError.from_validation(path, "trajectory record", err, line=number) from err
+
+
+def _line_id(path: Path, number: int, line: bytes) -> str:
+    head = _ID_HEAD.match(line)
+    if head is not None:
+        value = json.loads(head.group(1))
+        assert isinstance(value, str)
+        return value
+    return _parse(path, number, line).id
+
+
+class RunLog(Closing):
+    """An open run: the ids already done, and durable appends of new trajectories.
+
+    Use :meth:`open`; close with :meth:`close` (or ``with``).
+
+    Args:
+        path: The run directory.
+        manifest: The run's manifest (as recorded).
+        done: Ids already in the log.
+        fd: Append descriptor of the trajectories file.
+        lock_fd: Descriptor holding the run's lock.
+        fsync: Whether each append is followed by ``fsync``.
+        repaired: Bytes of a torn last line cut off when opening (0 when none).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        manifest: RunManifest,
+        *,
+        done: set[str],
+        fd: int,
+        lock_fd: int,
+        fsync: bool,
+        repaired: int,
+    ) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.done = done
+        self.fsync = fsync
+        self.repaired = repaired
+        self._fd: int | None = fd
+        self._lock_fd: int | None = lock_fd
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, manifest: RunManifest, *, fsync: bool = True) -> RunLog:
+        """Create the run at ``path``, or resume it when it exists with the same identity.
+
+        On resume the trajectories file is scanned: the ids of complete lines form
+        :attr:`done`; a torn last line (no newline: the writer was killed mid-write) is cut off.
+
+        Args:
+            path: The run directory (created if missing).
+            manifest: What this invocation would produce; ``created_at`` is filled if empty.
+            fsync: ``fsync`` after every append (off only when losing the last records on a
+                power cut is acceptable; a killed process loses nothing either way).
+
+        Raises:
+            UserError: if the run exists with a different identity (every difference is named),
+                if the directory exists but is not a run, or if another process holds the run.
+            InputFormatError: for a malformed complete line in the trajectories file.
+        """
+        run = Path(path)
+        manifest_path = run / MANIFEST_FILE
+        log_path = run / TRAJECTORIES_FILE
+        if run.exists() and not run.is_dir():
+            raise UserError(f"{run}: exists and is not a directory")
+        if run.is_dir() and not manifest_path.exists() and any(run.iterdir()):
+            raise UserError(f"{run}: directory is not empty and is not a run (no {MANIFEST_FILE})")
+        run.mkdir(parents=True, exist_ok=True)
+        lock_fd = _lock(run / _LOCK_FILE)
+        try:
+            if manifest_path.exists():
+                recorded = read_manifest(run)
+                problems = recorded.differences(manifest)
+                if problems:
+                    raise UserError(
+                        f"{run}: cannot resume, this run was made with other settings; use a new "
+                        "--out directory or the run's settings:\n  " + "\n  ".join(problems)
+                    )
+                manifest = recorded
+            else:
+                if not manifest.created_at:
+                    manifest = manifest.model_copy(update={"created_at": _now()})
+                _write_atomic(manifest_path, manifest.model_dump_json(indent=2) + "\n")
+            done, repaired = _scan(log_path)
+            fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if fsync:
+                _fsync_dir(run)
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        return cls(run, manifest, done=done, fd=fd, lock_fd=lock_fd, fsync=fsync, repaired=repaired)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, trajectory: Trajectory) -> None:
+        """Append one trajectory durably (one ``write`` of one full line, then ``fsync``).
+
+        Raises:
+            ValueError: if its id is already in the log (a caller bug: resume skips done ids).
+            RuntimeError: if the log is closed.
+        """
+        self.append_many([trajectory])
+
+    def append_many(self, trajectories: Iterable[Trajectory]) -> None:
+        """Append several trajectories with one ``write`` and one ``fsync`` (group commit).
+
+        Each record is a complete line, so a torn write can only cut the last one.
+
+        Raises:
+            ValueError: if an id is already in the log or repeats in ``trajectories``.
+            RuntimeError: if the log is closed.
+        """
+        if self._fd is None:
+            raise RuntimeError("the run log is closed")
+        batch = list(trajectories)
+        ids = [t.id for t in batch]
+        if len(set(ids)) != len(ids) or any(tid in self.done for tid in ids):
+            again = next(t for i, t in enumerate(ids) if t in self.done or t in ids[:i])
+            raise ValueError(f"trajectory {again!r} is already in the run log")
+        if not batch:
+            return
+        data = b"".join(t.model_dump_json().encode("utf-8") + b"\n" for t in batch)
+        _write_all(self._fd, data)
+        if self.fsync:
+            os.fsync(self._fd)
+        self.done.update(ids)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the file and release the run's lock (idempotent)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._fd is None
+
+    def trajectories(self) -> Iterator[Trajectory]:
+        """Iterate the trajectories written so far (see :func:`read_trajectories`)."""
+        return read_trajectories(self.path)
+
+
+def _lock(path: Path) -> int:
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise UserError(
+            f"{path.parent}: another process is writing this run (lock {path.name} is held)"
+        ) from None
+    return fd
+
+
+def _scan(path: Path) -> tuple[set[str], int]:
+    """The ids of the complete lines of ``path``; cut a torn last line. ``(ids, bytes cut)``."""
+    done: set[str] = set()
+    if not path.exists():
+        return done, 0
+    good = 0  # offset just past the last complete line
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                break
+            if line.strip():
+                tid = _line_id(path, number, line)
+                if tid in done:
+                    raise InputFormatError(path, f"duplicate trajectory id {tid!r}", line=number)
+                done.add(tid)
+            good += len(line)
+    size = path.stat().st_size
+    if size > good:
+        with path.open("r+b") as handle:
+            handle.truncate(good)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return done, size - good
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,190 @@
+"""The environment server's configuration: one typed model, layered like every other section.
+
+Why bounds live here and not in the request models: the same server runs a laptop demo and a
+training cluster's rollouts, so batch sizes and ``num``/``topk`` ceilings are settings. The
+request models carry only the hard limits no deployment should lift (``num >= 1``); handlers
+check the configured ceilings and answer 400 naming the field.
+
+Fault injection is configured per endpoint *name* (the names in :data:`ENDPOINTS`), so a test
+or a robustness run can slow down the reader while search stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from redsearcher.env.sandbox._config import SandboxConfig
+from redsearcher.tools._summarizer import SummarizerConfig
+from redsearcher.tools._visit import VisitConfig
+
+__all__ = ["ENDPOINTS", "SECTION", "FaultConfig", "FaultSpec", "ServerConfig"]
+
+#: Config section: YAML key and env-var prefix ``REDSEARCHER_SERVER__*``.
+SECTION = "server"
+
+#: Endpoint names used by fault injection and by the metrics' ``endpoint`` label.
+ENDPOINTS: tuple[str, ...] = (
+    "search",
+    "scholar",
+    "maps",
+    "route",
+    "reader",
+    "retrieve",
+    "access",
+    "local_search",
+    "local_crawl",
+    "run_code",
+    "visit",
+)
+
+
+class FaultSpec(BaseModel):
+    """Faults injected into one endpoint's requests (all off by default).
+
+    Each request draws once from the endpoint's seeded RNG: with probability ``error_rate`` it is
+    answered with one of ``error_statuses``; with probability ``timeout_rate`` it hangs for
+    ``hang_s`` and is then answered 504; otherwise it waits ``latency_s`` and is served.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    latency_s: float | tuple[float, float] = 0.0
+    """Delay before serving: seconds, or a ``[min, max]`` range drawn uniformly."""
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Probability that a request is answered with an injected 5xx error."""
+    error_statuses: list[int] = Field(default_factory=lambda: [500, 503])
+    """Statuses injected errors are drawn from (each 500-599)."""
+    timeout_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Probability that a request hangs ``hang_s`` seconds and then gets 504."""
+    hang_s: float = Field(default=30.0, ge=0.0, le=3600.0)
+    """How long a request chosen by ``timeout_rate`` hangs before its 504."""
+
+    @field_validator("latency_s")
+    @classmethod
+    def _check_latency(cls, v: float | tuple[float, float]) -> float | tuple[float, float]:
+        low, high = v if isinstance(v, tuple) else (v, v)
+        if not 0.0 <= low <= high <= 3600.0:
+            raise ValueError(f"latency_s must be >= 0 with min <= max, got {v!r}")
+        return v
+
+    @field_validator("error_statuses")
+    @classmethod
+    def _check_statuses(cls, v: list[int]) -> list[int]:
+        if not v or any(not 500 <= s <= 599 for s in v):
+            raise ValueError(f"error_statuses must be non-empty 5xx codes, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _check_rates(self) -> FaultSpec:
+        if self.error_rate + self.timeout_rate > 1.0:
+            raise ValueError("error_rate + timeout_rate must be <= 1")
+        return self
+
+    @property
+    def active(self) -> bool:
+        """Whether this spec injects anything at all."""
+        return bool(self.error_rate or self.timeout_rate or self.latency_bounds[1])
+
+    @property
+    def latency_bounds(self) -> tuple[float, float]:
+        """``latency_s`` as a ``(min, max)`` pair."""
+        v = self.latency_s
+        return (float(v[0]), float(v[1])) if isinstance(v, tuple) else (float(v), float(v))
+
+
+class FaultConfig(BaseModel):
+    """Fault injection: a seed and a :class:`FaultSpec` per endpoint name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 0
+    """Seed of the per-endpoint RNGs (each endpoint draws from its own stream)."""
+    endpoints: dict[str, FaultSpec] = Field(default_factory=dict)
+    """Specs keyed by endpoint name (see ``ENDPOINTS``); ``"*"`` applies to every endpoint
+    without a spec of its own."""
+
+    @field_validator("endpoints")
+    @classmethod
+    def _check_names(cls, v: dict[str, FaultSpec]) -> dict[str, FaultSpec]:
+        unknown = sorted(set(v) - {*ENDPOINTS, "*"})
+        if unknown:
+            raise ValueError(
+                f"unknown endpoint name(s) {unknown}; expected '*' or one of {list(ENDPOINTS)}"
+            )
+        return v
+
+    def spec_for(self, endpoint: str) -> FaultSpec | None:
+        """The active spec for ``endpoint`` (its own, else ``"*"``), or None."""
+        spec = self.endpoints.get(endpoint) or self.endpoints.get("*")
+        return spec if spec is not None and spec.active else None
+
+
+class ServerConfig(BaseModel):
+    """Configuration of the environment HTTP server (section ``server``).
+
+    Layered by ``redsearcher.config.load_config``: defaults < YAML < ``REDSEARCHER_SERVER__*``
+    environment variables < command-line flags.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: Path | None = None
+    """Index directory to serve (built by ``redsearcher env index``). Required unless an
+    environment object is passed to ``create_app`` directly."""
+    host: str = "127.0.0.1"
+    """Interface to bind. The default keeps the server unreachable from other machines; bind
+    anything else only on purpose (``--host``)."""
+    port: int = Field(default=8000, ge=0, le=65535)
+    """Port to bind; 0 picks a free one."""
+    workers: int = Field(default=1, ge=1, le=256)
+    """uvicorn worker processes. One here, for ``serve`` called as a library; the
+    ``redsearcher env serve`` command uses one per core when no layer sets it (the issue's
+    "one worker per core"). ``EnvServer`` (tests, ``redsearcher run``) always runs one."""
+    threads: int = Field(default=16, ge=1, le=1024)
+    """Per-worker thread pool bound for index look-ups (search, visit run off the event loop)."""
+    access_log: bool = False
+    """Log one line per request (uvicorn's access log). Off by default: at a thousand requests
+    a second the log line costs more than a visit; ``/metrics`` counts requests instead."""
+    api_key: str | None = None
+    """When set, the Serper endpoints require ``X-API-KEY`` (and the reader an ``Authorization:
+    Bearer`` or ``X-API-KEY``) equal to it; when unset any key is accepted."""
+    api_key_everywhere: bool = False
+    """Also require the key on the open-source twins (retrieve, access, local, run_code,
+    visit), whose originals have no authentication."""
+    request_timeout_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+    """A request still running after this long is answered 504."""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    """Larger request bodies are answered 413."""
+    max_num: int = Field(default=100, ge=1, le=1000)
+    """Largest Serper ``num`` and local-search ``k``."""
+    max_page: int = Field(default=100, ge=1, le=10_000)
+    """Largest Serper ``page``."""
+    max_topk: int = Field(default=50, ge=1, le=1000)
+    """Largest Search-R1 ``topk``."""
+    max_queries: int = Field(default=32, ge=1, le=1024)
+    """Largest batch: Search-R1 ``queries`` and Serper query lists."""
+    max_urls: int = Field(default=16, ge=1, le=1024)
+    """Largest ``urls`` list (ASearcher access) and ``url`` list (visit)."""
+    max_query_chars: int = Field(default=2048, ge=16, le=1_000_000)
+    """Longest query string accepted (URLs have their own fixed bound, ``MAX_URL_CHARS``)."""
+    response_cache_mb: float = Field(default=64.0, ge=0.0, le=65536.0)
+    """Per worker: answers of ``/search``, ``/scholar`` and ``/maps`` kept by request body
+    (least recently used goes first); 0 disables. Exact, because the index is read-only while
+    served; worth it in RL, where a task's K samples repeat the same queries."""
+    passage_chars: int = Field(default=2000, ge=100, le=1_000_000)
+    """Search-R1 ``contents`` and local-search ``text`` are cut to this many characters."""
+    sandbox: SandboxConfig | None = Field(default_factory=SandboxConfig)
+    """Limits of the Python sandbox behind ``/run_code`` (``run_timeout`` is capped by its
+    ``max_timeout``); None disables ``/run_code``. When the sandbox cannot start (no
+    bubblewrap), ``/run_code`` answers SandboxFusion's ``SandboxError`` shape and every other
+    endpoint keeps serving; ``{insecure: true}`` runs code without isolation instead — only on
+    machines you trust."""
+    visit: VisitConfig = Field(default_factory=VisitConfig)
+    """Budgets of the goal-directed visit (``/visit``)."""
+    summarizer: SummarizerConfig | None = None
+    """An OpenAI-compatible model that summarizes visited pages (``base_url``, ``model``, ...);
+    None means the offline extractive visit."""
+    faults: FaultConfig = Field(default_factory=FaultConfig)
+    """Fault injection per endpoint; off by default."""

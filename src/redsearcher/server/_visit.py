@@ -1,0 +1,84 @@
+"""Goal-directed visit over HTTP: ``POST /visit`` with the Tongyi/DeepTraceHub tool arguments.
+
+The tool's arguments are ``{"url": str | [str], "goal": str}``; the answer is the exact text
+the peers' visit tool returns to the model (one ``render_visit`` block per URL, joined by the
+``=======`` line), wrapped as ``{"result": text}``. The work is
+``redsearcher.tools._visit.visit_pages`` (what ``goal_visit`` runs) with pages read through the
+server's bounded thread pool; summaries are extractive offline, or an OpenAI-compatible model's
+when the server is configured with one.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from redsearcher.env._types import Page
+from redsearcher.server._state import (
+    ServerState,
+    State,
+    bad_input,
+    check_max,
+    check_url,
+    open_key,
+)
+from redsearcher.tools._render import join_blocks
+from redsearcher.tools._visit import visit_pages
+
+__all__ = ["VisitRequest", "open_summarizer", "router"]
+
+router = APIRouter(dependencies=[Depends(open_key)], tags=["Visit"])
+
+
+class VisitRequest(BaseModel):
+    """The visit tool's arguments (Tongyi ``tool_visit.py``, DeepTraceHub)."""
+
+    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
+
+    url: str | list[str]
+    """One URL or a list of them (at most ``max_urls``, each at most ``MAX_URL_CHARS``)."""
+    goal: str = Field(min_length=1)
+    """What the agent wants to learn from the pages."""
+
+
+async def open_summarizer(state: ServerState, stack: AsyncExitStack) -> None:
+    """Set the visit budgets and, when configured, an LLM summarizer closed with ``stack``."""
+    state.visit_config = state.config.visit
+    if state.config.summarizer is None:
+        state.summarizer = None
+        return
+    from redsearcher.tools._summarizer import LLMSummarizer
+
+    summarizer = LLMSummarizer.from_config(state.config.summarizer)
+    stack.push_async_callback(summarizer.aclose)
+    state.summarizer = summarizer
+
+
+@router.post(
+    "/visit",
+    summary="Goal-directed visit (Tongyi / DeepTraceHub visit tool)",
+    description="`{result: text}`: per URL, `The useful information in {url} for user goal "
+    "{goal} as follows: ...` with `Evidence in page:` and `Summary:`; an unknown page gives "
+    "the fixed 'could not be accessed' block. Several URLs are joined by a `=======` line.",
+)
+async def visit(body: VisitRequest, state: State) -> JSONResponse:
+    """Goal-directed visit."""
+    urls = [body.url] if isinstance(body.url, str) else body.url
+    if not urls:
+        raise bad_input("url", "give at least one URL")
+    check_max("url", len(urls), state.config.max_urls)
+    for i, url in enumerate(urls):
+        check_url("url" if isinstance(body.url, str) else f"url[{i}]", url)
+    check_max("goal (characters)", len(body.goal), state.config.max_query_chars)
+    env = state.environment
+
+    async def fetch(url: str) -> Page | None:
+        return await state.call(env.visit, url) if url.strip() else None
+
+    outcomes = await visit_pages(
+        fetch, urls, body.goal, config=state.visit_config, summarizer=state.summarizer
+    )
+    return JSONResponse({"result": join_blocks(o.render() for o in outcomes)})

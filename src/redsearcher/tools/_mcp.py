@@ -1,0 +1,211 @@
+"""The agent's tools as an MCP server, over stdio or streamable HTTP.
+
+MCP clients (Claude Desktop, IDE agents, the OpenAI Agents SDK, inspect_ai) expect a tool server
+rather than a REST API; this exposes exactly the :class:`~redsearcher.tools._tools.Toolbox` the
+agent loop uses — same names, same JSON schemas, same rendered text — so a trajectory collected
+through MCP reads like one collected in-process.
+
+Built on the low-level ``mcp.server.lowlevel.Server`` (not ``MCPServer``) because the schemas
+already exist as pydantic models in the tools layer: listing them verbatim keeps MCP and the
+OpenAI ``tools`` list identical, where re-deriving them from function signatures could drift.
+A :class:`~redsearcher.tools._tools.ToolError` becomes a result with ``isError`` set, whose text
+the model reads; anything else is a protocol error.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import mcp_types as types
+from mcp.server.lowlevel import Server
+
+import redsearcher
+from redsearcher.tools._summarizer import LLMSummarizer, SummarizerConfig
+from redsearcher.tools._tools import DEFAULT_TOOLS, CodeRunner, Toolbox, ToolError
+from redsearcher.tools._visit import VisitConfig
+
+__all__ = ["build_mcp_server", "open_local_toolbox", "run_mcp", "serve_http", "serve_stdio"]
+
+#: Path of the streamable HTTP endpoint.
+MCP_PATH = "/mcp"
+
+Transport = Literal["stdio", "http"]
+
+
+def build_mcp_server(toolbox: Toolbox, *, name: str = "redsearcher") -> Server[Any]:
+    """An MCP server listing ``toolbox``'s tools and answering calls with their text.
+
+    Args:
+        toolbox: The tools; the server does not close it.
+        name: The server name announced to clients.
+    """
+    tools = {t.name: t for t in toolbox.tools}
+    listing = [
+        types.Tool(name=t.name, description=t.description, input_schema=t.parameters())
+        for t in tools.values()
+    ]
+
+    async def list_tools(
+        ctx: Any, params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=listing)
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        try:
+            text = await toolbox.call(params.name, params.arguments or {})
+        except ToolError as err:
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text=str(err))], is_error=True
+            )
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
+
+    def input_schema(tool_name: str) -> dict[str, Any] | None:
+        found = tools.get(tool_name)
+        return None if found is None else found.parameters()
+
+    return Server(
+        name,
+        version=redsearcher.__version__,
+        instructions="Deep-search tools over a local search environment: web search, goal-"
+        "directed page visits, a Python sandbox, scholar search, places and routes.",
+        get_tool_input_schema=input_schema,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+async def serve_stdio(server: Server[Any]) -> None:
+    """Serve ``server`` over this process's stdin/stdout until the client closes stdin.
+
+    While serving, the SDK points file descriptor 1 at stderr, so stray prints cannot corrupt
+    the protocol stream.
+    """
+    from mcp.server.stdio import stdio_server
+
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+async def serve_http(
+    server: Server[Any],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve ``server`` over streamable HTTP at ``http://{host}:{port}/mcp`` until cancelled.
+
+    Args:
+        server: The MCP server.
+        host: Interface to bind; the default keeps it on this machine (with the SDK's DNS
+            rebinding protection).
+        port: Port; 0 picks a free one.
+        on_ready: Called with the endpoint URL once the port is bound and listening.
+    """
+    import uvicorn
+
+    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)  # connections queue until uvicorn accepts, so on_ready can go first
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        if on_ready is not None:
+            on_ready(f"http://{shown}:{bound}{MCP_PATH}")
+        config = uvicorn.Config(app, log_level="warning", access_log=False, log_config=None)
+        await uvicorn.Server(config).serve(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def _open_sandbox(stack: AsyncExitStack) -> CodeRunner | None:
+    """The in-process sandbox (closed with ``stack``), or ``None`` when this machine has none."""
+    from redsearcher.env.sandbox import Sandbox, SandboxUnavailable
+
+    try:
+        sandbox = Sandbox()
+    except SandboxUnavailable as err:
+        # stderr: on the stdio transport stdout is the protocol stream.
+        print(f"PythonInterpreter disabled: {err}", file=sys.stderr)
+        return None
+    stack.callback(sandbox.close)
+    return sandbox
+
+
+@asynccontextmanager
+async def open_local_toolbox(
+    index_dir: str | Path,
+    *,
+    visit_config: VisitConfig | None = None,
+    summarizer: SummarizerConfig | None = None,
+    sandbox: bool = True,
+    cache: bool = False,
+) -> AsyncIterator[Toolbox]:
+    """Open an index, a sandbox and a summarizer as one :class:`Toolbox`; close all on exit.
+
+    Args:
+        index_dir: An index directory (``redsearcher env index``).
+        visit_config: Budgets of ``visit``.
+        summarizer: An LLM summarizer for ``visit``; ``None`` is extractive.
+        sandbox: Offer ``PythonInterpreter`` through the in-process sandbox (not offered when
+            false or when this machine cannot isolate code).
+        cache: Cache repeated calls (for one client's run, not a shared server).
+    """
+    from redsearcher.env import LocalEnvironment
+
+    async with AsyncExitStack() as stack:
+        env = stack.enter_context(LocalEnvironment.open(index_dir))
+        runner = _open_sandbox(stack) if sandbox else None
+        llm = None
+        if summarizer is not None:
+            llm = LLMSummarizer.from_config(summarizer)
+            stack.push_async_callback(llm.aclose)
+        # Without a sandbox, PythonInterpreter is not offered rather than offered and failing.
+        tools = [t for t in DEFAULT_TOOLS if runner is not None or t != "PythonInterpreter"]
+        toolbox = Toolbox.local(
+            env, sandbox=runner, visit_config=visit_config, summarizer=llm, cache=cache, tools=tools
+        )
+        stack.push_async_callback(toolbox.aclose)
+        yield toolbox
+
+
+async def run_mcp(
+    index_dir: str | Path,
+    *,
+    transport: Transport = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    visit_config: VisitConfig | None = None,
+    summarizer: SummarizerConfig | None = None,
+    sandbox: bool = True,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the tools of the index at ``index_dir`` over MCP until the client or a signal ends it.
+
+    Args:
+        index_dir: An index directory.
+        transport: ``stdio`` (one client, this process's stdin/stdout) or ``http``
+            (streamable HTTP at ``/mcp``).
+        host: HTTP interface.
+        port: HTTP port; 0 picks a free one.
+        visit_config: Budgets of ``visit``.
+        summarizer: An LLM summarizer for ``visit``; ``None`` is extractive.
+        sandbox: Offer ``PythonInterpreter``.
+        on_ready: HTTP only: called with the endpoint URL once listening.
+    """
+    async with open_local_toolbox(
+        index_dir, visit_config=visit_config, summarizer=summarizer, sandbox=sandbox
+    ) as toolbox:
+        server = build_mcp_server(toolbox)
+        if transport == "stdio":
+            await serve_stdio(server)
+        else:
+            await serve_http(server, host=host, port=port, on_ready=on_ready)
