@@ -1,19 +1,59 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from typing import Any, get_args
+
 import pytest
 
 from redsearcher import registry
 from redsearcher.errors import ConfigError
 
 
-def test_register_and_lookup() -> None:
-    @registry.register("test-kind", "double")
+@pytest.fixture
+def scratch_entries() -> Any:
+    saved = {k: dict(v) for k, v in registry._REGISTRY.items()}
+    yield
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)
+
+
+def test_register_and_lookup(scratch_entries: Any) -> None:
+    @registry.register("scorer", "test-double")
     def double(x: int) -> int:
         return 2 * x
 
-    assert registry.lookup("test-kind", "double")(4) == 8
-    assert "double" in registry.names("test-kind")
-    with pytest.raises(ConfigError, match="known: double"):
-        registry.lookup("test-kind", "triple")
+    assert registry.lookup("scorer", "test-double")(4) == 8
+    assert "test-double" in registry.names("scorer")
+    with pytest.raises(ConfigError, match="known: exact, test-double"):
+        registry.lookup("scorer", "triple")
     with pytest.raises(ValueError, match="already registered"):
-        registry.register("test-kind", "double")(lambda x: x)
+        registry.register("scorer", "test-double")(lambda x: x)
+
+
+def test_kinds_are_a_closed_set() -> None:
+    assert set(registry.BUILTINS) == set(get_args(registry.Kind))
+    with pytest.raises(ValueError, match="unknown registry kind 'judges'"):
+        registry.register("judges", "x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown registry kind"):
+        registry.names("tools")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", get_args(registry.Kind))
+def test_builtins_need_no_import_to_register(kind: str) -> None:
+    """In a fresh interpreter that imported only the registry, every kind's built-ins resolve."""
+    code = f"from redsearcher import registry\nprint(','.join(registry.names({kind!r})))\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    expected = {
+        "tool": "PythonInterpreter",
+        "protocol": "native",
+        "context_strategy": "discard_all",
+        "realizer": "offline",
+        "scorer": "exact",
+        "sft_format": "sharegpt",
+        "rl_format": "verl",
+    }
+    if kind in expected:
+        assert expected[kind] in out.split(",")

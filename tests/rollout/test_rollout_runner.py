@@ -13,6 +13,7 @@ from rollout_support import (
     scripted_episode,
 )
 
+from redsearcher.errors import ConfigError
 from redsearcher.log import AgentTask, RunLog, Trajectory, read_trajectories
 from redsearcher.model import ChatModel, ModelUnavailable
 from redsearcher.rollout import EndpointPool, RolloutConfig, RolloutStats, rollout, score_trajectory
@@ -20,7 +21,7 @@ from redsearcher.rollout import EndpointPool, RolloutConfig, RolloutStats, rollo
 
 def run(
     tmp_path: Path, tasks: list[AgentTask], episode: Any, *, n: int = 1, log: RunLog | None = None,
-    display: Any = None, **config: Any,
+    display: Any = None, scorer_fn: Any = None, **config: Any,
 ) -> Any:  # fmt: skip
     async def go() -> Any:
         pool = EndpointPool(fake_models(2))
@@ -29,6 +30,7 @@ def run(
             return await rollout(
                 tasks, config=RolloutConfig(n_samples=n, **config), pool=pool, toolbox=None,
                 agent_config=None, log=own, episode=episode, world_hash="wh", display=display,
+                scorer=scorer_fn,
             )  # fmt: skip
         finally:
             if log is None:
@@ -116,14 +118,24 @@ def test_the_queue_holds_at_most_queue_size_episodes_ahead_of_the_workers(
 
 
 def test_scoring_rules() -> None:
-    assert score_trajectory(make_trajectory(prediction="paris", answers=["Paris"])).score == 1.0
-    assert score_trajectory(make_trajectory(prediction="Lyon", answers=["Paris"])).score == 0.0
+    assert (
+        asyncio.run(score_trajectory(make_trajectory(prediction="paris", answers=["Paris"]))).score
+        == 1.0
+    )
+    assert (
+        asyncio.run(score_trajectory(make_trajectory(prediction="Lyon", answers=["Paris"]))).score
+        == 0.0
+    )
     none = make_trajectory(prediction=None, termination="max_turns", answers=["Paris"])
-    assert score_trajectory(none).score == 0.0
-    assert score_trajectory(make_trajectory(answers=[])).score is None  # unscored, not wrong
+    assert asyncio.run(score_trajectory(none)).score == 0.0
+    assert (
+        asyncio.run(score_trajectory(make_trajectory(answers=[]))).score is None
+    )  # unscored, not wrong
     error = make_trajectory(prediction=None, termination="error", error="x")
-    assert score_trajectory(error).score is None
-    assert score_trajectory(make_trajectory(prediction="Lyon", score=1.0)).score == 1.0  # kept
+    assert asyncio.run(score_trajectory(error)).score is None
+    assert (
+        asyncio.run(score_trajectory(make_trajectory(prediction="Lyon", score=1.0))).score == 1.0
+    )  # kept
 
 
 def test_errored_episodes_are_written_and_counted(tmp_path: Path) -> None:
@@ -254,3 +266,29 @@ def test_nothing_to_do(tmp_path: Path) -> None:
     run(tmp_path, make_tasks(2), scripted_episode())
     summary = run(tmp_path, make_tasks(2), scripted_episode())
     assert (summary.skipped, summary.completed, summary.finished) == (2, 0, True)
+
+
+def test_a_scorer_is_injected_not_imported(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    class Judge:
+        async def __call__(self, trajectory: Trajectory) -> float | None:
+            seen.append(trajectory.id)
+            return None if trajectory.sample else 0.5
+
+    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+        return make_trajectory(task.id, sample, answers=task.answers, prediction="wrong")
+
+    summary = run(tmp_path, make_tasks(2), episode, n=2, scorer_fn=Judge())
+    assert sorted(seen) == ["t0#0", "t0#1", "t1#0", "t1#1"]
+    scores = {t.id: t.score for t in read_trajectories(tmp_path / "run")}
+    assert scores == {"t0#0": 0.5, "t0#1": None, "t1#0": 0.5, "t1#1": None}
+    assert summary.scored == 2
+
+
+def test_the_scorer_is_named_in_the_config(tmp_path: Path) -> None:
+    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+        return make_trajectory(task.id, sample, answers=task.answers, prediction="wrong")
+
+    with pytest.raises(ConfigError, match="unknown scorer 'nope'; known: exact"):
+        run(tmp_path, make_tasks(1), episode, scorer="nope")

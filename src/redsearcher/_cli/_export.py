@@ -52,8 +52,7 @@ def sft(
     The §6.1 post-filter keeps correct answers, drops trajectories with many failed tool
     calls and keeps one per question. Observation turns are never trained.
     """
-    from redsearcher.export import export_sft
-    from redsearcher.rollout import SFTFilterConfig
+    from redsearcher.export import SFTFilterConfig, export_sft
 
     overrides: dict[str, Any] = {
         "max_failed_tool_calls": max_failed_tool_calls,

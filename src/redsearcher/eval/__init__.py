@@ -1,10 +1,12 @@
-"""Scoring trajectories: answer matching now; judges, benchmarks and metrics as they land.
+"""Scoring trajectories: answer matching and the registered scorers; judges and reports next.
 
-``exact_match`` (after ``normalize_answer``) is the rule scorer the rollout runner applies until
-an LLM judge is configured; it never turns "no reference answer" into "incorrect" (the runner
-leaves such trajectories unscored).
+``exact_match`` (after ``normalize_answer``) is the rule that ``ExactScorer`` — registered as
+scorer ``exact``, the rollout's default — applies. A scorer never turns "no reference answer"
+into "incorrect": it returns ``None`` (unscored). This package sits above ``redsearcher.rollout``:
+the rollout is handed a scorer through the registry and never imports evaluation.
 """
 
 from redsearcher.eval._match import exact_match, normalize_answer
+from redsearcher.eval._scorers import ExactScorer
 
-__all__ = ["exact_match", "normalize_answer"]
+__all__ = ["ExactScorer", "exact_match", "normalize_answer"]

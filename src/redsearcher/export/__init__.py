@@ -8,6 +8,7 @@ trained). RL (from synthesized tasks): REDSearcher ``{problem, answer, difficult
 a function and a ``register`` call.
 """
 
+from redsearcher.export._filter import SFTFilterConfig, SFTFilterResult, sft_filter
 from redsearcher.export._rl import (
     RLExportSummary,
     RLFormat,
@@ -32,6 +33,8 @@ __all__ = [
     "RLExportSummary",
     "RLFormat",
     "SFTExportSummary",
+    "SFTFilterConfig",
+    "SFTFilterResult",
     "SFTFormat",
     "agent_system_prompt",
     "difficulty_label",
@@ -40,6 +43,7 @@ __all__ = [
     "is_observation",
     "rl_format_names",
     "rl_rows",
+    "sft_filter",
     "sft_format_names",
     "to_openai_messages",
     "to_sharegpt",

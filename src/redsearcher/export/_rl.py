@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from redsearcher.errors import UserError
 from redsearcher.export._sft import write_jsonl
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Registry kind of the RL query-set formats.
-RL_FORMAT_KIND = "rl_format"
+RL_FORMAT_KIND: Final = "rl_format"
 
 #: ``data_source`` of verl rows.
 DATA_SOURCE = "redsearcher"
@@ -65,7 +65,6 @@ def agent_system_prompt(protocol: str = "native", *, agent: Any = None) -> str:
     """
     from redsearcher.agent import AgentConfig, Prompts
     from redsearcher.model import get_protocol
-    from redsearcher.tools import Toolbox  # noqa: F401  (importing it registers the tools)
 
     config = agent if agent is not None else AgentConfig()
     prompts = Prompts.load(

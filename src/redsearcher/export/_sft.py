@@ -40,12 +40,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from redsearcher.export._filter import SFTFilterConfig, sft_filter
 from redsearcher.log import read_manifest, read_trajectories
 from redsearcher.log._records import Message, Segment, Trajectory
 from redsearcher.registry import lookup, names, register
-from redsearcher.rollout import SFTFilterConfig, sft_filter
 
 __all__ = [
     "SFTExportSummary",
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 #: Registry kind of the SFT sample formats.
-SFT_FORMAT_KIND = "sft_format"
+SFT_FORMAT_KIND: Final = "sft_format"
 
 _TOOL_RESPONSE = "<tool_response>"
 

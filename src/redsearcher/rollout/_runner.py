@@ -29,10 +29,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from redsearcher.eval import exact_match
 from redsearcher.log._records import AgentTask, Trajectory
 from redsearcher.log._runlog import RunLog
 from redsearcher.model import ChatModel, ModelUnavailable
+from redsearcher.registry import lookup
 from redsearcher.rollout._display import NoDisplay, RolloutDisplay, RolloutStats
 from redsearcher.rollout._routing import EndpointPool
 
@@ -40,10 +40,23 @@ __all__ = [
     "EpisodeFn",
     "RolloutConfig",
     "RolloutSummary",
+    "Scorer",
     "rollout",
     "score_trajectory",
     "trajectory_id",
 ]
+
+
+class Scorer(Protocol):
+    """What scores a finished episode: a registered scorer or judge (registry kind ``scorer``).
+
+    Returns the score, or ``None`` for *unscored* (nothing to score against, or a judge that
+    could not decide), which is never counted as incorrect.
+    """
+
+    async def __call__(self, trajectory: Trajectory) -> float | None:
+        """Score ``trajectory``."""
+        ...
 
 
 class EpisodeFn(Protocol):
@@ -86,6 +99,8 @@ class RolloutConfig(BaseModel):
     endpoint_wait_s: float = Field(default=120.0, ge=0.0)
     """How long a request waits for a server when all are out, before the episode is
     abandoned."""
+    scorer: str = "exact"
+    """The registered scorer (registry kind ``scorer``) applied to each finished episode."""
 
 
 class RolloutSummary(BaseModel):
@@ -152,18 +167,19 @@ def trajectory_id(task_id: str, sample: int) -> str:
     return f"{task_id}#{sample}"
 
 
-def score_trajectory(trajectory: Trajectory) -> Trajectory:
-    """Score with :func:`~redsearcher.eval.exact_match` unless a score is already set.
+async def score_trajectory(trajectory: Trajectory, scorer: Scorer | None = None) -> Trajectory:
+    """Score with ``scorer`` (default: the registered ``exact``) unless a score is already set.
 
-    Left unscored (``None``): episodes that ended in ``error`` (nothing to judge) and tasks
-    without reference answers. An episode that ended without an answer otherwise scores 0.
+    Left unscored (``None``): episodes that ended in ``error`` (nothing to judge) and whatever
+    the scorer leaves unscored (tasks without reference answers, for the rule scorer).
     """
     if trajectory.score is not None or trajectory.termination == "error":
         return trajectory
-    if not trajectory.answers:
+    scorer = scorer if scorer is not None else lookup("scorer", "exact")()
+    score = await scorer(trajectory)
+    if score is None:
         return trajectory
-    correct = exact_match(trajectory.prediction, trajectory.answers)
-    return trajectory.model_copy(update={"score": 1.0 if correct else 0.0})
+    return trajectory.model_copy(update={"score": score})
 
 
 def _unavailable(trajectory: Trajectory) -> bool:
@@ -187,6 +203,7 @@ async def rollout(
     episode: EpisodeFn | None = None,
     world_hash: str | None = None,
     display: RolloutDisplay | None = None,
+    scorer: Scorer | None = None,
 ) -> RolloutSummary:
     """Run ``config.n_samples`` episodes of every task not already in ``log``.
 
@@ -201,6 +218,8 @@ async def rollout(
         episode: The episode function (default :func:`redsearcher.agent.run_episode`).
         world_hash: The environment's World hash, recorded in each trajectory's provenance.
         display: Progress display (default: none).
+        scorer: Scores each finished episode (default: the registered scorer named by
+            ``config.scorer``).
 
     Returns:
         The invocation's summary (see :attr:`RolloutSummary.finished`).
@@ -229,7 +248,10 @@ async def rollout(
     stats.skipped = stats.planned - len(pending)
     display = display or NoDisplay()
     started, cpu_started = time.perf_counter(), time.process_time()
-    runner = _Runner(config, pool, toolbox, agent_config, log, episode, world_hash, display, stats)
+    scorer = scorer if scorer is not None else lookup("scorer", config.scorer)()
+    runner = _Runner(
+        config, pool, toolbox, agent_config, log, episode, world_hash, display, stats, scorer
+    )
     display.start(stats)
     try:
         await runner.run(pending)
@@ -269,8 +291,10 @@ class _Runner:
         world_hash: str | None,
         display: RolloutDisplay,
         stats: RolloutStats,
+        scorer: Scorer,
     ) -> None:
         self.config = config
+        self.scorer = scorer
         self.pool = pool
         self.toolbox = toolbox
         self.agent_config = agent_config
@@ -342,7 +366,7 @@ class _Runner:
                 self._abandon()
                 continue
             self.consecutive_unavailable = 0
-            trajectory = score_trajectory(trajectory)
+            trajectory = await score_trajectory(trajectory, self.scorer)
             self.stats.add(trajectory)
             self._refresh()
             self.finished.put_nowait(trajectory)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from rollout_support import make_trajectory
 
-from redsearcher.rollout import SFTFilterConfig, sft_filter
+from redsearcher.export import SFTFilterConfig, sft_filter
 
 
 def test_keeps_correct_clean_and_one_per_question() -> None:
