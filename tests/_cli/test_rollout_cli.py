@@ -282,3 +282,29 @@ def test_without_env_or_services_the_rollout_says_what_is_missing(
     assert run([*base, "--env-api-key", "k"]) == 2
     assert "--env-api-key is the key of the --env server" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_agent_section_picks_the_render_style_and_the_manifest_records_it(
+    tmp_path: Path, env: EnvServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 1)
+    config = tmp_path / "c.yaml"
+    config.write_text("agent:\n  render_style: deeptracehub\n")
+    server = ScriptedChatServer(scripts(1)).start()
+    try:
+        base = ["rollout", str(tasks), "--env", env.base_url, "--model", "m",
+                "--base-url", server.base_url, "--config", str(config), "--quiet"]  # fmt: skip
+        assert run([*base, "--out", str(tmp_path / "run")]) == 0
+        config.write_text("agent:\n  render_style: nope\n")
+        assert run([*base, "--out", str(tmp_path / "bad")]) == 2
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert "agent.render_style" in err and "known: deeptracehub, tongyi" in err
+    assert not (tmp_path / "bad").exists()
+    [trajectory] = read_trajectories(tmp_path / "run")
+    output = trajectory.tool_calls[0].output
+    # DeepTraceHub's numbering (from 0), where the default style numbers from 1.
+    assert output.startswith("A Google search for 'Quiet Harbor' found ")
+    assert "\n## Web Results\n0. [" in output
+    assert read_manifest(tmp_path / "run").agent["render_style"] == "deeptracehub"

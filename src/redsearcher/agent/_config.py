@@ -1,7 +1,8 @@
 """How an episode runs (section ``agent`` of the layered config).
 
-Validated once, up front: an unknown context strategy, bad strategy parameters or a missing
-prompt version fail when the config is built, not hours into a rollout.
+Validated once, up front: an unknown context strategy, bad strategy parameters, a missing
+prompt version or an unknown render style fail when the config is built, not hours into a
+rollout.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from redsearcher.agent._context import build_strategy
 from redsearcher.agent._prompts import PROMPT_NAMES, PROMPT_VERSION, load_prompt
 from redsearcher.errors import ConfigError
-from redsearcher.tools._tools import DEFAULT_TOOLS
+from redsearcher.tools import DEFAULT_RENDER_STYLE, DEFAULT_TOOLS, render_style
 
 __all__ = ["AgentConfig", "ContextConfig"]
 
@@ -85,6 +86,12 @@ class AgentConfig(BaseModel):
     """A tool call running longer gets a timeout message as its result (``None``: no bound;
     the tools' own services have their timeouts too)."""
 
+    render_style: str = DEFAULT_RENDER_STYLE
+    """How tool results read to the model: a registered render style, ``tongyi`` (Tongyi
+    DeepResearch's text) or ``deeptracehub`` (DeepTraceHub's: web results numbered from 0,
+    "Publication Info:" scholar labels, indented maps fields). Trajectories and SFT data carry
+    this text, so match the harness a model was trained with, or whose runs you compare with."""
+
     tool_response_role: Literal["user", "tool"] = "user"
     """Text protocol only: role of ``<tool_response>`` messages (``user`` as Tongyi
     DeepResearch, ``tool`` as DeepTraceHub)."""
@@ -111,6 +118,15 @@ class AgentConfig(BaseModel):
         is ``7.000000000000001``, which must not make the limit 8).
         """
         return math.ceil(round(self.context.threshold * self.context_window, 6))
+
+    @field_validator("render_style")
+    @classmethod
+    def _known_style(cls, value: str) -> str:
+        try:
+            render_style(value)
+        except ConfigError as err:
+            raise ValueError(str(err)) from err
+        return value
 
     @model_validator(mode="after")
     def _prompts_exist(self) -> AgentConfig:

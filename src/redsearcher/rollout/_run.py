@@ -146,6 +146,7 @@ async def run_rollout(
         transport=ShardedTransport(shards, _LANE_CONNECTIONS),
         cache=config.tool_cache,
         tools=agent.tools,
+        style=agent.render_style,
     )
     manifest = RunManifest(
         model=model.name,

@@ -4,8 +4,10 @@
 google_maps_route) over an in-process ``redsearcher.env.LocalEnvironment`` (``LocalBackend``) or
 HTTP services (``HTTPBackend``: our server or the real Serper / Jina Reader / SandboxFusion, with
 per-service fallbacks, ``ServicesConfig``). Every tool renders the services' wire JSON into the
-text the peers' harnesses show a model; ``goal_visit`` is the goal-directed reader (extractive
-offline, an OpenAI-compatible summarizer through the package's one chat client when configured).
+text the peers' harnesses show a model, in the toolbox's ``RenderStyle`` (registry kind
+``render_style``: ``tongyi`` by default, or ``deeptracehub``); ``goal_visit`` is the
+goal-directed reader (extractive offline, an OpenAI-compatible summarizer through the package's
+one chat client when configured).
 
 The MCP server over the same tools is ``redsearcher.tools.mcp`` (it needs the ``env`` extra).
 This package builds on ``redsearcher.env`` (the engine) and never on the HTTP server; the agent
@@ -19,6 +21,13 @@ from redsearcher.tools._render import (
     join_blocks,
     render_visit,
     render_visit_failed,
+)
+from redsearcher.tools._render_styles import (
+    DEFAULT_RENDER_STYLE,
+    DeepTraceHubStyle,
+    RenderStyle,
+    TongyiStyle,
+    render_style,
 )
 from redsearcher.tools._summarizer import (
     EXTRACTOR_PROMPT_VERSION,
@@ -52,6 +61,7 @@ from redsearcher.tools._visit import (
 )
 
 __all__ = [
+    "DEFAULT_RENDER_STYLE",
     "DEFAULT_TOOLS",
     "EXTRACTOR_PROMPT_VERSION",
     "SEPARATOR",
@@ -59,18 +69,21 @@ __all__ = [
     "VISIT_FAILED_SUMMARY",
     "Backend",
     "CodeRunner",
+    "DeepTraceHubStyle",
     "Extract",
     "ExtractiveSummarizer",
     "HTTPBackend",
     "LLMSummarizer",
     "LocalBackend",
     "PageFetcher",
+    "RenderStyle",
     "ServiceDown",
     "ServiceUnavailable",
     "ServicesConfig",
     "Summarizer",
     "SummarizerConfig",
     "SummarizerError",
+    "TongyiStyle",
     "ToolDef",
     "ToolError",
     "Toolbox",
@@ -78,6 +91,7 @@ __all__ = [
     "VisitOutcome",
     "goal_visit",
     "join_blocks",
+    "render_style",
     "render_visit",
     "render_visit_failed",
     "tool",

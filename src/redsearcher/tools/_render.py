@@ -2,13 +2,16 @@
 
 Renders from the *wire* JSON (Serper, SandboxFusion shapes), not from our records, so an agent
 pointed at the real services and one pointed at the local environment see identical text — and
-SFT data built from either carries the same rendering. Strings follow the Tongyi/DeepTraceHub
-harnesses that REDSearcher's released trajectories use.
+SFT data built from either carries the same rendering. Strings follow Tongyi DeepResearch's
+harness (``inference/tool_search.py``, ``tool_scholar.py``, ``tool_visit.py``); maps and routes,
+which Tongyi lacks, are this package's own in the same manner. These are the ``tongyi`` render
+style; ``deeptracehub`` is :mod:`redsearcher.tools._render_deeptracehub`, and
+:mod:`redsearcher.tools._render_styles` picks between them per run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 SEPARATOR = "\n=======\n"
@@ -30,7 +33,7 @@ def no_results(query: str) -> str:
     return f"No results found for '{query}'. Try with a more general query."
 
 
-def render_search(query: str, response: dict[str, Any]) -> str:
+def render_search(query: str, response: Mapping[str, Any]) -> str:
     """A Serper ``/search`` response as Markdown web results."""
     organic = response.get("organic") or []
     if not organic:
@@ -47,7 +50,7 @@ def render_search(query: str, response: dict[str, Any]) -> str:
     )
 
 
-def render_scholar(query: str, response: dict[str, Any]) -> str:
+def render_scholar(query: str, response: Mapping[str, Any]) -> str:
     """A Serper ``/scholar`` response as Markdown scholar results."""
     organic = response.get("organic") or []
     if not organic:
@@ -68,7 +71,7 @@ def render_scholar(query: str, response: dict[str, Any]) -> str:
     )
 
 
-def render_places(query: str, response: dict[str, Any]) -> str:
+def render_places(query: str, response: Mapping[str, Any]) -> str:
     """A Serper ``/maps`` response as Markdown place results."""
     places = response.get("places") or []
     if not places:
@@ -97,7 +100,7 @@ def render_places(query: str, response: dict[str, Any]) -> str:
     )
 
 
-def render_route(response: dict[str, Any]) -> str:
+def render_route(response: Mapping[str, Any]) -> str:
     """Our routing response as one line."""
     o, d = response["origin"], response["destination"]
     return (

@@ -4,7 +4,8 @@ One implementation serves every caller — the agent loop, the MCP server, tests
 kind of backend in :mod:`redsearcher.tools._backends`: an in-process
 :class:`~redsearcher.env._types.SearchEnvironment` (:class:`LocalBackend`) or HTTP services
 (:class:`HTTPBackend`). Backends return the services' *wire* JSON and every tool renders it with
-:mod:`redsearcher.tools._render`, so an agent sees the same text whichever backend it runs on.
+:mod:`redsearcher.tools._render`, so an agent sees the same text whichever backend it runs on;
+the toolbox's render style (:mod:`redsearcher.tools._render_styles`) says which peer's text.
 This module holds what the model sees and calls; the backends module holds where the data comes
 from, and its public names are re-exported here so ``redsearcher.tools._tools`` stays the one
 import for callers.
@@ -62,13 +63,7 @@ from redsearcher.tools._backends import (
     send_with_retries,
 )
 from redsearcher.tools._outages import Outages, note_outage, track_outages
-from redsearcher.tools._render import (
-    join_blocks,
-    render_places,
-    render_route,
-    render_scholar,
-    render_search,
-)
+from redsearcher.tools._render_styles import DEFAULT_RENDER_STYLE, RenderStyle, render_style
 from redsearcher.tools._visit import Summarizer, VisitConfig, visit_pages
 
 __all__ = [
@@ -257,6 +252,7 @@ async def _per_query(
     queries: Sequence[str],
     fetch: Callable[[str], Awaitable[dict[str, Any]]],
     render: Callable[[str, dict[str, Any]], str],
+    join: Callable[[list[str]], str],
 ) -> str:
     """Run every query at once; a failed query becomes its error text unless all fail."""
     results = await asyncio.gather(*(fetch(q) for q in queries), return_exceptions=True)
@@ -271,7 +267,7 @@ async def _per_query(
     failed = [r for r in results if isinstance(r, ToolError)]
     if len(failed) == len(results):
         raise failed[0]
-    return join_blocks(blocks)
+    return join(blocks)
 
 
 @tool("search", SearchArgs)
@@ -282,7 +278,10 @@ async def search(box: Toolbox, args: SearchArgs) -> str:
     visit to read a page in full.
     """
     return await _per_query(
-        args.query, lambda q: box.backend.search(q, box.num_results), render_search
+        args.query,
+        lambda q: box.backend.search(q, box.num_results),
+        box.style.search,
+        box.style.join,
     )
 
 
@@ -296,7 +295,12 @@ async def visit(box: Toolbox, args: VisitArgs) -> str:
         config=box.visit_config,
         summarizer=box.summarizer,
     )
-    return join_blocks(outcome.render() for outcome in outcomes)
+    return box.style.join(
+        box.style.visit_failed(o.url, o.goal)
+        if o.extract is None
+        else box.style.visit(o.url, o.goal, o.extract.evidence, o.extract.summary)
+        for o in outcomes
+    )
 
 
 @tool("PythonInterpreter", PythonArgs, cacheable=False)
@@ -316,14 +320,17 @@ async def google_scholar(box: Toolbox, args: SearchArgs) -> str:
     Accepts multiple queries. Results list the title, authors and venue, year and citations.
     """
     return await _per_query(
-        args.query, lambda q: box.backend.scholar(q, box.num_results), render_scholar
+        args.query,
+        lambda q: box.backend.scholar(q, box.num_results),
+        box.style.scholar,
+        box.style.join,
     )
 
 
 @tool("google_maps", MapsArgs)
 async def google_maps(box: Toolbox, args: MapsArgs) -> str:
     """Search Google Maps for places: name, category, address, rating, phone, coordinates."""
-    return render_places(args.q, await box.backend.maps(args.q, args.page))
+    return box.style.places(args.q, await box.backend.maps(args.q, args.page))
 
 
 @tool("google_maps_route", RouteArgs)
@@ -335,7 +342,7 @@ async def google_maps_route(box: Toolbox, args: RouteArgs) -> str:
             f"No route from '{args.origin}' to '{args.destination}': a name did not resolve to "
             "a known place. Use names as google_maps shows them."
         )
-    return render_route(found)
+    return box.style.route(found)
 
 
 # -- the toolbox -----------------------------------------------------------------------------
@@ -353,9 +360,12 @@ class Toolbox(AsyncClosing):
             cache; ``PythonInterpreter`` is never cached, nor a call under which a service stayed
             down (it may be back by the next call).
         tools: Names of the registered tools to offer.
+        style: How results read: a registered render style's name (``tongyi``,
+            ``deeptracehub``; ``AgentConfig.render_style``) or a style object.
 
     Raises:
-        ConfigError: for a name in ``tools`` that is not a registered tool.
+        ConfigError: for a name in ``tools`` that is not a registered tool, or an unknown
+            ``style`` (listing the known ones).
     """
 
     def __init__(
@@ -367,8 +377,10 @@ class Toolbox(AsyncClosing):
         num_results: int = 10,
         cache: bool = False,
         tools: Sequence[str] = DEFAULT_TOOLS,
+        style: str | RenderStyle = DEFAULT_RENDER_STYLE,
     ) -> None:
         self.backend = backend
+        self.style: RenderStyle = render_style(style) if isinstance(style, str) else style
         self.visit_config = visit_config or VisitConfig()
         self.summarizer = summarizer
         self.num_results = num_results
