@@ -52,8 +52,8 @@ def test_builtins_need_no_import_to_register(kind: str) -> None:
         "context_strategy": "discard_all",
         "realizer": "offline",
         "scorer": "exact",
+        "render_style": "deeptracehub",
         "sft_format": "sharegpt",
         "rl_format": "verl",
     }
-    if kind in expected:
-        assert expected[kind] in out.split(",")
+    assert expected[kind] in out.split(",")

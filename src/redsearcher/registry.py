@@ -45,7 +45,7 @@ BUILTINS: Final[dict[str, tuple[str, ...]]] = {
     "context_strategy": ("redsearcher.agent._context",),
     "realizer": ("redsearcher.synth._realize_offline", "redsearcher.synth._realize"),
     "scorer": ("redsearcher.eval._scorers",),
-    "render_style": (),
+    "render_style": ("redsearcher.tools._render_styles",),
     "sft_format": ("redsearcher.export._sft",),
     "rl_format": ("redsearcher.export._rl",),
 }
