@@ -7,8 +7,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from redsearcher._cli import main
-from redsearcher.log import Message, RunLog, RunManifest, Segment, Trajectory, TrajectoryProvenance
-from redsearcher.synth._task import GraphNode, Task, TaskProvenance
+from redsearcher.log import (
+    GraphNode,
+    Message,
+    RunLog,
+    RunManifest,
+    Segment,
+    Task,
+    TaskProvenance,
+    Trajectory,
+    TrajectoryProvenance,
+)
 
 
 def run(argv: list[str]) -> int:

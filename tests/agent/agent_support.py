@@ -12,13 +12,13 @@ from pydantic import SecretStr
 from redsearcher.agent import AgentConfig, run_episode
 from redsearcher.agent._loop import TokenCount
 from redsearcher.env import LocalEnvironment
-from redsearcher.log import AgentTask, Message, Trajectory
+from redsearcher.log import Message, Task, Trajectory
 from redsearcher.model import ModelConfig, OpenAIChatModel
 from redsearcher.testing import ScriptedChatServer
 from redsearcher.tools import Toolbox
 
 QUESTION = "Which actor appeared in a 1990 film that was directed by the actor's own parent?"
-TASK = AgentTask(id="tiny-1", question=QUESTION, answers=["Ilse Velden"])
+TASK = Task(id="tiny-1", question=QUESTION, answer="Ilse Velden")
 
 
 def make_model(
@@ -47,7 +47,7 @@ def episode(
     *,
     protocol: str = "native",
     config: AgentConfig | None = None,
-    task: AgentTask = TASK,
+    task: Task = TASK,
     toolbox: Toolbox | None = None,
     count_tokens: TokenCount | None = None,
     model_options: dict[str, Any] | None = None,

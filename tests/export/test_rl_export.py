@@ -15,7 +15,7 @@ from redsearcher.export import (
     rl_format_names,
     rl_rows,
 )
-from redsearcher.synth._task import GraphNode, Task, TaskProvenance, Verdict
+from redsearcher.log import GraphNode, Task, TaskProvenance, Verdict
 
 
 def task(task_id: str, *, tw: int = 2, msd: int = 3, passed: bool | None = True) -> Task:
@@ -123,3 +123,23 @@ def test_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="not found"):
         export_rl(tmp_path / "missing.jsonl", tmp_path / "x.jsonl")
     assert not (tmp_path / "x.jsonl").exists()
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "tasks"
+
+
+def test_a_task_file_written_before_the_one_task_record_exports_as_it_did(tmp_path: Path) -> None:
+    # synth-v1.rl-redsearcher.jsonl was written by export_rl before Task moved to redsearcher.log.
+    out = tmp_path / "rl.jsonl"
+    export_rl(FIXTURES / "synth-v1.jsonl", out)
+    assert out.read_bytes() == (FIXTURES / "synth-v1.rl-redsearcher.jsonl").read_bytes()
+
+
+def test_unsynthesized_tasks_have_no_difficulty_and_need_an_answer(tmp_path: Path) -> None:
+    plain = Task(id="q", question="Who?", answer="Ada", metadata={"world_hash": "w"})
+    assert difficulty_label(plain) == ""
+    (row,) = rl_rows([plain], "verl")
+    assert row["extra_info"]["treewidth"] is None and row["extra_info"]["world_hash"] == "w"
+    open_question = write_tasks(tmp_path / "t.jsonl", [task("a"), Task(id="q", question="Why?")])
+    with pytest.raises(UserError, match=r"without a reference answer.*q"):
+        export_rl(open_question, tmp_path / "x.jsonl")

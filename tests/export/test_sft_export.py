@@ -12,11 +12,11 @@ from redsearcher.env import LocalEnvironment, build_index
 from redsearcher.errors import ConfigError
 from redsearcher.export import export_sft, is_observation, to_openai_messages, to_sharegpt
 from redsearcher.log import (
-    AgentTask,
     Message,
     RunLog,
     RunManifest,
     Segment,
+    Task,
     Trajectory,
     TrajectoryProvenance,
 )
@@ -216,7 +216,7 @@ def test_a_real_text_protocol_episode_exports_observations_correctly(tmp_path: P
         model = OpenAIChatModel(ModelConfig(name="m", base_url=base_url, protocol="text"))
         with LocalEnvironment.open(tmp_path / "w.index") as env:
             async with model, Toolbox.local(env, tools=["search"]) as toolbox:
-                task = AgentTask(id="q", question="Which film?", answers=["The Quiet Harbor"])
+                task = Task(id="q", question="Which film?", answer="The Quiet Harbor")
                 return await run_episode(
                     task, model=model, toolbox=toolbox, config=AgentConfig(tools=["search"])
                 )

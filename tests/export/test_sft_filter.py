@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from rollout_support import make_trajectory
+from records_support import make_trajectory
 
 from redsearcher.export import SFTFilterConfig, sft_filter
 

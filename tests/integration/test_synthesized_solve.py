@@ -18,7 +18,7 @@ import pytest
 
 from redsearcher.agent import AgentConfig, run_episode
 from redsearcher.eval._match import exact_match
-from redsearcher.log import AgentTask, Trajectory
+from redsearcher.log import Trajectory
 from redsearcher.model import ModelConfig, OpenAIChatModel
 from redsearcher.server import EnvServer, ServerConfig
 from redsearcher.synth import SynthConfig, Task, open_verifier, read_tasks, synthesize
@@ -65,7 +65,6 @@ def test_scripted_model_solves_a_synthesized_task(
     solved: tuple[Task, list[str], Path], protocol: str
 ) -> None:
     task, queries, index = solved
-    agent_task = AgentTask(id=task.id, question=task.question, answers=task.answers)
     with (
         EnvServer(ServerConfig(index=index, sandbox=None)) as env_server,
         ScriptedChatServer(_steps(task, queries, protocol)) as chat,
@@ -83,7 +82,7 @@ def test_scripted_model_solves_a_synthesized_task(
                 Toolbox.http(ServicesConfig.local(env_server.base_url)) as box,
             ):
                 traj = await run_episode(
-                    agent_task,
+                    task,
                     model=model,
                     toolbox=box,
                     config=AgentConfig(),

@@ -7,19 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from records_support import make_manifest, make_trajectory  # noqa: F401  (re-exported)
-from redsearcher.log._records import (
-    AgentTask,
-    Message,
-    Trajectory,
-)
+from redsearcher.log import Message, Task, Trajectory
 from redsearcher.model import ChatModel, Completion, ModelUnavailable
 
 
-def make_tasks(n: int, *, answers: bool = True) -> list[AgentTask]:
+def make_tasks(n: int, *, answers: bool = True) -> list[Task]:
     return [
-        AgentTask(
-            id=f"t{i}", question=f"Question number {i}?", answers=[f"A{i}"] if answers else []
-        )
+        Task(id=f"t{i}", question=f"Question number {i}?", answer=f"A{i}" if answers else None)
         for i in range(n)
     ]
 
@@ -61,7 +55,7 @@ def scripted_episode(turns: int = 2, *, answer: str | None = None) -> Any:
     """An episode function that calls the model ``turns`` times, then answers the task."""
 
     async def episode(
-        task: AgentTask, *, model: ChatModel, toolbox: Any, config: Any, sample: int = 0,
+        task: Task, *, model: ChatModel, toolbox: Any, config: Any, sample: int = 0,
         world_hash: str | None = None,
     ) -> Trajectory:  # fmt: skip
         endpoint = None

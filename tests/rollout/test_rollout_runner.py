@@ -14,13 +14,13 @@ from rollout_support import (
 )
 
 from redsearcher.errors import ConfigError
-from redsearcher.log import AgentTask, RunLog, Trajectory, read_trajectories
+from redsearcher.log import RunLog, Task, Trajectory, read_trajectories
 from redsearcher.model import ChatModel, ModelUnavailable
 from redsearcher.rollout import EndpointPool, RolloutConfig, RolloutStats, rollout, score_trajectory
 
 
 def run(
-    tmp_path: Path, tasks: list[AgentTask], episode: Any, *, n: int = 1, log: RunLog | None = None,
+    tmp_path: Path, tasks: list[Task], episode: Any, *, n: int = 1, log: RunLog | None = None,
     display: Any = None, scorer_fn: Any = None, **config: Any,
 ) -> Any:  # fmt: skip
     async def go() -> Any:
@@ -58,7 +58,7 @@ def test_done_ids_are_skipped_on_resume(tmp_path: Path) -> None:
     calls: list[str] = []
     inner = scripted_episode()
 
-    async def counting(task: AgentTask, **kw: Any) -> Trajectory:
+    async def counting(task: Task, **kw: Any) -> Trajectory:
         calls.append(f"{task.id}#{kw['sample']}")
         return await inner(task, **kw)
 
@@ -70,9 +70,7 @@ def test_done_ids_are_skipped_on_resume(tmp_path: Path) -> None:
 def test_concurrency_is_bounded(tmp_path: Path) -> None:
     active = peak = 0
 
-    async def episode(
-        task: AgentTask, *, model: ChatModel, sample: int = 0, **kw: Any
-    ) -> Trajectory:
+    async def episode(task: Task, *, model: ChatModel, sample: int = 0, **kw: Any) -> Trajectory:
         nonlocal active, peak
         active += 1
         peak = max(peak, active)
@@ -101,7 +99,7 @@ def test_the_queue_holds_at_most_queue_size_episodes_ahead_of_the_workers(
     started = 0
     queued: list[int] = []
 
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         nonlocal started
         started += 1
         if started == 7:  # every worker holds an episode: the producer fills the queue, no more
@@ -139,7 +137,7 @@ def test_scoring_rules() -> None:
 
 
 def test_errored_episodes_are_written_and_counted(tmp_path: Path) -> None:
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         if task.id == "t1":
             return make_trajectory(
                 task.id,
@@ -157,7 +155,7 @@ def test_errored_episodes_are_written_and_counted(tmp_path: Path) -> None:
 
 
 def test_unavailable_episodes_are_not_written_so_resume_retries_them(tmp_path: Path) -> None:
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         if task.id == "t0":
             raise ModelUnavailable("all down")
         if task.id == "t1":  # the agent loop records the outage as the episode's error
@@ -180,7 +178,7 @@ def test_unavailable_episodes_are_not_written_so_resume_retries_them(tmp_path: P
 def test_the_run_stops_after_consecutive_outages(tmp_path: Path) -> None:
     started: list[str] = []
 
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         started.append(task.id)
         if task.id != "t0":
             raise ModelUnavailable("down")
@@ -193,7 +191,7 @@ def test_the_run_stops_after_consecutive_outages(tmp_path: Path) -> None:
 
 
 def test_a_bug_stops_the_run_and_finished_episodes_are_kept(tmp_path: Path) -> None:
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         if task.id == "t5":
             await asyncio.sleep(0.05)
             raise KeyError("a bug")
@@ -207,7 +205,7 @@ def test_a_bug_stops_the_run_and_finished_episodes_are_kept(tmp_path: Path) -> N
 
 
 def test_an_episode_returning_another_id_is_a_bug(tmp_path: Path) -> None:
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         return make_trajectory("other", sample)
 
     with pytest.raises(ValueError, match="returned trajectory"):
@@ -245,7 +243,7 @@ def test_rich_display_draws_without_errors(tmp_path: Path) -> None:
 
     from redsearcher.rollout import RichDisplay
 
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         if task.id == "t3":
             return make_trajectory(task.id, sample, prediction=None, termination="error", error="x")
         wrong = "Lyon" if task.id == "t2" else task.answers[0]
@@ -276,7 +274,7 @@ def test_a_scorer_is_injected_not_imported(tmp_path: Path) -> None:
             seen.append(trajectory.id)
             return None if trajectory.sample else 0.5
 
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         return make_trajectory(task.id, sample, answers=task.answers, prediction="wrong")
 
     summary = run(tmp_path, make_tasks(2), episode, n=2, scorer_fn=Judge())
@@ -287,7 +285,7 @@ def test_a_scorer_is_injected_not_imported(tmp_path: Path) -> None:
 
 
 def test_the_scorer_is_named_in_the_config(tmp_path: Path) -> None:
-    async def episode(task: AgentTask, *, sample: int = 0, **kw: Any) -> Trajectory:
+    async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         return make_trajectory(task.id, sample, answers=task.answers, prediction="wrong")
 
     with pytest.raises(ConfigError, match="unknown scorer 'nope'; known: exact"):

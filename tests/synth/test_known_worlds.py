@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from redsearcher.env import LocalEnvironment, build_index
+from redsearcher.log import Constraint, Task
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._draft import Draft
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._synth import Synthesizer
-from redsearcher.synth._task import Constraint, Task
 from redsearcher.synth._verify import Verifier
 from redsearcher.testing._worlds import (
     TINY_DOCUMENTS,
@@ -201,8 +201,8 @@ def test_look_alike_is_not_a_solution(tmp_path: Path) -> None:
     # the city but has no birth date, so only E1 passes.
     world = tiny_world(tmp_path / "tiny")
     kg = KnowledgeGraph(world)
+    from redsearcher.log import Condition
     from redsearcher.synth._csp import solve
-    from redsearcher.synth._task import Condition
 
     cons = [
         Constraint(kind="relation", predicate="born_in", subject="x0", object="x1", fact_ids=[1]),

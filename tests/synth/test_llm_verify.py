@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from redsearcher.log import Task, TaskProvenance, Verdict
 from redsearcher.model import ModelConfig, OpenAIChatModel
 from redsearcher.synth._llm_verify import (
     AUDIT_FIELDS,
@@ -15,7 +16,6 @@ from redsearcher.synth._llm_verify import (
     parse_audit,
     rollout_filter,
 )
-from redsearcher.synth._task import Task, TaskProvenance, Verdict
 from redsearcher.testing import ScriptedChatServer, Step
 from redsearcher.testing._script import StepError
 

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redsearcher.errors import ConfigError
+from redsearcher.log import Condition, Constraint, GraphNode
 from redsearcher.log._records import Message
 from redsearcher.registry import lookup
 from redsearcher.synth._realize import (
@@ -23,7 +24,6 @@ from redsearcher.synth._realize import (
     leaked_names,
     load_realize_prompt,
 )
-from redsearcher.synth._task import Condition, Constraint, GraphNode
 from redsearcher.world._vocab import ENTITY_TYPES, PREDICATES
 
 OFFLINE = OfflineRealizer()

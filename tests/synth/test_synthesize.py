@@ -10,9 +10,9 @@ import pytest
 
 from redsearcher._cli import main
 from redsearcher.errors import UserError
+from redsearcher.log import read_tasks
 from redsearcher.synth._config import SynthConfig, parse_range
 from redsearcher.synth._pipeline import open_verifier, synthesize, verify_tasks
-from redsearcher.synth._task import read_tasks
 from redsearcher.synth._verify import Verifier
 from redsearcher.world import World
 

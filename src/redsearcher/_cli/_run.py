@@ -78,9 +78,11 @@ def _synthesize(
 ) -> None:
     """Synthesize ``n`` tool-enforced tasks, verify them again over HTTP, print the tables."""
     from redsearcher._cli._synth import print_synth_report, print_verify_report
+    from redsearcher.log import JsonlFile, iter_records
     from redsearcher.synth import (
         SynthConfig,
         SynthReport,
+        Task,
         Verifier,
         VerifyReport,
         open_verifier,
@@ -90,7 +92,7 @@ def _synthesize(
 
     cfg = SynthConfig(n=n, seed=0, treewidth="1-3", msd="2-", tools=["maps", "scholar", "python"])
     out.unlink(missing_ok=True)
-    out.with_name(out.name + ".meta.json").unlink(missing_ok=True)
+    JsonlFile.header_path(out).unlink(missing_ok=True)
 
     async def both(verifier: Verifier) -> tuple[SynthReport, VerifyReport]:
         try:
@@ -104,13 +106,10 @@ def _synthesize(
         report, checked = asyncio.run(both(verifier))
     print_synth_report(report, cfg.treewidth, cfg.msd, console)
     print_verify_report(checked, console)
-    first = out.read_text().splitlines()[0] if report.emitted else ""
-    if first:
-        import json
-
-        task = json.loads(first)
-        console.print(f"[bold]example[/] ({task['id']}): {task['question']}", soft_wrap=True)
-        console.print(f"answer: {task['answer']}; tools: {task['required_tools']}")
+    task = next(iter_records(out, Task, what="task record"), None) if report.emitted else None
+    if task is not None:
+        console.print(f"[bold]example[/] ({task.id}): {task.question}", soft_wrap=True)
+        console.print(f"answer: {task.answer}; tools: {task.required_tools}")
     console.print(f"{report.emitted} tasks in {out}")
 
 

@@ -36,8 +36,8 @@ from redsearcher.agent._context import AnswerNow, Restart, Stop, Window, build_s
 from redsearcher.agent._execute import ToolCrashed, execute_calls
 from redsearcher.agent._prompts import Prompts
 from redsearcher.errors import ConfigError
+from redsearcher.log import Task
 from redsearcher.log._records import (
-    AgentTask,
     Message,
     Segment,
     Termination,
@@ -71,7 +71,7 @@ TokenCount = Callable[[Sequence[Message], Sequence[dict[str, Any]]], int]
 
 
 async def run_episode(
-    task: AgentTask,
+    task: Task,
     *,
     model: ChatModel,
     toolbox: Toolbox,
@@ -117,7 +117,7 @@ class _Episode:
 
     def __init__(
         self,
-        task: AgentTask,
+        task: Task,
         model: ChatModel,
         toolbox: Toolbox,
         config: AgentConfig,

@@ -20,15 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from redsearcher.errors import UserError
 from redsearcher.export._sft import write_jsonl
+from redsearcher.log import Task, read_tasks
 from redsearcher.registry import lookup, names, register
-
-if TYPE_CHECKING:
-    # The synth package is heavy; it is imported when tasks are read (export_rl).
-    from redsearcher.synth._task import Task
 
 __all__ = [
     "RLExportSummary",
@@ -77,7 +74,13 @@ def agent_system_prompt(protocol: str = "native", *, agent: Any = None) -> str:
 
 
 def difficulty_label(task: Task) -> str:
-    """``"tw{treewidth}-msd{msd}"``: the REDSearcher row's ``difficulty``."""
+    """``"tw{treewidth}-msd{msd}"``: the REDSearcher row's ``difficulty``.
+
+    A task whose measures are unknown (not synthesized) has the empty label: no difficulty is
+    better than an invented one.
+    """
+    if task.treewidth is None or task.msd is None:
+        return ""
     return f"tw{task.treewidth}-msd{task.msd}"
 
 
@@ -117,7 +120,7 @@ def _verl_row(task: Task, index: int, system: str) -> dict[str, Any]:
             "treewidth": task.treewidth,
             "msd": task.msd,
             "difficulty": difficulty_label(task),
-            "world_hash": task.provenance.world_hash,
+            "world_hash": task.world_hash,
         },
     }
 
@@ -200,9 +203,14 @@ def export_rl(
     assert isinstance(spec, RLFormat)
     if not Path(tasks).is_file():
         raise UserError(f"{tasks}: tasks file not found")
-    from redsearcher.synth._task import read_tasks
-
     loaded = read_tasks(tasks)
+    unanswered = [t.id for t in loaded if t.answer is None]
+    if unanswered:
+        raise UserError(
+            f"{tasks}: task(s) without a reference answer cannot be an RL query set: "
+            + ", ".join(unanswered[:5])
+            + (" ..." if len(unanswered) > 5 else "")
+        )
     kept = [t for t in loaded if include_unverified or t.verified]
     if not kept:
         raise UserError(f"{tasks}: no task to export ({len(loaded)} read, none verified)")

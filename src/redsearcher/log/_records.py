@@ -18,7 +18,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AgentTask",
     "Message",
     "Segment",
     "Termination",
@@ -33,21 +32,6 @@ Termination = Literal["answer", "max_turns", "max_tool_calls", "context_limit", 
 context window was full (and the strategy could not make room); an unrecoverable error."""
 
 _RECORD = ConfigDict(extra="forbid")
-
-
-class AgentTask(BaseModel):
-    """What an episode is given: a question, and (for scoring) the accepted answers."""
-
-    model_config = _RECORD
-
-    id: str
-    """Stable task id; trajectory ids are ``{id}#{sample}``."""
-    question: str
-    """The question shown to the agent."""
-    answers: list[str] = Field(default_factory=list)
-    """Accepted answers (the reference first, then aliases); empty when unknown."""
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    """Anything carried through from the task file (difficulty, source, ...)."""
 
 
 class Message(BaseModel):

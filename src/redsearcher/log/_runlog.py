@@ -8,10 +8,11 @@ Layout of a run directory::
 
 Why this shape: evaluation, SFT export and RL all read the same typed records, and a rollout of
 thousands of episodes must survive ``kill -9`` (or a lost machine) and continue where it
-stopped. So each record is one complete line written with ``os.write`` on an ``O_APPEND``
-descriptor and made durable with ``fsync`` before it counts; a kill can only ever leave a torn
-*last* line, which :meth:`RunLog.open` cuts off before appending again. The set of ids already
-in the file is the resume state: nothing else needs to be written or kept consistent with it.
+stopped. The trajectories file is a :class:`~redsearcher.log.JsonlFile` with ``run.json`` as its
+pinned header and ``.lock`` as its lock: each record is one complete line made durable with
+``fsync`` before it counts, a kill can only ever leave a torn *last* line, which
+:meth:`RunLog.open` cuts off before appending again, and the set of ids already in the file is
+the resume state: nothing else needs to be written or kept consistent with it.
 
 A run's manifest pins what makes its trajectories comparable (model, protocol, task set, World,
 samples per task, agent and sampling config). Resuming with a different one is refused with a
@@ -22,8 +23,6 @@ configurations silently is worse than no run.
 from __future__ import annotations
 
 import json
-import os
-import re
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,6 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 import redsearcher
 from redsearcher._util._closing import Closing
 from redsearcher.errors import InputFormatError, UserError
+from redsearcher.log._jsonl import HeaderMismatch, JsonlFile
+from redsearcher.log._reader import iter_records
 from redsearcher.log._records import Trajectory
 
 __all__ = [
@@ -48,10 +49,7 @@ __all__ = [
 MANIFEST_FILE = "run.json"
 TRAJECTORIES_FILE = "trajectories.jsonl"
 _LOCK_FILE = ".lock"
-
-# Trajectory.model_dump_json writes schema_version then id first; reading ids from the line's
-# head avoids parsing a multi-megabyte record just to learn that it is done.
-_ID_HEAD = re.compile(rb'^\{"schema_version":\d+,"id":("(?:[^"\\]|\\.)*")')
+_WHAT = "trajectory record"
 
 
 class RunManifest(BaseModel):
@@ -154,29 +152,7 @@ def read_trajectories(run: str | Path) -> Iterator[Trajectory]:
     path = Path(run) / TRAJECTORIES_FILE
     if not path.is_file():
         raise UserError(f"{run}: not a run directory (no {TRAJECTORIES_FILE})")
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.endswith(b"\n"):
-                return  # torn tail: never acknowledged
-            if not line.strip():
-                continue
-            yield _parse(path, number, line)
-
-
-def _parse(path: Path, number: int, line: bytes) -> Trajectory:
-    try:
-        return Trajectory.model_validate_json(line)
-    except ValidationError as err:
-        raise InputFormatError.from_validation(path, "trajectory record", err, line=number) from err
-
-
-def _line_id(path: Path, number: int, line: bytes) -> str:
-    head = _ID_HEAD.match(line)
-    if head is not None:
-        value = json.loads(head.group(1))
-        assert isinstance(value, str)
-        return value
-    return _parse(path, number, line).id
+    return iter_records(path, Trajectory, what=_WHAT, torn_tail=True)
 
 
 class RunLog(Closing):
@@ -187,31 +163,28 @@ class RunLog(Closing):
     Args:
         path: The run directory.
         manifest: The run's manifest (as recorded).
-        done: Ids already in the log.
-        fd: Append descriptor of the trajectories file.
-        lock_fd: Descriptor holding the run's lock.
-        fsync: Whether each append is followed by ``fsync``.
-        repaired: Bytes of a torn last line cut off when opening (0 when none).
+        file: The open trajectories file (holding the run's lock).
     """
 
-    def __init__(
-        self,
-        path: Path,
-        manifest: RunManifest,
-        *,
-        done: set[str],
-        fd: int,
-        lock_fd: int,
-        fsync: bool,
-        repaired: int,
-    ) -> None:
+    def __init__(self, path: Path, manifest: RunManifest, file: JsonlFile) -> None:
         self.path = path
         self.manifest = manifest
-        self.done = done
-        self.fsync = fsync
-        self.repaired = repaired
-        self._fd: int | None = fd
-        self._lock_fd: int | None = lock_fd
+        self._file = file
+
+    @property
+    def done(self) -> set[str]:
+        """Ids of the trajectories in the log (durably written)."""
+        return self._file.done
+
+    @property
+    def fsync(self) -> bool:
+        """Whether each append is followed by ``fsync``."""
+        return self._file.fsync
+
+    @property
+    def repaired(self) -> int:
+        """Bytes of a torn last line cut off when opening (0 when none)."""
+        return self._file.repaired
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -234,36 +207,36 @@ class RunLog(Closing):
             InputFormatError: for a malformed complete line in the trajectories file.
         """
         run = Path(path)
-        manifest_path = run / MANIFEST_FILE
-        log_path = run / TRAJECTORIES_FILE
         if run.exists() and not run.is_dir():
             raise UserError(f"{run}: exists and is not a directory")
-        if run.is_dir() and not manifest_path.exists() and any(run.iterdir()):
+        if run.is_dir() and not (run / MANIFEST_FILE).exists() and any(run.iterdir()):
             raise UserError(f"{run}: directory is not empty and is not a run (no {MANIFEST_FILE})")
-        run.mkdir(parents=True, exist_ok=True)
-        lock_fd = _lock(run / _LOCK_FILE)
+        if not manifest.created_at:
+            manifest = manifest.model_copy(update={"created_at": _now()})
         try:
-            if manifest_path.exists():
-                recorded = read_manifest(run)
-                problems = recorded.differences(manifest)
-                if problems:
-                    raise UserError(
-                        f"{run}: cannot resume, this run was made with other settings; use a new "
-                        "--out directory or the run's settings:\n  " + "\n  ".join(problems)
-                    )
-                manifest = recorded
-            else:
-                if not manifest.created_at:
-                    manifest = manifest.model_copy(update={"created_at": _now()})
-                _write_atomic(manifest_path, manifest.model_dump_json(indent=2) + "\n")
-            done, repaired = _scan(log_path)
-            fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            if fsync:
-                _fsync_dir(run)
-        except BaseException:
-            os.close(lock_fd)
-            raise
-        return cls(run, manifest, done=done, fd=fd, lock_fd=lock_fd, fsync=fsync, repaired=repaired)
+            file = JsonlFile.open(
+                run / TRAJECTORIES_FILE,
+                header=manifest,
+                header_path=run / MANIFEST_FILE,
+                identity=RunManifest.IDENTITY,
+                lock_path=run / _LOCK_FILE,
+                model=Trajectory,
+                what=_WHAT,
+                fsync=fsync,
+                hint="use a new --out directory or the run's settings",
+            )
+        except HeaderMismatch as err:
+            raise UserError(
+                f"{run}: cannot resume, this run was made with other settings; use a new "
+                "--out directory or the run's settings:\n  "
+                + "\n  ".join(
+                    f"{name}: {_short(old)} (run) != {_short(new)} (now)"
+                    for name, old, new in err.differences
+                )
+            ) from None
+        recorded = file.header
+        assert isinstance(recorded, RunManifest)
+        return cls(run, recorded, file)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -285,100 +258,21 @@ class RunLog(Closing):
             ValueError: if an id is already in the log or repeats in ``trajectories``.
             RuntimeError: if the log is closed.
         """
-        if self._fd is None:
+        if self._file.closed:
             raise RuntimeError("the run log is closed")
-        batch = list(trajectories)
-        ids = [t.id for t in batch]
-        if len(set(ids)) != len(ids) or any(tid in self.done for tid in ids):
-            again = next(t for i, t in enumerate(ids) if t in self.done or t in ids[:i])
-            raise ValueError(f"trajectory {again!r} is already in the run log")
-        if not batch:
-            return
-        data = b"".join(t.model_dump_json().encode("utf-8") + b"\n" for t in batch)
-        _write_all(self._fd, data)
-        if self.fsync:
-            os.fsync(self._fd)
-        self.done.update(ids)
+        self._file.append_many(trajectories)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the file and release the run's lock (idempotent)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._file.close()
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
-        return self._fd is None
+        return self._file.closed
 
     def trajectories(self) -> Iterator[Trajectory]:
         """Iterate the trajectories written so far (see :func:`read_trajectories`)."""
         return read_trajectories(self.path)
-
-
-def _lock(path: Path) -> int:
-    import fcntl
-
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise UserError(
-            f"{path.parent}: another process is writing this run (lock {path.name} is held)"
-        ) from None
-    return fd
-
-
-def _scan(path: Path) -> tuple[set[str], int]:
-    """The ids of the complete lines of ``path``; cut a torn last line. ``(ids, bytes cut)``."""
-    done: set[str] = set()
-    if not path.exists():
-        return done, 0
-    good = 0  # offset just past the last complete line
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.endswith(b"\n"):
-                break
-            if line.strip():
-                tid = _line_id(path, number, line)
-                if tid in done:
-                    raise InputFormatError(path, f"duplicate trajectory id {tid!r}", line=number)
-                done.add(tid)
-            good += len(line)
-    size = path.stat().st_size
-    if size > good:
-        with path.open("r+b") as handle:
-            handle.truncate(good)
-            handle.flush()
-            os.fsync(handle.fileno())
-    return done, size - good
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from redsearcher.agent import AgentConfig
 from redsearcher.errors import UserError
-from redsearcher.log import AgentTask
-from redsearcher.log._runlog import RunLog, RunManifest
+from redsearcher.log import RunLog, RunManifest, Task
 from redsearcher.model import ModelConfig
 from redsearcher.rollout._display import RolloutDisplay
 from redsearcher.rollout._http import ShardedTransport
@@ -56,17 +55,11 @@ async def environment_world_hash(env_url: str, *, timeout_s: float = 10.0) -> st
     return value if isinstance(value, str) else None
 
 
-def _check_world(tasks: Sequence[AgentTask], world_hash: str | None) -> None:
+def _check_world(tasks: Sequence[Task], world_hash: str | None) -> None:
     """Refuse tasks synthesized from another World than the environment serves."""
     if world_hash is None:
         return
-    other = sorted(
-        {
-            h
-            for t in tasks
-            if isinstance(h := t.metadata.get("world_hash"), str) and h and h != world_hash
-        }
-    )
+    other = sorted({h for t in tasks if (h := t.world_hash) is not None and h != world_hash})
     if other:
         raise UserError(
             f"the tasks were synthesized from World(s) {', '.join(other)} but the environment "
@@ -76,7 +69,7 @@ def _check_world(tasks: Sequence[AgentTask], world_hash: str | None) -> None:
 
 
 async def run_rollout(
-    tasks: str | Path | Sequence[AgentTask],
+    tasks: str | Path | Sequence[Task],
     *,
     out: str | Path,
     env_url: str | None = None,

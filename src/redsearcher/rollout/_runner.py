@@ -29,8 +29,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from redsearcher.log._records import AgentTask, Trajectory
-from redsearcher.log._runlog import RunLog
+from redsearcher.log import RunLog, Task, Trajectory
 from redsearcher.model import ChatModel, ModelUnavailable
 from redsearcher.registry import lookup
 from redsearcher.rollout._display import NoDisplay, RolloutDisplay, RolloutStats
@@ -64,7 +63,7 @@ class EpisodeFn(Protocol):
 
     def __call__(
         self,
-        task: AgentTask,
+        task: Task,
         *,
         model: ChatModel,
         toolbox: Any,
@@ -193,7 +192,7 @@ _STOP = object()
 
 
 async def rollout(
-    tasks: Sequence[AgentTask],
+    tasks: Sequence[Task],
     *,
     config: RolloutConfig,
     pool: EndpointPool,
@@ -304,13 +303,13 @@ class _Runner:
         self.display = display
         self.stats = stats
         self.consecutive_unavailable = 0
-        self.todo: asyncio.Queue[tuple[AgentTask, int] | None] = asyncio.Queue(
+        self.todo: asyncio.Queue[tuple[Task, int] | None] = asyncio.Queue(
             config.queue_size or config.concurrency
         )
         self.finished: asyncio.Queue[Any] = asyncio.Queue()
         self.write_error: BaseException | None = None
 
-    async def run(self, pending: list[tuple[AgentTask, int]]) -> None:
+    async def run(self, pending: list[tuple[Task, int]]) -> None:
         workers = min(self.config.concurrency, len(pending))
         writer = asyncio.create_task(self._writer(), name="rollout-writer")
         try:
@@ -333,7 +332,7 @@ class _Runner:
             if writer.done() and not writer.cancelled() and writer.exception() is not None:
                 raise writer.exception()  # type: ignore[misc]
 
-    async def _produce(self, pending: list[tuple[AgentTask, int]], workers: int) -> None:
+    async def _produce(self, pending: list[tuple[Task, int]], workers: int) -> None:
         for item in pending:
             await self.todo.put(item)
         for _ in range(workers):

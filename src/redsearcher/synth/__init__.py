@@ -11,17 +11,13 @@ shortcut, completeness through the live environment API).
 
 Entry points: ``open_verifier`` + ``synthesize`` / ``verify_tasks`` (or the CLI
 ``redsearcher synth`` / ``redsearcher verify``); ``treewidth`` and ``min_source_dispersion``
-are exact and usable alone.
+are exact and usable alone. The task record (``Task`` and its parts) is
+:mod:`redsearcher.log`'s, re-exported here.
 """
 
-from redsearcher.synth._config import Range, SynthConfig, parse_range
-from redsearcher.synth._csp import Solutions, solve
-from redsearcher.synth._dispersion import Cover, min_source_dispersion
-from redsearcher.synth._kg import KnowledgeGraph
-from redsearcher.synth._pipeline import VerifyReport, open_verifier, synthesize, verify_tasks
-from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization, Realizer
-from redsearcher.synth._synth import Synthesizer, SynthReport
-from redsearcher.synth._task import (
+# The task record lives in redsearcher.log (one record from synthesis to rollout and evaluation);
+# it is re-exported here because synthesis is where most users meet it.
+from redsearcher.log import (
     Condition,
     Constraint,
     GraphNode,
@@ -30,6 +26,13 @@ from redsearcher.synth._task import (
     Verdict,
     read_tasks,
 )
+from redsearcher.synth._config import Range, SynthConfig, parse_range
+from redsearcher.synth._csp import Solutions, solve
+from redsearcher.synth._dispersion import Cover, min_source_dispersion
+from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._pipeline import VerifyReport, open_verifier, synthesize, verify_tasks
+from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization, Realizer
+from redsearcher.synth._synth import Synthesizer, SynthReport
 from redsearcher.synth._treewidth import TreeDecomposition, treewidth, validate_decomposition
 from redsearcher.synth._verify import Verifier, evidence_facts
 

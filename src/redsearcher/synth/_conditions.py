@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from redsearcher.env._travel import EARTH_RADIUS_KM, MODES
+from redsearcher.log import Condition
 from redsearcher.synth._kg import KnowledgeGraph
-from redsearcher.synth._task import Condition
 
 __all__ = [
     "compass",

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from redsearcher.log import Constraint
 from redsearcher.synth._conditions import compass, compass_index, passing, route_minutes
 from redsearcher.synth._kg import KnowledgeGraph
-from redsearcher.synth._task import Constraint
 
 __all__ = ["Solutions", "satisfies", "solve", "unary_candidates"]
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from redsearcher.log import Constraint, NodeRole
 from redsearcher.synth._conditions import fuzz, holds
 from redsearcher.synth._csp import Solutions, solve
 from redsearcher.synth._graph import MasterGraph
 from redsearcher.synth._kg import KnowledgeGraph
-from redsearcher.synth._task import Constraint, Role
 from redsearcher.synth._treewidth import treewidth
 
 __all__ = ["Draft", "drafts", "make_unique", "var_graph"]
@@ -36,7 +36,7 @@ class Draft:
 
     types: dict[str, str]
     rows: dict[str, int]
-    roles: dict[str, Role]
+    roles: dict[str, NodeRole]
     constraints: list[Constraint]
     answer: str
     shape: str
@@ -141,7 +141,7 @@ def _draft(
     order = sorted(nodes, key=lambda v: (dist.get(v, 99), v))
     name = {v: f"x{i}" for i, v in enumerate(order)}
     far = max(order, key=lambda v: (dist.get(v, 0), -v))
-    roles: dict[str, Role] = {}
+    roles: dict[str, NodeRole] = {}
     for v in order:
         if v == answer:
             roles[name[v]] = "answer"

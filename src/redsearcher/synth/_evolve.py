@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from redsearcher.log import Condition, Constraint
 from redsearcher.synth._conditions import (
     compass,
     compass_name,
@@ -31,7 +32,6 @@ from redsearcher.synth._conditions import (
 )
 from redsearcher.synth._draft import Draft
 from redsearcher.synth._kg import KnowledgeGraph
-from redsearcher.synth._task import Condition, Constraint
 
 __all__ = ["EVOLUTIONS", "evolve"]
 

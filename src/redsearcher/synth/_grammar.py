@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
-from redsearcher.synth._task import Condition
+from redsearcher.log import Condition
 from redsearcher.world.generate._phrases import MONTHS  # dates read as the documents write them
 
 #: How an entity type is said; unknown types use their name with spaces.

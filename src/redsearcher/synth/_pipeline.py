@@ -1,12 +1,13 @@
 """Running synthesis and verification over files: resumable output, progress, reports.
 
-``synthesize`` appends tasks to a JSONL file as they are verified. A sidecar
-``<out>.meta.json`` records the World hash and the config (all but ``n``, so a finished run can
-be extended by asking for more); a restart with the same ones
-resumes at the master graph of the last task written (graphs are seeded by index, so the same
-tasks come out again) and skips the ids already in the file — nothing is lost or duplicated,
-and a torn last line from a kill is cut off first. A restart with a different World or config
-is refused rather than mixing two task sets in one file.
+``synthesize`` appends tasks to a JSONL file as they are verified, through the package's one
+resumable-JSONL primitive (:class:`~redsearcher.log.JsonlFile`: one writer, ``fsync`` per master
+graph, torn-tail cut). Its pinned header is the sidecar ``<out>.meta.json``: the World hash and
+the config (all but ``n`` and ``workers``, so a finished run can be extended by asking for more);
+a restart with the same ones resumes at the master graph of the last task written (graphs are
+seeded by index, so the same tasks come out again) and skips the ids already in the file —
+nothing is lost or duplicated. A restart with a different World or config is refused, naming
+what differs, rather than mixing two task sets in one file.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
-import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +25,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from redsearcher.env._local import LocalEnvironment, build_index, default_index_dir
 from redsearcher.errors import UserError
+from redsearcher.log import JsonlFile, Task, Verdict, read_tasks
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
 from redsearcher.synth._synth import Synthesizer, SynthReport, TaskCheck
-from redsearcher.synth._task import Task, Verdict, read_tasks
 from redsearcher.synth._verify import Verifier
 from redsearcher.tools._backends import Backend, HTTPBackend, LocalBackend, ServicesConfig
 from redsearcher.world import World
@@ -92,34 +92,9 @@ def open_verifier(
         env.close()
 
 
-def _meta_path(out: Path) -> Path:
-    return out.with_name(out.name + ".meta.json")
-
-
-def _resume_point(out: Path, meta: dict[str, Any]) -> tuple[set[str], int]:
-    """Ids already written and the graph index to restart from; cuts a torn last line."""
-    meta_file = _meta_path(out)
-    if meta_file.exists():
-        old = json.loads(meta_file.read_text())
-        if old != meta:
-            diff = sorted(k for k in {*old, *meta} if old.get(k) != meta.get(k))
-            raise UserError(
-                f"{out} was written with a different {', '.join(diff)}; "
-                "use another --out or delete it to start over"
-            )
-    elif out.exists() and out.stat().st_size:
-        raise UserError(f"{out} exists but has no {meta_file.name}; refusing to append to it")
-    if not out.exists():
-        return set(), 0
-    data = out.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        with out.open("r+b") as handle:
-            handle.truncate(cut)
-        data = data[:cut]
-    ids = [json.loads(line)["id"] for line in data.splitlines() if line.strip()]
-    start = max((int(i.split("-")[1]) for i in ids), default=0)
-    return set(ids), start
+def _resume_start(done: set[str]) -> int:
+    """The master graph to restart from: the last task's (ids are ``t{seed}-{graph}-{k}``)."""
+    return max((int(i.split("-")[1]) for i in done), default=0)
 
 
 async def synthesize(
@@ -146,8 +121,6 @@ async def synthesize(
         "world_hash": verifier.kg.world_hash,
         "config": config.model_dump(mode="json", exclude={"n", "workers"}),
     }
-    done, start = _resume_point(path, meta)
-    _meta_path(path).write_text(json.dumps(meta, indent=2) + "\n")
     report = SynthReport()
     columns = (
         TextColumn("synth"),
@@ -156,36 +129,35 @@ async def synthesize(
         TextColumn("graphs {task.fields[graphs]}  rejected {task.fields[rejected]}"),
         TimeElapsedColumn(),
     )
-    async with _graph_results(verifier, config, start, realizer, checks) as results:
-        with (
-            Progress(*columns, disable=not progress, transient=False) as bar,
-            path.open("a", encoding="utf-8") as handle,
-        ):
-            await _drain(results, report, done, config, handle, bar)
+    hint = "use another --out or delete it to start over"
+    with JsonlFile.open(path, header=meta, model=Task, what="task record", hint=hint) as file:
+        start = _resume_start(file.done)
+        async with _graph_results(verifier, config, start, realizer, checks) as results:
+            with Progress(*columns, disable=not progress, transient=False) as bar:
+                await _drain(results, report, file, config, bar)
     return report
 
 
 async def _drain(
     results: GraphResults,
     report: SynthReport,
-    done: set[str],
+    file: JsonlFile,
     config: SynthConfig,
-    handle: Any,
     bar: Progress,
 ) -> None:
-    """Append each graph's new tasks (fsync per graph) until ``config.n`` are written."""
-    n = config.n
+    """Append each graph's new tasks (one write and fsync per graph) until ``config.n`` are."""
+    n, done = config.n, file.done
     job = bar.add_task("synth", total=n, completed=len(done), graphs=0, rejected=0)
     async for tasks, part in results:
         report.merge_work(part)
+        batch: list[Task] = []
         for task in tasks:
-            if task.id in done or len(done) >= n:
+            if task.id in done or len(done) + len(batch) >= n:
                 continue
-            handle.write(task.model_dump_json() + "\n")
-            done.add(task.id)
+            batch.append(task)
+        file.append_many(batch)
+        for task in batch:
             report.count(task, config)
-        handle.flush()
-        os.fsync(handle.fileno())
         bar.update(job, completed=len(done), graphs=report.graphs, rejected=report.rejected.total())
         if len(done) >= n:
             break
@@ -288,10 +260,11 @@ async def verify_tasks(
     report = VerifyReport(tasks=len(items))
     checked: list[Task] = []
     for task in items:
-        if task.provenance.world_hash != verifier.kg.world_hash:
+        if not task.synthesized:
+            raise UserError(f"task {task.id} was not synthesized: it has no graph to verify")
+        if task.world_hash != verifier.kg.world_hash:
             raise UserError(
-                f"task {task.id} comes from World {task.provenance.world_hash}, "
-                f"not {verifier.kg.world_hash}"
+                f"task {task.id} comes from World {task.world_hash}, not {verifier.kg.world_hash}"
             )
         verdicts = [v for v in task.verification if v.stage not in stages]
         ok = True

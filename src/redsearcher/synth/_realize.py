@@ -22,6 +22,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
 from redsearcher.errors import ConfigError
+from redsearcher.log import Constraint, GraphNode
 from redsearcher.registry import register
 from redsearcher.synth._grammar import article
 from redsearcher.synth._realize_offline import (
@@ -33,7 +34,6 @@ from redsearcher.synth._realize_offline import (
     _Writer,
     leaked_names,
 )
-from redsearcher.synth._task import Constraint, GraphNode
 
 if TYPE_CHECKING:
     from redsearcher.log._records import Message

@@ -31,9 +31,9 @@ from itertools import pairwise
 from typing import Any, Protocol
 
 from redsearcher.errors import RedsearcherError
+from redsearcher.log import Constraint, GraphNode
 from redsearcher.registry import register
 from redsearcher.synth import _grammar as g
-from redsearcher.synth._task import Constraint, GraphNode
 
 __all__ = [
     "OfflineRealizer",

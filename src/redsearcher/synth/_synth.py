@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import redsearcher
+from redsearcher.log import GraphNode, Task, TaskProvenance, Verdict
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._dispersion import min_source_dispersion
 from redsearcher.synth._draft import Draft, attribute_options, drafts, make_unique, var_graph
@@ -24,7 +25,6 @@ from redsearcher.synth._evolve import evolve
 from redsearcher.synth._graph import SeedFilter, densify, expand, pick_seed, seed_pool
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
-from redsearcher.synth._task import GraphNode, Task, TaskProvenance, Verdict
 from redsearcher.synth._treewidth import treewidth
 from redsearcher.synth._verify import Verifier, evidence_facts
 
@@ -64,11 +64,11 @@ class SynthReport:
 
     def count(self, task: Task, config: SynthConfig) -> None:
         """Count one emitted task in the difficulty table."""
+        width, msd = task.treewidth, task.msd
+        assert width is not None and msd is not None  # synthesis measures every task it emits
         self.emitted += 1
-        self.hits[(task.treewidth, task.msd)] += 1
-        self.on_target += int(
-            task.treewidth in config.treewidth_range and task.msd in config.msd_range
-        )
+        self.hits[(width, msd)] += 1
+        self.on_target += int(width in config.treewidth_range and msd in config.msd_range)
         self.tools.update(task.required_tools)
 
     def as_dict(self) -> dict[str, object]:
