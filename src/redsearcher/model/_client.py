@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 
 from redsearcher._util._closing import AsyncClosing
-from redsearcher._util._openai_errors import error_fields, is_context_length_error
 from redsearcher._util._retry import send_with_retries
 from redsearcher.errors import ConfigError
 from redsearcher.log import Message
 from redsearcher.model._config import ModelConfig
+from redsearcher.model._errors import error_fields, is_context_length_error
 from redsearcher.model._protocols import get_protocol, split_reasoning
 from redsearcher.model._tokens import TokenCounter
 from redsearcher.model._types import (
