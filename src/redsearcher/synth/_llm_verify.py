@@ -23,9 +23,8 @@ from importlib import resources
 from typing import Protocol
 
 from redsearcher.eval._match import exact_match
-from redsearcher.log._records import Message
-from redsearcher.model._protocols import extract_answer
-from redsearcher.model._types import ChatModel, ModelRequestError, ModelUnavailable
+from redsearcher.log import Message
+from redsearcher.model import ChatModel, ModelRequestError, ModelUnavailable, extract_answer
 from redsearcher.synth._task import Task, Verdict
 
 __all__ = ["AUDIT_FIELDS", "DifficultyProbe", "LLMAudit", "NoToolSolver", "rollout_filter"]
