@@ -14,15 +14,16 @@ import json
 from typing import Any
 
 import pytest
-from agent_support import QUESTION, episode
+from agent_support import QUESTION, TASK, episode
 
 import redsearcher
-from redsearcher.agent import AgentConfig, load_prompt
+from redsearcher.agent import AgentConfig, load_prompt, run_episode
 from redsearcher.env import LocalEnvironment
 from redsearcher.log import Trajectory
 from redsearcher.testing import (
     Expect,
     ScriptedChatServer,
+    ScriptedModel,
     Step,
     ToolCallSpec,
     text_answer,
@@ -230,3 +231,28 @@ def test_same_model_name_speaks_either_protocol(tiny_env: LocalEnvironment) -> N
         assert [c.name for c in traj.tool_calls] == ["search", "visit"]
     assert all("tools" in b for b in results["native-bodies"])
     assert all("tools" not in b for b in results["text-bodies"])
+
+
+@pytest.mark.parametrize("protocol", ["native", "text"])
+def test_in_process_scripted_model_gives_the_trajectory_http_gives(
+    tiny_env: LocalEnvironment, protocol: Any
+) -> None:
+    """The same steps through ScriptedModel (no server) and the scripted server (HTTP)."""
+    steps = native_steps(tiny_env) if protocol == "native" else text_steps(tiny_env)
+
+    async def main(model: ScriptedModel) -> Trajectory:
+        async with Toolbox.local(tiny_env) as box:
+            return await run_episode(
+                TASK, model=model, toolbox=box, config=AgentConfig(), world_hash="w-hash"
+            )
+
+    with ScriptedModel(steps, protocol=protocol) as model:
+        local = asyncio.run(main(model))
+    check_common(local, expected_outputs(tiny_env), protocol, model.endpoint)
+    with ScriptedChatServer(steps) as server:
+        remote = episode(server, tiny_env, protocol=protocol, world_hash="w-hash")
+    assert local.messages == remote.messages and local.usage == remote.usage
+    assert [c.model_dump(exclude={"latency_s"}) for c in local.tool_calls] == [
+        c.model_dump(exclude={"latency_s"}) for c in remote.tool_calls
+    ]
+    assert [call.body for call in model.calls] == [r.body for r in server.chat_requests]

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from records_support import make_trajectory
 
+from records_support import make_trajectory
 from redsearcher.export import SFTFilterConfig, sft_filter
 
 

@@ -131,6 +131,32 @@ def test_sampling_is_overridable_and_extra_body_passes_through() -> None:
         complete(OpenAIChatModel(config(server.base_url, sampling=sampling, protocol="text")))
 
 
+def test_no_key_and_no_top_p_are_left_out() -> None:
+    # What the visit summarizer asks of the client: no Authorization header without a key, and
+    # the server's own top_p.
+    sampling = SamplingConfig(temperature=0.7, top_p=None)
+    with ScriptedChatServer([Step(content="Paris")]) as server:
+        cfg = ModelConfig(name="m", base_url=server.base_url, api_key=None, sampling=sampling)
+        complete(OpenAIChatModel(cfg))
+        (request,) = server.chat_requests
+    assert "authorization" not in request.headers
+    assert set(request.body) == {"model", "messages", "temperature"}
+    assert OpenAIChatModel(cfg).settings()["sampling"]["top_p"] is None
+
+
+def test_a_transport_serves_the_client_the_model_makes() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json=chat_body({"role": "assistant", "content": "Paris"}))
+
+    model = OpenAIChatModel(config("http://mock.test/v1"), transport=httpx.MockTransport(handler))
+    assert complete(model).message.content == "Paris"
+    assert seen == ["http://mock.test/v1/chat/completions"]
+    assert model._client is None  # made by the model, so closed by it
+
+
 def test_native_sends_tools_and_reads_tool_calls_and_reasoning() -> None:
     call = ToolCallSpec(name="search", arguments={"query": ["capital of France"]}, id="c1")
     step = Step(

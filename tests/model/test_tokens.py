@@ -72,6 +72,25 @@ def test_tokenizer_file_counts_exactly(tmp_path: Path) -> None:
     assert TokenCounter.from_file(None).estimated
 
 
+def test_truncate_text_cuts_at_whole_tokens(tmp_path: Path) -> None:
+    counter = TokenCounter.from_file(word_tokenizer(tmp_path))
+    text = "hello world, hello!"
+    assert [counter.truncate_text(text, n) for n in range(6)] == [
+        "", "hello", "hello world", "hello world,", "hello world, hello", text,
+    ]  # fmt: skip
+    assert counter.truncate_text(text, 99) == text
+
+
+@pytest.mark.parametrize("text", ["a" * 50, "ab你好cd" * 7, "é" * 9 + "xyz" * 5, ""])
+def test_truncate_text_estimate_keeps_the_longest_prefix_in_budget(text: str) -> None:
+    counter = TokenCounter()
+    for budget in range(estimate_text_tokens(text) + 2):
+        cut = counter.truncate_text(text, budget)
+        assert text.startswith(cut) and estimate_text_tokens(cut) <= budget
+        assert cut == text or estimate_text_tokens(text[: len(cut) + 1]) > budget
+    assert counter.truncate_text("a" * 50, 10) == "a" * 35  # 3.5 ASCII characters per token
+
+
 def test_counts_are_remembered_per_text_and_the_memory_is_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

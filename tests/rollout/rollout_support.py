@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import Any
 
 from records_support import make_manifest, make_trajectory  # noqa: F401  (re-exported)
 from redsearcher.log import Message, Task, Trajectory
-from redsearcher.model import ChatModel, Completion, ModelUnavailable
+from redsearcher.model import ChatModel
+from redsearcher.testing import ScriptedModel, Step
+
+#: The answer of the rollout tests' models: the episode functions here ignore what it says.
+OK = Step(content="ok", prompt_tokens=1, completion_tokens=1)
 
 
 def make_tasks(n: int, *, answers: bool = True) -> list[Task]:
@@ -18,37 +21,16 @@ def make_tasks(n: int, *, answers: bool = True) -> list[Task]:
     ]
 
 
-class FakeModel:
-    """A ChatModel double: answers after ``delay``; fails (ModelUnavailable) while ``down``."""
+def fake_model(url: str, *, delay: float = 0.0, name: str = "m") -> ScriptedModel:
+    """A model at ``url`` that answers "ok" after ``delay`` to any number of calls.
 
-    def __init__(self, url: str, *, delay: float = 0.0, name: str = "m") -> None:
-        self.url = url
-        self.name = name
-        self.protocol = "native"
-        self.delay = delay
-        self.down = False
-        self.calls = 0
-        self.closed = False
-
-    async def complete(
-        self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
-    ) -> Completion:
-        self.calls += 1
-        await asyncio.sleep(self.delay)
-        if self.down:
-            raise ModelUnavailable(f"{self.url} is down")
-        message = Message(role="assistant", content="ok", train=True)
-        return Completion(
-            message=message, finish_reason="stop", prompt_tokens=1, completion_tokens=1,
-            estimated=False, endpoint=self.url,
-        )  # fmt: skip
-
-    async def aclose(self) -> None:
-        self.closed = True
+    Its ``down`` switch makes every call fail with ModelUnavailable; ``calls`` records them.
+    """
+    return ScriptedModel(name=name, endpoint=url, latency_s=delay, default=OK)
 
 
 def fake_models(n: int, **kw: Any) -> dict[str, ChatModel]:
-    return {f"http://s{i}": FakeModel(f"http://s{i}", **kw) for i in range(n)}
+    return {f"http://s{i}": fake_model(f"http://s{i}", **kw) for i in range(n)}
 
 
 def scripted_episode(turns: int = 2, *, answer: str | None = None) -> Any:

@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rollout_support import FakeModel, fake_models, make_manifest, make_tasks, run_async
+from rollout_support import fake_model, fake_models, make_manifest, make_tasks, run_async
 
 from redsearcher.agent import AgentConfig
 from redsearcher.env import LocalEnvironment
 from redsearcher.log import Message, RunLog
 from redsearcher.model import ModelConfig, ModelUnavailable
 from redsearcher.rollout import EndpointPool, RolloutConfig, rollout
-from redsearcher.testing import Script, ScriptedChatServer, Step, ToolCallSpec
+from redsearcher.testing import Script, ScriptedChatServer, ScriptedModel, Step, ToolCallSpec
 from redsearcher.tools import Toolbox
 
 ASK = [Message(role="user", content="q")]
@@ -27,9 +27,9 @@ class Clock:
         return self.now
 
 
-def fake(pool: EndpointPool, url: str) -> FakeModel:
+def fake(pool: EndpointPool, url: str) -> ScriptedModel:
     model = pool._endpoints[pool.urls().index(url)].model
-    assert isinstance(model, FakeModel)
+    assert isinstance(model, ScriptedModel)
     return model
 
 
@@ -153,11 +153,9 @@ async def test_all_down_waits_for_the_first_to_come_back() -> None:
 
 @run_async
 async def test_other_errors_do_not_move_the_trajectory() -> None:
-    class Refusing(FakeModel):
-        async def complete(self, messages: Any, tools: Any) -> Any:
-            raise ValueError("a bug")
-
-    pool = EndpointPool({"http://a": Refusing("http://a"), "http://b": FakeModel("http://b")})
+    refusing = fake_model("http://a")
+    refusing.fail_with = ValueError("a bug")
+    pool = EndpointPool({"http://a": refusing, "http://b": fake_model("http://b")})
     model = pool.model_for("t#0")
     with pytest.raises(ValueError):
         await model.complete(ASK, [])
@@ -180,7 +178,7 @@ def test_pool_validation() -> None:
     with pytest.raises(ValueError, match="at least one"):
         EndpointPool({})
     with pytest.raises(ValueError, match="one model"):
-        EndpointPool({"a": FakeModel("a", name="x"), "b": FakeModel("b", name="y")})
+        EndpointPool({"a": fake_model("a", name="x"), "b": fake_model("b", name="y")})
 
 
 # -- acceptance: three scripted servers, the real client and the real agent loop -----------------
@@ -302,17 +300,17 @@ def test_a_failing_server_is_taken_out_and_its_trajectories_finish_elsewhere(
 
 @run_async
 async def test_concurrent_trajectories_of_one_server_use_different_lanes() -> None:
-    lanes = [FakeModel("http://s0"), FakeModel("http://s0")]
+    lanes = [fake_model("http://s0"), fake_model("http://s0")]
     pool = EndpointPool({"http://s0": lanes})
     first, second = pool.model_for("a#0"), pool.model_for("b#0")
     await first.complete(ASK, [])
     await second.complete(ASK, [])
     await first.complete(ASK, [])
-    assert [m.calls for m in lanes] == [2, 1]
+    assert [len(m.calls) for m in lanes] == [2, 1]
     await first.aclose()
     third = pool.model_for("c#0")  # lane 0 is free again
     await third.complete(ASK, [])
-    assert [m.calls for m in lanes] == [3, 1]
+    assert [len(m.calls) for m in lanes] == [3, 1]
 
 
 @run_async

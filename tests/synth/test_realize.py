@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from hypothesis import strategies as st
 
 from redsearcher.errors import ConfigError
 from redsearcher.log import Condition, Constraint, GraphNode
-from redsearcher.log._records import Message
 from redsearcher.registry import lookup
 from redsearcher.synth._realize import (
     LLMRealizer,
@@ -24,6 +22,7 @@ from redsearcher.synth._realize import (
     leaked_names,
     load_realize_prompt,
 )
+from redsearcher.testing import ScriptedModel, Step
 from redsearcher.world._vocab import ENTITY_TYPES, PREDICATES
 
 OFFLINE = OfflineRealizer()
@@ -409,23 +408,9 @@ def test_leaked_names_inside_a_longer_observed_name() -> None:
 # -- the LLM realizer --------------------------------------------------------------------------
 
 
-@dataclass
-class _Completion:
-    message: Message
-
-
-@dataclass
-class FakeModel:
-    replies: list[str]
-    name: str = "fake-llm"
-    calls: list[list[Message]] = field(default_factory=list)
-
-    async def complete(
-        self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
-    ) -> _Completion:
-        assert tools == []
-        self.calls.append(list(messages))
-        return _Completion(Message(role="assistant", content=self.replies.pop(0)))
+def replies(*texts: str) -> ScriptedModel:
+    """A model answering ``texts`` in order, as the realizer's model (named ``fake-llm``)."""
+    return ScriptedModel([Step(content=t) for t in texts], name="fake-llm")
 
 
 GOOD = (
@@ -437,33 +422,37 @@ LEAK = (
 )
 
 
-def llm(model: FakeModel, **options: Any) -> Realization:
-    return asyncio.run(LLMRealizer(model, **options).realize(FILM, FILM_CONSTRAINTS, seed=1))
+def llm(model: ScriptedModel, **options: Any) -> Realization:
+    """Realize FILM with ``model``; every scripted reply must have been asked for."""
+    with model:
+        out = asyncio.run(LLMRealizer(model, **options).realize(FILM, FILM_CONSTRAINTS, seed=1))
+    assert all(call.tools == [] for call in model.calls)  # the realizer offers no tools
+    return out
 
 
 def test_llm_good_output_accepted() -> None:
-    model = FakeModel([GOOD])
+    model = replies(GOOD)
     out = llm(model)
     assert out.source == "llm" and out.realizer == "fake-llm" and out.rejected == ()
     assert out.question.startswith("Which late-1980s film")
     assert out.constraint_texts == realize(FILM, FILM_CONSTRAINTS, seed=1).constraint_texts
-    prompt = model.calls[0][0].content
+    prompt = model.calls[0].messages[0].content
     assert realize(FILM, FILM_CONSTRAINTS, seed=1).question in prompt
     assert "Harwick, Ostrand Pictures" in prompt and "<question>" in prompt
     assert leaked_names(prompt, FILM) == []  # the model is never told the hidden names
 
 
 def test_llm_leak_is_retried_with_the_reason() -> None:
-    model = FakeModel([LEAK, GOOD])
+    model = replies(LEAK, GOOD)
     out = llm(model)
     assert out.source == "llm" and len(out.rejected) == 1 and "Marta Velden" in out.rejected[0]
-    retry = model.calls[1]
+    retry = model.calls[1].messages
     assert [m.role for m in retry] == ["user", "assistant", "user"]
     assert "Marta Velden" in retry[2].content and "rejected" in retry[2].content
 
 
 def test_llm_leaking_twice_falls_back_to_the_draft() -> None:
-    out = llm(FakeModel([LEAK, LEAK]))
+    out = llm(replies(LEAK, LEAK))
     assert out.source == "fallback" and out.realizer == "offline" and len(out.rejected) == 2
     assert out.question == realize(FILM, FILM_CONSTRAINTS, seed=1).question
 
@@ -479,13 +468,13 @@ def test_llm_leaking_twice_falls_back_to_the_draft() -> None:
     ],
 )  # fmt: skip
 def test_llm_rejections(reply: str, reason: str) -> None:
-    out = llm(FakeModel([reply]), max_attempts=1)
+    out = llm(replies(reply), max_attempts=1)
     assert out.source == "fallback" and reason in out.rejected[0]
 
 
 def test_llm_without_fallback_raises() -> None:
     with pytest.raises(RealizationError, match="no <question>"):
-        llm(FakeModel(["nothing"]), fallback=None, max_attempts=1)
+        llm(replies("nothing"), fallback=None, max_attempts=1)
 
 
 def test_llm_custom_fallback_is_called() -> None:
@@ -497,15 +486,15 @@ def test_llm_custom_fallback_is_called() -> None:
         ) -> Realization:
             return Realization("Fixed?", ("a",) * len(constraints), realizer="fixed")
 
-    out = llm(FakeModel(["nothing"]), fallback=Fixed(), max_attempts=1)
+    out = llm(replies("nothing"), fallback=Fixed(), max_attempts=1)
     assert (out.question, out.source, out.realizer) == ("Fixed?", "fallback", "fixed")
 
 
 def test_llm_config_errors_and_registry() -> None:
     with pytest.raises(ConfigError, match="v999"):
-        LLMRealizer(FakeModel([]), prompt_version="v999")
+        LLMRealizer(replies(), prompt_version="v999")
     with pytest.raises(ConfigError, match="max_attempts"):
-        LLMRealizer(FakeModel([]), max_attempts=0)
+        LLMRealizer(replies(), max_attempts=0)
     first, retry = load_realize_prompt()
     assert "{draft}" in first and "{problem}" in retry and "{problem}" not in first
     assert lookup("realizer", "offline") is OfflineRealizer

@@ -10,7 +10,14 @@ import pytest
 
 from redsearcher.env._types import Page
 from redsearcher.env._wire import jina_text
-from redsearcher.testing import RecordedRequest, ScriptedChatServer, Step, StepError
+from redsearcher.model import OpenAIChatModel, TokenCounter
+from redsearcher.testing import (
+    RecordedRequest,
+    ScriptedChatServer,
+    ScriptedModel,
+    Step,
+    StepError,
+)
 from redsearcher.tools._render import render_visit
 from redsearcher.tools._summarizer import (
     LLMSummarizer,
@@ -34,14 +41,28 @@ GOOD = {
     "summary": "Marta Velden directed The Quiet Harbor (1990).",
 }
 CONFIG = VisitConfig(summarizer_attempts=3)
+KEY = {"OPENAI_API_KEY": "sk-test"}
 
 
 def summarize(
     server: ScriptedChatServer, config: VisitConfig = CONFIG, **options: object
 ) -> Extract:
+    """Summarize PAGE through the package's chat client against the scripted server (HTTP)."""
+    settings = SummarizerConfig(base_url=server.base_url, model="scripted", backoff_s=0.0,
+                                **options)  # type: ignore[arg-type]  # fmt: skip
+
     async def main() -> Extract:
-        async with LLMSummarizer(server.base_url, "scripted", "sk-test", backoff_s=0.0,
-                                 **options) as llm:  # type: ignore[arg-type]  # fmt: skip
+        async with LLMSummarizer.from_config(settings, environ=KEY) as llm:
+            return await llm.summarize(PAGE, GOAL, config)
+
+    return asyncio.run(main())
+
+
+def summarize_in_process(model: ScriptedModel, config: VisitConfig = CONFIG) -> Extract:
+    """Summarize PAGE with an in-process scripted model (no HTTP server)."""
+
+    async def main() -> Extract:
+        async with LLMSummarizer(model) as llm:
             return await llm.summarize(PAGE, GOAL, config)
 
     return asyncio.run(main())
@@ -64,6 +85,8 @@ def test_good_json() -> None:
     assert request.headers["authorization"] == "Bearer sk-test"
     assert request.body["model"] == "scripted"
     assert request.body["temperature"] == 0.7
+    # The request is the summarizer's, as before the one chat client: no top_p, stop or tools.
+    assert set(request.body) == {"model", "messages", "temperature"}
     assert content_of(request) == jina_text(PAGE)  # fits the budget: sent whole
     assert f"## User Goal\n{GOAL}" in request.body["messages"][0]["content"]
 
@@ -90,7 +113,10 @@ def test_garbage_then_good_shrinks_the_content_to_70_percent() -> None:
 def test_content_is_truncated_to_the_token_budget_first() -> None:
     with ScriptedChatServer([Step(content=json.dumps(GOOD))]) as server:
         summarize(server, VisitConfig(content_tokens=100))
-    assert content_of(server.chat_requests[0]) == jina_text(PAGE)[:400]  # 100 tokens * 4 chars
+    # The model package's estimate: 100 tokens of ASCII text are 350 characters.
+    assert content_of(server.chat_requests[0]) == jina_text(PAGE)[:350]
+    assert TokenCounter().count_text(jina_text(PAGE)[:350]) == 100
+    assert TokenCounter().count_text(jina_text(PAGE)[:351]) == 101
 
 
 def test_all_garbage_falls_back_to_extractive() -> None:
@@ -159,9 +185,29 @@ def test_transient_error_is_retried_over_http() -> None:
     assert [r.status for r in server.chat_requests] == [503, 200]
 
 
+def test_transient_errors_are_retried_by_one_loop_only() -> None:
+    # The client's retries (http_retries=1: two requests), then the fallback: the summarizer
+    # adds no retry loop of its own on top (a third request would find no step left).
+    steps = [Step(error=StepError(status=503)), Step(error=StepError(status=429))]
+    with ScriptedChatServer(steps) as server:
+        result = summarize(server, http_retries=1)
+    assert [r.status for r in server.chat_requests] == [503, 429]
+    assert result.method == "extractive"
+    assert result.note is not None and "HTTP 429" in result.note
+
+
+def test_a_rejected_key_falls_back_with_the_reason() -> None:
+    with ScriptedChatServer([Step(error=StepError(status=401, message="bad key"))]) as server:
+        result = summarize(server)
+    assert result.method == "extractive"
+    assert result.note is not None and "rejected the API key" in result.note
+
+
 def test_unreachable_endpoint_falls_back() -> None:
+    config = SummarizerConfig(base_url="http://127.0.0.1:9/v1", model="m", http_retries=0)
+
     async def main() -> Extract:
-        async with LLMSummarizer("http://127.0.0.1:9/v1", "m", http_retries=0) as llm:
+        async with LLMSummarizer.from_config(config) as llm:
             return await llm.summarize(PAGE, GOAL, CONFIG)
 
     result = asyncio.run(main())
@@ -175,7 +221,8 @@ def test_goal_visit_renders_the_llm_extract() -> None:
             return PAGE if url == PAGE.url else None
 
     async def main(server: ScriptedChatServer) -> str:
-        async with LLMSummarizer(server.base_url, "scripted") as llm:
+        config = SummarizerConfig(base_url=server.base_url, model="scripted")
+        async with LLMSummarizer.from_config(config, environ={}) as llm:
             return await goal_visit(OnePage(), [PAGE.url], GOAL, summarizer=llm)  # type: ignore[arg-type]
 
     with ScriptedChatServer([Step(content=json.dumps(GOOD))]) as server:
@@ -184,13 +231,68 @@ def test_goal_visit_renders_the_llm_extract() -> None:
     assert "authorization" not in server.chat_requests[0].headers
 
 
-def test_from_config_reads_the_key_from_the_environment() -> None:
-    config = SummarizerConfig(base_url="http://x/v1/", model="m", max_output_tokens=64)
-    llm = LLMSummarizer.from_config(config, environ={"OPENAI_API_KEY": "k"})
-    assert llm.url == "http://x/v1/chat/completions"
-    assert llm.max_output_tokens == 64
-    assert llm._headers == {"Authorization": "Bearer k"}
-    assert LLMSummarizer.from_config(config, environ={})._headers == {}
+def test_from_config_builds_the_package_chat_client() -> None:
+    config = SummarizerConfig(
+        base_url="http://x/v1/", model="m", max_output_tokens=64, timeout_s=30.0,
+        http_retries=5, backoff_s=0.5, api_key_env="SUMMARY_KEY",
+    )  # fmt: skip
+    llm = LLMSummarizer.from_config(config, environ={"SUMMARY_KEY": "k"})
+    assert isinstance(llm.model, OpenAIChatModel)
+    assert llm.model.url == "http://x/v1/chat/completions"
+    chat = llm.model.config
+    assert chat.api_key is not None and chat.api_key.get_secret_value() == "k"
+    assert (chat.name, chat.sampling.temperature, chat.sampling.max_tokens) == ("m", 0.7, 64)
+    assert chat.sampling.top_p is None and chat.sampling.stop == []
+    assert (chat.timeout_s, chat.connect_timeout_s) == (30.0, 30.0)
+    assert (chat.max_retries, chat.backoff_s) == (5, 0.5)
+    assert LLMSummarizer.from_config(config, environ={}).model.config.api_key is None
+
+
+def test_max_output_tokens_is_sent() -> None:
+    with ScriptedChatServer([Step(content=json.dumps(GOOD))]) as server:
+        summarize(server, max_output_tokens=64)
+    assert server.chat_requests[0].body["max_tokens"] == 64
+
+
+# -- in process: a ScriptedModel stands in for the endpoint ----------------------------------
+
+
+def test_in_process_model_is_sent_the_prompt_alone() -> None:
+    with ScriptedModel([Step(content=json.dumps(GOOD))]) as model:
+        result = summarize_in_process(model)
+    assert result == Extract(GOOD["evidence"], GOOD["summary"], "llm")
+    (call,) = model.calls
+    assert call.tools == [] and [m.role for m in call.messages] == ["user"]
+    assert content_of(model.requests[0]) == jina_text(PAGE)
+    assert not model.closed  # a model passed in is the caller's to close
+
+
+def test_context_length_exceeded_shrinks_to_70_percent_and_retries() -> None:
+    too_long = StepError(status=400, message="prompt is too long", code="context_length_exceeded")
+    steps = [Step(error=too_long), Step(error=too_long), Step(content=json.dumps(GOOD))]
+    with ScriptedModel(steps) as model:
+        result = summarize_in_process(model)
+    assert result == Extract(GOOD["evidence"], GOOD["summary"], "llm")
+    assert [type(c.error).__name__ for c in model.calls] == [
+        "ContextLengthExceeded", "ContextLengthExceeded", "NoneType",
+    ]  # fmt: skip
+    sizes = [len(content_of(r)) for r in model.requests]
+    assert sizes[1] == int(sizes[0] * 0.7) and sizes[2] == int(sizes[1] * 0.7)
+
+
+def test_unavailable_model_falls_back_at_once() -> None:
+    with ScriptedModel([Step(error=StepError(status=503, message="overloaded"))]) as model:
+        result = summarize_in_process(model)
+    assert result.method == "extractive" and len(model.calls) == 1
+    assert result.note is not None and result.note.startswith("summarizer failed:")
+    assert "overloaded" in result.note
+
+
+def test_garbage_from_an_in_process_model_falls_back_after_every_attempt() -> None:
+    with ScriptedModel([Step(content="no JSON, sorry")] * 2) as model:
+        result = summarize_in_process(model, VisitConfig(summarizer_attempts=2))
+    assert result.method == "extractive" and len(model.calls) == 2
+    assert result.note is not None and "unusable after 2 attempt(s): no JSON" in result.note
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,15 @@ from redsearcher.config import load_config
 from redsearcher.env import LocalEnvironment
 from redsearcher.env._types import Page, Paper, Place, Route, SearchHit
 from redsearcher.errors import ConfigError
+from redsearcher.model import TokenCounter, estimate_text_tokens
 from redsearcher.tools._render import SEPARATOR, render_visit, render_visit_failed
 from redsearcher.tools._visit import (
     Extract,
-    TokenCounter,
     VisitConfig,
     extract_passages,
     goal_visit,
     split_passages,
+    visit_counter,
     visit_pages,
 )
 
@@ -81,11 +82,11 @@ def test_split_passages_lines_and_long_sentences() -> None:
     assert [p.text for p in passages[:3]] == ["# Heading", "- item one", "- item two"]
     windows = passages[3:]
     assert len(windows) > 1
-    assert all(TokenCounter().count(p.text) <= 10 for p in windows)
+    assert all(TokenCounter().count_text(p.text) <= 10 for p in windows)
     assert " ".join(p.text for p in windows) == " ".join(["word"] * 100) + "."
-    # one "word" longer than the budget is cut so it fits
+    # one "word" longer than the budget is cut so it fits: 10 tokens are 35 ASCII characters
     (cut,) = split_passages("x" * 100, max_tokens=10, counter=TokenCounter())
-    assert cut.text == "x" * 40
+    assert cut.text == "x" * 35
     assert split_passages("  \n\n ", max_tokens=10, counter=TokenCounter()) == []
 
 
@@ -110,15 +111,25 @@ class WhitespaceTokenizer:
 
 
 def test_token_counter_estimate_and_tokenizer() -> None:
-    estimate = TokenCounter()
-    assert estimate.count("") == 0
-    assert estimate.count("abcde") == 2  # ceil(5 / 4)
-    assert estimate.truncate("abcdefghij", 2) == "abcdefgh"
+    # The visit counts with the model package's counter: one rule for the whole package.
+    estimate = visit_counter(VisitConfig())
+    assert estimate.estimated
+    assert estimate.count_text("") == 0
+    assert estimate.count_text("abcdefgh") == 3  # ceil(8 / 3.5)
+    assert estimate.truncate_text("abcdefghij", 2) == "abcdefg"  # 7 characters are 2 tokens
+    assert estimate.truncate_text("abc", 5) == "abc"
+    assert estimate.truncate_text("abc", 0) == ""
+    # Each non-ASCII character is a token: the cut keeps the estimate within the budget.
+    mixed = "ab你好cdefgh世界"
+    for budget in range(estimate_text_tokens(mixed) + 2):
+        cut = estimate.truncate_text(mixed, budget)
+        assert mixed.startswith(cut) and estimate.count_text(cut) <= budget
+        assert cut == mixed or estimate.count_text(mixed[: len(cut) + 1]) > budget
     exact = TokenCounter(WhitespaceTokenizer())
-    assert exact.count("one two  three") == 3
-    assert exact.truncate("one two  three four", 3) == "one two  three"
-    assert exact.truncate("one two", 5) == "one two"
-    assert exact.truncate("one two", 0) == ""
+    assert exact.count_text("one two  three") == 3
+    assert exact.truncate_text("one two  three four", 3) == "one two  three"
+    assert exact.truncate_text("one two", 5) == "one two"
+    assert exact.truncate_text("one two", 0) == ""
 
 
 def test_tokenizer_file_needs_tokenizers(tmp_path: Path) -> None:
@@ -128,8 +139,10 @@ def test_tokenizer_file_needs_tokenizers(tmp_path: Path) -> None:
     tok = Tokenizer(models.WordLevel({"[UNK]": 0, "harbor": 1}, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.save(str(tmp_path / "tokenizer.json"))
-    counter = TokenCounter.from_config(VisitConfig(tokenizer_file=tmp_path / "tokenizer.json"))
-    assert counter.count("the quiet harbor") == 3
+    counter = visit_counter(VisitConfig(tokenizer_file=tmp_path / "tokenizer.json"))
+    assert not counter.estimated
+    assert counter.count_text("the quiet harbor") == 3
+    assert counter.truncate_text("the quiet harbor", 2) == "the quiet"
 
 
 # -- extractive summarizer -------------------------------------------------------------------
@@ -163,7 +176,7 @@ def test_extract_respects_passage_and_token_budgets() -> None:
     two = extract_passages(ARTICLE, goal, VisitConfig(max_passages=2))
     assert len(two.evidence.replace("\n", " ").split(". ")) == 2
     tight = extract_passages(ARTICLE, goal, VisitConfig(evidence_tokens=20, passage_tokens=16))
-    assert TokenCounter().count(tight.evidence) <= 20 + 1  # + the joining character
+    assert TokenCounter().count_text(tight.evidence) <= 20 + 1  # + the joining character
     assert tight.evidence
 
 

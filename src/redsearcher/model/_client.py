@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 
 from redsearcher._util._closing import AsyncClosing
-from redsearcher._util._openai_errors import error_fields, is_context_length_error
 from redsearcher._util._retry import send_with_retries
 from redsearcher.errors import ConfigError
 from redsearcher.log import Message
 from redsearcher.model._config import ModelConfig
+from redsearcher.model._errors import error_fields, is_context_length_error
 from redsearcher.model._protocols import get_protocol, split_reasoning
 from redsearcher.model._tokens import TokenCounter
 from redsearcher.model._types import (
@@ -90,6 +90,8 @@ class OpenAIChatModel(AsyncClosing):
         config: Endpoint, protocol, sampling, retries.
         client: An ``httpx.AsyncClient`` to use (and not close); by default one is made on
             first use with the configured timeouts.
+        transport: The ``httpx`` transport of the client made on first use (a proxy, or the
+            in-process :class:`~redsearcher.testing.ScriptedModel`); ignored with ``client``.
         rng: Source of the retry jitter (tests seed it).
     """
 
@@ -98,6 +100,7 @@ class OpenAIChatModel(AsyncClosing):
         config: ModelConfig,
         *,
         client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
@@ -108,8 +111,10 @@ class OpenAIChatModel(AsyncClosing):
         self._url = httpx.URL(self.url)  # parsed once: httpx re-parses a str on every request
         stop = [*get_protocol(config.protocol).stop, *config.sampling.stop]
         self._stop = list(dict.fromkeys(stop))
-        self._headers = {"Authorization": f"Bearer {config.api_key.get_secret_value()}"}
+        key = config.api_key
+        self._headers = {} if key is None else {"Authorization": f"Bearer {key.get_secret_value()}"}
         self._client = client
+        self._transport = transport
         self._owns_client = client is None
         self._rng = rng or random.Random()
         self._counter: TokenCounter | None = None
@@ -150,8 +155,9 @@ class OpenAIChatModel(AsyncClosing):
             "model": self.name,
             "messages": [wire_message(m) for m in messages],
             "temperature": sampling.temperature,
-            "top_p": sampling.top_p,
         }
+        if sampling.top_p is not None:
+            body["top_p"] = sampling.top_p
         if sampling.max_tokens is not None:
             body["max_tokens"] = sampling.max_tokens
         if sampling.presence_penalty is not None:
@@ -217,7 +223,7 @@ class OpenAIChatModel(AsyncClosing):
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             timeout = httpx.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
-            self._client = httpx.AsyncClient(timeout=timeout)
+            self._client = httpx.AsyncClient(timeout=timeout, transport=self._transport)
         return self._client
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -30,8 +30,9 @@ class SamplingConfig(BaseModel):
     temperature: float = Field(default=0.85, ge=0.0, le=2.0)
     """Sampling temperature (the paper uses 0.85 at inference)."""
 
-    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
-    """Nucleus sampling mass (the paper uses 0.95)."""
+    top_p: float | None = Field(default=0.95, gt=0.0, le=1.0)
+    """Nucleus sampling mass (the paper uses 0.95); ``None`` does not send it, leaving the
+    server's default (the visit summarizer never sent one)."""
 
     max_tokens: int | None = Field(default=None, ge=1)
     """``max_tokens`` of each answer; ``None`` leaves it to the server (which then allows the
@@ -61,9 +62,10 @@ class ModelConfig(BaseModel):
     """OpenAI-compatible base URL, e.g. ``http://127.0.0.1:8000/v1``; requests go to
     ``{base_url}/chat/completions``."""
 
-    api_key: SecretStr = Field(default_factory=_default_api_key)
+    api_key: SecretStr | None = Field(default_factory=_default_api_key)
     """Bearer token; defaults to ``$OPENAI_API_KEY`` when the config is built, else ``EMPTY``
-    (what vLLM and SGLang accept when started without a key)."""
+    (what vLLM and SGLang accept when started without a key). ``None`` sends no
+    ``Authorization`` header at all (a summarizer endpoint configured without a key)."""
 
     protocol: Literal["native", "text"] = "native"
     """How tool calls travel: ``native`` OpenAI ``tool_calls`` (the server parses them), or

@@ -16,10 +16,15 @@ text is encoded; without one the estimate is
 
 Neither is the chat template itself, so even the tokenizer count is approximate by a few tokens
 per message; the agent loop also corrects it with the server's reported ``prompt_tokens``.
+
+The same counter sizes the goal-directed visit's passages and the page content sent to the
+summarizer (:meth:`TokenCounter.count_text`, :meth:`TokenCounter.truncate_text`), so the package
+has one token rule, not one per module.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -53,9 +58,16 @@ class _Encoding(Protocol):
     @property
     def ids(self) -> list[int]: ...
 
+    @property
+    def offsets(self) -> list[tuple[int, int]]: ...
+
 
 class Tokenizer(Protocol):
-    """What counting needs of a tokenizer: ``tokenizers.Tokenizer`` satisfies it."""
+    """What counting needs of a tokenizer: ``tokenizers.Tokenizer`` satisfies it.
+
+    Counting reads only ``ids``; :meth:`TokenCounter.truncate_text` also reads the character
+    ``offsets`` of each token.
+    """
 
     def encode(self, sequence: str, /) -> _Encoding:
         """Encode ``sequence``."""
@@ -66,6 +78,21 @@ def estimate_text_tokens(text: str) -> int:
     """The estimated token count of ``text`` (see the module docstring)."""
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     return math.ceil((len(text) - non_ascii) / CHARS_PER_TOKEN) + non_ascii
+
+
+def _estimate_prefix(text: str, max_tokens: int) -> str:
+    """The longest prefix of ``text`` whose estimate is at most ``max_tokens``."""
+    if max_tokens <= 0:
+        return ""
+    if text.isascii():  # ceil(n / 3.5) <= m  <=>  n <= 3.5 m
+        return text[: math.floor(max_tokens * CHARS_PER_TOKEN)]
+    if estimate_text_tokens(text) <= max_tokens:
+        return text
+    # The estimate grows with the prefix length, so the cut is found by bisection.
+    length = bisect.bisect_right(
+        range(len(text) + 1), max_tokens, key=lambda n: estimate_text_tokens(text[:n])
+    )
+    return text[: length - 1]
 
 
 class _JsonTexts:
@@ -118,7 +145,8 @@ class TokenCounter:
     def from_file(cls, path: str | Path | None) -> TokenCounter:
         """A counter over the ``tokenizer.json`` at ``path`` (``None``: the estimate).
 
-        The file is loaded once per process and path.
+        The file is loaded once per process and path. ``ModelConfig.tokenizer`` and
+        ``VisitConfig.tokenizer_file`` both come here.
 
         Raises:
             ImportError: when ``tokenizers`` is not installed.
@@ -144,6 +172,23 @@ class TokenCounter:
                 self._counts = {}  # replaced, never cleared: another thread may be reading it
             self._counts[text] = found
         return found
+
+    def truncate_text(self, text: str, max_tokens: int) -> str:
+        """The longest prefix of ``text`` of at most ``max_tokens`` tokens.
+
+        With a tokenizer the cut falls at the end of the last whole token that fits (its
+        character ``offsets``); with the estimate, at the last character that keeps the
+        estimate within ``max_tokens``. Not remembered: the texts cut are pages and long
+        sentences, rarely seen twice.
+        """
+        if self.tokenizer is None:
+            return _estimate_prefix(text, max_tokens)
+        encoding = self.tokenizer.encode(text)
+        if len(encoding.ids) <= max_tokens:
+            return text
+        if max_tokens <= 0:
+            return ""
+        return text[: encoding.offsets[max_tokens - 1][1]]
 
     def count(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]] = ()) -> int:
         """Prompt tokens of a request with ``messages`` and ``tools``."""
@@ -181,7 +226,8 @@ def _load_tokenizer(path: str) -> Tokenizer:
         from tokenizers import Tokenizer as HFTokenizer  # type: ignore[import-not-found,unused-ignore]
     except ImportError as err:
         raise ImportError(
-            "ModelConfig.tokenizer needs the tokenizers package: pip install tokenizers"
+            f"counting tokens with {path} (ModelConfig.tokenizer, VisitConfig.tokenizer_file) "
+            "needs the tokenizers package: pip install tokenizers"
         ) from err
     tokenizer: Tokenizer = HFTokenizer.from_file(path)
     return tokenizer

@@ -50,7 +50,7 @@ async def open_summarizer(state: ServerState, stack: AsyncExitStack) -> None:
     if state.config.summarizer is None:
         state.summarizer = None
         return
-    from redsearcher.tools._summarizer import LLMSummarizer
+    from redsearcher.tools import LLMSummarizer
 
     summarizer = LLMSummarizer.from_config(state.config.summarizer)
     stack.push_async_callback(summarizer.aclose)

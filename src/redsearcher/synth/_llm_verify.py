@@ -23,10 +23,8 @@ from importlib import resources
 from typing import Protocol
 
 from redsearcher.eval._match import exact_match
-from redsearcher.log import Task, Verdict
-from redsearcher.log._records import Message
-from redsearcher.model._protocols import extract_answer
-from redsearcher.model._types import ChatModel, ModelRequestError, ModelUnavailable
+from redsearcher.log import Message, Task, Verdict
+from redsearcher.model import ChatModel, ModelRequestError, ModelUnavailable, extract_answer
 
 __all__ = ["AUDIT_FIELDS", "DifficultyProbe", "LLMAudit", "NoToolSolver", "rollout_filter"]
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Protocol
 
 from redsearcher.errors import ConfigError
-from redsearcher.log import Constraint, GraphNode
+from redsearcher.log import Constraint, GraphNode, Message
+from redsearcher.model import ChatModel
 from redsearcher.registry import register
 from redsearcher.synth._grammar import article
 from redsearcher.synth._realize_offline import (
@@ -35,12 +35,8 @@ from redsearcher.synth._realize_offline import (
     leaked_names,
 )
 
-if TYPE_CHECKING:
-    from redsearcher.log._records import Message
-
 __all__ = [
     "REALIZE_PROMPT_VERSION",
-    "ChatModelLike",
     "LLMRealizer",
     "OfflineRealizer",
     "Realization",
@@ -55,28 +51,6 @@ _RETRY_MARKER = "---- retry ----"
 _QUESTION_TAG = re.compile(r"<question>(.*?)</question>", re.IGNORECASE | re.DOTALL)
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _OFFLINE = OfflineRealizer()
-
-
-class _Reply(Protocol):
-    @property
-    def content(self) -> str | None: ...
-
-
-class _Completion(Protocol):
-    @property
-    def message(self) -> _Reply: ...
-
-
-class ChatModelLike(Protocol):
-    """What the LLM realizer needs of a :class:`redsearcher.model.ChatModel`."""
-
-    name: str
-
-    async def complete(
-        self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
-    ) -> _Completion:
-        """Answer ``messages`` (the realizer sends no tools)."""
-        ...
 
 
 def load_realize_prompt(version: str = REALIZE_PROMPT_VERSION) -> tuple[str, str]:
@@ -112,7 +86,8 @@ class LLMRealizer:
     """A chat model rewrites the offline draft into one natural question; checked, else fallback.
 
     Args:
-        model: Any :class:`redsearcher.model.ChatModel` (only ``name`` and ``complete`` are used).
+        model: Any :class:`redsearcher.model.ChatModel` (only ``name`` and ``complete`` are
+            used; tests pass a :class:`redsearcher.testing.ScriptedModel`).
         fallback: The realizer whose text is used when every model output is rejected; None
             turns that case into a :class:`RealizationError`.
         prompt_version: Which packaged ``prompts/realize.<version>.txt`` to use.
@@ -128,7 +103,7 @@ class LLMRealizer:
 
     def __init__(
         self,
-        model: ChatModelLike,
+        model: ChatModel,
         *,
         fallback: Realizer | None = _OFFLINE,
         prompt_version: str = REALIZE_PROMPT_VERSION,
@@ -222,8 +197,6 @@ class LLMRealizer:
         Raises:
             RealizationError: when every attempt was rejected and there is no fallback.
         """
-        from redsearcher.log._records import Message
-
         draft, prompt = self.draft(nodes, constraints, seed=seed)
         messages = [Message(role="user", content=prompt)]
         rejected: list[str] = []

@@ -3,7 +3,10 @@
 ``ScriptedChatServer`` is an OpenAI-compatible chat-completions server over real HTTP that
 answers from scripts (:class:`Script` of :class:`Step`) and fails the test when scripted steps
 were left unused or a request was wrong. It needs the ``server`` extra (starlette, uvicorn),
-imported only when a server starts. Nothing here imports pytest.
+imported only when a server starts. ``ScriptedModel`` is the same scripts in process: a
+``redsearcher.model.ChatModel`` that records every call (messages, tools, the request it would
+send) and fails on unused steps, for tests that need a model but not the HTTP path. Nothing here
+imports pytest.
 
 ``tiny_world`` writes a hand-built World whose answers are known by construction;
 ``small_world`` generates a small synthetic one.
@@ -23,15 +26,18 @@ from redsearcher.testing._script import (
     text_python_call,
     text_tool_call,
 )
+from redsearcher.testing._scripted_model import ModelCall, ScriptedModel
 from redsearcher.testing._serve import scripted_chat_server, serve_chat_server
 from redsearcher.testing._wire import estimate_tokens
 from redsearcher.testing._worlds import small_world, tiny_world
 
 __all__ = [
     "Expect",
+    "ModelCall",
     "RecordedRequest",
     "Script",
     "ScriptedChatServer",
+    "ScriptedModel",
     "Step",
     "StepError",
     "ToolCallSpec",

@@ -85,22 +85,13 @@ class ScriptedChatServer:
         keep_alive: bool = False,
     ) -> None:
         self.scripts: list[Script] = as_scripts(scripts)
-        low, high = latency_s if isinstance(latency_s, tuple) else (latency_s, latency_s)
-        if not 0 <= low <= high:
-            raise ValueError(f"latency_s must be >= 0 and min <= max, got {latency_s!r}")
-        if not 0.0 <= error_rate <= 1.0:
-            raise ValueError(f"error_rate must be in [0, 1], got {error_rate!r}")
-        if error_rate and not error_statuses:
-            raise ValueError("error_rate needs at least one status in error_statuses")
-        if any(not 400 <= s <= 599 for s in error_statuses):
-            raise ValueError(f"error_statuses must be HTTP error codes, got {error_statuses!r}")
         self.host = host
         self._port = port
-        self._ledger = Ledger(
+        self._ledger = Ledger.with_faults(
             self.scripts,
-            latency_s=(float(low), float(high)),
+            latency_s=latency_s,
             error_rate=error_rate,
-            error_statuses=tuple(error_statuses),
+            error_statuses=error_statuses,
             seed=seed,
         )
         self._app = ChatApp(

@@ -1,17 +1,14 @@
 """The HTTP side of the scripted chat server: routes, request handling, responses.
 
-Separate from the lifecycle (:mod:`._chat_server`) so the order of a chat request's handling
-reads top to bottom in one method: read and bound the body, validate it, draw server-wide faults,
-pick the step, wait its latency, check its expectations, then answer an error, a completion or a
-stream. Every request is recorded in the :class:`~._ledger.Ledger`, and every refusal that is
-not scripted (malformed request, unknown route, no script, no steps left, failed expectation)
-is recorded as a failure there too.
+Separate from the lifecycle (:mod:`._chat_server`): read and bound the body, validate it, let
+the framework-free :class:`~._reply.Replier` answer it (the in-process ``ScriptedModel`` uses
+the same one), then send an error, a completion or a stream. Every request is recorded in the
+:class:`~._ledger.Ledger`, and every refusal that is not scripted (malformed request, unknown
+route, no script, no steps left, failed expectation) is recorded as a failure there too.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -19,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from redsearcher.testing import _wire
 from redsearcher.testing._ledger import Ledger, RecordedRequest
+from redsearcher.testing._reply import Replier
 from redsearcher.testing._script import Step
 from redsearcher.testing._wire import RequestError
 
@@ -56,12 +54,10 @@ class ChatApp:
         keep_alive: bool,
     ) -> None:
         self.ledger = ledger
-        self._error_rate = error_rate
-        self._retry_after_ms = retry_after_ms
+        self._replier = Replier(ledger, error_rate=error_rate, retry_after_ms=retry_after_ms)
         self._max_body = max_body_bytes
         self._models = tuple(models)
         self._keep_alive = keep_alive
-        self._ids = itertools.count(1)
 
     def asgi(self) -> ASGIApp:
         """The ASGI application (imports starlette)."""
@@ -173,50 +169,15 @@ class ChatApp:
             self._fail(request, err.message)
             return self._error(err.status, err.message, param=err.param, code=err.code)
 
-        delay, injected = self.ledger.draw_fault()
-        if delay:
-            await asyncio.sleep(delay)
-        if injected is not None:
-            message = f"injected transient error {injected} (error_rate={self._error_rate})"
-            self._record(request, received, injected, body=body, injected=True, error=message)
-            headers = None
-            if self._retry_after_ms is not None:
-                headers = {"retry-after-ms": str(self._retry_after_ms)}
-            return self._error(injected, message, headers=headers)
-
-        try:
-            script_index, step_index, step = self.ledger.select(body)
-        except RequestError as err:
-            self._record(request, received, err.status, body=body, error=err.message)
-            self._fail(request, err.message)
-            return self._error(err.status, err.message)
-        where = {"script_index": script_index, "step_index": step_index, "body": body}
-        if step.latency_s:
-            await asyncio.sleep(step.latency_s)
-
-        problems = _wire.check_expectations(step, body)
-        if problems:
-            label = self.ledger.scripts[script_index].label(script_index)
-            message = f"{label} step {step_index}: expectation failed: " + "; ".join(problems)
-            self._record(request, received, 400, error=message, **where)
-            self._fail(request, message)
-            return self._error(400, message, code="expectation_failed")
-        if step.error is not None:
-            e = step.error
-            self._record(request, received, e.status, error=e.message, **where)
-            return self._error(e.status, e.message, type_=e.type, param=e.param, code=e.code)
-
-        self._record(request, received, 200, **where)
-        ids = _wire.AnswerIds(
-            completion_id=f"chatcmpl-scripted-{next(self._ids)}",
-            created=int(received),
-            call_prefix=f"call_{script_index}_{step_index}",
-        )
-        if body.get("stream"):
-            return self._stream(step, body, ids)
+        reply = await self._replier.reply(body, received)
+        self._record(request, received, reply.status, **reply.record)
+        if reply.failure is not None:
+            self._fail(request, reply.failure)
+        if reply.status == 200 and body.get("stream") and reply.step and reply.ids is not None:
+            return self._stream(reply.step, body, reply.ids)
         from starlette.responses import JSONResponse
 
-        return JSONResponse(_wire.completion(step, body, ids))
+        return JSONResponse(reply.payload, reply.status, headers=reply.headers)
 
     def _stream(self, step: Step, body: dict[str, Any], ids: _wire.AnswerIds) -> Response:
         from starlette.responses import StreamingResponse

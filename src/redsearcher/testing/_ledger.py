@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,45 @@ class Ledger:
         # message, and matching it against every script's ``match`` was a fifth of the
         # server's CPU with hundreds of scripts. The scripts never change, so this is exact.
         self._candidates: dict[str | None, list[int]] = {}
+
+    @classmethod
+    def with_faults(
+        cls,
+        scripts: list[Script],
+        *,
+        latency_s: float | tuple[float, float],
+        error_rate: float,
+        error_statuses: Sequence[int],
+        seed: int,
+    ) -> Ledger:
+        """A ledger with fault settings as users give them, checked (both scripted models).
+
+        Args:
+            scripts: The scripts, in priority order.
+            latency_s: Delay before every answer: seconds, or a ``(min, max)`` range.
+            error_rate: Probability of an injected transient error per chat request.
+            error_statuses: Statuses injected errors are drawn from.
+            seed: Seed of the RNG behind latency ranges and injected errors.
+
+        Raises:
+            ValueError: naming the setting that is out of range.
+        """
+        low, high = latency_s if isinstance(latency_s, tuple) else (latency_s, latency_s)
+        if not 0 <= low <= high:
+            raise ValueError(f"latency_s must be >= 0 and min <= max, got {latency_s!r}")
+        if not 0.0 <= error_rate <= 1.0:
+            raise ValueError(f"error_rate must be in [0, 1], got {error_rate!r}")
+        if error_rate and not error_statuses:
+            raise ValueError("error_rate needs at least one status in error_statuses")
+        if any(not 400 <= s <= 599 for s in error_statuses):
+            raise ValueError(f"error_statuses must be HTTP error codes, got {error_statuses!r}")
+        return cls(
+            scripts,
+            latency_s=(float(low), float(high)),
+            error_rate=error_rate,
+            error_statuses=tuple(error_statuses),
+            seed=seed,
+        )
 
     def record(self, request: RecordedRequest) -> None:
         """Append one answered request."""

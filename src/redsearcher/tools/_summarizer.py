@@ -12,9 +12,11 @@ Where the peers then give the agent a fixed "could not be processed" text, we fa
 extractive result of :mod:`redsearcher.tools._visit` (real page text, no invention) and record why
 in :attr:`~redsearcher.tools._visit.Extract.note`: a flaky summarizer should not cost an episode.
 
-HTTP goes through ``httpx`` directly rather than the ``openai`` SDK, which is not a dependency
-of the core; transient failures (connection errors, 5xx, 429) are retried with backoff by the
-same helper the tools use.
+The model is any :class:`redsearcher.model.ChatModel`: the package's one chat client
+(:class:`~redsearcher.model.OpenAIChatModel`, built from :class:`SummarizerConfig`), or an
+in-process :class:`~redsearcher.testing.ScriptedModel` in tests. Transient failures (connection
+errors, timeouts, 5xx, 429) are retried by that client's one retry loop; this module never
+retries a transport failure itself, it only shrinks a prompt the model could not use.
 """
 
 from __future__ import annotations
@@ -28,20 +30,28 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from redsearcher._util._closing import AsyncClosing
-from redsearcher._util._openai_errors import error_fields, is_context_length_error
 from redsearcher.env._types import Page
 from redsearcher.env._wire import jina_text
-from redsearcher.tools._tools import ServiceUnavailable, send_with_retries
+from redsearcher.errors import ConfigError
+from redsearcher.log import Message
+from redsearcher.model import (
+    ChatModel,
+    ContextLengthExceeded,
+    ModelConfig,
+    ModelRequestError,
+    ModelUnavailable,
+    OpenAIChatModel,
+    SamplingConfig,
+)
 from redsearcher.tools._visit import (
     Extract,
     ExtractiveSummarizer,
     Summarizer,
-    TokenCounter,
     VisitConfig,
+    visit_counter,
 )
 
 __all__ = [
@@ -61,10 +71,11 @@ EXTRACTOR_PROMPT_VERSION = "v1"
 
 
 class SummarizerError(Exception):
-    """The summarizer endpoint refused or failed a request (after transport retries).
+    """The summarizer model refused or failed a request (after its client's transport retries).
 
-    ``too_long`` is set when the endpoint said the prompt does not fit its context window:
-    a shorter prompt may succeed where a retry of the same one cannot.
+    ``too_long`` is set when the model said the prompt does not fit its context window
+    (:class:`~redsearcher.model.ContextLengthExceeded`): a shorter prompt may succeed where a
+    retry of the same one cannot. The model's own exception is the ``__cause__``.
     """
 
     def __init__(self, message: str, *, too_long: bool = False) -> None:
@@ -143,8 +154,22 @@ def parse_extractor_output(raw: str, *, min_chars: int = 0) -> tuple[str, str]:
     return evidence, summary
 
 
+#: The longest delay between two transport retries of the summarizer's model client.
+MAX_BACKOFF_S = 30.0
+
+#: What a summarizer model may raise that the extractive fallback absorbs: a dead or refusing
+#: endpoint must not cost an episode. ``ConfigError`` (a rejected key, an unknown model) is
+#: included because the visit tool has no other way to surface it; the note names it.
+_MODEL_FAILURES = (ModelUnavailable, ModelRequestError, ContextLengthExceeded, ConfigError)
+
+
 class SummarizerConfig(BaseModel):
-    """Where the LLM summarizer runs (section ``summarizer`` of the layered config)."""
+    """Where the LLM summarizer runs (section ``summarizer`` of the layered config).
+
+    Its fields are the summarizer's own vocabulary (kept so existing config files load);
+    :meth:`chat_config` turns them into the :class:`~redsearcher.model.ModelConfig` of
+    the package's one chat client.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -165,10 +190,10 @@ class SummarizerConfig(BaseModel):
     """``max_tokens`` of each request; ``None`` leaves it to the server."""
 
     timeout_s: float = Field(default=120.0, gt=0.0)
-    """Timeout of one HTTP request."""
+    """Timeout of one HTTP request (connecting included)."""
 
     http_retries: int = Field(default=2, ge=0)
-    """Retries of a request after a connection error, a 5xx or a 429 (with backoff)."""
+    """Retries of a request after a connection error, a timeout, a 5xx or a 429 (with backoff)."""
 
     backoff_s: float = Field(default=1.0, ge=0.0)
     """First backoff delay; doubled after each retry (``Retry-After`` headers win)."""
@@ -176,126 +201,105 @@ class SummarizerConfig(BaseModel):
     prompt_version: str = EXTRACTOR_PROMPT_VERSION
     """Which ``visit_extractor`` prompt to use."""
 
+    def chat_config(self, environ: dict[str, str] | None = None) -> ModelConfig:
+        """The configuration of the summarizer's chat client.
+
+        The key is read from ``environ`` (default: the process environment) now, so a missing
+        key sends no header rather than ``EMPTY``. Only ``temperature`` and ``max_tokens`` are
+        sent with the messages (no ``top_p``, no stop sequences), as this summarizer always did.
+        """
+        env = os.environ if environ is None else environ
+        key = env.get(self.api_key_env) if self.api_key_env else None
+        return ModelConfig(
+            name=self.model,
+            base_url=self.base_url,
+            api_key=SecretStr(key) if key else None,
+            protocol="native",
+            sampling=SamplingConfig(
+                temperature=self.temperature, top_p=None, max_tokens=self.max_output_tokens
+            ),
+            timeout_s=self.timeout_s,
+            connect_timeout_s=self.timeout_s,
+            max_retries=self.http_retries,
+            backoff_s=self.backoff_s,
+            max_backoff_s=MAX_BACKOFF_S,
+        )
+
 
 class LLMSummarizer(AsyncClosing):
-    """A :class:`~redsearcher.tools._visit.Summarizer` backed by an OpenAI-compatible chat model.
+    """A :class:`~redsearcher.tools._visit.Summarizer` backed by a chat model.
 
-    Owns an ``httpx.AsyncClient`` made on first use (no I/O here); close it with
-    :meth:`aclose` or ``async with``. Use it from one event loop.
+    Sends the extractor prompt as one user message with no tools through ``model`` and reads
+    the JSON answer. Sampling (temperature, ``max_tokens``) is the model's own configuration:
+    :meth:`from_config` builds an :class:`~redsearcher.model.OpenAIChatModel` with the
+    summarizer's settings. Nothing touches the network until :meth:`summarize`.
 
     Args:
-        base_url: OpenAI-compatible base URL (``…/v1``); requests go to
-            ``{base_url}/chat/completions``.
-        model: Model name.
-        api_key: Bearer token, or ``None`` for none.
-        temperature: Sampling temperature.
-        max_output_tokens: ``max_tokens`` of each request (``None``: not sent).
-        timeout_s: Timeout of one HTTP request.
-        http_retries: Retries after a connection error, 5xx or 429.
-        backoff_s: First backoff delay, doubled per retry.
+        model: The chat model, e.g. :class:`~redsearcher.model.OpenAIChatModel` or
+            :class:`~redsearcher.testing.ScriptedModel`.
         prompt_version: Version of the ``visit_extractor`` prompt.
-        fallback: Used when the model's output stays unusable or the endpoint fails; defaults
+        fallback: Used when the model's output stays unusable or the model fails; defaults
             to :class:`~redsearcher.tools._visit.ExtractiveSummarizer`.
-        transport: An ``httpx`` transport (tests, proxies).
+        owns_model: Close ``model`` in :meth:`aclose` (what :meth:`from_config` asks for; a
+            model passed in is otherwise the caller's to close).
     """
 
     def __init__(
         self,
-        base_url: str,
-        model: str,
-        api_key: str | None = None,
+        model: ChatModel,
         *,
-        temperature: float = 0.7,
-        max_output_tokens: int | None = None,
-        timeout_s: float = 120.0,
-        http_retries: int = 2,
-        backoff_s: float = 1.0,
         prompt_version: str = EXTRACTOR_PROMPT_VERSION,
         fallback: Summarizer | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        owns_model: bool = False,
     ) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
-        self.temperature = temperature
-        self.max_output_tokens = max_output_tokens
-        self.timeout_s = timeout_s
-        self.http_retries = http_retries
-        self.backoff_s = backoff_s
         self.prompt_version = prompt_version
         self.fallback: Summarizer = fallback or ExtractiveSummarizer()
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._owns_model = owns_model
 
     @classmethod
     def from_config(
         cls, config: SummarizerConfig, *, environ: dict[str, str] | None = None
     ) -> LLMSummarizer:
-        """Build one from a :class:`SummarizerConfig` (the key is read from the environment)."""
-        env = os.environ if environ is None else environ
-        key = env.get(config.api_key_env) if config.api_key_env else None
-        return cls(
-            config.base_url,
-            config.model,
-            key or None,
-            temperature=config.temperature,
-            max_output_tokens=config.max_output_tokens,
-            timeout_s=config.timeout_s,
-            http_retries=config.http_retries,
-            backoff_s=config.backoff_s,
-            prompt_version=config.prompt_version,
-        )
+        """A summarizer over an :class:`~redsearcher.model.OpenAIChatModel` built from ``config``.
+
+        The key is read from ``environ`` (default: the process environment) now; the
+        summarizer closes the model it made.
+        """
+        model = OpenAIChatModel(config.chat_config(environ))
+        return cls(model, prompt_version=config.prompt_version, owns_model=True)
 
     async def aclose(self) -> None:
-        """Close the HTTP client (idempotent)."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Close the model if this summarizer owns it (idempotent)."""
+        if self._owns_model:
+            await self.model.aclose()
 
     async def complete(self, prompt: str) -> str:
-        """One chat completion of ``prompt`` as the user message; the answer's content.
+        """One completion of ``prompt`` as the only (user) message, no tools; its content.
+
+        ``<think>`` reasoning is not part of the content (the model client splits it off).
 
         Raises:
-            SummarizerError: when the endpoint fails after retries, answers an error status,
-                or answers something that is not a chat completion.
+            SummarizerError: when the model fails after its retries, refuses the request, or
+                says the prompt is too long for it (``too_long``).
         """
-        if self._client is None:
-            self._client = httpx.AsyncClient(transport=self._transport, timeout=self.timeout_s)
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": [{"role": "user", "content": prompt}],
-            "temperature": self.temperature,
-        }
-        if self.max_output_tokens is not None:
-            body["max_tokens"] = self.max_output_tokens
-        request = self._client.build_request("POST", self.url, json=body, headers=self._headers)
         try:
-            response = await send_with_retries(
-                self._client, request, retries=self.http_retries, backoff_s=self.backoff_s
-            )
-        except ServiceUnavailable as err:
-            raise SummarizerError(str(err)) from err
-        if response.status_code != 200:
-            message, code = error_fields(response)
-            raise SummarizerError(
-                f"HTTP {response.status_code}: {message[:200]}",
-                too_long=is_context_length_error(response.status_code, message, code),
-            )
-        try:
-            content = response.json()["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as err:
-            raise SummarizerError(f"not a chat completion: {response.text[:200]}") from err
-        return content if isinstance(content, str) else ""
+            done = await self.model.complete([Message(role="user", content=prompt)], [])
+        except _MODEL_FAILURES as err:
+            too_long = isinstance(err, ContextLengthExceeded)
+            message = f"the prompt is too long for the model: {err}" if too_long else str(err)
+            raise SummarizerError(message, too_long=too_long) from err
+        return done.message.content
 
     async def summarize(self, page: Page, goal: str, config: VisitConfig) -> Extract:
         """Summarize ``page`` for ``goal`` with the model; fall back to extractive on failure.
 
         The content (Jina's text rendering of the page) is cut to ``config.content_tokens``;
-        each retry after unusable output, or after the endpoint refused the prompt as too long
+        each retry after unusable output, or after the model refused the prompt as too long
         for its context window, keeps ``config.shrink_factor`` of it (by characters).
         """
-        counter = TokenCounter.from_config(config)
-        content = counter.truncate(jina_text(page), config.content_tokens)
+        counter = visit_counter(config)
+        content = counter.truncate_text(jina_text(page), config.content_tokens)
         problem = ""
         for attempt in range(config.summarizer_attempts):
             if attempt:

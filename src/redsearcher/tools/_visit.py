@@ -12,49 +12,45 @@ are the evidence; the summary is the top one or two passages. It is deterministi
 network, and never invents text — which also makes it the fallback of the LLM summarizer
 (:mod:`redsearcher.tools._summarizer`) when the model's output is unusable.
 
-Token counts are a documented estimate (``ceil(chars / 4)``, the same rule as the scripted chat
-server's usage) unless a ``tokenizers`` tokenizer is supplied (``VisitConfig.tokenizer_file``).
+Tokens are counted by the model package's one counter (:class:`redsearcher.model.TokenCounter`):
+its documented estimate (``ceil(ascii_chars / 3.5) + non_ascii_chars``), or exact counts with a
+``tokenizers`` file (``VisitConfig.tokenizer_file``), the same rule the agent sizes its prompts
+with.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from redsearcher.env._types import Page, SearchEnvironment
+from redsearcher.model import TokenCounter
 from redsearcher.tools._bm25 import BM25, tokenize
 from redsearcher.tools._render import join_blocks, render_visit, render_visit_failed
 
 __all__ = [
-    "CHARS_PER_TOKEN",
     "Extract",
     "ExtractiveSummarizer",
     "PageFetcher",
     "Passage",
     "Summarizer",
-    "TokenCounter",
-    "Tokenizer",
     "VisitConfig",
     "VisitOutcome",
     "extract_passages",
     "goal_visit",
     "split_passages",
+    "visit_counter",
     "visit_pages",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Characters per token of the estimate used when no tokenizer is supplied.
-CHARS_PER_TOKEN = 4
 
 
 class VisitConfig(BaseModel):
@@ -99,7 +95,8 @@ class VisitConfig(BaseModel):
 
     tokenizer_file: Path | None = None
     """A HuggingFace ``tokenizer.json`` to count tokens exactly (needs the ``tokenizers``
-    package); ``None`` uses the ``ceil(chars / 4)`` estimate."""
+    package); ``None`` uses the model package's estimate
+    (:func:`redsearcher.model.estimate_text_tokens`)."""
 
     @model_validator(mode="after")
     def _passages_fit_budget(self) -> VisitConfig:
@@ -114,72 +111,17 @@ class VisitConfig(BaseModel):
 # -- token counting --------------------------------------------------------------------------
 
 
-class _Encoding(Protocol):
-    @property
-    def ids(self) -> list[int]: ...
+def visit_counter(config: VisitConfig) -> TokenCounter:
+    """The token counter ``config`` asks for: exact with ``tokenizer_file``, else the estimate.
 
-    @property
-    def offsets(self) -> list[tuple[int, int]]: ...
+    A fresh counter per visit: it remembers the counts of the texts it saw, and a visit's
+    candidate passages are not worth keeping once the visit is done. The tokenizer file itself
+    is loaded once per process.
 
-
-class Tokenizer(Protocol):
-    """What a visit needs of a tokenizer: ``tokenizers.Tokenizer`` satisfies it."""
-
-    def encode(self, sequence: str, /) -> _Encoding:
-        """Encode ``sequence``; the encoding has ``ids`` and character ``offsets``."""
-        ...
-
-
-class TokenCounter:
-    """Counts and truncates text in tokens: exactly with a tokenizer, else ``ceil(chars / 4)``.
-
-    Args:
-        tokenizer: A ``tokenizers.Tokenizer`` (or anything with ``encode(text).ids/.offsets``);
-            ``None`` uses the estimate.
+    Raises:
+        ImportError: if ``tokenizer_file`` is set and ``tokenizers`` is not installed.
     """
-
-    def __init__(self, tokenizer: Tokenizer | None = None) -> None:
-        self.tokenizer = tokenizer
-
-    @classmethod
-    def from_config(cls, config: VisitConfig) -> TokenCounter:
-        """The counter ``config`` asks for (the tokenizer file is loaded once per process).
-
-        Raises:
-            ImportError: if ``tokenizer_file`` is set and ``tokenizers`` is not installed.
-        """
-        if config.tokenizer_file is None:
-            return cls()
-        return cls(_load_tokenizer(str(config.tokenizer_file)))
-
-    def count(self, text: str) -> int:
-        """The number of tokens in ``text``."""
-        if self.tokenizer is None:
-            return math.ceil(len(text) / CHARS_PER_TOKEN)
-        return len(self.tokenizer.encode(text).ids)
-
-    def truncate(self, text: str, max_tokens: int) -> str:
-        """The longest prefix of ``text`` of at most ``max_tokens`` tokens."""
-        if self.tokenizer is None:
-            return text[: max(max_tokens, 0) * CHARS_PER_TOKEN]
-        encoding = self.tokenizer.encode(text)
-        if len(encoding.ids) <= max_tokens:
-            return text
-        if max_tokens <= 0:
-            return ""
-        return text[: encoding.offsets[max_tokens - 1][1]]
-
-
-@lru_cache(maxsize=4)
-def _load_tokenizer(path: str) -> Tokenizer:
-    try:
-        from tokenizers import Tokenizer as HFTokenizer  # type: ignore[import-not-found]
-    except ImportError as err:
-        raise ImportError(
-            "VisitConfig.tokenizer_file needs the tokenizers package: pip install tokenizers"
-        ) from err
-    tokenizer: Tokenizer = HFTokenizer.from_file(path)
-    return tokenizer
+    return TokenCounter.from_file(config.tokenizer_file)
 
 
 # -- passages --------------------------------------------------------------------------------
@@ -228,13 +170,13 @@ def split_passages(text: str, *, max_tokens: int, counter: TokenCounter) -> list
 
 
 def _windows(sentence: str, max_tokens: int, counter: TokenCounter) -> list[str]:
-    if counter.count(sentence) <= max_tokens:
+    if counter.count_text(sentence) <= max_tokens:
         return [sentence]
     pieces: list[str] = []
     current: list[str] = []
     for word in sentence.split():
         candidate = " ".join([*current, word])
-        if current and counter.count(candidate) > max_tokens:
+        if current and counter.count_text(candidate) > max_tokens:
             pieces.append(" ".join(current))
             current = [word]
         else:
@@ -242,7 +184,7 @@ def _windows(sentence: str, max_tokens: int, counter: TokenCounter) -> list[str]
     if current:
         pieces.append(" ".join(current))
     # A single word longer than the budget is cut, so every piece fits.
-    return [counter.truncate(piece, max_tokens) for piece in pieces]
+    return [counter.truncate_text(piece, max_tokens) for piece in pieces]
 
 
 def _join(passages: Sequence[Passage]) -> str:
@@ -295,7 +237,7 @@ def extract_passages(text: str, goal: str, config: VisitConfig | None = None) ->
         The extract (``method="extractive"``); empty evidence and summary for blank text.
     """
     config = config or VisitConfig()
-    counter = TokenCounter.from_config(config)
+    counter = visit_counter(config)
     passages = split_passages(text, max_tokens=config.passage_tokens, counter=counter)
     if not passages:
         return Extract("", "", "extractive", note="the page has no text")
@@ -311,7 +253,7 @@ def extract_passages(text: str, goal: str, config: VisitConfig | None = None) ->
     for i in ranked:
         if len(chosen) == config.max_passages:
             break
-        cost = counter.count(passages[i].text)
+        cost = counter.count_text(passages[i].text)
         if used + cost <= config.evidence_tokens:
             chosen.append(i)
             used += cost

@@ -1,8 +1,9 @@
 """Reading an OpenAI-compatible server's error answer: its message, code, and context overflow.
 
-Shared by the chat client (a context-length 400 becomes ``ContextLengthExceeded`` for the
-agent's context strategy) and the visit summarizer (a page too long for the summarizing model is
-shrunk and retried): servers word this error differently, and one list of wordings serves both.
+Servers word a context overflow differently, and the client must recognise every wording: it is
+what turns a 400 into :class:`~redsearcher.model.ContextLengthExceeded`, on which the agent's
+context strategy makes room and the visit summarizer shrinks the page. It lives beside the one
+chat client, the only code that reads these answers (the summarizer gets the typed exception).
 """
 
 from __future__ import annotations
