@@ -12,6 +12,7 @@ or a robustness run can slow down the reader while search stays fast.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -154,7 +155,8 @@ class ServerConfig(BaseModel):
     """Also require the key on the open-source twins (retrieve, access, local, run_code,
     visit), whose originals have no authentication."""
     request_timeout_s: float = Field(default=60.0, gt=0.0, le=3600.0)
-    """A request still running after this long is answered 504."""
+    """A request still running after this long is answered 504 (``/run_code``: see
+    ``run_code_timeout_s``)."""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     """Larger request bodies are answered 413."""
     max_num: int = Field(default=100, ge=1, le=1000)
@@ -177,10 +179,19 @@ class ServerConfig(BaseModel):
     """Search-R1 ``contents`` and local-search ``text`` are cut to this many characters."""
     sandbox: SandboxConfig | None = Field(default_factory=SandboxConfig)
     """Limits of the Python sandbox behind ``/run_code`` (``run_timeout`` is capped by its
-    ``max_timeout``); None disables ``/run_code``. When the sandbox cannot start (no
-    bubblewrap), ``/run_code`` answers SandboxFusion's ``SandboxError`` shape and every other
-    endpoint keeps serving; ``{insecure: true}`` runs code without isolation instead — only on
-    machines you trust."""
+    ``max_timeout``, 120 s by default); None disables ``/run_code``. When the sandbox cannot
+    start (no bubblewrap), ``/run_code`` answers SandboxFusion's ``SandboxError`` shape and
+    every other endpoint keeps serving; ``{insecure: true}`` runs code without isolation
+    instead — only on machines you trust."""
+    run_timeout_above_max: Literal["clamp", "refuse"] = "clamp"
+    """What ``/run_code`` does with a ``run_timeout`` above the sandbox's ``max_timeout``.
+    ``clamp`` (default): run with ``max_timeout`` and say so (field ``run_timeout_clamped``
+    and header ``X-Run-Timeout-Clamped``), as SandboxFusion itself accepts any timeout and its
+    clients read a 400 as a failed tool call. ``refuse``: answer 400 naming the field."""
+    run_code_timeout_s: float | None = Field(default=None, gt=0.0, le=7200.0)
+    """Deadline of a ``/run_code`` request (504 past it). None: ``request_timeout_s``, raised
+    to twice the sandbox's ``max_timeout`` (one run's wait for a free slot plus its own run)
+    when that is longer, so a run the sandbox accepts is never cut short by the server."""
     visit: VisitConfig = Field(default_factory=VisitConfig)
     """Budgets of the goal-directed visit (``/visit``)."""
     summarizer: SummarizerConfig | None = None
@@ -188,3 +199,12 @@ class ServerConfig(BaseModel):
     None means the offline extractive visit."""
     faults: FaultConfig = Field(default_factory=FaultConfig)
     """Fault injection per endpoint; off by default."""
+
+    @property
+    def run_code_deadline_s(self) -> float:
+        """The deadline of a ``/run_code`` request, as ``run_code_timeout_s`` describes."""
+        if self.run_code_timeout_s is not None:
+            return self.run_code_timeout_s
+        if self.sandbox is None:
+            return self.request_timeout_s
+        return max(self.request_timeout_s, 2.0 * self.sandbox.max_timeout)
