@@ -165,8 +165,18 @@ class ServerConfig(BaseModel):
     """Largest Serper ``page``."""
     max_topk: int = Field(default=50, ge=1, le=1000)
     """Largest Search-R1 ``topk``."""
-    max_queries: int = Field(default=32, ge=1, le=1024)
-    """Largest batch: Search-R1 ``queries`` and Serper query lists."""
+    max_queries: int | None = Field(default=None, ge=1, le=1_000_000)
+    """Optional cap on the number of queries in one batch (Search-R1 ``queries``, Serper query
+    lists). None (the default): no count cap, because Search-R1 sends every active
+    trajectory's query in one call (batch size x rollouts, 512 and more); batches are bounded
+    by ``max_batch_query_bytes`` and ``max_batch_results`` instead."""
+    max_batch_query_bytes: int = Field(default=512 * 1024, ge=1024, le=256 * 1024 * 1024)
+    """Total UTF-8 bytes of the query texts of one request (a batch's every ``q``/query): the
+    look-up work grows with the query terms, whatever their number."""
+    max_batch_results: int = Field(default=8192, ge=1, le=1_000_000)
+    """Total results one request may ask for: the sum over its queries of ``topk``
+    (Search-R1) or ``num`` (Serper). 8192 covers 2,560 queries at ``topk`` 3 (a GRPO batch of
+    512 x 5) and bounds the answer (at most 8192 passages of ``passage_chars``)."""
     max_urls: int = Field(default=16, ge=1, le=1024)
     """Largest ``urls`` list (ASearcher access) and ``url`` list (visit)."""
     max_query_chars: int = Field(default=2048, ge=16, le=1_000_000)

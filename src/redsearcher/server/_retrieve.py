@@ -9,12 +9,16 @@ ASearcher's local mode), so they answer in the exact shapes those clients index 
 ``synthesis_url``/``abstract`` for DeepTraceHub. ``contents`` follows wiki-18:
 ``"\"Title\"\ntext"``, the text cut to ``passage_chars``.
 
-Each request is one hop to the thread pool: the ranked hits and their page texts are looked up
-together, so a 32-query batch costs one thread switch, not 32.
+A ``/retrieve`` batch has no count cap by default: Search-R1 sends every active trajectory's
+query in one call (hundreds) and reads ``result`` without checking the status, so a 400 kills
+its run. The batch is bounded by its query bytes and by queries x ``topk`` instead
+(``check_batch``). The ranked hits and their page texts are looked up together, one thread
+hop per chunk of 16 queries (``ServerState.call_chunks``), not one per query.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -22,7 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from redsearcher.env._types import Page, SearchEnvironment, SearchHit
-from redsearcher.server._state import State, check_max, check_url, open_key
+from redsearcher.server._state import State, check_batch, check_max, check_url, open_key
 
 __all__ = [
     "AccessRequest",
@@ -44,7 +48,8 @@ class RetrieveRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     queries: list[str]
-    """Queries, answered in order (at most ``max_queries``)."""
+    """Queries, answered in order. No count cap by default; the batch is bounded by
+    ``max_batch_query_bytes`` (query text) and ``max_batch_results`` (queries x ``topk``)."""
     topk: int | None = Field(default=3, ge=1)
     """Passages per query (at most ``max_topk``); null means 3."""
     return_scores: bool = False
@@ -105,34 +110,32 @@ def _passage(hit: SearchHit, page: Page | None, chars: int) -> dict[str, Any]:
     summary="Passage retrieval (Search-R1 retriever)",
     description="Without scores: `{result: [[{id, contents, url}] per query]}`; with "
     "`return_scores`: `{result: [[{document: {id, contents, url}, score}]]}`. `contents` is "
-    '`"\\"Title\\"\\ntext"` as in wiki-18.',
+    '`"\\"Title\\"\\ntext"` as in wiki-18. A batch has no count cap: it is bounded by its '
+    "query bytes and queries x `topk`.",
 )
 async def retrieve(body: RetrieveRequest, state: State) -> JSONResponse:
     """Search-R1 retrieval."""
     cfg = state.config
     topk = body.topk or 3
-    check_max("queries", len(body.queries), cfg.max_queries)
     check_max("topk", topk, cfg.max_topk)
+    check_batch(cfg, "queries", body.queries, [topk] * len(body.queries))
     for i, q in enumerate(body.queries):
         check_max(f"queries[{i}] (characters)", len(q), cfg.max_query_chars)
     env = state.environment
 
-    def run() -> list[list[dict[str, Any]]]:
-        result = []
-        for query in body.queries:
-            found = _search(env, query, topk)
-            passages = [_passage(h, p, cfg.passage_chars) for h, p in found]
-            if body.return_scores:
-                scored = [
-                    {"document": d, "score": h.score}
-                    for d, (h, _) in zip(passages, found, strict=True)
-                ]
-                result.append(scored)
-            else:
-                result.append(passages)
-        return result
+    def one(query: str) -> list[dict[str, Any]]:
+        found = _search(env, query, topk)
+        passages = [_passage(h, p, cfg.passage_chars) for h, p in found]
+        if not body.return_scores:
+            return passages
+        return [
+            {"document": d, "score": h.score} for d, (h, _) in zip(passages, found, strict=True)
+        ]
 
-    return JSONResponse({"result": await state.call(run)})
+    def run(queries: Sequence[str]) -> list[list[dict[str, Any]]]:
+        return [one(query) for query in queries]
+
+    return JSONResponse({"result": await state.call_chunks(run, body.queries)})
 
 
 @router.post(

@@ -4,8 +4,9 @@ Request fields are Serper's, so Tongyi's ``tool_search.py``, DeepTraceHub's ``to
 or any ``requests.post("https://google.serper.dev/search", ...)`` works by changing the base URL.
 Responses are built only by ``redsearcher.env._wire``; this module adds what the builders do not
 know about (Serper echoes ``location``, ``tbs`` and ``autocorrect`` in ``searchParameters``).
-A JSON *list* of query objects is Serper's batch form and gets a list of responses, looked up
-in one hop to the thread pool.
+A JSON *list* of query objects is Serper's batch form and gets a list of responses. A batch
+is bounded by its total query bytes and results, not by its length (``check_batch``), and a
+long one is looked up in chunks (``ServerState.call_chunks``) so single searches interleave.
 
 ``tbs`` (time filters) and ``location`` are accepted and echoed but do not filter: the World's
 documents have publication dates only where their kind has one.
@@ -22,7 +23,14 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from redsearcher.env._types import SearchEnvironment
 from redsearcher.env._wire import route_json, serper_maps, serper_scholar, serper_search
-from redsearcher.server._state import ApiError, ServerState, State, check_max, serper_key
+from redsearcher.server._state import (
+    ApiError,
+    ServerState,
+    State,
+    check_batch,
+    check_max,
+    serper_key,
+)
 
 __all__ = [
     "LANES",
@@ -110,7 +118,7 @@ _SEARCH_DOC = (
 
 def _batch(state: ServerState, body: Any) -> list[Any]:
     queries = body if isinstance(body, list) else [body]
-    check_max("queries", len(queries), state.config.max_queries)
+    check_batch(state.config, "queries", [q.q for q in queries], [q.num for q in queries])
     for i, query in enumerate(queries):
         prefix = f"[{i}]." if isinstance(body, list) else ""
         check_max(f"{prefix}num", query.num, state.config.max_num)
@@ -142,13 +150,14 @@ def _maps_one(env: SearchEnvironment, q: MapsQuery) -> dict[str, Any]:
 
 
 async def answer(state: ServerState, body: Any, one: Callable[..., dict[str, Any]]) -> Any:
-    """Answer a validated body (one query, or Serper's batch list) in one thread-pool hop.
+    """Answer a validated body (one query, or Serper's batch list) off the event loop.
 
-    ``one(env, query)`` answers a single query; a batch gets a list of answers.
+    ``one(env, query)`` answers a single query; a batch gets a list of answers. A single
+    query, or a short batch, is one thread-pool hop; a long batch is cut in chunks.
     """
     queries = _batch(state, body)
     env = state.environment
-    results = await state.call(lambda: [one(env, q) for q in queries])
+    results = await state.call_chunks(lambda chunk: [one(env, q) for q in chunk], queries)
     return results if isinstance(body, list) else results[0]
 
 
