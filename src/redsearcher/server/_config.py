@@ -11,6 +11,7 @@ or a robustness run can slow down the reader while search stays fast.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -187,6 +188,14 @@ class ServerConfig(BaseModel):
     served; worth it in RL, where a task's K samples repeat the same queries."""
     passage_chars: int = Field(default=2000, ge=100, le=1_000_000)
     """Search-R1 ``contents`` and local-search ``text`` are cut to this many characters."""
+    serper_dates: Literal["google", "iso"] = "google"
+    """Form of the Serper twins' ``date``. ``google``: what real Serper returns, Google's
+    display form (``Sep 1, 2025``; relative forms such as ``3 days ago`` only when
+    ``serper_now`` is set). ``iso``: the World's own value (``2025-09-01``) unchanged."""
+    serper_now: datetime | None = None
+    """The reference "now" of ``google`` dates (a World has no clock). When set, a page
+    published less than 7 days before it is dated ``N minutes/hours/days ago``, as Google
+    does; when None (the default) every date is absolute. A value without a timezone is UTC."""
     sandbox: SandboxConfig | None = Field(default_factory=SandboxConfig)
     """Limits of the Python sandbox behind ``/run_code`` (``run_timeout`` is capped by its
     ``max_timeout``, 120 s by default); None disables ``/run_code``. When the sandbox cannot
