@@ -7,8 +7,9 @@ from pathlib import Path
 import httpx
 from server_support import Known
 
-from redsearcher.env import LocalEnvironment
-from redsearcher.server import EnvServer, ServerConfig
+from redsearcher.env import LocalEnvironment, Page
+from redsearcher.server import EnvServer, RetrieveConfig, ServerConfig
+from redsearcher.server._passages import word_windows
 
 
 def _verl_render(result: list[dict]) -> str:
@@ -143,3 +144,77 @@ def test_max_queries_caps_the_count_when_set(index_dir: Path, local_env: LocalEn
         assert r.status_code == 400 and r.json()["message"] == (
             "field 'queries': must be <= 32 on this server, got 33"
         )
+
+
+# -- passage mode: wiki-18-style word windows ----------------------------------------------
+
+
+def _windowed(index_dir: Path, words: int) -> ServerConfig:
+    retrieve = RetrieveConfig(passages="words", passage_words=words)
+    return ServerConfig(index=index_dir, sandbox=None, retrieve=retrieve)
+
+
+def test_passage_mode_returns_wiki18_windows(
+    index_dir: Path, local_env: LocalEnvironment, known: Known
+) -> None:
+    queries = ["film director", "university founded", known.doc_title]
+    body = {"queries": queries, "topk": 5, "return_scores": True}
+    for words in (100, 20):
+        with (
+            EnvServer(_windowed(index_dir, words), env=local_env) as srv,
+            httpx.Client(base_url=srv.base_url) as c,
+        ):
+            result = c.post("/retrieve", json=body).json()["result"]
+        assert len(result) == 3 and all(result)
+        for per_query in result:
+            for item in per_query:
+                doc = item["document"]
+                title, sep, text = doc["contents"].partition("\n")
+                page = local_env.visit(doc["url"])
+                assert page is not None and sep == "\n"
+                assert title == f'"{page.title}"'
+                assert "\n" not in text and 0 < len(text.split()) <= words
+                doc_id, index = doc["id"].rsplit("#", 1)
+                assert doc_id == page.doc_id
+                tokens = page.text.split()
+                start = int(index) * words
+                assert text == " ".join(tokens[start : start + words])
+
+
+def _window_query(local_env: LocalEnvironment) -> tuple[Page, str]:
+    """A page with a fourth 20-word window, and a query of words found only in that window
+    (so BM25 over the page's windows can only pick it), that still finds the page."""
+    store = local_env.store
+    for row in range(len(store)):
+        page = local_env.get(store.doc(row).doc_id)
+        assert page is not None
+        windows = [set(w.lower().split()) for w in word_windows(page.text, 20)]
+        if len(windows) < 4:
+            continue
+        others = set().union(*windows[:3], *windows[4:])
+        unique = sorted(w for w in windows[3] if w.isalpha() and len(w) > 3 and w not in others)
+        query = " ".join(unique[:6])
+        if len(unique) >= 2 and page.url in [h.url for h in local_env.search(query, 10)]:
+            return page, query
+    raise AssertionError("no page with a findable fourth window in this World")
+
+
+def test_passage_mode_picks_the_window_that_matches(
+    index_dir: Path, local_env: LocalEnvironment
+) -> None:
+    page, query = _window_query(local_env)
+    with (
+        EnvServer(_windowed(index_dir, 20), env=local_env) as srv,
+        httpx.Client(base_url=srv.base_url) as c,
+    ):
+        per_query = c.post("/retrieve", json={"queries": [query], "topk": 10}).json()["result"][0]
+    mine = next(item for item in per_query if item["url"] == page.url)
+    assert mine["id"] == f"{page.doc_id}#3"
+    assert mine["contents"] == f'"{page.title}"\n' + " ".join(page.text.split()[60:80])
+
+
+def test_passage_mode_off_keeps_the_page_text(client: httpx.Client, known: Known) -> None:
+    r = client.post("/retrieve", json={"queries": [known.doc_title], "topk": 10})
+    mine = next(item for item in r.json()["result"][0] if item["url"] == known.doc_url)
+    assert mine["contents"] == f'"{known.doc_title}"\n{known.doc_text[:2000]}'
+    assert "#" not in mine["id"]

@@ -21,7 +21,7 @@ from redsearcher.env.sandbox._config import SandboxConfig
 from redsearcher.tools._summarizer import SummarizerConfig
 from redsearcher.tools._visit import VisitConfig
 
-__all__ = ["ENDPOINTS", "SECTION", "FaultConfig", "FaultSpec", "ServerConfig"]
+__all__ = ["ENDPOINTS", "SECTION", "FaultConfig", "FaultSpec", "RetrieveConfig", "ServerConfig"]
 
 #: Config section: YAML key and env-var prefix ``REDSEARCHER_SERVER__*``.
 SECTION = "server"
@@ -123,6 +123,25 @@ class FaultConfig(BaseModel):
         return spec if spec is not None and spec.active else None
 
 
+class RetrieveConfig(BaseModel):
+    r"""How ``/retrieve`` (Search-R1) cuts a matched page into the passage it returns.
+
+    Search-R1's corpus, wiki-18, is made of single-line windows of about 100 words, each
+    ``"Title"\ntext``; a model trained on it expects passages of that shape. Off by default,
+    which keeps the whole page text (cut to ``passage_chars``) as before.
+    """
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    passages: Literal["off", "words"] = "off"
+    """``off``: ``contents`` is the page text (blank lines kept) cut to ``passage_chars``.
+    ``words``: the page is cut into fixed windows of ``passage_words`` words (in page order,
+    the last one shorter) and the window that scores best for the query (BM25 over the page's
+    windows; the first window when none matches) is returned on one line, wiki-18 style."""
+    passage_words: int = Field(default=100, ge=10, le=10_000)
+    """Words per window in ``words`` mode (wiki-18: 100)."""
+
+
 class ServerConfig(BaseModel):
     """Configuration of the environment HTTP server (section ``server``).
 
@@ -188,6 +207,8 @@ class ServerConfig(BaseModel):
     served; worth it in RL, where a task's K samples repeat the same queries."""
     passage_chars: int = Field(default=2000, ge=100, le=1_000_000)
     """Search-R1 ``contents`` and local-search ``text`` are cut to this many characters."""
+    retrieve: RetrieveConfig = Field(default_factory=RetrieveConfig)
+    """``/retrieve`` passages: whole page text (default) or wiki-18-style word windows."""
     serper_dates: Literal["google", "iso"] = "google"
     """Form of the Serper twins' ``date``. ``google``: what real Serper returns, Google's
     display form (``Sep 1, 2025``; relative forms such as ``3 days ago`` only when

@@ -7,7 +7,9 @@ These are what RL frameworks call during rollouts (verl's ``SearchTool``, slime'
 ASearcher's local mode), so they answer in the exact shapes those clients index into:
 ``result[i][j]["document"]["contents"]`` with scores, ``result[i]["contents"]`` for pages, and
 ``synthesis_url``/``abstract`` for DeepTraceHub. ``contents`` follows wiki-18:
-``"\"Title\"\ntext"``, the text cut to ``passage_chars``.
+``"\"Title\"\ntext"``, the text cut to ``passage_chars``; with ``retrieve.passages: words``
+the text is instead the page's best ~100-word window on one line (``_passages``), as in the
+wiki-18 corpus itself.
 
 A ``/retrieve`` batch has no count cap by default: Search-R1 sends every active trajectory's
 query in one call (hundreds) and reads ``result`` without checking the status, so a 400 kills
@@ -26,6 +28,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from redsearcher.env._types import Page, SearchEnvironment, SearchHit
+from redsearcher.server._config import ServerConfig
+from redsearcher.server._passages import best_window
 from redsearcher.server._state import State, check_batch, check_max, check_url, open_key
 
 __all__ = [
@@ -99,9 +103,15 @@ def _search(env: SearchEnvironment, query: str, k: int) -> list[tuple[SearchHit,
     return [(hit, env.visit(hit.url)) for hit in env.search(query, k, 1)]
 
 
-def _passage(hit: SearchHit, page: Page | None, chars: int) -> dict[str, Any]:
+def _passage(hit: SearchHit, page: Page | None, query: str, cfg: ServerConfig) -> dict[str, Any]:
+    """One Search-R1 passage: the page text, or its best word window (``retrieve.passages``)."""
     text = page.text if page is not None else hit.snippet
-    return {"id": hit.doc_id, "contents": f'"{hit.title}"\n{text[:chars]}', "url": hit.url}
+    doc_id = hit.doc_id
+    if cfg.retrieve.passages == "words":
+        window = best_window(text, query, cfg.retrieve.passage_words)
+        text, doc_id = window.text, f"{hit.doc_id}#{window.index}"
+    contents = f'"{hit.title}"\n{text[: cfg.passage_chars]}'
+    return {"id": doc_id, "contents": contents, "url": hit.url}
 
 
 @router.post(
@@ -110,8 +120,8 @@ def _passage(hit: SearchHit, page: Page | None, chars: int) -> dict[str, Any]:
     summary="Passage retrieval (Search-R1 retriever)",
     description="Without scores: `{result: [[{id, contents, url}] per query]}`; with "
     "`return_scores`: `{result: [[{document: {id, contents, url}, score}]]}`. `contents` is "
-    '`"\\"Title\\"\\ntext"` as in wiki-18. A batch has no count cap: it is bounded by its '
-    "query bytes and queries x `topk`.",
+    '`"\\"Title\\"\\ntext"` as in wiki-18 (in passage mode, one ~100-word window of the '
+    "page). A batch has no count cap: it is bounded by its query bytes and queries x `topk`.",
 )
 async def retrieve(body: RetrieveRequest, state: State) -> JSONResponse:
     """Search-R1 retrieval."""
@@ -125,7 +135,7 @@ async def retrieve(body: RetrieveRequest, state: State) -> JSONResponse:
 
     def one(query: str) -> list[dict[str, Any]]:
         found = _search(env, query, topk)
-        passages = [_passage(h, p, cfg.passage_chars) for h, p in found]
+        passages = [_passage(h, p, query, cfg) for h, p in found]
         if not body.return_scores:
             return passages
         return [

@@ -12,6 +12,7 @@ This package builds on ``redsearcher.env`` (the engine) and never on the HTTP se
 imports this package, never the engine's internals.
 """
 
+from redsearcher.tools._bm25 import BM25, tokenize
 from redsearcher.tools._render import (
     SEPARATOR,
     VISIT_FAILED_EVIDENCE,
@@ -52,6 +53,7 @@ from redsearcher.tools._visit import (
 )
 
 __all__ = [
+    "BM25",
     "DEFAULT_TOOLS",
     "EXTRACTOR_PROMPT_VERSION",
     "SEPARATOR",
@@ -80,6 +82,7 @@ __all__ = [
     "join_blocks",
     "render_visit",
     "render_visit_failed",
+    "tokenize",
     "tool",
     "visit_pages",
 ]
