@@ -146,7 +146,9 @@ def test_iso_and_relative_dates_by_setting(index_dir: Path, local_env: LocalEnvi
         assert next(i["date"] for i in batch[0]["organic"] if i["link"] == url) == "3 days ago"
 
 
-def test_the_library_default_is_unchanged() -> None:
+def test_the_in_process_answers_use_the_servers_default() -> None:
+    # Toolbox.local builds its answers with serper_search's defaults: they must read like the
+    # HTTP server's (tests/agent compares the two renderings).
     hit = SearchHit("D1", "https://a.example/x", "T", "s", 1.0, "news", "2001-05-06")
-    assert serper_search("q", [hit])["organic"][0]["date"] == "2001-05-06"
-    assert serper_search("q", [hit], date_style="google")["organic"][0]["date"] == "May 6, 2001"
+    assert serper_search("q", [hit])["organic"][0]["date"] == "May 6, 2001"
+    assert serper_search("q", [hit], date_style="iso")["organic"][0]["date"] == "2001-05-06"

@@ -90,7 +90,7 @@ def google_date(published: str, now: datetime | None = None) -> str:
     return f"{MONTHS[moment.month - 1]} {moment.day}, {moment.year}"
 
 
-def serper_date(published: str, style: DateStyle = "iso", now: datetime | None = None) -> str:
+def serper_date(published: str, style: DateStyle = "google", now: datetime | None = None) -> str:
     """The ``date`` of a Serper result in ``style`` (see :data:`DateStyle`)."""
     return google_date(published, now) if style == "google" else published
 
@@ -110,14 +110,14 @@ def serper_search(
     gl: str = "us",
     hl: str = "en",
     search_type: str = "search",
-    date_style: DateStyle = "iso",
+    date_style: DateStyle = "google",
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """A Serper ``/search`` response; ``position`` is 1-based across pages.
 
-    ``date_style`` and ``now`` shape each result's ``date`` (:func:`serper_date`). The
-    default, ``iso``, keeps the World's value, as this function always did; the HTTP server
-    asks for Google's form (its ``serper_dates`` setting).
+    ``date_style`` and ``now`` shape each result's ``date`` (:func:`serper_date`): Google's
+    form by default, as real Serper answers, so the in-process tools (``LocalBackend``) read
+    like the HTTP server with its default ``serper_dates``.
     """
     params: dict[str, Any] = {
         "q": query,
