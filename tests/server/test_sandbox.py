@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any, Literal
 
 import httpx
+from pydantic import BaseModel
 
 from redsearcher.env import LocalEnvironment
 from redsearcher.env.sandbox._config import SandboxConfig
@@ -33,7 +35,7 @@ def test_run_code_bad_fields_name_the_field(client: httpx.Client) -> None:
         "code": {"code": 1, "language": "python"},
         "language": {"code": "print(1)", "language": "cpp"},
         "bogus": {"code": "print(1)", "language": "python", "bogus": True},
-        "run_timeout": {"code": "print(1)", "language": "python", "run_timeout": 10_000},
+        "run_timeout": {"code": "print(1)", "language": "python", "run_timeout": -1},
         "fetch_files": {"code": "print(1)", "language": "python", "fetch_files": ["a"]},
         "body": ["print(1)"],
     }
@@ -72,12 +74,129 @@ def test_hanging_and_crashing_runs_while_search_is_served(server: EnvServer) -> 
 
 def test_server_deadline_answers_504(index_dir: Path, local_env: LocalEnvironment) -> None:
     sandbox = SandboxConfig(timeout=5, max_timeout=5, insecure=True)
-    config = ServerConfig(index=index_dir, request_timeout_s=0.5, sandbox=sandbox)
+    config = ServerConfig(
+        index=index_dir, request_timeout_s=0.5, run_code_timeout_s=0.5, sandbox=sandbox
+    )
     with EnvServer(config, env=local_env) as srv, httpx.Client(base_url=srv.base_url) as c:
         body = {"code": "import time\ntime.sleep(4)", "language": "python", "run_timeout": 5}
         r = c.post("/run_code", json=body)
         assert r.status_code == 504 and "timed out" in r.json()["message"]
         assert c.post("/search", json={"q": "film"}).status_code == 200
+
+
+def test_a_run_may_outlast_the_request_timeout(
+    index_dir: Path, local_env: LocalEnvironment
+) -> None:
+    # The deadline of /run_code covers the runs the sandbox accepts: 2 x max_timeout here.
+    sandbox = SandboxConfig(timeout=5, max_timeout=5, insecure=True)
+    config = ServerConfig(index=index_dir, request_timeout_s=0.5, sandbox=sandbox)
+    assert config.run_code_deadline_s == 10.0
+    with EnvServer(config, env=local_env) as srv, httpx.Client(base_url=srv.base_url) as c:
+        code = "import time\ntime.sleep(1.5)\nprint('done')"
+        r = c.post("/run_code", json={"code": code, "language": "python", "run_timeout": 4})
+        assert r.status_code == 200 and r.json()["run_result"]["stdout"] == "done\n"
+
+
+# -- run_timeout above the cap (issue 10: DeepTraceHub sends 120 s) ---------------------------
+
+# tools/code_sandbox.py `run_python` with config/redsearcher.yaml's python section.
+DEEPTRACEHUB = {"language": "python", "compile_timeout": 60, "run_timeout": 120}
+
+
+def _deeptracehub_text(data: dict[str, Any]) -> str:
+    """What DeepTraceHub's `run_python` makes of the answer for the model."""
+    run = data.get("run_result", {})
+    parts = [f"stdout:\n{run['stdout']}"] if run.get("stdout") else []
+    if run.get("stderr"):
+        parts.append(f"stderr:\n{run['stderr']}")
+    if run.get("status") == "TimeLimitExceeded":
+        parts.append("[Python Interpreter Error] TimeoutError: Execution timed out.")
+    return "\n".join(parts).strip()
+
+
+class _FusionResult(BaseModel):
+    """SandboxFusion's ``CommandRunResult`` fields, as its SDK declares them."""
+
+    status: Literal["Finished", "Error", "TimeLimitExceeded"]
+    execution_time: float | None = None
+    return_code: int | None = None
+    stdout: str | None = None
+    stderr: str | None = None
+
+
+class _FusionResponse(BaseModel):
+    """SandboxFusion's ``RunCodeResponse`` fields (a plain model: unknown keys are ignored)."""
+
+    status: Literal["Success", "Failed", "SandboxError"]
+    message: str
+    compile_result: _FusionResult | None = None
+    run_result: _FusionResult | None = None
+    executor_pod_name: str | None = None
+    files: dict[str, str] = {}
+
+
+def test_deeptracehub_120s_runs_under_the_default_cap(
+    index_dir: Path, local_env: LocalEnvironment
+) -> None:
+    assert SandboxConfig().max_timeout == 120.0
+    config = ServerConfig(index=index_dir, sandbox=SandboxConfig(insecure=True))
+    assert config.run_code_deadline_s == 240.0  # DeepTraceHub's own client waits 240 s
+    with EnvServer(config, env=local_env) as srv, httpx.Client(base_url=srv.base_url) as c:
+        r = c.post("/run_code", json={"code": "print(6 * 7)", **DEEPTRACEHUB})
+        assert r.status_code == 200, r.text
+        assert "X-Run-Timeout-Clamped" not in r.headers
+        data = r.json()
+        assert data["status"] == "Success" and "run_timeout_clamped" not in data
+        assert _deeptracehub_text(data) == "stdout:\n42"
+
+
+def test_run_timeout_above_the_cap_is_clamped_and_said(client: httpx.Client) -> None:
+    r = client.post("/run_code", json={"code": "print('hi')", **DEEPTRACEHUB})  # cap: 5 s
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["run_timeout_clamped"] == {"requested": 120.0, "applied": 5.0}
+    assert r.headers["X-Run-Timeout-Clamped"] == "requested=120; applied=5"
+    assert data["status"] == "Success" and data["message"] == ""
+    assert _deeptracehub_text(data) == "stdout:\nhi"
+    parsed = _FusionResponse.model_validate(data)  # what the sandbox-fusion SDK builds
+    assert parsed.run_result is not None and parsed.run_result.stdout == "hi\n"
+
+
+def test_a_clamped_run_ends_at_the_cap(index_dir: Path, local_env: LocalEnvironment) -> None:
+    sandbox = SandboxConfig(timeout=1, max_timeout=1, insecure=True)
+    config = ServerConfig(index=index_dir, sandbox=sandbox)
+    with EnvServer(config, env=local_env) as srv, httpx.Client(base_url=srv.base_url) as c:
+        code = "import time\ntime.sleep(30)"
+        r = c.post("/run_code", json={"code": code, **DEEPTRACEHUB}, timeout=20)
+        assert r.status_code == 200 and r.elapsed.total_seconds() < 15
+        data = r.json()
+        assert data["status"] == "Failed" and data["run_result"]["status"] == "TimeLimitExceeded"
+        assert data["run_timeout_clamped"] == {"requested": 120.0, "applied": 1.0}
+        assert _deeptracehub_text(data).endswith("TimeoutError: Execution timed out.")
+
+
+def test_refuse_mode_answers_400(index_dir: Path, local_env: LocalEnvironment) -> None:
+    sandbox = SandboxConfig(timeout=5, max_timeout=5, insecure=True)
+    config = ServerConfig(index=index_dir, sandbox=sandbox, run_timeout_above_max="refuse")
+    with EnvServer(config, env=local_env) as srv, httpx.Client(base_url=srv.base_url) as c:
+        r = c.post("/run_code", json={"code": "print(1)", **DEEPTRACEHUB})
+        assert r.status_code == 400
+        assert r.json()["message"] == (
+            "field 'run_timeout': must be more than 0 and at most 5 seconds, not 120"
+        )
+        assert (
+            c.post(
+                "/run_code", json={"code": "print(1)", "language": "python", "run_timeout": 5}
+            ).status_code
+            == 200
+        )
+
+
+def test_bad_run_timeouts_are_still_400(client: httpx.Client) -> None:
+    for value in (0, -3, "120", True, [120]):
+        body = {"code": "print(1)", "language": "python", "run_timeout": value}
+        r = client.post("/run_code", json=body)
+        assert r.status_code == 400 and "'run_timeout'" in r.json()["message"], (value, r.text)
 
 
 def test_unavailable_sandbox_keeps_serving(index_dir: Path, local_env: LocalEnvironment) -> None:

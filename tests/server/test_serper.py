@@ -60,8 +60,9 @@ def test_search_batch_list(client: httpx.Client, known: Known) -> None:
 def test_search_limits_name_the_field(client: httpx.Client) -> None:
     r = client.post("/search", json={"q": "film", "num": 101})
     assert r.status_code == 400 and "'num'" in r.json()["message"]
-    r = client.post("/search", json=[{"q": "a"}] * 33)
-    assert r.status_code == 400 and "queries" in r.json()["message"]
+    r = client.post("/search", json=[{"q": "a", "num": 100}] * 82)
+    assert r.status_code == 400 and r.json()["message"].startswith("field 'queries': ")
+    assert "max_batch_results of 8192" in r.json()["message"]
     r = client.post("/search", json={"num": 3})
     assert r.status_code == 400 and r.json() == {
         "message": "field 'q': Field required",
@@ -70,6 +71,18 @@ def test_search_limits_name_the_field(client: httpx.Client) -> None:
     }
     r = client.post("/search", json=[{"q": "a"}, {"q": "b", "page": 0}])
     assert r.status_code == 400 and "'[1].page'" in r.json()["message"]
+
+
+def test_a_long_serper_batch_is_answered_in_order(client: httpx.Client, known: Known) -> None:
+    # Formerly refused past 32 queries; bounded by total results now (100 x 10 < 8192).
+    queries = [{"q": f"{known.doc_title} {i}", "num": 10} for i in range(99)]
+    queries.append({"q": known.doc_title, "num": 3})
+    r = client.post("/search", json=queries)
+    assert r.status_code == 200
+    data = r.json()
+    assert [d["searchParameters"]["q"] for d in data] == [q["q"] for q in queries]
+    assert data[-1] == client.post("/search", json=queries[-1]).json()
+    assert data[40] == client.post("/search", json=queries[40]).json()
 
 
 def test_scholar_fields(client: httpx.Client, known: Known) -> None:

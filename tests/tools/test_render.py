@@ -50,12 +50,12 @@ def test_search_wire_and_rendering_exact() -> None:
         "link": "https://www.northgate-herald.com/a",
         "snippet": "Born in Harwick.",
         "position": 3,
-        "date": "2001-05-06",
+        "date": "May 6, 2001",
     }
     assert "date" not in resp["organic"][1]
     assert render_search("velden", resp) == (
         "A Google search for 'velden' found 2 results:\n\n## Web Results\n"
-        "1. [Marta Velden](https://www.northgate-herald.com/a)\nDate published: 2001-05-06\n\nBorn in Harwick."
+        "1. [Marta Velden](https://www.northgate-herald.com/a)\nDate published: May 6, 2001\n\nBorn in Harwick."
         "\n\n"
         "2. [Ilse Velden](https://people.example.org/b)\n\nAn actor."
     )

@@ -3,14 +3,96 @@
 Field names follow ``shared/reference/wire-formats.md`` exactly (Serper search/scholar/maps,
 Jina Reader). The server, the MCP server and tests build responses only through these
 functions, so every twin of an API answers in one consistent shape.
+
+Dates: real Serper returns Google's display form in ``organic[].date`` (``Sep 1, 2025``, or
+``3 days ago`` for a recent page), not ISO; :func:`google_date` writes that form from the
+World's ``published`` value. A World has no clock, so the relative forms appear only against
+a reference "now" the caller supplies. Month names are a fixed English table, never the
+locale's (``strftime("%b")`` would follow ``LC_TIME``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from redsearcher.env._types import Page, Paper, Place, Route, SearchHit
+
+#: ``google``: Google's display form (``Sep 1, 2025``); ``iso``: the World's value unchanged.
+DateStyle = Literal["google", "iso"]
+
+#: Google's month abbreviations (``Sep``, not ``Sept``).
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+#: Pages published less than this before "now" get a relative date, as on Google.
+RELATIVE_SPAN = timedelta(days=7)
+
+_YEAR = re.compile(r"\d{4}")
+_YEAR_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _parse_date(value: str) -> datetime | None:
+    """An ISO 8601 date or date-time, or an RFC 2822 one (Jina's ``publishedTime``)."""
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _ago(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'} ago"
+
+
+def google_date(published: str, now: datetime | None = None) -> str:
+    """``published`` in the form Google shows, and Serper returns, under a result.
+
+    ``2025-09-01`` (or a date-time, or an RFC 2822 date) -> ``Sep 1, 2025``; a year-month
+    ``2025-09`` -> ``Sep 2025``; a bare year stays as it is. With ``now``, a moment in the
+    ``RELATIVE_SPAN`` before it becomes ``N minutes ago`` (at least 1), ``N hours ago`` or
+    ``N days ago``; a date without a time counts from the start of its day, and a value
+    without a timezone (``now`` too) is UTC. Anything else, such as a date already in Google's
+    form, is returned unchanged.
+
+    Args:
+        published: The page's publication date as the World stores it.
+        now: The reference moment of relative dates; None gives absolute dates only.
+
+    Returns:
+        The display form.
+    """
+    text = published.strip()
+    if _YEAR.fullmatch(text):
+        return text
+    year_month = _YEAR_MONTH.fullmatch(text)
+    if year_month:
+        month = int(year_month[2])
+        return f"{MONTHS[month - 1]} {year_month[1]}" if 1 <= month <= 12 else published
+    moment = _parse_date(text)
+    if moment is None:
+        return published
+    if now is not None:
+        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        reference = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        seconds = (reference - aware).total_seconds()
+        if 0 <= seconds < RELATIVE_SPAN.total_seconds():
+            if seconds < 3600:
+                return _ago(max(1, int(seconds // 60)), "minute")
+            if seconds < 86400:
+                return _ago(int(seconds // 3600), "hour")
+            return _ago(int(seconds // 86400), "day")
+    return f"{MONTHS[moment.month - 1]} {moment.day}, {moment.year}"
+
+
+def serper_date(published: str, style: DateStyle = "google", now: datetime | None = None) -> str:
+    """The ``date`` of a Serper result in ``style`` (see :data:`DateStyle`)."""
+    return google_date(published, now) if style == "google" else published
 
 
 def source_of(url: str) -> str:
@@ -28,8 +110,15 @@ def serper_search(
     gl: str = "us",
     hl: str = "en",
     search_type: str = "search",
+    date_style: DateStyle = "google",
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """A Serper ``/search`` response; ``position`` is 1-based across pages."""
+    """A Serper ``/search`` response; ``position`` is 1-based across pages.
+
+    ``date_style`` and ``now`` shape each result's ``date`` (:func:`serper_date`): Google's
+    form by default, as real Serper answers, so the in-process tools (``LocalBackend``) read
+    like the HTTP server with its default ``serper_dates``.
+    """
     params: dict[str, Any] = {
         "q": query,
         "gl": gl,
@@ -49,7 +138,7 @@ def serper_search(
             "position": (page - 1) * num + i + 1,
         }
         if h.published:
-            item["date"] = h.published
+            item["date"] = serper_date(h.published, date_style, now)
         organic.append(item)
     return {"searchParameters": params, "organic": organic, "credits": 1}
 

@@ -10,7 +10,13 @@ Needs the ``env`` extra (FastAPI, uvicorn, prometheus-client).
 """
 
 from redsearcher.server._app import app_from_env, create_app
-from redsearcher.server._config import ENDPOINTS, FaultConfig, FaultSpec, ServerConfig
+from redsearcher.server._config import (
+    ENDPOINTS,
+    FaultConfig,
+    FaultSpec,
+    RetrieveConfig,
+    ServerConfig,
+)
 from redsearcher.server._run import EnvServer, serve
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "EnvServer",
     "FaultConfig",
     "FaultSpec",
+    "RetrieveConfig",
     "ServerConfig",
     "app_from_env",
     "create_app",

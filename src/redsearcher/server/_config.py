@@ -11,7 +11,9 @@ or a robustness run can slow down the reader while search stays fast.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,7 +21,7 @@ from redsearcher.env.sandbox._config import SandboxConfig
 from redsearcher.tools._summarizer import SummarizerConfig
 from redsearcher.tools._visit import VisitConfig
 
-__all__ = ["ENDPOINTS", "SECTION", "FaultConfig", "FaultSpec", "ServerConfig"]
+__all__ = ["ENDPOINTS", "SECTION", "FaultConfig", "FaultSpec", "RetrieveConfig", "ServerConfig"]
 
 #: Config section: YAML key and env-var prefix ``REDSEARCHER_SERVER__*``.
 SECTION = "server"
@@ -121,6 +123,25 @@ class FaultConfig(BaseModel):
         return spec if spec is not None and spec.active else None
 
 
+class RetrieveConfig(BaseModel):
+    r"""How ``/retrieve`` (Search-R1) cuts a matched page into the passage it returns.
+
+    Search-R1's corpus, wiki-18, is made of single-line windows of about 100 words, each
+    ``"Title"\ntext``; a model trained on it expects passages of that shape. Off by default,
+    which keeps the whole page text (cut to ``passage_chars``) as before.
+    """
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    passages: Literal["off", "words"] = "off"
+    """``off``: ``contents`` is the page text (blank lines kept) cut to ``passage_chars``.
+    ``words``: the page is cut into fixed windows of ``passage_words`` words (in page order,
+    the last one shorter) and the window that scores best for the query (BM25 over the page's
+    windows; the first window when none matches) is returned on one line, wiki-18 style."""
+    passage_words: int = Field(default=100, ge=10, le=10_000)
+    """Words per window in ``words`` mode (wiki-18: 100)."""
+
+
 class ServerConfig(BaseModel):
     """Configuration of the environment HTTP server (section ``server``).
 
@@ -154,7 +175,8 @@ class ServerConfig(BaseModel):
     """Also require the key on the open-source twins (retrieve, access, local, run_code,
     visit), whose originals have no authentication."""
     request_timeout_s: float = Field(default=60.0, gt=0.0, le=3600.0)
-    """A request still running after this long is answered 504."""
+    """A request still running after this long is answered 504 (``/run_code``: see
+    ``run_code_timeout_s``)."""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     """Larger request bodies are answered 413."""
     max_num: int = Field(default=100, ge=1, le=1000)
@@ -163,8 +185,18 @@ class ServerConfig(BaseModel):
     """Largest Serper ``page``."""
     max_topk: int = Field(default=50, ge=1, le=1000)
     """Largest Search-R1 ``topk``."""
-    max_queries: int = Field(default=32, ge=1, le=1024)
-    """Largest batch: Search-R1 ``queries`` and Serper query lists."""
+    max_queries: int | None = Field(default=None, ge=1, le=1_000_000)
+    """Optional cap on the number of queries in one batch (Search-R1 ``queries``, Serper query
+    lists). None (the default): no count cap, because Search-R1 sends every active
+    trajectory's query in one call (batch size x rollouts, 512 and more); batches are bounded
+    by ``max_batch_query_bytes`` and ``max_batch_results`` instead."""
+    max_batch_query_bytes: int = Field(default=512 * 1024, ge=1024, le=256 * 1024 * 1024)
+    """Total UTF-8 bytes of the query texts of one request (a batch's every ``q``/query): the
+    look-up work grows with the query terms, whatever their number."""
+    max_batch_results: int = Field(default=8192, ge=1, le=1_000_000)
+    """Total results one request may ask for: the sum over its queries of ``topk``
+    (Search-R1) or ``num`` (Serper). 8192 covers 2,560 queries at ``topk`` 3 (a GRPO batch of
+    512 x 5) and bounds the answer (at most 8192 passages of ``passage_chars``)."""
     max_urls: int = Field(default=16, ge=1, le=1024)
     """Largest ``urls`` list (ASearcher access) and ``url`` list (visit)."""
     max_query_chars: int = Field(default=2048, ge=16, le=1_000_000)
@@ -175,12 +207,31 @@ class ServerConfig(BaseModel):
     served; worth it in RL, where a task's K samples repeat the same queries."""
     passage_chars: int = Field(default=2000, ge=100, le=1_000_000)
     """Search-R1 ``contents`` and local-search ``text`` are cut to this many characters."""
+    retrieve: RetrieveConfig = Field(default_factory=RetrieveConfig)
+    """``/retrieve`` passages: whole page text (default) or wiki-18-style word windows."""
+    serper_dates: Literal["google", "iso"] = "google"
+    """Form of the Serper twins' ``date``. ``google``: what real Serper returns, Google's
+    display form (``Sep 1, 2025``; relative forms such as ``3 days ago`` only when
+    ``serper_now`` is set). ``iso``: the World's own value (``2025-09-01``) unchanged."""
+    serper_now: datetime | None = None
+    """The reference "now" of ``google`` dates (a World has no clock). When set, a page
+    published less than 7 days before it is dated ``N minutes/hours/days ago``, as Google
+    does; when None (the default) every date is absolute. A value without a timezone is UTC."""
     sandbox: SandboxConfig | None = Field(default_factory=SandboxConfig)
     """Limits of the Python sandbox behind ``/run_code`` (``run_timeout`` is capped by its
-    ``max_timeout``); None disables ``/run_code``. When the sandbox cannot start (no
-    bubblewrap), ``/run_code`` answers SandboxFusion's ``SandboxError`` shape and every other
-    endpoint keeps serving; ``{insecure: true}`` runs code without isolation instead — only on
-    machines you trust."""
+    ``max_timeout``, 120 s by default); None disables ``/run_code``. When the sandbox cannot
+    start (no bubblewrap), ``/run_code`` answers SandboxFusion's ``SandboxError`` shape and
+    every other endpoint keeps serving; ``{insecure: true}`` runs code without isolation
+    instead — only on machines you trust."""
+    run_timeout_above_max: Literal["clamp", "refuse"] = "clamp"
+    """What ``/run_code`` does with a ``run_timeout`` above the sandbox's ``max_timeout``.
+    ``clamp`` (default): run with ``max_timeout`` and say so (field ``run_timeout_clamped``
+    and header ``X-Run-Timeout-Clamped``), as SandboxFusion itself accepts any timeout and its
+    clients read a 400 as a failed tool call. ``refuse``: answer 400 naming the field."""
+    run_code_timeout_s: float | None = Field(default=None, gt=0.0, le=7200.0)
+    """Deadline of a ``/run_code`` request (504 past it). None: ``request_timeout_s``, raised
+    to twice the sandbox's ``max_timeout`` (one run's wait for a free slot plus its own run)
+    when that is longer, so a run the sandbox accepts is never cut short by the server."""
     visit: VisitConfig = Field(default_factory=VisitConfig)
     """Budgets of the goal-directed visit (``/visit``)."""
     summarizer: SummarizerConfig | None = None
@@ -188,3 +239,12 @@ class ServerConfig(BaseModel):
     None means the offline extractive visit."""
     faults: FaultConfig = Field(default_factory=FaultConfig)
     """Fault injection per endpoint; off by default."""
+
+    @property
+    def run_code_deadline_s(self) -> float:
+        """The deadline of a ``/run_code`` request, as ``run_code_timeout_s`` describes."""
+        if self.run_code_timeout_s is not None:
+            return self.run_code_timeout_s
+        if self.sandbox is None:
+            return self.request_timeout_s
+        return max(self.request_timeout_s, 2.0 * self.sandbox.max_timeout)

@@ -6,7 +6,11 @@ it, an injected 503 must not run the handler, and the metrics must count 404s an
 
 Order for one request: name its endpoint from the path, count it in flight, refuse an oversized
 body (413), draw a fault (delay, then an injected 5xx or a hang that ends in 504), then run the
-app under ``request_timeout_s`` (504 when it runs over), and record status and latency.
+app under its deadline (504 when it runs over), and record status and latency.
+
+The deadline is ``request_timeout_s``, except for ``/run_code``: a run may legitimately last
+its whole ``run_timeout`` (DeepTraceHub asks for 120 s) after waiting for a free sandbox slot,
+so its deadline is ``ServerConfig.run_code_deadline_s`` (twice the sandbox's cap by default).
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ class Guard:
         # Metric children by label values: ``labels()`` takes a lock and builds a key on every
         # call, and returns the same child for the same values anyway.
         self._children: dict[tuple[str, ...], Any] = {}
+        self._deadlines = {"run_code": state.config.run_code_deadline_s}
 
     def _child(self, family: str, *labels: str) -> Any:
         key = (family, *labels)
@@ -153,7 +158,8 @@ class Guard:
                 # asyncio's own timeout, not anyio.fail_after: uvicorn always runs asyncio, and
                 # anyio's cancel scope cost ~0.1 ms of CPU per request (an empty /search 0.53 ->
                 # 0.41 ms in process).
-                async with asyncio.timeout(self.state.config.request_timeout_s):
+                deadline = self._deadlines.get(endpoint, self.state.config.request_timeout_s)
+                async with asyncio.timeout(deadline):
                     await self.app(scope, receive, send_tracked)
             except TimeoutError:
                 await reply(504, f"request to {endpoint} timed out on the server")

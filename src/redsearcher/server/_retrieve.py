@@ -7,14 +7,20 @@ These are what RL frameworks call during rollouts (verl's ``SearchTool``, slime'
 ASearcher's local mode), so they answer in the exact shapes those clients index into:
 ``result[i][j]["document"]["contents"]`` with scores, ``result[i]["contents"]`` for pages, and
 ``synthesis_url``/``abstract`` for DeepTraceHub. ``contents`` follows wiki-18:
-``"\"Title\"\ntext"``, the text cut to ``passage_chars``.
+``"\"Title\"\ntext"``, the text cut to ``passage_chars``; with ``retrieve.passages: words``
+the text is instead the page's best ~100-word window on one line (``_passages``), as in the
+wiki-18 corpus itself.
 
-Each request is one hop to the thread pool: the ranked hits and their page texts are looked up
-together, so a 32-query batch costs one thread switch, not 32.
+A ``/retrieve`` batch has no count cap by default: Search-R1 sends every active trajectory's
+query in one call (hundreds) and reads ``result`` without checking the status, so a 400 kills
+its run. The batch is bounded by its query bytes and by queries x ``topk`` instead
+(``check_batch``). The ranked hits and their page texts are looked up together, one thread
+hop per chunk of 16 queries (``ServerState.call_chunks``), not one per query.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -22,7 +28,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from redsearcher.env._types import Page, SearchEnvironment, SearchHit
-from redsearcher.server._state import State, check_max, check_url, open_key
+from redsearcher.server._config import ServerConfig
+from redsearcher.server._passages import best_window
+from redsearcher.server._state import State, check_batch, check_max, check_url, open_key
 
 __all__ = [
     "AccessRequest",
@@ -44,7 +52,8 @@ class RetrieveRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     queries: list[str]
-    """Queries, answered in order (at most ``max_queries``)."""
+    """Queries, answered in order. No count cap by default; the batch is bounded by
+    ``max_batch_query_bytes`` (query text) and ``max_batch_results`` (queries x ``topk``)."""
     topk: int | None = Field(default=3, ge=1)
     """Passages per query (at most ``max_topk``); null means 3."""
     return_scores: bool = False
@@ -94,9 +103,15 @@ def _search(env: SearchEnvironment, query: str, k: int) -> list[tuple[SearchHit,
     return [(hit, env.visit(hit.url)) for hit in env.search(query, k, 1)]
 
 
-def _passage(hit: SearchHit, page: Page | None, chars: int) -> dict[str, Any]:
+def _passage(hit: SearchHit, page: Page | None, query: str, cfg: ServerConfig) -> dict[str, Any]:
+    """One Search-R1 passage: the page text, or its best word window (``retrieve.passages``)."""
     text = page.text if page is not None else hit.snippet
-    return {"id": hit.doc_id, "contents": f'"{hit.title}"\n{text[:chars]}', "url": hit.url}
+    doc_id = hit.doc_id
+    if cfg.retrieve.passages == "words":
+        window = best_window(text, query, cfg.retrieve.passage_words)
+        text, doc_id = window.text, f"{hit.doc_id}#{window.index}"
+    contents = f'"{hit.title}"\n{text[: cfg.passage_chars]}'
+    return {"id": doc_id, "contents": contents, "url": hit.url}
 
 
 @router.post(
@@ -105,34 +120,32 @@ def _passage(hit: SearchHit, page: Page | None, chars: int) -> dict[str, Any]:
     summary="Passage retrieval (Search-R1 retriever)",
     description="Without scores: `{result: [[{id, contents, url}] per query]}`; with "
     "`return_scores`: `{result: [[{document: {id, contents, url}, score}]]}`. `contents` is "
-    '`"\\"Title\\"\\ntext"` as in wiki-18.',
+    '`"\\"Title\\"\\ntext"` as in wiki-18 (in passage mode, one ~100-word window of the '
+    "page). A batch has no count cap: it is bounded by its query bytes and queries x `topk`.",
 )
 async def retrieve(body: RetrieveRequest, state: State) -> JSONResponse:
     """Search-R1 retrieval."""
     cfg = state.config
     topk = body.topk or 3
-    check_max("queries", len(body.queries), cfg.max_queries)
     check_max("topk", topk, cfg.max_topk)
+    check_batch(cfg, "queries", body.queries, [topk] * len(body.queries))
     for i, q in enumerate(body.queries):
         check_max(f"queries[{i}] (characters)", len(q), cfg.max_query_chars)
     env = state.environment
 
-    def run() -> list[list[dict[str, Any]]]:
-        result = []
-        for query in body.queries:
-            found = _search(env, query, topk)
-            passages = [_passage(h, p, cfg.passage_chars) for h, p in found]
-            if body.return_scores:
-                scored = [
-                    {"document": d, "score": h.score}
-                    for d, (h, _) in zip(passages, found, strict=True)
-                ]
-                result.append(scored)
-            else:
-                result.append(passages)
-        return result
+    def one(query: str) -> list[dict[str, Any]]:
+        found = _search(env, query, topk)
+        passages = [_passage(h, p, query, cfg) for h, p in found]
+        if not body.return_scores:
+            return passages
+        return [
+            {"document": d, "score": h.score} for d, (h, _) in zip(passages, found, strict=True)
+        ]
 
-    return JSONResponse({"result": await state.call(run)})
+    def run(queries: Sequence[str]) -> list[list[dict[str, Any]]]:
+        return [one(query) for query in queries]
+
+    return JSONResponse({"result": await state.call_chunks(run, body.queries)})
 
 
 @router.post(

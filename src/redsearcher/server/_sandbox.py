@@ -13,11 +13,21 @@ endpoint keeps serving. Like SandboxFusion, run outcomes — including a crash, 
 ``SandboxError`` — are HTTP 200 with the outcome in ``status`` and ``run_result.status``;
 the sandbox kills a hanging run at its ``run_timeout``, and runs execute in the sandbox's own
 threads, so neither blocks other requests.
+
+A ``run_timeout`` above the sandbox's ``max_timeout`` (120 s by default, what DeepTraceHub
+sends) is clamped to it rather than refused (``run_timeout_above_max``): SandboxFusion has no
+cap, and its clients treat any 400 as a failed call ("All attempts failed"), while a clamped
+run that needs longer ends as ``TimeLimitExceeded``, which they already show as a timeout.
+The answer says so twice: a top-level ``run_timeout_clamped: {requested, applied}`` (the
+``sandbox-fusion`` SDK's pydantic models and the dict-reading clients ignore keys they do not
+know) and a header ``X-Run-Timeout-Clamped: requested=300; applied=120``. ``message`` is
+left alone: agent harnesses show it to the model, and the model did not choose the timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from contextlib import AsyncExitStack
 from typing import Any, Literal
 
@@ -35,7 +45,18 @@ from redsearcher.env.sandbox import (
 from redsearcher.errors import UserError
 from redsearcher.server._state import ServerState, State, bad_input, json_body, open_key
 
-__all__ = ["RunCodeRequest", "open_sandbox", "router", "sandbox_status"]
+__all__ = [
+    "CLAMPED_FIELD",
+    "CLAMPED_HEADER",
+    "RunCodeRequest",
+    "open_sandbox",
+    "router",
+    "sandbox_status",
+]
+
+#: Response field and header that say a ``run_timeout`` was clamped to the sandbox's cap.
+CLAMPED_FIELD = "run_timeout_clamped"
+CLAMPED_HEADER = "X-Run-Timeout-Clamped"
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +78,8 @@ class RunCodeRequest(BaseModel):
     compile_timeout: float | None = None
     """Accepted for compatibility (Python has no compile step)."""
     run_timeout: float | None = None
-    """Wall-clock seconds (at most the sandbox's ``max_timeout``); the sandbox default if null."""
+    """Wall-clock seconds; the sandbox default if null. Above the sandbox's ``max_timeout``
+    (120 s by default) it is clamped to it, and the answer carries ``run_timeout_clamped``."""
     stdin: str | None = None
     """Standard input."""
     files: dict[str, str] | None = None
@@ -115,12 +137,34 @@ def _sdk_compatible(body: Any) -> Any:
     return body
 
 
+def _clamp_run_timeout(body: Any, cap: float) -> tuple[Any, float | None]:
+    """``body`` with a numeric ``run_timeout`` above ``cap`` lowered to it, and what was asked.
+
+    Anything that is not a finite number above the cap (null, 10, "soon", -1) is passed on
+    unchanged, for the sandbox's own check to accept or name in a 400.
+    """
+    if not isinstance(body, dict):
+        return body, None
+    value = body.get("run_timeout")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= cap
+    ):
+        return body, None
+    return {**body, "run_timeout": cap}, float(value)
+
+
 @router.post(
     "/run_code",
     summary="Run Python (SandboxFusion /run_code)",
     description="Response: `{status: Success|Failed|SandboxError, message, compile_result, "
     "run_result: {status: Finished|TimeLimitExceeded|Error, execution_time, return_code, "
-    "stdout, stderr}}` with HTTP 200, as SandboxFusion. An invalid field is 400 naming it.",
+    "stdout, stderr}}` with HTTP 200, as SandboxFusion. An invalid field is 400 naming it. "
+    "A `run_timeout` above the sandbox's cap (120 s by default) runs with the cap, and the "
+    "answer adds `run_timeout_clamped: {requested, applied}` and a header "
+    "`X-Run-Timeout-Clamped`.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -138,10 +182,18 @@ async def run_code(request: Request, state: State) -> JSONResponse:
         return JSONResponse(
             sandbox_error_response(f"the Python sandbox is unavailable: {state.sandbox_error}")
         )
+    body, requested = _sdk_compatible(body), None
+    if state.config.run_timeout_above_max == "clamp":
+        body, requested = _clamp_run_timeout(body, state.sandbox.config.max_timeout)
     try:
-        response = await arun_code_request(_sdk_compatible(body), sandbox=state.sandbox)
+        response = await arun_code_request(body, sandbox=state.sandbox)
     except SandboxRequestError as err:
         raise bad_input(err.field, str(err).removeprefix(f"{err.field}: ")) from err
     except SandboxUnavailable as err:
         response = sandbox_error_response(f"the Python sandbox is unavailable: {err}")
-    return JSONResponse(response)
+    if requested is None:
+        return JSONResponse(response)
+    applied = float(body["run_timeout"])
+    response[CLAMPED_FIELD] = {"requested": requested, "applied": applied}
+    header = f"requested={requested:g}; applied={applied:g}"
+    return JSONResponse(response, headers={CLAMPED_HEADER: header})

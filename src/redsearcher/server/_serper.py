@@ -4,8 +4,12 @@ Request fields are Serper's, so Tongyi's ``tool_search.py``, DeepTraceHub's ``to
 or any ``requests.post("https://google.serper.dev/search", ...)`` works by changing the base URL.
 Responses are built only by ``redsearcher.env._wire``; this module adds what the builders do not
 know about (Serper echoes ``location``, ``tbs`` and ``autocorrect`` in ``searchParameters``).
-A JSON *list* of query objects is Serper's batch form and gets a list of responses, looked up
-in one hop to the thread pool.
+A JSON *list* of query objects is Serper's batch form and gets a list of responses. A batch
+is bounded by its total query bytes and results, not by its length (``check_batch``), and a
+long one is looked up in chunks (``ServerState.call_chunks``) so single searches interleave.
+
+``organic[].date`` is Google's display form (``Sep 1, 2025``), as real Serper returns it, or
+the World's ISO value: the server's ``serper_dates`` setting (``redsearcher.env._wire``).
 
 ``tbs`` (time filters) and ``location`` are accepted and echoed but do not filter: the World's
 documents have publication dates only where their kind has one.
@@ -22,7 +26,15 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from redsearcher.env._types import SearchEnvironment
 from redsearcher.env._wire import route_json, serper_maps, serper_scholar, serper_search
-from redsearcher.server._state import ApiError, ServerState, State, check_max, serper_key
+from redsearcher.server._config import ServerConfig
+from redsearcher.server._state import (
+    ApiError,
+    ServerState,
+    State,
+    check_batch,
+    check_max,
+    serper_key,
+)
 
 __all__ = [
     "LANES",
@@ -104,13 +116,14 @@ MapsBody = Annotated[MapsInput, Body(description="One maps query, or a list of t
 
 _SEARCH_DOC = (
     "Serper twin. Response: `searchParameters`, `organic[]` (`title`, `link`, `snippet`, "
-    "1-based `position`, `date` when the page has one) and `credits`. A list body gets a list."
+    "1-based `position`, `date` when the page has one, in Google's form such as `Sep 1, 2025`) "
+    "and `credits`. A list body gets a list."
 )
 
 
 def _batch(state: ServerState, body: Any) -> list[Any]:
     queries = body if isinstance(body, list) else [body]
-    check_max("queries", len(queries), state.config.max_queries)
+    check_batch(state.config, "queries", [q.q for q in queries], [q.num for q in queries])
     for i, query in enumerate(queries):
         prefix = f"[{i}]." if isinstance(body, list) else ""
         check_max(f"{prefix}num", query.num, state.config.max_num)
@@ -128,27 +141,38 @@ def _echo(out: dict[str, Any], query: SerperQuery) -> dict[str, Any]:
     return out
 
 
-def _search_one(env: SearchEnvironment, q: SerperQuery) -> dict[str, Any]:
+def _search_one(env: SearchEnvironment, q: SerperQuery, cfg: ServerConfig) -> dict[str, Any]:
     hits = env.search(q.q, q.num, q.page)
-    return _echo(serper_search(q.q, hits, num=q.num, page=q.page, gl=q.gl, hl=q.hl), q)
+    out = serper_search(
+        q.q,
+        hits,
+        num=q.num,
+        page=q.page,
+        gl=q.gl,
+        hl=q.hl,
+        date_style=cfg.serper_dates,
+        now=cfg.serper_now,
+    )
+    return _echo(out, q)
 
 
-def _scholar_one(env: SearchEnvironment, q: SerperQuery) -> dict[str, Any]:
+def _scholar_one(env: SearchEnvironment, q: SerperQuery, cfg: ServerConfig) -> dict[str, Any]:
     return serper_scholar(q.q, env.scholar(q.q, q.num, q.page), num=q.num, page=q.page)
 
 
-def _maps_one(env: SearchEnvironment, q: MapsQuery) -> dict[str, Any]:
+def _maps_one(env: SearchEnvironment, q: MapsQuery, cfg: ServerConfig) -> dict[str, Any]:
     return serper_maps(q.q, env.places(q.q, q.num, q.page), num=q.num, page=q.page)
 
 
 async def answer(state: ServerState, body: Any, one: Callable[..., dict[str, Any]]) -> Any:
-    """Answer a validated body (one query, or Serper's batch list) in one thread-pool hop.
+    """Answer a validated body (one query, or Serper's batch list) off the event loop.
 
-    ``one(env, query)`` answers a single query; a batch gets a list of answers.
+    ``one(env, query, config)`` answers a single query; a batch gets a list of answers. A
+    single query, or a short batch, is one thread-pool hop; a long batch is cut in chunks.
     """
     queries = _batch(state, body)
-    env = state.environment
-    results = await state.call(lambda: [one(env, q) for q in queries])
+    env, cfg = state.environment, state.config
+    results = await state.call_chunks(lambda chunk: [one(env, q, cfg) for q in chunk], queries)
     return results if isinstance(body, list) else results[0]
 
 

@@ -16,6 +16,12 @@ offending field, so a client sees *what* to fix, never a bare "Bad Request".
 URLs have one length bound everywhere (:data:`MAX_URL_CHARS`, checked by :func:`check_url`):
 a URL names a page, never holds data, so unlike the batch and query bounds it is not a
 setting. Without it a 400 KB "URL" (under the body limit) was looked up and echoed back.
+
+Batches (Search-R1 ``queries``, Serper query lists) are bounded by the work they ask for, not
+by their length (:func:`check_batch`): a trainer sends every active trajectory's query in one
+call, hundreds at once, and a count cap made its client die on the 400. A long batch runs in
+chunks (:meth:`ServerState.call_chunks`) on at most half the pool's threads, so the single
+searches of other clients keep being answered between its chunks.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import asyncio
 import functools
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -47,6 +53,7 @@ __all__ = [
     "ServerState",
     "State",
     "bad_input",
+    "check_batch",
     "check_max",
     "check_url",
     "error_body",
@@ -59,6 +66,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+X = TypeVar("X")
+Y = TypeVar("Y")
+
+#: Queries per thread-pool hop when a batch is cut in chunks (:meth:`ServerState.call_chunks`).
+BATCH_CHUNK = 16
 
 #: Longest URL accepted in any URL field (``url``, ``urls[i]``, the reader's path): 8 KiB, the
 #: request-line limit of common web servers (nginx, Apache), so no real link is refused.
@@ -103,6 +115,38 @@ def check_max(field_name: str, value: int, limit: int) -> None:
     """Raise a 400 naming ``field_name`` when ``value`` exceeds the configured ``limit``."""
     if value > limit:
         raise bad_input(field_name, f"must be <= {limit} on this server, got {value}")
+
+
+def check_batch(
+    config: ServerConfig, field_name: str, queries: Sequence[str], results: Sequence[int]
+) -> None:
+    """Hold one request's batch to the configured work bounds; a 400 naming the bound if not.
+
+    Args:
+        config: Holds ``max_queries`` (an optional count cap), ``max_batch_query_bytes`` and
+            ``max_batch_results``.
+        field_name: The field the client fixes (``queries``).
+        queries: The batch's query texts.
+        results: The results asked for, per query (``topk`` or ``num``).
+    """
+    if config.max_queries is not None:
+        check_max(field_name, len(queries), config.max_queries)
+    # surrogatepass: a JSON "\ud800" decodes to a lone surrogate, which must count, not crash.
+    size = sum(len(q.encode("utf-8", "surrogatepass")) for q in queries)
+    if size > config.max_batch_query_bytes:
+        raise bad_input(
+            field_name,
+            f"the query texts total {size} bytes, more than this server's "
+            f"max_batch_query_bytes of {config.max_batch_query_bytes}; send fewer per request",
+        )
+    wanted = sum(results)
+    if wanted > config.max_batch_results:
+        raise bad_input(
+            field_name,
+            f"{len(queries)} queries ask for {wanted} results in all, more than this server's "
+            f"max_batch_results of {config.max_batch_results}; send fewer per request "
+            "or ask for fewer each",
+        )
 
 
 def check_url(field_name: str, url: str) -> None:
@@ -176,6 +220,52 @@ class ServerState:
             return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
         except UserError as err:
             raise ApiError(400, str(err)) from err
+
+    async def call_chunks(
+        self,
+        fn: Callable[[Sequence[X]], list[Y]],
+        items: Sequence[X],
+        chunk: int = BATCH_CHUNK,
+    ) -> list[Y]:
+        """``fn(items)`` in the thread pool, in chunks of ``chunk`` items when there are more.
+
+        A short batch is one hop, as :meth:`call`. A long one is cut in chunks, run at most
+        ``threads // 2`` at a time (so other requests always find threads) and put back in
+        order. When one chunk fails or the request is cancelled (the guard's deadline), the
+        chunks not yet started never start.
+
+        Args:
+            fn: Answers a chunk of items, one answer per item, in order.
+            items: The batch.
+            chunk: Items per hop.
+
+        Returns:
+            The answers of all items, in order.
+        """
+        if len(items) <= chunk:
+            return await self.call(fn, items)
+        lanes = asyncio.Semaphore(max(1, self.config.threads // 2))
+        failed = False
+
+        async def part(start: int) -> list[Y]:
+            nonlocal failed
+            async with lanes:
+                if failed:  # woken by the failed chunk's release, before gather could cancel
+                    return []
+                try:
+                    return await self.call(fn, items[start : start + chunk])
+                except BaseException:
+                    failed = True
+                    raise
+
+        tasks = [asyncio.ensure_future(part(i)) for i in range(0, len(items), chunk)]
+        try:
+            parts = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+        return [answer for answers in parts for answer in answers]
 
 
 def thread_pool(config: ServerConfig) -> ThreadPoolExecutor:

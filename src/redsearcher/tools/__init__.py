@@ -14,6 +14,7 @@ This package builds on ``redsearcher.env`` (the engine) and never on the HTTP se
 imports this package, never the engine's internals.
 """
 
+from redsearcher.tools._bm25 import BM25, tokenize
 from redsearcher.tools._render import (
     SEPARATOR,
     VISIT_FAILED_EVIDENCE,
@@ -61,6 +62,7 @@ from redsearcher.tools._visit import (
 )
 
 __all__ = [
+    "BM25",
     "DEFAULT_RENDER_STYLE",
     "DEFAULT_TOOLS",
     "EXTRACTOR_PROMPT_VERSION",
@@ -94,6 +96,7 @@ __all__ = [
     "render_style",
     "render_visit",
     "render_visit_failed",
+    "tokenize",
     "tool",
     "visit_pages",
 ]

@@ -39,8 +39,10 @@ class SandboxConfig(BaseModel):
     python3-numpy``) are visible without this."""
     timeout: float = Field(default=10.0, gt=0.0, le=3600.0)
     """Default wall-clock limit of one run, in seconds; the whole sandbox is killed past it."""
-    max_timeout: float = Field(default=60.0, gt=0.0, le=3600.0)
-    """Largest wall-clock limit a caller may ask for (``run(timeout=...)``, ``run_timeout``)."""
+    max_timeout: float = Field(default=120.0, gt=0.0, le=3600.0)
+    """Largest wall-clock limit a caller may ask for (``run(timeout=...)``, ``run_timeout``).
+    120 s is what the peers send (DeepTraceHub's ``run_timeout: 120``); SandboxFusion itself
+    has no cap. ``run`` refuses more; the HTTP twin clamps to it (``redsearcher.server``)."""
     cpu_time: int = Field(default=10, ge=1, le=3600)
     """CPU seconds per process (``RLIMIT_CPU``); past it the process gets ``SIGXCPU``."""
     memory_bytes: int = Field(default=1024 * MiB, ge=64 * MiB)
