@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from redsearcher.eval import exact_match
 from redsearcher.log import Task, TaskProvenance, Verdict
 from redsearcher.model import ModelConfig, OpenAIChatModel
 from redsearcher.synth._llm_verify import (
@@ -43,7 +44,7 @@ def _run(steps: list[Step], check: str, **kw: object) -> tuple[Verdict, list[dic
     async def main(base_url: str) -> Verdict:
         cfg = ModelConfig(name="judge", base_url=base_url, api_key="sk-test", max_retries=0)
         async with OpenAIChatModel(cfg) as model:
-            stage = NoToolSolver(model, **kw) if check == "solver" else LLMAudit(model)  # type: ignore[arg-type]
+            stage = NoToolSolver(model, exact_match, **kw) if check == "solver" else LLMAudit(model)  # type: ignore[arg-type]
             return await stage(_task())
 
     with ScriptedChatServer(steps) as server:

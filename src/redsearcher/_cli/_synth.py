@@ -45,7 +45,7 @@ def _llm(model: str | None, base_url: str | None, samples: int) -> tuple[Any, li
     if not base_url:
         raise ConfigError("--model needs --base-url")
     chat = OpenAIChatModel(ModelConfig(name=model, base_url=base_url))
-    return LLMRealizer(chat), [NoToolSolver(chat, n=samples), LLMAudit(chat)]
+    return LLMRealizer(chat), [NoToolSolver(chat, exact_match, n=samples), LLMAudit(chat)]
 
 
 def synth(

@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Protocol
 
-from redsearcher.eval._match import exact_match
 from redsearcher.log import Message, Task, Verdict
 from redsearcher.model import ChatModel, ModelRequestError, ModelUnavailable, extract_answer
 
@@ -44,9 +44,15 @@ def _prompt(name: str) -> str:
 
 @dataclass
 class NoToolSolver:
-    """Stage 4a: drop tasks a model answers without tools (``n`` samples, any correct)."""
+    """Stage 4a: drop tasks a model answers without tools (``n`` samples, any correct).
+
+    ``match`` decides whether a guess is correct (``redsearcher.eval.exact_match`` from the CLI).
+    It is handed in because evaluation sits above synthesis: the same rule that scores rollouts
+    judges these guesses, without synthesis importing the evaluation package.
+    """
 
     model: ChatModel
+    match: Callable[[str | None, Sequence[str]], bool]
     n: int = 4
     prompt_version: str = "v1"
 
@@ -62,7 +68,7 @@ class NoToolSolver:
             return Verdict(
                 stage="no_tool_solver", passed=None, detail={"unscored": str(err)}, seconds=0.0
             )
-        solved = sum(exact_match(g, task.answers) for g in guesses)
+        solved = sum(self.match(g, task.answers) for g in guesses)
         return Verdict(
             stage="no_tool_solver",
             passed=solved == 0,
