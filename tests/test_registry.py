@@ -50,7 +50,6 @@ def test_builtins_need_no_import_to_register(kind: str) -> None:
         "tool": "PythonInterpreter",
         "protocol": "native",
         "context_strategy": "discard_all",
-        "realizer": "offline",
         "scorer": "exact",
         "render_style": "deeptracehub",
         "sft_format": "sharegpt",

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from redsearcher.errors import ConfigError
 from redsearcher.log import Condition, Constraint, GraphNode
-from redsearcher.registry import lookup
 from redsearcher.synth._realize import (
     LLMRealizer,
     OfflineRealizer,
@@ -490,15 +489,13 @@ def test_llm_custom_fallback_is_called() -> None:
     assert (out.question, out.source, out.realizer) == ("Fixed?", "fallback", "fixed")
 
 
-def test_llm_config_errors_and_registry() -> None:
+def test_llm_config_errors() -> None:
     with pytest.raises(ConfigError, match="v999"):
         LLMRealizer(replies(), prompt_version="v999")
     with pytest.raises(ConfigError, match="max_attempts"):
         LLMRealizer(replies(), max_attempts=0)
     first, retry = load_realize_prompt()
     assert "{draft}" in first and "{problem}" in retry and "{problem}" not in first
-    assert lookup("realizer", "offline") is OfflineRealizer
-    assert lookup("realizer", "llm") is LLMRealizer
 
 
 def test_llm_over_real_http() -> None:

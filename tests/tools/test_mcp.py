@@ -168,7 +168,7 @@ def test_cli_serves_a_world_from_its_default_index(
     async def fake_run_mcp(index_dir: Path, **kwargs: Any) -> None:
         served.append(Path(index_dir))
 
-    monkeypatch.setattr("redsearcher.tools._mcp.run_mcp", fake_run_mcp)
+    monkeypatch.setattr("redsearcher.tools.mcp.run_mcp", fake_run_mcp)
     for _ in range(2):  # the second run finds the index the first one built
         with pytest.raises(SystemExit) as done:
             main(["env", "mcp", str(world), "--no-sandbox"])

@@ -107,9 +107,8 @@ def mcp(
 
     from redsearcher.config import load_config
     from redsearcher.errors import UserError
-    from redsearcher.tools._mcp import run_mcp
-    from redsearcher.tools._summarizer import SummarizerConfig
-    from redsearcher.tools._visit import VisitConfig
+    from redsearcher.tools import SummarizerConfig, VisitConfig
+    from redsearcher.tools.mcp import run_mcp
 
     if transport not in ("stdio", "http"):
         raise UserError(f"--transport must be 'stdio' or 'http', got {transport!r}")

@@ -19,8 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from redsearcher.config import load_config
-from redsearcher.world import World
-from redsearcher.world._info import world_info
+from redsearcher.world import World, world_info
 from redsearcher.world.generate import GeneratorConfig, generate_world
 
 

@@ -11,9 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:  # the synth stack is imported only when a command runs
-    from redsearcher.synth._pipeline import VerifyReport
-    from redsearcher.synth._synth import SynthReport
-    from redsearcher.synth._verify import Verifier
+    from redsearcher.synth import SynthReport, Verifier, VerifyReport
 
 
 def _stages(text: str) -> list[str]:
@@ -38,9 +36,9 @@ def _llm(model: str | None, base_url: str | None, samples: int) -> tuple[Any, li
     if not model:
         return None, []
     from redsearcher.errors import ConfigError
+    from redsearcher.eval import exact_match
     from redsearcher.model import ModelConfig, OpenAIChatModel
-    from redsearcher.synth._llm_verify import LLMAudit, NoToolSolver
-    from redsearcher.synth._realize import LLMRealizer
+    from redsearcher.synth import LLMAudit, LLMRealizer, NoToolSolver
 
     if not base_url:
         raise ConfigError("--model needs --base-url")
@@ -79,8 +77,7 @@ def synth(
     Re-running with the same --out resumes.
     """
     from redsearcher.config import load_config
-    from redsearcher.synth._config import SynthConfig
-    from redsearcher.synth._pipeline import open_verifier, synthesize
+    from redsearcher.synth import SynthConfig, open_verifier, synthesize
 
     cfg = load_config(
         SynthConfig,
@@ -157,7 +154,7 @@ def verify(
     samples: Annotated[int, typer.Option(help="No-tool solver samples (stage 4).")] = 4,
 ) -> None:
     """Re-run the verifier cascade on a task file; exit 1 when any task fails."""
-    from redsearcher.synth._pipeline import open_verifier, verify_tasks
+    from redsearcher.synth import open_verifier, verify_tasks
 
     console = Console()
     _, checks = _llm(model, base_url, samples)

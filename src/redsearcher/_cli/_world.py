@@ -13,8 +13,7 @@ from rich.table import Table
 from redsearcher._cli._ingest import export_dump, ingest
 from redsearcher.config import load_config
 from redsearcher.errors import WorldFormatError
-from redsearcher.world import World
-from redsearcher.world._info import HIST_BINS, WorldInfo, world_info
+from redsearcher.world import HIST_BINS, World, WorldInfo, world_info
 from redsearcher.world.generate import GeneratorConfig, generate_world
 
 app = typer.Typer(help="Build, ingest and inspect Worlds.", no_args_is_help=True)

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from redsearcher.agent._prompts import Prompts
 from redsearcher.errors import ConfigError
-from redsearcher.log._records import Message
+from redsearcher.log import Message
 from redsearcher.registry import lookup, register
 
 __all__ = [

@@ -16,9 +16,9 @@ import time
 from collections.abc import Collection, Sequence
 
 from redsearcher.errors import ConfigError, RedsearcherError
-from redsearcher.log._records import ToolCallRecord
+from redsearcher.log import ToolCallRecord
 from redsearcher.model import ParsedCall
-from redsearcher.tools._tools import Toolbox, ToolError
+from redsearcher.tools import Toolbox, ToolError
 
 __all__ = ["ToolCrashed", "execute_calls"]
 

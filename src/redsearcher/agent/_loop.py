@@ -36,10 +36,10 @@ from redsearcher.agent._context import AnswerNow, Restart, Stop, Window, build_s
 from redsearcher.agent._execute import ToolCrashed, execute_calls
 from redsearcher.agent._prompts import Prompts
 from redsearcher.errors import ConfigError
-from redsearcher.log import Task
-from redsearcher.log._records import (
+from redsearcher.log import (
     Message,
     Segment,
+    Task,
     Termination,
     ToolCallRecord,
     Trajectory,
@@ -60,7 +60,7 @@ from redsearcher.model import (
     TokenCounter,
     get_protocol,
 )
-from redsearcher.tools._tools import Toolbox
+from redsearcher.tools import Toolbox
 
 __all__ = ["TokenCount", "run_episode"]
 

@@ -30,6 +30,14 @@ from redsearcher.env._types import (
     SearchHit,
 )
 from redsearcher.env._urls import normalize_url
+from redsearcher.env._wire import (
+    jina_json,
+    jina_text,
+    route_json,
+    serper_maps,
+    serper_scholar,
+    serper_search,
+)
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -48,7 +56,13 @@ __all__ = [
     "build_index",
     "default_index_dir",
     "haversine_km",
+    "jina_json",
+    "jina_text",
     "normalize_url",
     "reciprocal_rank_fusion",
+    "route_json",
+    "serper_maps",
+    "serper_scholar",
+    "serper_search",
     "travel_mode",
 ]

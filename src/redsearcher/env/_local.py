@@ -35,7 +35,7 @@ import tantivy
 from pydantic import BaseModel, Field, ValidationError
 
 import redsearcher
-from redsearcher._util._closing import Closing
+from redsearcher._util import Closing
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._index import INDEX_DIR, IndexWriter, TextIndex
 from redsearcher.env._places import PlacesIndex, build_places

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from redsearcher.eval import exact_match
-from redsearcher.log._records import Trajectory
+from redsearcher.log import Trajectory
 
 __all__ = ["SFTFilterConfig", "SFTFilterResult", "sft_filter"]
 

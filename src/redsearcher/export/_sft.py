@@ -43,8 +43,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from redsearcher.export._filter import SFTFilterConfig, sft_filter
-from redsearcher.log import read_manifest, read_trajectories
-from redsearcher.log._records import Message, Segment, Trajectory
+from redsearcher.log import Message, Segment, Trajectory, read_manifest, read_trajectories
 from redsearcher.registry import lookup, names, register
 
 __all__ = [

@@ -41,7 +41,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from redsearcher._util._closing import Closing
+from redsearcher._util import Closing
 from redsearcher.errors import InputFormatError, UserError
 from redsearcher.log._reader import parse_line, record_name, utf8_text
 

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import redsearcher
-from redsearcher._util._closing import Closing
+from redsearcher._util import Closing
 from redsearcher.errors import InputFormatError, UserError
 from redsearcher.log._jsonl import HeaderMismatch, JsonlFile
 from redsearcher.log._reader import iter_records

@@ -23,8 +23,7 @@ from typing import Any
 
 import httpx
 
-from redsearcher._util._closing import AsyncClosing
-from redsearcher._util._retry import send_with_retries
+from redsearcher._util import AsyncClosing, send_with_retries
 from redsearcher.errors import ConfigError
 from redsearcher.log import Message
 from redsearcher.model._config import ModelConfig

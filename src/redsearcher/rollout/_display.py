@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from redsearcher.log._records import Trajectory
+from redsearcher.log import Trajectory
 
 __all__ = ["NoDisplay", "RichDisplay", "RolloutDisplay", "RolloutStats"]
 

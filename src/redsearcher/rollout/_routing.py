@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from redsearcher.model import ChatModel, Completion, ModelConfig, ModelUnavailable
 
 if TYPE_CHECKING:
-    from redsearcher.log._records import Message
+    from redsearcher.log import Message
 
 __all__ = ["EndpointPool", "EndpointStats", "PinnedModel"]
 

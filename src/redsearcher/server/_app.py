@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from redsearcher.config import load_config
-from redsearcher.env._types import SearchEnvironment
+from redsearcher.env import SearchEnvironment
 from redsearcher.errors import ConfigError
 from redsearcher.server import _reader, _retrieve, _sandbox, _serper, _visit
 from redsearcher.server._config import SECTION, ServerConfig

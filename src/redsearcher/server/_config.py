@@ -17,9 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from redsearcher.env.sandbox._config import SandboxConfig
-from redsearcher.tools._summarizer import SummarizerConfig
-from redsearcher.tools._visit import VisitConfig
+from redsearcher.env.sandbox import SandboxConfig
+from redsearcher.tools import SummarizerConfig, VisitConfig
 
 __all__ = ["ENDPOINTS", "SECTION", "FaultConfig", "FaultSpec", "RetrieveConfig", "ServerConfig"]
 

@@ -19,8 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from redsearcher.env._types import Page
-from redsearcher.env._wire import jina_json, jina_text
+from redsearcher.env import Page, jina_json, jina_text
 from redsearcher.server._guard import looks_like_url
 from redsearcher.server._state import ApiError, ServerState, State, check_url, serper_key
 

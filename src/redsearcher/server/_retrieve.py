@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from redsearcher.env._types import Page, SearchEnvironment, SearchHit
+from redsearcher.env import Page, SearchEnvironment, SearchHit
 from redsearcher.server._config import ServerConfig
 from redsearcher.server._passages import best_window
 from redsearcher.server._state import State, check_batch, check_max, check_url, open_key

@@ -26,8 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from redsearcher._util._serving import ThreadedUvicorn, listening_socket
-from redsearcher.env._types import SearchEnvironment
+from redsearcher._util import ThreadedUvicorn, listening_socket
+from redsearcher.env import SearchEnvironment
 from redsearcher.server._app import CONFIG_FILE_ENV, create_app
 from redsearcher.server._config import ServerConfig
 from redsearcher.server._metrics import MULTIPROC_ENV

@@ -24,8 +24,13 @@ from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from redsearcher.env._types import SearchEnvironment
-from redsearcher.env._wire import route_json, serper_maps, serper_scholar, serper_search
+from redsearcher.env import (
+    SearchEnvironment,
+    route_json,
+    serper_maps,
+    serper_scholar,
+    serper_search,
+)
 from redsearcher.server._config import ServerConfig
 from redsearcher.server._state import (
     ApiError,

@@ -39,12 +39,12 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from redsearcher.env._types import SearchEnvironment
+from redsearcher.env import SearchEnvironment
 from redsearcher.errors import UserError
 from redsearcher.server._config import ServerConfig
 from redsearcher.server._faults import FaultInjector
 from redsearcher.server._metrics import Metrics
-from redsearcher.tools._visit import Summarizer, VisitConfig
+from redsearcher.tools import Summarizer, VisitConfig
 
 __all__ = [
     "MAX_URL_CHARS",

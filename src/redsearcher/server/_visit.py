@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from redsearcher.env._types import Page
+from redsearcher.env import Page
 from redsearcher.server._state import (
     ServerState,
     State,
@@ -25,8 +25,7 @@ from redsearcher.server._state import (
     check_url,
     open_key,
 )
-from redsearcher.tools._render import join_blocks
-from redsearcher.tools._visit import visit_pages
+from redsearcher.tools import join_blocks, visit_pages
 
 __all__ = ["VisitRequest", "open_summarizer", "router"]
 

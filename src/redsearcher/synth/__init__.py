@@ -30,6 +30,7 @@ from redsearcher.synth._config import Range, SynthConfig, parse_range
 from redsearcher.synth._csp import Solutions, solve
 from redsearcher.synth._dispersion import Cover, min_source_dispersion
 from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._llm_verify import LLMAudit, NoToolSolver
 from redsearcher.synth._pipeline import VerifyReport, open_verifier, synthesize, verify_tasks
 from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization, Realizer
 from redsearcher.synth._synth import Synthesizer, SynthReport
@@ -42,7 +43,9 @@ __all__ = [
     "Cover",
     "GraphNode",
     "KnowledgeGraph",
+    "LLMAudit",
     "LLMRealizer",
+    "NoToolSolver",
     "OfflineRealizer",
     "Range",
     "Realization",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from redsearcher.env._travel import EARTH_RADIUS_KM, MODES
+from redsearcher.env import EARTH_RADIUS_KM, MODES
 from redsearcher.log import Condition
 from redsearcher.synth._kg import KnowledgeGraph
 

@@ -25,7 +25,7 @@ from datetime import date
 from typing import Final
 
 from redsearcher.log import Condition
-from redsearcher.world.generate._phrases import MONTHS  # dates read as the documents write them
+from redsearcher.world.generate import MONTHS  # dates read as the documents write them
 
 #: How an entity type is said; unknown types use their name with spaces.
 TYPE_WORDS: Final[dict[str, str]] = {

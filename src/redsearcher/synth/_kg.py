@@ -17,8 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from redsearcher.world import World
-from redsearcher.world._vocab import TOOL_ONLY_PREDICATES
+from redsearcher.world import TOOL_ONLY_PREDICATES, World
 
 __all__ = ["KnowledgeGraph", "Value"]
 

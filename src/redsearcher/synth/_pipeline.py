@@ -23,7 +23,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from redsearcher.env._local import LocalEnvironment, build_index, default_index_dir
+from redsearcher.env import LocalEnvironment, build_index, default_index_dir
 from redsearcher.errors import UserError
 from redsearcher.log import JsonlFile, Task, Verdict, read_tasks
 from redsearcher.synth._config import SynthConfig
@@ -31,7 +31,7 @@ from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
 from redsearcher.synth._synth import Synthesizer, SynthReport, TaskCheck
 from redsearcher.synth._verify import Verifier
-from redsearcher.tools._backends import Backend, HTTPBackend, LocalBackend, ServicesConfig
+from redsearcher.tools import Backend, HTTPBackend, LocalBackend, ServicesConfig
 from redsearcher.world import World
 
 __all__ = ["VerifyReport", "open_verifier", "synthesize", "verify_tasks"]

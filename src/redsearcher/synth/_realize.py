@@ -23,7 +23,6 @@ from importlib import resources
 from redsearcher.errors import ConfigError
 from redsearcher.log import Constraint, GraphNode, Message
 from redsearcher.model import ChatModel
-from redsearcher.registry import register
 from redsearcher.synth._grammar import article
 from redsearcher.synth._realize_offline import (
     OfflineRealizer,
@@ -81,7 +80,6 @@ def _numbers(text: str) -> set[str]:
     return {n for n in found if len(n.split(".")[0]) >= 2}
 
 
-@register("realizer", "llm")
 class LLMRealizer:
     """A chat model rewrites the offline draft into one natural question; checked, else fallback.
 

@@ -32,7 +32,6 @@ from typing import Any, Protocol
 
 from redsearcher.errors import RedsearcherError
 from redsearcher.log import Constraint, GraphNode
-from redsearcher.registry import register
 from redsearcher.synth import _grammar as g
 
 __all__ = [
@@ -386,7 +385,6 @@ class _Writer:
         return question, texts
 
 
-@register("realizer", "offline")
 class OfflineRealizer:
     """The per-predicate grammar: deterministic (same graph and seed, same text), no model."""
 

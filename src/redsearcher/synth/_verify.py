@@ -24,14 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from redsearcher.env._local import LocalEnvironment
-from redsearcher.env._urls import normalize_url
+from redsearcher.env import LocalEnvironment, normalize_url
 from redsearcher.log import Constraint, Task, Verdict
 from redsearcher.synth._conditions import compass, compass_index, holds, route_minutes
 from redsearcher.synth._csp import solve
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import leaked_names
-from redsearcher.tools._backends import Backend, ToolError
+from redsearcher.tools import Backend, ToolError
 
 __all__ = ["Verifier", "evidence_facts"]
 

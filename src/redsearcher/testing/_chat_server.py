@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import TracebackType
 
-from redsearcher._util._serving import ThreadedUvicorn
+from redsearcher._util import ThreadedUvicorn
 from redsearcher.testing._http import CHAT_PATH, ChatApp
 from redsearcher.testing._ledger import Ledger, RecordedRequest
 from redsearcher.testing._script import Script, Step, as_scripts

@@ -35,9 +35,16 @@ from typing import Any, NoReturn, Protocol, TypeVar
 
 import httpx
 
-from redsearcher._util import _retry
-from redsearcher.env._types import Page, RunResult, SearchEnvironment
-from redsearcher.env._wire import route_json, serper_maps, serper_scholar, serper_search
+from redsearcher import _util
+from redsearcher.env import (
+    Page,
+    RunResult,
+    SearchEnvironment,
+    route_json,
+    serper_maps,
+    serper_scholar,
+    serper_search,
+)
 from redsearcher.env.sandbox import SandboxError, SandboxRequestError
 from redsearcher.errors import ConfigError, RedsearcherError
 from redsearcher.tools._outages import note_outage
@@ -96,7 +103,7 @@ async def send_with_retries(
         ServiceUnavailable: when the last attempt still failed at the transport level or with a
             retried status (408, 429, 5xx).
     """
-    return await _retry.send_with_retries(
+    return await _util.send_with_retries(
         client,
         request,
         retries=retries,

@@ -32,9 +32,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from redsearcher._util._closing import AsyncClosing
-from redsearcher.env._types import Page
-from redsearcher.env._wire import jina_text
+from redsearcher._util import AsyncClosing
+from redsearcher.env import Page, jina_text
 from redsearcher.errors import ConfigError
 from redsearcher.log import Message
 from redsearcher.model import (

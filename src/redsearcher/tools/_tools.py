@@ -44,8 +44,8 @@ from pydantic import (
     field_validator,
 )
 
-from redsearcher._util._closing import AsyncClosing
-from redsearcher.env._types import SearchEnvironment
+from redsearcher._util import AsyncClosing
+from redsearcher.env import SearchEnvironment
 from redsearcher.env.sandbox import render_run_result
 from redsearcher.errors import ConfigError
 from redsearcher.registry import lookup, register

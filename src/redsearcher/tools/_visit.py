@@ -30,7 +30,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from redsearcher.env._types import Page, SearchEnvironment
+from redsearcher.env import Page, SearchEnvironment
 from redsearcher.model import TokenCounter
 from redsearcher.tools._bm25 import BM25, tokenize
 from redsearcher.tools._render import join_blocks, render_visit, render_visit_failed

@@ -4,15 +4,19 @@ Entities, typed relations and facts; documents; which documents state which fact
 (``redsearcher.world.generate``) or ingested from real dumps (``redsearcher.world.ingest``).
 """
 
+from redsearcher.world._info import HIST_BINS, WorldInfo, world_info
 from redsearcher.world._manifest import Manifest
 from redsearcher.world._records import Document, Entity, Fact, Provenance, RecordedSearch
 from redsearcher.world._schema import DOCUMENT_KINDS, SCHEMA_VERSION, TABLES
 from redsearcher.world._store import World, WorldWriter
+from redsearcher.world._vocab import TOOL_ONLY_PREDICATES
 
 __all__ = [
     "DOCUMENT_KINDS",
+    "HIST_BINS",
     "SCHEMA_VERSION",
     "TABLES",
+    "TOOL_ONLY_PREDICATES",
     "Document",
     "Entity",
     "Fact",
@@ -20,5 +24,7 @@ __all__ = [
     "Provenance",
     "RecordedSearch",
     "World",
+    "WorldInfo",
     "WorldWriter",
+    "world_info",
 ]

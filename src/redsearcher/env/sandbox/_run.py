@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Self
 
-from redsearcher._util._closing import Closing
+from redsearcher._util import Closing
 from redsearcher.env._types import RunResult
 from redsearcher.env.sandbox._bwrap import (
     SANDBOX_UID,
