@@ -10,9 +10,11 @@ import sys
 import threading
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from redsearcher._cli import app, main
+from redsearcher.log import read_manifest, read_trajectories
 
 BIN = Path(sys.executable).parent / "redsearcher"
 
@@ -107,6 +109,20 @@ def test_run_builds_indexes_serves_and_stops(tmp_path: Path) -> None:
     ):
         assert line in out, line
     assert "[tool error]" not in out
+    # Step 5: the agent ran every task through the server (the oracle replay: no model given),
+    # was scored, and the run became SFT samples and an RL query set.
+    tasks = [json.loads(line) for line in (tmp_path / "tasks.jsonl").read_text().splitlines()]
+    run = tmp_path / "rollout"
+    trajectories = list(read_trajectories(run))
+    assert tasks and sorted(t.task_id for t in trajectories) == sorted(t["id"] for t in tasks)
+    assert all(t.termination == "answer" and t.score == 1.0 for t in trajectories)
+    assert all({"search", "visit"} <= {c.name for c in t.tool_calls} for t in trajectories)
+    assert not any(c.error for t in trajectories for c in t.tool_calls)
+    assert read_manifest(run).model == "oracle-replay"
+    sft = (run / "sft.sharegpt.jsonl").read_text().splitlines()
+    assert len(sft) == len(tasks)
+    assert pq.read_table(run / "rl.verl.parquet").num_rows == len(tasks)
+    assert "oracle replay" in out and "accuracy (exact match)" in out
 
 
 def test_run_world_only(tmp_path: Path) -> None:
@@ -123,3 +139,23 @@ def test_main_entry_point_exit_codes(tmp_path: Path, capsys: object) -> None:
     with pytest.raises(SystemExit) as done:
         main(["world", "info", str(tmp_path / "missing")])
     assert done.value.code == 2
+
+
+def test_run_with_a_model_rolls_out_through_it(tmp_path: Path) -> None:
+    """--model/--base-url: the agent's requests go to that OpenAI-compatible server."""
+    from redsearcher.testing import Script, ScriptedChatServer, Step
+
+    wrong = [Script(steps=[Step(content="<answer>nobody at all</answer>")]) for _ in range(5)]
+    with ScriptedChatServer(wrong) as chat:
+        result = CliRunner().invoke(
+            app,
+            ["run", "--out", str(tmp_path), "--entities", "300", "--tasks", "5"]
+            + ["--model", "my-model", "--base-url", chat.base_url],
+        )
+        assert result.exit_code == 0, result.output
+        chat.assert_all_used()
+    trajectories = list(read_trajectories(tmp_path / "rollout"))
+    assert len(trajectories) == 5 and all(t.score == 0.0 for t in trajectories)
+    manifest = read_manifest(tmp_path / "rollout")
+    assert manifest.model == "my-model" and manifest.endpoints == [chat.base_url]
+    assert "agent model my-model" in result.output

@@ -1,14 +1,22 @@
 """``redsearcher run``: the main job on the embedded default.
 
-The pipeline so far: build the default synthetic World, index it, serve it over the APIs agents
-call, exercise every tool once through that server exactly as an agent would (HTTP, rendered
-text), synthesize a task set with tool-enforced questions and verify it (the oracle walk goes
-through the same server), print its difficulty table, and stop the server cleanly.
+The whole story on one machine: build the default synthetic World, index it, serve it over the
+APIs agents call, exercise every tool once through that server exactly as an agent would (HTTP,
+rendered text), synthesize a task set with tool-enforced questions and verify it (the oracle
+walk goes through the same server), print its difficulty table, then run the agent on those
+tasks — the real ReAct loop, tools over HTTP, the run log and the scorer — and export the run as
+SFT data and the tasks as an RL query set, and stop the server cleanly.
+
+The agent's model is the one given with ``--model``/``--base-url`` (any OpenAI-compatible
+server). Without one, the policy is the oracle replay (``redsearcher.testing.oracle_scripts``):
+each task's verified walk as a scripted model, which needs no GPU and shows every stage's output
+but measures no model.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated
@@ -112,6 +120,66 @@ def _synthesize(
     console.print(f"{report.emitted} tasks in {out}")
 
 
+def _agent(
+    tasks_file: Path,
+    env_url: str,
+    run_dir: Path,
+    model_name: str | None,
+    base_url: str | None,
+    console: Console,
+) -> list[tuple[str, str]]:
+    """Roll out the agent on the tasks, export SFT and RL data; return summary rows."""
+    from redsearcher.export import export_rl, export_sft
+    from redsearcher.log import read_trajectories
+    from redsearcher.model import ModelConfig
+    from redsearcher.rollout import EndpointPool, RolloutConfig, load_tasks, run_rollout
+    from redsearcher.testing import ScriptedModel, oracle_scripts
+
+    tasks = load_tasks(tasks_file)
+    pool = None
+    if model_name:
+        if not base_url:
+            from redsearcher.errors import ConfigError
+
+            raise ConfigError("--model needs --base-url (an OpenAI-compatible server)")
+        model = ModelConfig(name=model_name, base_url=base_url)
+        console.print(f"agent model {model_name} at {base_url}")
+    else:
+        scripts = oracle_scripts(tasks)
+        replay = ScriptedModel(scripts, name="oracle-replay")
+        model = ModelConfig(name=replay.name, base_url=replay.endpoint)
+        pool = EndpointPool({replay.endpoint: replay})
+        console.print(
+            f"no --model given: the policy is the oracle replay of {len(scripts)} verified "
+            "walks (a scripted model; it shows the pipeline, it measures no model)"
+        )
+    shutil.rmtree(run_dir, ignore_errors=True)
+    summary = asyncio.run(
+        run_rollout(
+            tasks,
+            out=run_dir,
+            env_url=env_url,
+            model=model,
+            config=RolloutConfig(concurrency=8, fsync=False),
+            pool=pool,
+        )
+    )
+    trajectories = list(read_trajectories(run_dir))
+    calls = sum(len(t.tool_calls) for t in trajectories)
+    tools = sorted({c.name for t in trajectories for c in t.tool_calls})
+    accuracy = "-" if summary.accuracy is None else f"{summary.accuracy:.2f}"
+    sft = export_sft(run_dir, run_dir / "sft.sharegpt.jsonl", format="sharegpt")
+    rl = export_rl(tasks_file, run_dir / "rl.verl.parquet", format="verl")
+    return [
+        ("episodes", f"{summary.completed} ({summary.errors} errors)"),
+        ("accuracy (exact match)", accuracy),
+        ("tool calls", f"{calls} ({', '.join(tools)})"),
+        ("run log", str(run_dir / "trajectories.jsonl")),
+        ("SFT samples (ShareGPT)", f"{sft.samples} from {sft.exported} kept -> {sft.out}"),
+        ("RL rows (verl parquet)", f"{rl.rows} -> {rl.out}"),
+    ]
+
+
 def run(
     out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/default"),
     entities: Annotated[int | None, typer.Option(help="Entities in the default World.")] = None,
@@ -121,6 +189,13 @@ def run(
         bool, typer.Option(help="Index and serve the World, then tour the tools.")
     ] = True,
     tasks: Annotated[int, typer.Option(help="Tasks to synthesize and verify (0: none).")] = 40,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Agent model (OpenAI-compatible); default: the oracle replay."),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="The agent model's server, e.g. http://gpu1:8000/v1.")
+    ] = None,
 ) -> None:
     """Run the pipeline on the embedded default World: build, index, serve, exercise, stop."""
     from redsearcher._cli._world import print_info
@@ -130,7 +205,7 @@ def run(
         GeneratorConfig, "world", file=config, overrides={"entities": entities, "seed": seed}
     )
     world_dir, index_dir = out / "world", out / "index"
-    steps = (4 if tasks else 3) if serve else 1
+    steps = (5 if tasks else 3) if serve else 1
     console.rule(f"[bold]1/{steps} World")
     manifest = generate_world(cfg, world_dir, overwrite=True)
     world = World.open(world_dir)
@@ -153,6 +228,14 @@ def run(
         if tasks:
             console.rule(f"[bold]4/{steps} Synthesize and verify tasks")
             _synthesize(world_dir, index_dir, server.base_url, out / "tasks.jsonl", tasks, console)
+            console.rule(f"[bold]5/{steps} Agent rollout and training data")
+            agent_rows = _agent(
+                out / "tasks.jsonl", server.base_url, out / "rollout", model, base_url, console
+            )
+            agent_table = Table("", "", title="Rollout through the server")
+            for key, value in agent_rows:
+                agent_table.add_row(key, value)
+            console.print(agent_table)
     console.rule("[bold]done")
     summary = Table("tool", "ms", "first line", title="Tool calls through the server")
     for name, seconds, line in rows:

@@ -82,6 +82,7 @@ async def run_rollout(
     allow_world_mismatch: bool = False,
     pool_options: dict[str, Any] | None = None,
     services: ServicesConfig | None = None,
+    pool: EndpointPool | None = None,
 ) -> RolloutSummary:
     """Run (or resume) a rollout into the run directory ``out``.
 
@@ -104,6 +105,9 @@ async def run_rollout(
         services: Where the tools' services are (real Serper, Jina, SandboxFusion, fallbacks,
             keys); default every service at ``env_url`` without a key. The manifest records
             their URLs, never their keys.
+        pool: Models to run the episodes with, instead of the pool built from ``model`` and
+            ``base_urls`` (``model`` still names them in the manifest): an in-process model,
+            such as the main job's oracle replay. The caller keeps ownership.
 
     Returns:
         The invocation's summary.
@@ -161,13 +165,15 @@ async def run_rollout(
         "max_wait_s": config.endpoint_wait_s,
         **(pool_options or {}),
     }
-    pool = EndpointPool.from_config(
-        model,
-        urls,
-        connections=config.concurrency,
-        lane_connections=_LANE_CONNECTIONS,
-        **options,
-    )
+    own_pool = pool is None
+    if pool is None:
+        pool = EndpointPool.from_config(
+            model,
+            urls,
+            connections=config.concurrency,
+            lane_connections=_LANE_CONNECTIONS,
+            **options,
+        )
     try:
         with RunLog.open(out, manifest, fsync=config.fsync) as log:
             return await rollout(
@@ -182,5 +188,6 @@ async def run_rollout(
                 display=display,
             )
     finally:
-        await pool.aclose()
+        if own_pool:
+            await pool.aclose()
         await toolbox.aclose()

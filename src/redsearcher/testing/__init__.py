@@ -8,12 +8,14 @@ imported only when a server starts. ``ScriptedModel`` is the same scripts in pro
 send) and fails on unused steps, for tests that need a model but not the HTTP path. Nothing here
 imports pytest.
 
-``tiny_world`` writes a hand-built World whose answers are known by construction;
-``small_world`` generates a small synthetic one.
+``oracle_scripts`` turns synthesized tasks' verified walks into scripts: a policy that needs no
+model, for the main job and end-to-end tests. ``tiny_world`` writes a hand-built World whose
+answers are known by construction; ``small_world`` generates a small synthetic one.
 """
 
 from redsearcher.testing._chat_server import ScriptedChatServer
 from redsearcher.testing._ledger import RecordedRequest
+from redsearcher.testing._oracle import oracle_scripts
 from redsearcher.testing._script import (
     Expect,
     Script,
@@ -43,6 +45,7 @@ __all__ = [
     "ToolCallSpec",
     "estimate_tokens",
     "load_scripts",
+    "oracle_scripts",
     "parse_scripts",
     "scripted_chat_server",
     "serve_chat_server",
