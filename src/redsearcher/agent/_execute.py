@@ -1,7 +1,7 @@
 """Running one turn's tool calls: concurrently, each timed, every outcome a record.
 
 Apart from the loop so the loop reads as the ReAct cycle only. Failures follow the two tiers of
-:mod:`redsearcher.tools._tools`: a :class:`~redsearcher.env.ToolError` (and a malformed call, an
+:mod:`redsearcher.tools._tools`: a :class:`~redsearcher.tools.ToolError` (and a malformed call, an
 unknown tool, a timeout, a call over the budget) is text for the model and the episode goes on;
 a :class:`~redsearcher.errors.ConfigError` stops the run. Anything else is a bug in a tool: it is
 raised as :class:`ToolCrashed` so the episode ends with ``error`` naming it, instead of one bad

@@ -1,6 +1,6 @@
 """SFT exports of a run: ShareGPT (ms-swift) and OpenAI messages with per-message training flags.
 
-One sample per :class:`~redsearcher.agent.Segment`: a discard-all episode (§2.3) is several
+One sample per :class:`~redsearcher.log.Segment`: a discard-all episode (§2.3) is several
 context windows, and each is trained as the model saw it, from the system prompt to the window's
 last model turn. Messages are copied verbatim (the text the model read and wrote, token for
 token); only the container changes. Observation turns are never trained.

@@ -68,7 +68,7 @@ class ToolCallRecord(BaseModel):
     output: str
     """The text the model read back (a tool error's message included)."""
     error: bool = False
-    """True when the tool reported a :class:`~redsearcher.env.ToolError` to the model."""
+    """True when the tool reported a :class:`~redsearcher.tools.ToolError` to the model."""
     latency_s: float = 0.0
 
 

@@ -2,7 +2,7 @@
 
 :func:`rollout` runs episodes given open resources; :func:`run_rollout` makes them from
 configuration — reads the tasks, asks the environment server which World it serves, builds the
-shared :class:`~redsearcher.env.Toolbox` and the :class:`EndpointPool`, opens (or resumes) the
+shared :class:`~redsearcher.tools.Toolbox` and the :class:`EndpointPool`, opens (or resumes) the
 run log with a manifest that pins the run's identity — and closes them all afterwards.
 """
 

@@ -210,7 +210,7 @@ async def rollout(
         tasks: The tasks (ids unique).
         config: Concurrency, samples, failure bounds.
         pool: The model endpoints; each episode gets :meth:`EndpointPool.model_for` its id.
-        toolbox: The run's :class:`~redsearcher.env.Toolbox`, shared by every episode (one
+        toolbox: The run's :class:`~redsearcher.tools.Toolbox`, shared by every episode (one
             connection pool, one cache); the caller owns it.
         agent_config: The :class:`~redsearcher.agent.AgentConfig` passed to every episode.
         log: The open run log; finished trajectories are appended, done ids skipped.
