@@ -26,9 +26,9 @@ from redsearcher.world.generate._facts import PRED_KIND, PRED_NAMES
 from redsearcher.world.generate._graph import sample_graph
 from redsearcher.world.generate._plan import Plan, plan_documents
 from redsearcher.world.generate._sampler import TYPE_NAMES, Graph
-from redsearcher.world.generate._text import Realizer
+from redsearcher.world.generate._text import TextRealizer
 
-_REALIZER: Realizer | None = None  # set in the parent before forking workers
+_REALIZER: TextRealizer | None = None  # set in the parent before forking workers
 
 
 def _render(bounds: tuple[int, int]) -> dict[str, list[Any]]:
@@ -153,7 +153,7 @@ def generate_world(
         for batch in _fact_batches(graph, 500_000):
             writer.add_batch("facts", batch)
         task = bar.add_task("documents", total=len(plan))
-        _REALIZER = Realizer(graph, plan, config.seed)
+        _REALIZER = TextRealizer(graph, plan, config.seed)
         try:
             for cols in _rendered(plan, config):
                 prov = pa.RecordBatch.from_pydict(

@@ -56,7 +56,7 @@ def entity_id(e: int) -> str:
 
 
 @dataclass
-class Realizer:
+class TextRealizer:
     """Renders documents ``[lo, hi)`` of a plan to Arrow-ready columns."""
 
     graph: Graph

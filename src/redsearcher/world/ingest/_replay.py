@@ -76,8 +76,12 @@ _NEWS_HOSTS = (
 _FORUM_HOSTS = ("reddit.com", "stackoverflow.com", "stackexchange.com", "quora.com")
 
 
-def normalize_url(url: str) -> str:
-    """A URL for comparing: scheme and host lower-cased, fragment dropped, empty path ``/``."""
+def canonical_url(url: str) -> str:
+    """A URL as an identity (recorded pages and their doc ids).
+
+    Scheme and host lower-cased, fragment dropped, empty path ``/``, query kept. Not
+    :func:`redsearcher.env.normalize_url`, the looser lookup key a visit matches an agent's URL by.
+    """
     parts = urlsplit(url.strip())
     return urlunsplit(
         (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
@@ -86,7 +90,7 @@ def normalize_url(url: str) -> str:
 
 def url_doc_id(url: str) -> str:
     """The document id of a recorded page: ``web:`` + sha1(normalized URL)[:16]."""
-    return "web:" + hashlib.sha1(normalize_url(url).encode("utf-8")).hexdigest()[:16]
+    return "web:" + hashlib.sha1(canonical_url(url).encode("utf-8")).hexdigest()[:16]
 
 
 def _host_in(host: str, hosts: Sequence[str]) -> bool:
@@ -217,7 +221,7 @@ class _Replay:
         if not isinstance(content, str):
             report.skip("wrong_type", file=path, line=line, detail="data.content is not a string")
             return
-        key = normalize_url(url)
+        key = canonical_url(url)
         doc_id = self.scratch.doc_for_url(key)
         if doc_id is None:
             doc_id = url_doc_id(url)
@@ -239,7 +243,7 @@ class _Replay:
         else:
             report.skip("duplicate_document")
         if (requested := _str(req.get("url"))) is not None:
-            self.scratch.add_url(normalize_url(requested), doc_id)
+            self.scratch.add_url(canonical_url(requested), doc_id)
 
     def search(
         self, path: Path, line: int | None, resp: dict[str, Any], req: dict[str, Any]
@@ -276,7 +280,7 @@ class _Replay:
             position = _positive(item.get("position"), i)
             if position <= offset:  # numbered within its page: make it global
                 position += offset
-            key = normalize_url(link)
+            key = canonical_url(link)
             doc_id = self.scratch.doc_for_url(key)
             if doc_id is None:
                 doc_id = url_doc_id(link)

@@ -28,7 +28,7 @@ from redsearcher.world._store import WorldWriter
 from redsearcher.world.ingest._config import LINKS_TO, IngestConfig
 from redsearcher.world.ingest._io import JsonLines, detect_compression, stem
 from redsearcher.world.ingest._mentions import TextMatcher, states
-from redsearcher.world.ingest._replay import normalize_url
+from redsearcher.world.ingest._replay import canonical_url
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
 from redsearcher.world.ingest._scratch import Scratch
 from redsearcher.world.ingest._sink import DocumentSink
@@ -39,7 +39,7 @@ _PARQUET_BATCH = 1024
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class WikiPage:
     """One Wikipedia page as read from the input."""
 
     title: str
@@ -53,8 +53,8 @@ def wiki_doc_id(title: str) -> str:
     return "wiki:" + hashlib.sha1(title_key(title).encode("utf-8")).hexdigest()[:16]
 
 
-def _page(row: dict[str, Any]) -> Page | tuple[str, str]:
-    """A ``Page``, or ``(reason, detail)`` when the row is malformed."""
+def _page(row: dict[str, Any]) -> WikiPage | tuple[str, str]:
+    """A ``WikiPage``, or ``(reason, detail)`` when the row is malformed."""
     title, text, url, links = row.get("title"), row.get("text"), row.get("url"), row.get("links")
     for name, value in (("title", title), ("text", text)):
         if value is None:
@@ -70,7 +70,7 @@ def _page(row: dict[str, Any]) -> Page | tuple[str, str]:
         links = []
     if not isinstance(links, list) or not all(isinstance(t, str) for t in links):
         return "wrong_type", "links is not a list of strings"
-    return Page(title, text, url or None, tuple(links))
+    return WikiPage(title, text, url or None, tuple(links))
 
 
 def _is_parquet(path: Path) -> bool:
@@ -105,7 +105,7 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise InputFormatError(path, f"cannot read Parquet row group: {err}", line=row) from err
 
 
-def iter_pages(path: Path, report: IngestReport) -> Iterator[tuple[int, Page]]:
+def iter_pages(path: Path, report: IngestReport) -> Iterator[tuple[int, WikiPage]]:
     """Stream the well-formed pages of a JSONL or Parquet file with their line/row numbers.
 
     Malformed rows are skipped and reported; for Parquet the "line" is the 1-based row.
@@ -117,7 +117,7 @@ def iter_pages(path: Path, report: IngestReport) -> Iterator[tuple[int, Page]]:
     rows = _parquet_rows(path) if _is_parquet(path) else iter(JsonLines(path, report))
     for line, row in rows:
         page = _page(row)
-        if isinstance(page, Page):
+        if isinstance(page, WikiPage):
             yield line, page
         else:
             report.skip(page[0], file=path, line=line, detail=page[1])
@@ -135,7 +135,7 @@ class _PageWriter:
         self.report = report
         self.docs = DocumentSink(writer, config.batch_rows)
 
-    def add(self, page: Page) -> None:
+    def add(self, page: WikiPage) -> None:
         scratch, report = self.scratch, self.report
         doc_id = wiki_doc_id(page.title)
         if not scratch.add_doc(doc_id):
@@ -153,7 +153,7 @@ class _PageWriter:
         if about is None:
             report.unjoined += 1
         if page.url:
-            scratch.add_url(normalize_url(page.url), doc_id)
+            scratch.add_url(canonical_url(page.url), doc_id)
         self.docs.add(
             Document(
                 id=doc_id,
@@ -179,7 +179,7 @@ class _PageWriter:
             stated.update(self._matched(page, mentions, linked))
         self.writer.add_provenance(Provenance(doc_id, f) for f in sorted(stated))
 
-    def _matched(self, page: Page, mentions: list[str], linked: list[str]) -> list[int]:
+    def _matched(self, page: WikiPage, mentions: list[str], linked: list[str]) -> list[int]:
         names = self.scratch.names(mentions)
         text = TextMatcher(page.text)
         mention_set, linked_set = set(mentions), set(linked)
