@@ -20,7 +20,7 @@ from types import TracebackType
 
 from redsearcher._util import ThreadedUvicorn
 from redsearcher.testing._http import CHAT_PATH, ChatApp
-from redsearcher.testing._ledger import Ledger, RecordedRequest
+from redsearcher.testing._ledger import Ledger, LedgerChecks, RecordedRequest
 from redsearcher.testing._script import Script, Step, as_scripts
 
 __all__ = ["ScriptedChatServer"]
@@ -40,7 +40,7 @@ def _require_server_extra() -> None:
         ) from err
 
 
-class ScriptedChatServer:
+class ScriptedChatServer(LedgerChecks):
     """An OpenAI-compatible chat server that answers from scripts, on ``127.0.0.1``.
 
     Example::
@@ -68,6 +68,8 @@ class ScriptedChatServer:
             on every request over a kept-alive connection; answering ``Connection: close``
             makes each request a fresh, fast connection.
     """
+
+    _label = "scripted chat server"
 
     def __init__(
         self,
@@ -170,39 +172,9 @@ class ScriptedChatServer:
             raise RuntimeError("the server is not started; call start() or use `with`")
         return self._server.url("/v1")
 
-    # -- what happened ---------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received, in the order they were answered (a snapshot copy)."""
-        return self._ledger.requests
+    # -- what happened (requests, failures, assert_all_used: LedgerChecks) --------------------
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
         """The ``POST /v1/chat/completions`` requests among :attr:`requests`."""
         return [r for r in self.requests if r.path == CHAT_PATH]
-
-    @property
-    def failures(self) -> list[str]:
-        """Every recorded failure (unmatched, exhausted, failed expectation, malformed)."""
-        return self._ledger.failures
-
-    def unused_steps(self) -> list[tuple[int, int]]:
-        """``(script_index, step_index)`` of every step not consumed yet."""
-        return self._ledger.unused_steps()
-
-    def problems(self) -> list[str]:
-        """One line per unused step and per failure; empty when the test went as scripted."""
-        return self._ledger.problems()
-
-    def assert_all_used(self) -> None:
-        """Fail unless every step was consumed and no failure was recorded.
-
-        Raises:
-            AssertionError: listing every unused step and every failure.
-        """
-        problems = self.problems()
-        if problems:
-            unused = len(self.unused_steps())
-            head = f"scripted chat server: {unused} unused step(s), {len(self.failures)} failure(s)"
-            raise AssertionError(head + "\n  " + "\n  ".join(problems))

@@ -12,7 +12,7 @@ import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from redsearcher.testing import _wire
 from redsearcher.testing._script import Script, Step
@@ -215,3 +215,45 @@ class Ledger:
             for i, j in self.unused_steps()
         ]
         return lines + [f"failure: {f}" for f in self.failures]
+
+
+class LedgerChecks:
+    """What both scripted models say about their run, read off their :class:`Ledger`.
+
+    One implementation for :class:`~redsearcher.testing.ScriptedChatServer` and
+    :class:`~redsearcher.testing.ScriptedModel`, so "unused step" and "failure" mean the same
+    thing over HTTP and in process. ``_label`` names the double in assertion messages.
+    """
+
+    _ledger: Ledger
+    _label: ClassVar[str] = "scripted model"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in the order they were answered (a snapshot copy)."""
+        return self._ledger.requests
+
+    @property
+    def failures(self) -> list[str]:
+        """Every recorded failure (unmatched, exhausted, failed expectation, malformed)."""
+        return self._ledger.failures
+
+    def unused_steps(self) -> list[tuple[int, int]]:
+        """``(script_index, step_index)`` of every step not consumed yet."""
+        return self._ledger.unused_steps()
+
+    def problems(self) -> list[str]:
+        """One line per unused step and per failure; empty when the test went as scripted."""
+        return self._ledger.problems()
+
+    def assert_all_used(self) -> None:
+        """Fail unless every step was consumed and no failure was recorded.
+
+        Raises:
+            AssertionError: listing every unused step and every failure.
+        """
+        problems = self.problems()
+        if problems:
+            unused = len(self.unused_steps())
+            head = f"{self._label}: {unused} unused step(s), {len(self.failures)} failure(s)"
+            raise AssertionError(head + "\n  " + "\n  ".join(problems))

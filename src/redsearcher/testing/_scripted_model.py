@@ -47,7 +47,7 @@ from redsearcher.model import (
     SamplingConfig,
 )
 from redsearcher.testing import _wire
-from redsearcher.testing._ledger import Ledger, RecordedRequest
+from redsearcher.testing._ledger import Ledger, LedgerChecks, RecordedRequest
 from redsearcher.testing._reply import Replier
 from redsearcher.testing._script import Script, Step, as_scripts
 from redsearcher.testing._wire import RequestError
@@ -94,7 +94,7 @@ class ModelCall:
 _CURRENT: ContextVar[ModelCall | None] = ContextVar("scripted_model_call", default=None)
 
 
-class ScriptedModel:
+class ScriptedModel(LedgerChecks):
     """A :class:`~redsearcher.model.ChatModel` that answers from scripts, in process.
 
     Example::
@@ -220,36 +220,6 @@ class ScriptedModel:
         self.closed = True
 
     # -- what happened -----------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request the client sent, in the order they were answered."""
-        return self._ledger.requests
-
-    @property
-    def failures(self) -> list[str]:
-        """Every recorded failure (no step for a call, a failed expectation)."""
-        return self._ledger.failures
-
-    def unused_steps(self) -> list[tuple[int, int]]:
-        """``(script_index, step_index)`` of every step not consumed yet."""
-        return self._ledger.unused_steps()
-
-    def problems(self) -> list[str]:
-        """One line per unused step and per failure; empty when the test went as scripted."""
-        return self._ledger.problems()
-
-    def assert_all_used(self) -> None:
-        """Fail unless every step was consumed and no failure was recorded.
-
-        Raises:
-            AssertionError: listing every unused step and every failure.
-        """
-        problems = self.problems()
-        if problems:
-            unused = len(self.unused_steps())
-            head = f"scripted model: {unused} unused step(s), {len(self.failures)} failure(s)"
-            raise AssertionError(head + "\n  " + "\n  ".join(problems))
 
     def __enter__(self) -> Self:
         return self
