@@ -169,6 +169,10 @@ def test_scholar_maps_and_route(env: LocalEnvironment) -> None:
         ("nope", {}, "Unknown tool 'nope'. Available tools: search, visit, PythonInterpreter"),
         ("search", "{not json", "The arguments of search are not valid JSON"),
         ("search", "[1]", "must be a JSON object"),
+        # Lone surrogates: the cache key (visit) or the service would fail to encode them.
+        ("visit", {"url": "http://x/\ud800", "goal": "g"}, "The argument 'url' of visit"),
+        ("search", '{"query": ["a", "\\udfff"]}', "The argument 'query.1' of search is not"),
+        ("google_maps", {"q": "ok", "\ud800": 1}, "The argument '\\ud800' of google_maps"),
     ],
 )
 def test_invalid_calls_are_tool_errors(
