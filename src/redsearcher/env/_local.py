@@ -4,7 +4,8 @@
 the memory-mapped document store and into the tantivy writer (whose own threads analyze it);
 then papers and places are assembled from facts. Everything is written into a hidden sibling
 directory that is renamed into place only when complete, like ``WorldWriter`` does, so a failed
-or interrupted build leaves nothing behind and an existing index intact.
+or interrupted build leaves nothing behind and an existing index intact (a build killed outright
+leaves its directory, which the next build of the same index removes once its writer is dead).
 
 An index directory::
 
@@ -38,7 +39,7 @@ import tantivy
 from pydantic import BaseModel, Field, ValidationError
 
 import redsearcher
-from redsearcher._util import Closing
+from redsearcher._util import Closing, make_build_dir, release_build_dir
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._index import INDEX_DIR, IndexWriter, TextIndex
 from redsearcher.env._places import PLACES_FILE, PLACES_INDEX, PlacesIndex, build_places
@@ -235,8 +236,7 @@ def build_index(
     if out.exists() and not overwrite:
         raise UserError(f"{out} already exists (pass overwrite=True / --overwrite)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    tmp = make_build_dir(out)  # after removing what killed builds left
     try:
         t0 = time.perf_counter()
         entities = world.table("entities", columns=["id", "label", "type", "aliases"])
@@ -256,6 +256,7 @@ def build_index(
             timings={"documents_s": round(t1 - t0, 3), "scholar_places_s": round(t2 - t1, 3)},
         )
         manifest.write(tmp)
+        release_build_dir(tmp)
         old = None
         if out.exists():
             old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"

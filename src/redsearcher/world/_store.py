@@ -2,7 +2,10 @@
 
 Writing goes to a hidden sibling directory and is renamed into place only when every table is
 closed and the manifest written, so an interrupted build never leaves a half-written World that
-looks complete. Nothing here holds more than one batch per table in memory.
+looks complete. A build killed outright (``kill -9``: no cleanup runs) does leave that directory;
+it records its writer, and the next build of the same World removes the ones whose writer is
+dead (:func:`redsearcher._util.make_build_dir`). Nothing here holds more than one batch per
+table in memory.
 
 Reading is the one place that opens a World's Parquet files, so it is also the one place that
 turns a damaged file (truncated, garbled, empty, or another table's schema) into a
@@ -26,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import redsearcher
+from redsearcher._util import make_build_dir, release_build_dir
 from redsearcher.errors import UserError, WorldFormatError
 from redsearcher.world._hash import TableHasher, combine
 from redsearcher.world._manifest import Manifest
@@ -84,7 +88,7 @@ class WorldWriter:
         self.overwrite = overwrite
         self.batch_rows = batch_rows
         self.report: dict[str, Any] = {}
-        self._tmp = self.out.parent / f".{self.out.name}.tmp-{uuid.uuid4().hex[:8]}"
+        self._tmp = self.out.parent / f".{self.out.name}.tmp-unopened"  # made by open()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._hashers = {name: TableHasher(schema) for name, schema in TABLES.items()}
         self._counts = dict.fromkeys(TABLES, 0)
@@ -98,7 +102,7 @@ class WorldWriter:
         if self.out.exists() and not self.overwrite:
             raise UserError(f"{self.out} already exists (pass overwrite=True / --overwrite)")
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir()
+        self._tmp = make_build_dir(self.out)  # after removing what killed builds left
         for name, schema in TABLES.items():
             self._writers[name] = pq.ParquetWriter(
                 self._tmp / f"{name}.parquet", schema, compression="zstd"
@@ -147,6 +151,7 @@ class WorldWriter:
                 report=self.report,
             )
             manifest.write(self._tmp)
+            release_build_dir(self._tmp)
             self._replace_out()
         except BaseException:
             self.abort()
