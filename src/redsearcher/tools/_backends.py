@@ -265,7 +265,7 @@ class HTTPBackend:
     stays down through its retries is asked of ``services.fallback`` (another backend, made
     here, sending through the same transport) when that configures it; otherwise, or when the
     fallback is down too, the outage is noted (``note_outage``) and the model reads a
-    :class:`ServiceDown` (a page that cannot be read, for visit).
+    :class:`ServiceDown` (for visit too: an outage is not a missing page).
 
     Args:
         services: Where the services are, how to retry them, and their fallback.
@@ -319,11 +319,11 @@ class HTTPBackend:
     ) -> T:
         """``primary()``; when its service stays down, ``again(fallback)`` or else ``down(err)``.
 
-        ``down`` raises :class:`ServiceDown` (or returns what stands for "could not read"); the
-        outage is noted first, so the call's text is not cached. Once the fallback has answered
-        for a service, calls go straight to it for ``fallback_hold_s``: an outage would
-        otherwise cost every call the primary's whole retry schedule first. While the fallback
-        is down too, nothing is held, so the first of the two to come back answers.
+        ``down`` raises :class:`ServiceDown`; the outage is noted first, so the call's text is
+        not cached. Once the fallback has answered for a service, calls go straight to it for
+        ``fallback_hold_s``: an outage would otherwise cost every call the primary's whole retry
+        schedule first. While the fallback is down too, nothing is held, so the first of the two
+        to come back answers.
         """
         fallback = self._fallback
         held = self._held.get(service)
