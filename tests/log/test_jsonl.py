@@ -258,3 +258,30 @@ def test_adapters_and_unique_fields(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError, match="not a row") as err:
         list(iter_records(path, Rec, adapt=adapt, what="row"))
     assert (err.value.line, err.value.field) == (2, "value")
+
+
+class Note(BaseModel):
+    id: str
+    text: str
+
+
+def test_lone_surrogates_are_written_as_replacement_characters(tmp_path: Path) -> None:
+    """One record with model text UTF-8 cannot carry must not fail its whole group commit."""
+    path = tmp_path / "r.jsonl"
+    with JsonlFile.open(path) as file:
+        file.append_many([Note(id="a", text="ok"), Note(id="b", text="x\ud800y")])
+        file.append({"id": "c", "text": "\udfff"})
+        assert file.done == {"a", "b", "c"}
+    raw = path.read_bytes().decode("utf-8")
+    assert [json.loads(line)["text"] for line in raw.splitlines()] == ["ok", "x\ufffdy", "\ufffd"]
+    with JsonlFile.open(path) as file:
+        assert file.done == {"a", "b", "c"}
+
+
+def test_a_lone_surrogate_escape_in_an_adapted_row_names_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.jsonl"
+    path.write_text('{"id": "a", "value": 1}\n{"id": "b\\ud800", "value": 2}\n')
+    with pytest.raises(InputFormatError) as caught:
+        list(iter_records(path, Rec, adapt=lambda row: row))
+    assert (caught.value.line, caught.value.field) == (2, "id")
+    assert "lone surrogate" in str(caught.value)

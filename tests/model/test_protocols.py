@@ -246,3 +246,27 @@ def test_text_tool_results(role: str) -> None:
         assert [(m.role, m.content) for m in messages] == [("tool", b) for b in blocks]
     assert all(m.tool_call_id is None and not m.train for m in messages)
     assert protocol.tool_results([]) == []
+
+
+@pytest.mark.parametrize("protocol", ["native", "text"])
+def test_lone_surrogates_in_arguments_are_malformed_calls_naming_the_argument(
+    protocol: str,
+) -> None:
+    arguments = {"query": ["fine", "bad \ud800"], "goal": "ok"}
+    if protocol == "native":
+        raw = {
+            "type": "function",
+            "function": {"name": "search", "arguments": json.dumps(arguments)},
+        }
+        message = Message(role="assistant", content="", tool_calls=[raw])
+    else:  # the model wrote the escape inside its JSON
+        message = Message(
+            role="assistant",
+            content=text_tool_call("search", arguments).replace("\ud800", "\\ud800"),
+        )
+    assert "\\ud800" in (message.content or json.dumps(message.tool_calls))
+    (call,) = get_protocol(protocol).parse(message, turn=0).calls
+    assert call.name == "search"
+    assert call.error is not None
+    assert "The argument 'query.1' of search is not valid Unicode text" in call.error
+    call.error.encode("utf-8")  # the text the model reads is itself encodable

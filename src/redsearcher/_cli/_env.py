@@ -263,6 +263,11 @@ def serve(
         )
     if cfg.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]binding {cfg.host}: the server is reachable from other machines")
+    # Open the index once here: a damaged file is then one line naming it (IndexFormatError),
+    # not a traceback from inside the server's startup. Opening maps files: it is cheap.
+    from redsearcher.env import LocalEnvironment
+
+    LocalEnvironment.open(index_dir).close()
     console.print(
         f"serving {index_dir} on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)"
     )
@@ -277,11 +282,12 @@ def _section_file(config: Path | None, section: str) -> Path | None:
     """
     if config is None:
         return None
-    import yaml
+    from redsearcher.config import read_config_file
+    from redsearcher.errors import ConfigError
 
     try:
-        data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = read_config_file(config)
+    except ConfigError:
         return config  # load_config reports the problem with the file's name
     if isinstance(data, dict) and section in data:
         return config

@@ -32,14 +32,9 @@ def _sections(config: Path | None, names: tuple[str, ...]) -> dict[str, Path | N
     """The config file for each section it has (a file read as a flat section would fail)."""
     if config is None:
         return dict.fromkeys(names)
-    import yaml
+    from redsearcher.config import read_config_file
 
-    try:
-        data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise UserError(f"{config}: config file not found") from err
-    except (OSError, yaml.YAMLError) as err:
-        raise UserError(f"{config}: not a readable YAML file: {err}") from err
+    data = read_config_file(config)
     if not isinstance(data, dict) or not data.keys() & set(names):
         raise UserError(f"{config}: expected a mapping with sections {', '.join(names)}")
     return {name: config if name in data else None for name in names}

@@ -1,4 +1,4 @@
-"""The one ReAct loop: question → model → tool calls → results → … → answer.
+r"""The one ReAct loop: question → model → tool calls → results → … → answer.
 
 One loop for every model: what differs between a natively tool-calling model and a Qwen/Hermes
 text-protocol one lives in the protocol object (:mod:`redsearcher.model._protocols`), chosen by
@@ -20,10 +20,17 @@ explicit termination:
 
 A :class:`~redsearcher.errors.ConfigError` (a rejected key, an unknown tool) and cancellation
 propagate: they stop the run, not the episode.
+
+Model output is untrusted text. A reply may hold lone surrogates (the model wrote ``\ud800``):
+the protocol turns such tool arguments into a malformed call the model reads about, and the loop
+replaces every lone surrogate left in the reply (and in what comes back to the model) with
+U+FFFD before keeping it — otherwise the next request, the tool's cache key or the run log's
+JSON line would fail to encode. ``Trajectory.text_repairs`` counts the replacements.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import redsearcher
+from redsearcher._util import replace_surrogates
 from redsearcher.agent._config import AgentConfig
 from redsearcher.agent._context import AnswerNow, Restart, Stop, Window, build_strategy
 from redsearcher.agent._execute import ToolCrashed, execute_calls
@@ -144,7 +152,11 @@ class _Episode:
         self.count: TokenCount = count_tokens
         self.limit = config.token_limit
         system = self.protocol.system_message(self.prompts.system, tools)
-        self.opening = (system, Message(role="user", content=task.question))
+        # Lone surrogates replaced with U+FFFD in everything kept (see the module docstring).
+        self.repairs = 0
+        self.question = self._clean(task.question)
+        self.answers = self._clean(list(task.answers))
+        self.opening = (system, Message(role="user", content=self.question))
         self.window: list[Message] = list(self.opening)
         self.segments: list[Segment] = []
         self.first_turn = 0
@@ -218,9 +230,39 @@ class _Episode:
         self.anchor = None if completion.estimated else (len(self.window), completion.prompt_tokens)
         return completion
 
+    def _clean(self, value: Any) -> Any:
+        """``value`` with lone surrogates replaced by U+FFFD (counted in ``repairs``)."""
+        fixed, count = replace_surrogates(value)
+        self.repairs += count
+        return fixed
+
+    def _clean_turn(self, parsed: ParsedTurn) -> ParsedTurn:
+        """The parsed reply with lone surrogates replaced, after the protocol judged the calls.
+
+        The order matters: the protocol must see the raw arguments to name a bad one to the
+        model; everything kept afterwards (context, records) must be encodable.
+        """
+        message = parsed.message
+        content, reasoning, tool_calls = self._clean(
+            (message.content, message.reasoning, message.tool_calls)
+        )
+        if (content, reasoning, tool_calls) != (
+            message.content,
+            message.reasoning,
+            message.tool_calls,
+        ):
+            message = message.model_copy(
+                update={"content": content, "reasoning": reasoning, "tool_calls": tool_calls}
+            )
+        calls = [
+            dataclasses.replace(c, name=self._clean(c.name), arguments=self._clean(c.arguments))
+            for c in parsed.calls
+        ]
+        return ParsedTurn(message, calls, self._clean(parsed.answer))
+
     def _accept(self, completion: Completion) -> ParsedTurn:
         """Parse the answer and append it to the window as this turn's assistant message."""
-        parsed = self.protocol.parse(completion.message, turn=self.turns)
+        parsed = self._clean_turn(self.protocol.parse(completion.message, turn=self.turns))
         message = parsed.message
         self.window.append(message if message.train else message.model_copy(update={"train": True}))
         self.turns += 1
@@ -247,6 +289,12 @@ class _Episode:
             timeout_s=self.config.tool_timeout_s,
         )
         self.executed += executed
+        records = [
+            r
+            if (output := self._clean(r.output)) is r.output
+            else r.model_copy(update={"output": output})
+            for r in records
+        ]
         self.records.extend(records)
         self.window.extend(self.protocol.tool_results(records))
 
@@ -317,13 +365,13 @@ class _Episode:
             id=f"{self.task.id}#{self.sample}",
             task_id=self.task.id,
             sample=self.sample,
-            question=self.task.question,
-            answers=list(self.task.answers),
+            question=self.question,
+            answers=self.answers,
             segments=self.segments,
             tool_calls=self.records,
             prediction=self.prediction,
             termination=termination,
-            error=self.error if termination == "error" else None,
+            error=self._clean(self.error) if termination == "error" else None,
             turns=self.turns,
             usage=Usage(
                 model_calls=self.model_calls,
@@ -344,4 +392,5 @@ class _Episode:
                 redsearcher_version=redsearcher.__version__,
                 started_at=self.started_at,
             ),
+            text_repairs=self.repairs,
         )

@@ -56,13 +56,37 @@ def _from_env(section: str, environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def _from_file(path: Path, section: str) -> dict[str, Any]:
+def read_config_file(path: Path) -> Any:
+    """The parsed YAML of config file ``path`` (``None`` for an empty file).
+
+    The one reader of config files, so every command reports a bad one the same way.
+
+    Raises:
+        ConfigError: naming the file (and the line, for bytes that are not UTF-8) when it is
+            missing, unreadable, not UTF-8 text (a binary file) or not valid YAML.
+    """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError as err:
         raise ConfigError(f"{path}: config file not found") from err
+    except OSError as err:  # a directory, no permission, ...
+        raise ConfigError(f"{path}: cannot read the config file ({err.strerror or err})") from err
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:  # a binary file, or another encoding
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: a config file must be UTF-8 text (invalid byte 0x{raw[err.start]:02x} "
+            f"at offset {err.start})"
+        ) from err
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from err
+
+
+def _from_file(path: Path, section: str) -> dict[str, Any]:
+    data = read_config_file(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -4,7 +4,8 @@
 the memory-mapped document store and into the tantivy writer (whose own threads analyze it);
 then papers and places are assembled from facts. Everything is written into a hidden sibling
 directory that is renamed into place only when complete, like ``WorldWriter`` does, so a failed
-or interrupted build leaves nothing behind and an existing index intact.
+or interrupted build leaves nothing behind and an existing index intact (a build killed outright
+leaves its directory, which the next build of the same index removes once its writer is dead).
 
 An index directory::
 
@@ -18,7 +19,9 @@ An index directory::
 
 ``LocalEnvironment`` implements ``SearchEnvironment`` over such a directory. Opening maps files
 and reads small tables; nothing is mutated afterwards, so one instance serves any number of
-threads (tantivy searches run without the GIL).
+threads (tantivy searches run without the GIL). A part that cannot be opened (a truncated or
+garbled Arrow file, a damaged tantivy directory) is an :class:`IndexFormatError` naming it, so
+``env serve`` says which file to rebuild instead of printing a pyarrow traceback.
 """
 
 from __future__ import annotations
@@ -27,20 +30,27 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import pyarrow as pa
 import tantivy
 from pydantic import BaseModel, Field, ValidationError
 
 import redsearcher
-from redsearcher._util import Closing
+from redsearcher._util import Closing, make_build_dir, release_build_dir
 from redsearcher.env._config import IndexConfig
 from redsearcher.env._index import INDEX_DIR, IndexWriter, TextIndex
-from redsearcher.env._places import PlacesIndex, build_places
-from redsearcher.env._scholar import EntityLookup, ScholarIndex, build_papers
-from redsearcher.env._store import DocStore, DocStoreWriter, StoredDoc
+from redsearcher.env._places import PLACES_FILE, PLACES_INDEX, PlacesIndex, build_places
+from redsearcher.env._scholar import (
+    PAPERS_FILE,
+    PAPERS_INDEX,
+    EntityLookup,
+    ScholarIndex,
+    build_papers,
+)
+from redsearcher.env._store import STORE_FILE, DocStore, DocStoreWriter, StoredDoc
 from redsearcher.env._types import Page, Paper, Place, Route, SearchEnvironment, SearchHit
 from redsearcher.env._urls import UrlMinter
 from redsearcher.errors import UserError
@@ -49,6 +59,13 @@ from redsearcher.world import World
 INDEX_MANIFEST: Final = "index.json"
 INDEX_FORMAT: Final = 1
 MAX_K: Final = 100
+
+#: What opening a damaged part raises: pyarrow (``ArrowInvalid`` is a ``ValueError``), tantivy
+#: (``ValueError``), numpy (``ValueError``, ``EOFError``), files (``OSError``), and a column of the
+#: wrong type or missing (``TypeError``, ``KeyError``).
+_OPEN_ERRORS = (pa.ArrowException, OSError, ValueError, EOFError, TypeError, KeyError)
+
+T = TypeVar("T")
 
 
 class IndexFormatError(UserError):
@@ -219,8 +236,7 @@ def build_index(
     if out.exists() and not overwrite:
         raise UserError(f"{out} already exists (pass overwrite=True / --overwrite)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    tmp = make_build_dir(out)  # after removing what killed builds left
     try:
         t0 = time.perf_counter()
         entities = world.table("entities", columns=["id", "label", "type", "aliases"])
@@ -240,6 +256,7 @@ def build_index(
             timings={"documents_s": round(t1 - t0, 3), "scholar_places_s": round(t2 - t1, 3)},
         )
         manifest.write(tmp)
+        release_build_dir(tmp)
         old = None
         if out.exists():
             old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
@@ -251,6 +268,18 @@ def build_index(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def _open_part(directory: Path, names: tuple[str, ...], opener: Callable[[], T]) -> T:
+    """``opener()``, or an :class:`IndexFormatError` naming the index files it reads."""
+    try:
+        return opener()
+    except _OPEN_ERRORS as err:
+        where = " / ".join(str(directory / name) for name in names)
+        raise IndexFormatError(
+            f"{where}: cannot be read ({type(err).__name__}: {err}); the index is damaged: "
+            "build it again (redsearcher env index WORLD --overwrite)"
+        ) from err
 
 
 def _page(doc: StoredDoc) -> Page:
@@ -284,16 +313,32 @@ class LocalEnvironment(Closing):
         self.directory = directory
         self.manifest = manifest
         config = manifest.config
-        self.text = TextIndex(directory / INDEX_DIR, config)
-        self.store = DocStore(directory)
+        self.text = _open_part(
+            directory, (INDEX_DIR,), lambda: TextIndex(directory / INDEX_DIR, config)
+        )
+        self.store = _open_part(directory, (STORE_FILE,), lambda: DocStore(directory))
         self._cjk_prefixes = tuple(config.cjk_languages)
-        self._scholar = ScholarIndex(directory, self.store, self.text, config)
-        self._places = PlacesIndex(directory, config)
+        try:
+            self._scholar = _open_part(
+                directory,
+                (PAPERS_FILE, PAPERS_INDEX),
+                lambda: ScholarIndex(directory, self.store, self.text, config),
+            )
+            try:
+                self._places = _open_part(
+                    directory, (PLACES_FILE, PLACES_INDEX), lambda: PlacesIndex(directory, config)
+                )
+            except BaseException:
+                self._scholar.close()
+                raise
+        except BaseException:
+            self.store.close()
+            raise
         self._dense: Any = None
         if config.dense:
-            from redsearcher.env._dense import DenseIndex
+            from redsearcher.env._dense import DENSE_DIR, DenseIndex
 
-            self._dense = DenseIndex(directory)
+            self._dense = _open_part(directory, (DENSE_DIR,), lambda: DenseIndex(directory))
 
     @classmethod
     def open(cls, index_dir: str | Path) -> LocalEnvironment:

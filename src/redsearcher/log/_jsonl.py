@@ -1,4 +1,4 @@
-"""Resumable append-only JSONL: the one file format of run logs, synthesis output and task files.
+r"""Resumable append-only JSONL: the one file format of run logs, synthesis output and task files.
 
 Why one primitive: a rollout of thousands of episodes and a synthesis run of thousands of tasks
 have the same problem — append records for hours, survive ``kill -9`` or a lost machine, and
@@ -28,11 +28,18 @@ naming the file, the line and the field of the first bad one — invalid UTF-8 a
 included. A torn last line is skipped only when asked (a run log that is being written);
 everywhere else an unterminated last line is read like any other, so a truncated file fails
 loudly instead of silently losing its last record.
+
+A record is always writable: text holding lone surrogates (``"\ud800"`` decoded from a model's
+JSON; UTF-8 cannot encode it) is written with each replaced by U+FFFD and a warning, rather than
+failing the append and with it the rest of a group commit — and, on resume, the same episode
+again. (The agent loop already repairs what it keeps and counts it in ``Trajectory.text_repairs``;
+this is the last line of defense for records made elsewhere.)
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,12 +47,15 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
-from redsearcher._util import Closing
+from redsearcher._util import Closing, replace_surrogates
 from redsearcher.errors import InputFormatError, UserError
 from redsearcher.log._reader import parse_line, record_name, utf8_text
 
 __all__ = ["HeaderMismatch", "JsonlFile"]
+
+logger = logging.getLogger(__name__)
 
 Header = BaseModel | Mapping[str, Any]
 """A pinned header: a pydantic model (compared field by field) or a JSON object."""
@@ -236,7 +246,7 @@ class JsonlFile(Closing):
         if self._broken:
             raise RuntimeError(f"{self.path}: an earlier append failed; reopen it to repair")
         batch = list(records)
-        ids = [self._id(record) for record in batch]
+        ids = [replace_surrogates(self._id(record))[0] for record in batch]  # as written
         fresh: set[str] = set()
         for rid in ids:
             if rid in self.done or rid in fresh:
@@ -278,10 +288,19 @@ class JsonlFile(Closing):
 
 
 def _line(record: BaseModel | Mapping[str, Any]) -> bytes:
-    if isinstance(record, BaseModel):
-        text = record.model_dump_json()
-    else:
-        text = json.dumps(record, ensure_ascii=False)
+    try:
+        if isinstance(record, BaseModel):
+            text = record.model_dump_json()
+        else:
+            text = json.dumps(record, ensure_ascii=False)
+        return text.encode("utf-8") + b"\n"
+    except (UnicodeEncodeError, PydanticSerializationError) as err:
+        if not isinstance(err, UnicodeEncodeError) and "surrogates" not in str(err):
+            raise
+    data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+    fixed, count = replace_surrogates(data)
+    logger.warning("replaced %d lone surrogate(s) with U+FFFD to write a record", count)
+    text = json.dumps(fixed, ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8") + b"\n"
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from redsearcher._util import surrogate_path
 from redsearcher.errors import InputFormatError, UserError
 
 __all__ = ["RecordError", "iter_records"]
@@ -81,6 +82,14 @@ def parse_line(
         row = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputFormatError(path, f"not JSON: {err.msg}", line=number) from err
+    where = surrogate_path(row)
+    if where is not None:  # "\ud800": valid JSON, but no UTF-8 text (a model request would fail)
+        raise InputFormatError(
+            path,
+            "not valid Unicode text (a lone surrogate escape)",
+            line=number,
+            field=where or None,
+        )
     try:
         row = adapt(row)
     except RecordError as err:

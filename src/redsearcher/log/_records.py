@@ -141,6 +141,10 @@ class Trajectory(BaseModel):
     score: float | None = None
     """1.0 / 0.0 from a scorer; None means unscored (never "incorrect")."""
     provenance: TrajectoryProvenance
+    text_repairs: int = Field(default=0, ge=0, exclude_if=lambda count: count == 0)
+    """How many lone surrogates (text like ``\\ud800`` that the model wrote and UTF-8 cannot
+    carry) were replaced with U+FFFD so the record stays UTF-8 JSON. Written only when not 0,
+    so records without repairs read as they always did."""
 
     @property
     def messages(self) -> list[Message]:

@@ -1,4 +1,4 @@
-"""The two ways tool calls travel between the agent and a model, one object each.
+r"""The two ways tool calls travel between the agent and a model, one object each.
 
 * ``native`` — OpenAI tool calling: the request carries ``tools``; the server's tool parser
   returns ``tool_calls[{id, type: "function", function: {name, arguments: <JSON string>}}]``;
@@ -13,7 +13,9 @@
 Both end an episode with ``<answer>…</answer>`` in the content. Each protocol is a class
 registered under kind ``"protocol"``; the agent loop picks one by the model's configured
 ``protocol`` and never branches on its name. A malformed call is not an exception: it becomes a
-:class:`ParsedCall` with ``error`` set, whose text the loop sends back to the model.
+:class:`ParsedCall` with ``error`` set, whose text the loop sends back to the model. Arguments
+holding a lone surrogate (JSON's ``"\ud800"``: Python decodes it, UTF-8 cannot encode it) are
+malformed too, named by :func:`bad_text_error`, so such text never reaches a tool.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from redsearcher._util import surrogate_path
 from redsearcher.log import Message, ToolCallRecord
 from redsearcher.registry import lookup, register
 
@@ -38,6 +41,7 @@ __all__ = [
     "ParsedTurn",
     "ProtocolOptions",
     "TextProtocol",
+    "bad_text_error",
     "extract_answer",
     "get_protocol",
     "split_reasoning",
@@ -159,6 +163,32 @@ def get_protocol(name: str, options: ProtocolOptions | None = None) -> MessagePr
     return protocol
 
 
+def bad_text_error(name: str, arguments: Any) -> str | None:
+    r"""The model's error text when ``arguments`` hold a lone surrogate, else ``None``.
+
+    Why: ``"\ud800"`` is valid JSON that decodes into a string no UTF-8 encoder accepts; run,
+    it would crash the tool, its cache key or the run log instead of telling the model. The
+    argument is named (dotted as pydantic names fields) with the surrogate escaped.
+    """
+    if surrogate_path(name) is not None:
+        return (
+            f"The tool name '{_printable(name)}' is not valid Unicode text: it holds a lone "
+            "surrogate. Call a tool by its name."
+        )
+    where = surrogate_path(arguments)
+    if where is None:
+        return None
+    shown = where.encode("utf-8", "backslashreplace").decode("utf-8") or "arguments"
+    return (
+        f"The argument '{shown}' of {_printable(name)} is not valid Unicode text: it holds a "
+        "lone surrogate (an escape such as \\ud800 without its pair). Send that text without it."
+    )
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _call_id(turn: int, index: int) -> str:
     return f"call_{turn}_{index}"
 
@@ -189,6 +219,8 @@ class NativeProtocol:
             call_id = raw.get("id") if isinstance(raw, dict) else None
             call_id = call_id if isinstance(call_id, str) and call_id else _call_id(turn, i)
             arguments, error = _native_arguments(function.get("arguments"))
+            if error is None:
+                error = bad_text_error(name or "", arguments)
             if not name:
                 error = "The tool call names no function; give the tool's name."
             calls.append(ParsedCall(call_id, name or "", arguments, error))
@@ -317,4 +349,4 @@ def _text_call(body: str, call_id: str) -> ParsedCall:
         return ParsedCall(call_id, name, text, f'The "arguments" of {name} must be a JSON object.')
     if code is not None:
         arguments = {**arguments, "code": code}
-    return ParsedCall(call_id, name, arguments)
+    return ParsedCall(call_id, name, arguments, bad_text_error(name, arguments))

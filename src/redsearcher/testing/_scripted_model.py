@@ -272,7 +272,11 @@ class ScriptedModel(LedgerChecks):
         self._record(request, received, reply.status, **reply.record)
         if reply.failure is not None:
             self._ledger.fail(f"{request.method} {path}: {reply.failure}")
-        return httpx.Response(reply.status, json=reply.payload, headers=reply.headers)
+        # ASCII-escaped JSON, as servers that escape non-ASCII send it: a step can then carry
+        # any Python string, a lone surrogate included (a model that wrote ``\\ud800``).
+        content = json.dumps(reply.payload).encode("ascii")
+        headers = {"content-type": "application/json", **(reply.headers or {})}
+        return httpx.Response(reply.status, content=content, headers=headers)
 
     def _record(self, request: httpx.Request, received: float, status: int, **kw: Any) -> None:
         record = RecordedRequest(

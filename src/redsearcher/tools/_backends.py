@@ -21,7 +21,13 @@ after, or a second provider). Only when no fallback answers does the outage reac
 then it is also *noted* (:mod:`redsearcher.tools._outages`): the text the model gets may still be
 a result (a search whose other queries succeeded, a visit whose other pages were read), and the
 per-run tool cache must not keep that text once the service is back. A refusal (4xx, a bad
-query) is not an outage: asking again gets the same answer, so caching it is right.
+query) is not an outage: asking again gets the same answer, so caching it is right. A reader
+outage raises :class:`ServiceDown` from ``read`` like the others (never "no such page"), so a
+visit it hit is a tool error in the trajectory, not a page that looked missing.
+
+The texts the model reads never carry a service's URL: the request line of an outage is cut
+(``HTTP 502 after 3 tries`` remains) and URLs in a refusal's message become "the search
+service", because those texts go into trajectories and from there into training data.
 """
 
 from __future__ import annotations
@@ -144,7 +150,7 @@ class Backend(Protocol):
         ...
 
     async def read(self, url: str) -> Page | None:
-        """The page at ``url``, or ``None`` when it cannot be read."""
+        """The page at ``url``; ``None`` when there is none, ``ServiceDown`` when it is down."""
         ...
 
     async def run_code(self, code: str) -> RunResult:
@@ -259,7 +265,7 @@ class HTTPBackend:
     stays down through its retries is asked of ``services.fallback`` (another backend, made
     here, sending through the same transport) when that configures it; otherwise, or when the
     fallback is down too, the outage is noted (``note_outage``) and the model reads a
-    :class:`ServiceDown` (a page that cannot be read, for visit).
+    :class:`ServiceDown` (for visit too: an outage is not a missing page).
 
     Args:
         services: Where the services are, how to retry them, and their fallback.
@@ -313,11 +319,11 @@ class HTTPBackend:
     ) -> T:
         """``primary()``; when its service stays down, ``again(fallback)`` or else ``down(err)``.
 
-        ``down`` raises :class:`ServiceDown` (or returns what stands for "could not read"); the
-        outage is noted first, so the call's text is not cached. Once the fallback has answered
-        for a service, calls go straight to it for ``fallback_hold_s``: an outage would
-        otherwise cost every call the primary's whole retry schedule first. While the fallback
-        is down too, nothing is held, so the first of the two to come back answers.
+        ``down`` raises :class:`ServiceDown`; the outage is noted first, so the call's text is
+        not cached. Once the fallback has answered for a service, calls go straight to it for
+        ``fallback_hold_s``: an outage would otherwise cost every call the primary's whole retry
+        schedule first. While the fallback is down too, nothing is held, so the first of the two
+        to come back answers.
         """
         fallback = self._fallback
         held = self._held.get(service)
@@ -422,7 +428,12 @@ class HTTPBackend:
         )
 
     async def read(self, url: str) -> Page | None:
-        """``GET {reader_url}/{url}`` parsed from Jina's text; ``None`` when it fails."""
+        """``GET {reader_url}/{url}`` parsed from Jina's text; ``None`` when it fails.
+
+        Raises:
+            ServiceDown: when the reader (and any fallback) stayed down: an outage is not a
+                missing page.
+        """
         base = self.services.reader_url
         if base is None:
             raise ToolError("Visiting pages is not available in this environment.")
@@ -439,8 +450,11 @@ class HTTPBackend:
                 return None
             return page_from_jina_text(url, response.text)
 
-        def down(err: ServiceUnavailable) -> None:
+        def down(err: ServiceUnavailable) -> NoReturn:
             logger.warning("reading %s failed: %s", url, err)
+            raise ServiceDown(
+                f"the page reader is unavailable ({_detail(err)}); try again later."
+            ) from err
 
         return await self._or_fallback("reader", primary, lambda f: f.read(url), down)
 
@@ -476,7 +490,7 @@ class HTTPBackend:
 
         def down(err: ServiceUnavailable) -> NoReturn:
             raise ServiceDown(
-                f"The Python sandbox is unavailable ({err}); try again later."
+                f"The Python sandbox is unavailable ({_detail(err)}); try again later."
             ) from err
 
         return await self._or_fallback("sandbox", primary, lambda f: f.run_code(code), down)
@@ -493,13 +507,34 @@ class HTTPBackend:
 
 
 def _search_down(err: ServiceUnavailable) -> NoReturn:
-    raise ServiceDown(f"The search service is unavailable ({err}); try again later.") from err
+    raise ServiceDown(
+        f"The search service is unavailable ({_detail(err)}); try again later."
+    ) from err
+
+
+_REQUEST_PREFIX = re.compile(r"^[A-Z]+ \S+: ")
+_URL = re.compile(r"https?://[^\s'\"<>)]+")
+
+
+def _detail(err: ServiceUnavailable) -> str:
+    """What went wrong, without the request line: ``HTTP 502 after 3 tries``.
+
+    The request line names the service's internal URL (``http://127.0.0.1:PORT/search``);
+    tool texts end up in trajectories and training data, where it has no business.
+    """
+    return _REQUEST_PREFIX.sub("", str(err))
+
+
+def _scrub(text: str) -> str:
+    """``text`` with every URL in it replaced by "the search service" (a service's reply)."""
+    return _URL.sub("the search service", text)
 
 
 def _message(response: httpx.Response) -> str:
+    """A refusal's status and message for the model (URLs in it scrubbed, see :func:`_detail`)."""
     try:
         data = response.json()
     except ValueError:
-        return f"HTTP {response.status_code}: {response.text[:200]}"
+        return _scrub(f"HTTP {response.status_code}: {response.text[:200]}")
     message = data.get("message") if isinstance(data, dict) else None
-    return f"HTTP {response.status_code}: {message or response.text[:200]}"
+    return _scrub(f"HTTP {response.status_code}: {message or response.text[:200]}")

@@ -48,6 +48,7 @@ from redsearcher._util import AsyncClosing
 from redsearcher.env import SearchEnvironment
 from redsearcher.env.sandbox import render_run_result
 from redsearcher.errors import ConfigError
+from redsearcher.model import bad_text_error
 from redsearcher.registry import lookup, register
 from redsearcher.tools._backends import (
     Backend,
@@ -295,12 +296,19 @@ async def visit(box: Toolbox, args: VisitArgs) -> str:
         config=box.visit_config,
         summarizer=box.summarizer,
     )
-    return box.style.join(
-        box.style.visit_failed(o.url, o.goal)
+    text = box.style.join(
+        f"The page {o.url} was not read: {o.unavailable}"
+        if o.unavailable is not None
+        else box.style.visit_failed(o.url, o.goal)
         if o.extract is None
         else box.style.visit(o.url, o.goal, o.extract.evidence, o.extract.summary)
         for o in outcomes
     )
+    if any(o.unavailable is not None for o in outcomes):
+        # An outage is not a missing page: a tool error (the record's ``error``), so the SFT
+        # failed-call filter sees it; the pages that were read stay in the text.
+        raise ServiceDown(text)
+    return text
 
 
 @tool("PythonInterpreter", PythonArgs, cacheable=False)
@@ -430,8 +438,8 @@ class Toolbox(AsyncClosing):
             The text the model reads.
 
         Raises:
-            ToolError: for an unknown tool, invalid arguments, or a failure the model can act
-                on; its text is meant for the model.
+            ToolError: for an unknown tool, invalid arguments (text holding a lone surrogate
+                included), or a failure the model can act on; its text is meant for the model.
         """
         definition = self._tools.get(name)
         if definition is None:
@@ -443,6 +451,9 @@ class Toolbox(AsyncClosing):
                 raise ToolError(f"The arguments of {name} are not valid JSON: {err.msg}.") from err
         if not isinstance(arguments, Mapping | None):
             raise ToolError(f"The arguments of {name} must be a JSON object.")
+        problem = bad_text_error(name, dict(arguments or {}))
+        if problem is not None:  # a lone surrogate would crash the cache key and the services
+            raise ToolError(problem)
         try:
             args = definition.params.model_validate(dict(arguments or {}))
         except ValidationError as err:

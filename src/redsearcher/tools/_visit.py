@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from redsearcher.env import Page, SearchEnvironment
 from redsearcher.model import TokenCounter
+from redsearcher.tools._backends import ServiceDown
 from redsearcher.tools._bm25 import BM25, tokenize
 from redsearcher.tools._render import join_blocks, render_visit, render_visit_failed
 
@@ -301,9 +302,14 @@ class VisitOutcome:
     url: str
     goal: str
     extract: Extract | None
+    unavailable: str | None = None
+    """Why the page was not read when the reader service was down (:class:`ServiceDown`'s
+    text): an outage, not a missing page, which the visit tool reports as a tool error."""
 
     def render(self) -> str:
         """The block the model reads for this URL."""
+        if self.unavailable is not None:
+            return f"The page {self.url} was not read: {self.unavailable}"
         if self.extract is None:
             return render_visit_failed(self.url, self.goal)
         return render_visit(self.url, self.goal, self.extract.evidence, self.extract.summary)
@@ -320,7 +326,9 @@ async def visit_pages(
     """Read each URL with ``fetch`` and summarize it for ``goal``, in ``urls`` order.
 
     Pages are handled concurrently (at most ``config.max_concurrency`` at once). A page that
-    ``fetch`` cannot read, or whose text is blank, gives an outcome without extract.
+    ``fetch`` cannot read, or whose text is blank, gives an outcome without extract; one that
+    ``fetch`` could not ask for because the reader stayed down (it raised :class:`ServiceDown`)
+    also says so in :attr:`VisitOutcome.unavailable`.
 
     Args:
         fetch: Reads one URL (from an in-process environment, or over HTTP).
@@ -338,7 +346,10 @@ async def visit_pages(
 
     async def one(url: str) -> VisitOutcome:
         async with gate:
-            page = await fetch(url)
+            try:
+                page = await fetch(url)
+            except ServiceDown as err:
+                return VisitOutcome(url, goal, None, unavailable=str(err))
             if page is None or not page.text.strip():
                 return VisitOutcome(url, goal, None)
             extract = await summarizer.summarize(page, goal, config)

@@ -2,7 +2,16 @@
 
 Writing goes to a hidden sibling directory and is renamed into place only when every table is
 closed and the manifest written, so an interrupted build never leaves a half-written World that
-looks complete. Nothing here holds more than one batch per table in memory.
+looks complete. A build killed outright (``kill -9``: no cleanup runs) does leave that directory;
+it records its writer, and the next build of the same World removes the ones whose writer is
+dead (:func:`redsearcher._util.make_build_dir`). Nothing here holds more than one batch per
+table in memory.
+
+Reading is the one place that opens a World's Parquet files, so it is also the one place that
+turns a damaged file (truncated, garbled, empty, or another table's schema) into a
+:class:`~redsearcher.errors.WorldFormatError` naming the file and the table: every command that
+reads a World (``world info``, ``env index``, ``synth``, ``export-dump``) then reports it in one
+line instead of a pyarrow traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import redsearcher
+from redsearcher._util import make_build_dir, release_build_dir
 from redsearcher.errors import UserError, WorldFormatError
 from redsearcher.world._hash import TableHasher, combine
 from redsearcher.world._manifest import Manifest
@@ -34,6 +44,10 @@ from redsearcher.world._records import (
 from redsearcher.world._schema import TABLES
 
 DEFAULT_BATCH_ROWS = 50_000
+
+#: What pyarrow raises for a file it cannot read (``ArrowInvalid`` is also a ``ValueError``,
+#: ``ArrowIOError`` an ``OSError``).
+_READ_ERRORS = (pa.ArrowException, OSError, ValueError)
 
 
 def _rows_to_batch(name: str, rows: Sequence[Any]) -> pa.RecordBatch:
@@ -74,7 +88,7 @@ class WorldWriter:
         self.overwrite = overwrite
         self.batch_rows = batch_rows
         self.report: dict[str, Any] = {}
-        self._tmp = self.out.parent / f".{self.out.name}.tmp-{uuid.uuid4().hex[:8]}"
+        self._tmp = self.out.parent / f".{self.out.name}.tmp-unopened"  # made by open()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._hashers = {name: TableHasher(schema) for name, schema in TABLES.items()}
         self._counts = dict.fromkeys(TABLES, 0)
@@ -88,7 +102,7 @@ class WorldWriter:
         if self.out.exists() and not self.overwrite:
             raise UserError(f"{self.out} already exists (pass overwrite=True / --overwrite)")
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir()
+        self._tmp = make_build_dir(self.out)  # after removing what killed builds left
         for name, schema in TABLES.items():
             self._writers[name] = pq.ParquetWriter(
                 self._tmp / f"{name}.parquet", schema, compression="zstd"
@@ -137,6 +151,7 @@ class WorldWriter:
                 report=self.report,
             )
             manifest.write(self._tmp)
+            release_build_dir(self._tmp)
             self._replace_out()
         except BaseException:
             self.abort()
@@ -249,22 +264,63 @@ class World:
         """Rows in table ``name``."""
         return self.manifest.counts.get(name, 0)
 
+    @contextlib.contextmanager
+    def _reading(self, name: str) -> Iterator[Path]:
+        """Turn pyarrow's errors while reading table ``name`` into one naming its file."""
+        path = self.path / f"{name}.parquet"
+        try:
+            yield path
+        except _READ_ERRORS as err:
+            raise WorldFormatError(
+                f"{path}: table {name} cannot be read ({type(err).__name__}: {err}); the World "
+                "is damaged: build, ingest or copy it again"
+            ) from err
+
     def _file(self, name: str) -> pq.ParquetFile:
+        """Open table ``name`` and check it has the table's columns and types.
+
+        Raises:
+            WorldFormatError: for a file pyarrow cannot open or another table's schema.
+        """
         if name not in TABLES:
             raise KeyError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
-        return pq.ParquetFile(self.path / f"{name}.parquet")
+        with self._reading(name) as path:
+            parquet = pq.ParquetFile(path)
+            schema = parquet.schema_arrow
+        for field in TABLES[name]:
+            index = schema.get_field_index(field.name)
+            if index < 0:
+                raise WorldFormatError(f"{path}: table {name} has no column {field.name!r}")
+            found = schema.field(index).type
+            if found != field.type:
+                raise WorldFormatError(
+                    f"{path}: table {name}: column {field.name!r} is {found}, expected {field.type}"
+                )
+        return parquet
 
     def table(self, name: str, columns: Sequence[str] | None = None) -> pa.Table:
-        """Read a whole table (or some columns). Use ``iter_batches`` for large tables."""
-        return self._file(name).read(columns=list(columns) if columns else None)
+        """Read a whole table (or some columns). Use ``iter_batches`` for large tables.
+
+        Raises:
+            WorldFormatError: when the table's file cannot be read, naming it.
+        """
+        parquet = self._file(name)
+        with self._reading(name):
+            return parquet.read(columns=list(columns) if columns else None)
 
     def iter_batches(
         self, name: str, *, batch_size: int = 65_536, columns: Sequence[str] | None = None
     ) -> Iterator[pa.RecordBatch]:
-        """Stream a table in record batches of at most ``batch_size`` rows."""
-        yield from self._file(name).iter_batches(
-            batch_size=batch_size, columns=list(columns) if columns else None
-        )
+        """Stream a table in record batches of at most ``batch_size`` rows.
+
+        Raises:
+            WorldFormatError: when the table's file cannot be read, naming it.
+        """
+        parquet = self._file(name)
+        with self._reading(name):
+            yield from parquet.iter_batches(
+                batch_size=batch_size, columns=list(columns) if columns else None
+            )
 
     def iter_records(self, name: str, *, batch_size: int = 8_192) -> Iterator[Any]:
         """Stream a table as record dataclasses (``Entity``, ``Fact``, ``Document`` ...)."""
