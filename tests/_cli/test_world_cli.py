@@ -149,8 +149,10 @@ def test_run_with_a_model_rolls_out_through_it(tmp_path: Path) -> None:
     with ScriptedChatServer(wrong) as chat:
         result = CliRunner().invoke(
             app,
-            ["run", "--out", str(tmp_path), "--entities", "300", "--tasks", "5"]
-            + ["--model", "my-model", "--base-url", chat.base_url],
+            [
+                *("run", "--out", str(tmp_path), "--entities", "300", "--tasks", "5"),
+                *("--model", "my-model", "--base-url", chat.base_url),
+            ],
         )
         assert result.exit_code == 0, result.output
         chat.assert_all_used()
