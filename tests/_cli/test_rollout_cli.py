@@ -308,3 +308,33 @@ def test_the_agent_section_picks_the_render_style_and_the_manifest_records_it(
     assert output.startswith("A Google search for 'Quiet Harbor' found ")
     assert "\n## Web Results\n0. [" in output
     assert read_manifest(tmp_path / "run").agent["render_style"] == "deeptracehub"
+
+
+def test_a_run_written_before_a_setting_existed_resumes_with_its_default(
+    tmp_path: Path, env: EnvServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """run.json of an older version lacks render_style: resuming with the default is the same run."""
+    tasks = write_tasks(tmp_path / "tasks.jsonl", 2)
+    server = ScriptedChatServer(scripts(2)).start()
+    out = tmp_path / "run"
+    try:
+        base = ["rollout", str(tasks), "--env", env.base_url, "--base-url", server.base_url,
+                "--model", "scripted", "--out", str(out), "--quiet"]  # fmt: skip
+        assert run(base) == 0
+        # Make it an older version's run: no render_style pinned, one episode still to do.
+        manifest = json.loads((out / MANIFEST_FILE).read_text())
+        del manifest["agent"]["render_style"]
+        (out / MANIFEST_FILE).write_text(json.dumps(manifest))
+        lines = (out / "trajectories.jsonl").read_text().splitlines(keepends=True)
+        (out / "trajectories.jsonl").write_text(lines[0])
+        server.stop()
+        server = ScriptedChatServer(scripts(2)).start()
+        base[base.index("--base-url") + 1] = server.base_url
+        assert run(base) == 0  # the default style: resumed, the missing episode run
+        assert len(list(read_trajectories(out))) == 2
+        config = tmp_path / "style.yaml"
+        config.write_text("agent:\n  render_style: deeptracehub\n")
+        assert run([*base, "--config", str(config)]) == 2  # another style: another run
+    finally:
+        server.stop()
+    assert "render_style" in capsys.readouterr().err

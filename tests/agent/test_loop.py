@@ -320,3 +320,18 @@ def test_sample_and_ids(tiny_env: LocalEnvironment) -> None:
     ) as server:
         traj = episode(server, tiny_env, sample=3)
     assert traj.id == "tiny-1#3" and traj.sample == 3 and traj.provenance.world_hash is None
+
+
+def test_a_toolbox_rendering_another_style_is_a_config_error(tiny_env: LocalEnvironment) -> None:
+    server = ScriptedChatServer([Step(content="never asked")]).start()
+    try:
+        with pytest.raises(ConfigError, match=r"render_style is 'deeptracehub'.*renders 'tongyi'"):
+            episode(
+                server,
+                tiny_env,
+                toolbox=Toolbox.local(tiny_env),
+                config=AgentConfig(render_style="deeptracehub"),
+            )
+    finally:
+        server.stop()
+    assert server.chat_requests == []

@@ -141,7 +141,12 @@ def test_the_header_is_pinned_and_every_differing_key_named(tmp_path: Path) -> N
     changed = {"world": "w2", "config": {"seed": 2}, "n": 3, "extra": True}
     with pytest.raises(HeaderMismatch) as err:
         JsonlFile.open(path, header=changed, hint="use another --out")
-    assert [k for k, _, _ in err.value.differences] == ["config", "extra", "world"]
+    # Objects are compared key by key, so the message names the setting that changed.
+    assert err.value.differences == [
+        ("config.seed", 1, 2),
+        ("extra", None, True),
+        ("world", "w1", "w2"),
+    ]
     text = str(err.value)
     assert "cannot resume" in text and "use another --out" in text
     assert 'world: "w1" (recorded) != "w2" (now)' in text and "n:" not in text

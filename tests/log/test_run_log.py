@@ -85,7 +85,7 @@ def test_resume_with_other_settings_names_every_difference(tmp_path: Path) -> No
         RunLog.open(run, changed)
     text = str(err.value)
     assert "cannot resume" in text
-    for name in ("model", "n_samples", "agent"):
+    for name in ("model", "n_samples", "agent.max_turns"):
         assert f"{name}:" in text
     assert "tasks_digest" not in text
 

@@ -62,7 +62,7 @@ def test_another_config_is_refused_naming_what_differs(verifier: Verifier, tmp_p
     with pytest.raises(UserError) as err:
         run(verifier, SynthConfig(n=1, seed=1), out)
     text = str(err.value)
-    assert "different config, world_hash" in text and "another-world" in text
+    assert "world_hash:" in text and "config.treewidth:" in text and "another-world" in text
     assert "use another --out" in text and not out.exists()
 
 

@@ -104,13 +104,22 @@ async def run_episode(
         The trajectory, with an explicit termination.
 
     Raises:
-        ConfigError: for a tool missing from the toolbox, or from the model or a tool (e.g. a
-            rejected API key).
+        ConfigError: for a tool missing from the toolbox or a toolbox rendering another style
+            than ``config.render_style``, or from the model or a tool (e.g. a rejected API key).
     """
     return await _Episode(task, model, toolbox, config, sample, world_hash, count_tokens).run()
 
 
-def _offered_tools(toolbox: Toolbox, names: Sequence[str]) -> list[dict[str, Any]]:
+def _offered_tools(
+    toolbox: Toolbox, names: Sequence[str], render_style: str
+) -> list[dict[str, Any]]:
+    # The trajectory records the config's style: a toolbox rendering another would make the
+    # record lie about the text the model read.
+    if toolbox.style.name != render_style:
+        raise ConfigError(
+            f"the agent config's render_style is {render_style!r} but the toolbox renders "
+            f"{toolbox.style.name!r}; build the toolbox with style={render_style!r}"
+        )
     available = {tool.name: tool for tool in toolbox.tools}
     missing = [name for name in names if name not in available]
     if missing:
@@ -139,7 +148,7 @@ class _Episode:
         self.clock = time.perf_counter()
         options = ProtocolOptions(tool_response_role=config.tool_response_role)
         self.protocol = get_protocol(model.protocol, options)
-        tools = _offered_tools(toolbox, config.tools)
+        tools = _offered_tools(toolbox, config.tools, config.render_style)
         self.request_tools = tools if self.protocol.sends_tools else []
         self.prompts = Prompts.load(
             config.prompt_version,

@@ -327,9 +327,7 @@ def _pin(
     if sidecar.exists():
         recorded = _read_header(sidecar, header)
         keys = identity if identity is not None else _keys(recorded, header)
-        diffs = [
-            (k, old, new) for k in keys if (old := _get(recorded, k)) != (new := _get(header, k))
-        ]
+        diffs = [d for k in keys for d in _differences(k, _get(recorded, k), _get(header, k))]
         if diffs:
             raise HeaderMismatch(data, diffs, hint)
         return recorded
@@ -364,6 +362,25 @@ def _keys(recorded: Header, header: Header) -> list[str]:
         return list(type(header).model_fields)
     assert isinstance(recorded, Mapping)
     return sorted({*recorded, *header})
+
+
+_ABSENT: Any = "(absent)"
+
+
+def _differences(key: str, old: Any, new: Any) -> list[tuple[str, Any, Any]]:
+    """``(key, old, new)`` where they differ, objects key by key (``agent.render_style``).
+
+    So a long config names what changed instead of two truncated dumps.
+    """
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [
+            d
+            for k in sorted(set(old) | set(new))
+            for d in _differences(f"{key}.{k}", old.get(k, _ABSENT), new.get(k, _ABSENT))
+        ]
+    return [(key, old, new)]
 
 
 def _get(header: Header, key: str) -> Any:

@@ -104,15 +104,6 @@ class RunManifest(BaseModel):
         "tools",
     )
 
-    def differences(self, other: RunManifest) -> list[str]:
-        """``field: recorded -> requested`` for every identity field that differs."""
-        out = []
-        for name in self.IDENTITY:
-            mine, theirs = getattr(self, name), getattr(other, name)
-            if mine != theirs:
-                out.append(f"{name}: {_short(mine)} (run) != {_short(theirs)} (now)")
-        return out
-
 
 def _short(value: Any, limit: int = 120) -> str:
     text = json.dumps(value, sort_keys=True, default=str)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from redsearcher.agent import AgentConfig
 from redsearcher.errors import UserError
-from redsearcher.log import RunLog, RunManifest, Task
+from redsearcher.log import MANIFEST_FILE, RunLog, RunManifest, Task, read_manifest
 from redsearcher.model import ModelConfig
 from redsearcher.rollout._display import RolloutDisplay
 from redsearcher.rollout._http import ShardedTransport
@@ -53,6 +53,22 @@ async def environment_world_hash(env_url: str, *, timeout_s: float = 10.0) -> st
         raise UserError(f"the environment server is not reachable at {url}: {err}") from err
     value = info.get("world_hash") if isinstance(info, dict) else None
     return value if isinstance(value, str) else None
+
+
+def _agent_identity(agent: AgentConfig, out: str | Path) -> dict[str, Any]:
+    """The agent config as the run's manifest pins it, for a run written by an older version.
+
+    A setting added to :class:`AgentConfig` after a run was written (``render_style``, say) is
+    missing from its ``run.json``; that run ran with the setting's default. So a key the recorded
+    manifest lacks is left out of the new one while its value is the default — resuming then
+    compares like with like — and kept (a refused resume, naming it) when it was changed.
+    """
+    dump = agent.model_dump(mode="json")
+    if not (Path(out) / MANIFEST_FILE).is_file():
+        return dump
+    recorded = read_manifest(out).agent
+    defaults = AgentConfig().model_dump(mode="json")
+    return {k: v for k, v in dump.items() if k in recorded or k not in defaults or v != defaults[k]}
 
 
 def _check_world(tasks: Sequence[Task], world_hash: str | None) -> None:
@@ -153,7 +169,7 @@ async def run_rollout(
         task_count=len(loaded),
         n_samples=config.n_samples,
         world_hash=world_hash,
-        agent=agent.model_dump(mode="json"),
+        agent=_agent_identity(agent, out),
         sampling=model.sampling.model_dump(mode="json"),
         tools=toolbox.openai_tools(),
         endpoints=urls,
