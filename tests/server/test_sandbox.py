@@ -229,13 +229,19 @@ def test_unavailable_sandbox_keeps_serving(index_dir: Path, local_env: LocalEnvi
 
 
 def _code_processes() -> list[int]:
-    """Live processes running a sandboxed ``main.py`` (isolated or not) on this host."""
+    """Our live processes running a sandboxed ``main.py`` (isolated or not).
+
+    Only this process's descendants: other test sessions on the host run sandboxes too.
+    """
     found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        if proc.info["status"] != psutil.STATUS_ZOMBIE and any(
-            part.endswith("work/main.py") for part in proc.info["cmdline"] or []
-        ):
-            found.append(proc.pid)
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and any(
+                part.endswith("work/main.py") for part in proc.cmdline()
+            ):
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
     return found
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import assert_no_leftovers, open_isolated, small_config
+from sandbox_helpers import assert_no_own_leftovers, open_isolated, small_config
 
 from redsearcher.env.sandbox import Sandbox
 from redsearcher.env.sandbox._cgroup import RunCgroup, find_cgroup
@@ -100,4 +100,4 @@ def test_a_run_enters_its_cgroup_before_it_starts(
         "cgroup.controllers",
         "cgroup.subtree_control",
     ]
-    assert_no_leftovers()
+    assert_no_own_leftovers()

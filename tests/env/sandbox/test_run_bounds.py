@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from sandbox_helpers import assert_no_leftovers, open_isolated, sandbox_processes, small_config
+from sandbox_helpers import assert_no_own_leftovers, open_isolated, own_runs, small_config
 
 from redsearcher.env.sandbox import Sandbox, SandboxBusy, SandboxConfig
 
@@ -68,7 +68,7 @@ def test_a_memory_bomb_across_processes_is_killed_at_the_run_budget(budget_box: 
         "so it was killed."
     )
     assert time.monotonic() - started < 4  # killed when over, not at the deadline
-    assert_no_leftovers()
+    assert_no_own_leftovers()
 
 
 def test_one_process_under_the_budget_runs(budget_box: Sandbox) -> None:
@@ -169,22 +169,22 @@ def test_a_cancelled_arun_is_killed_and_frees_its_slot_within_a_second(
     mode: str, request: pytest.FixtureRequest
 ) -> None:
     box: Sandbox = request.getfixturevalue("sandbox" if mode == "isolated" else "insecure")
+    box.start()
 
     async def main() -> float:
         run = asyncio.create_task(box.arun("import time\ntime.sleep(30)", timeout=10))
         deadline = time.monotonic() + 5
-        while not sandbox_processes() and time.monotonic() < deadline:
+        while not (own_runs() and box.slots.busy == 1) and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
-        assert sandbox_processes() and box.slots.busy == 1
+        assert own_runs() and box.slots.busy == 1
         run.cancel()
         cancelled = time.monotonic()
-        while (sandbox_processes() or box.slots.busy) and time.monotonic() < cancelled + 5:
+        while (own_runs() or box.slots.busy) and time.monotonic() < cancelled + 5:
             await asyncio.sleep(0.01)
         return time.monotonic() - cancelled
 
     assert asyncio.run(main()) < 1.0
-    assert box.slots.busy == 0
-    assert_no_leftovers(wait_s=0)
+    assert box.slots.busy == 0 and not own_runs()
 
 
 # -- an unisolated run leaves nothing behind -------------------------------------------------
