@@ -4,14 +4,21 @@ sandbox that cannot start, each while the rest of the server keeps serving."""
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
+import psutil
+import pytest
 from pydantic import BaseModel
 
 from redsearcher.env import LocalEnvironment
-from redsearcher.env.sandbox._config import SandboxConfig
+from redsearcher.env.sandbox import Sandbox, SandboxConfig
 from redsearcher.server import EnvServer, ServerConfig
 
 # What the sandbox_fusion SDK (Tongyi) and verl send with every request.
@@ -216,3 +223,102 @@ def test_unavailable_sandbox_keeps_serving(index_dir: Path, local_env: LocalEnvi
         r = c.post("/run_code", json={"code": "print(1)", "language": "python"})
         assert r.json()["status"] == "SandboxError" and "disabled" in r.json()["message"]
         assert c.get("/health").json()["sandbox"] == "disabled"
+
+
+# -- issue 11: hang-ups, busy slots, /health of an unisolated sandbox --------------------------
+
+
+def _code_processes() -> list[int]:
+    """Our live processes running a sandboxed ``main.py`` (isolated or not).
+
+    Only this process's descendants: other test sessions on the host run sandboxes too.
+    """
+    found = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and any(
+                part.endswith("work/main.py") for part in proc.cmdline()
+            ):
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _wait_for(condition: Callable[[], object], timeout: float) -> float:
+    """Seconds until ``condition()`` is true; fails past ``timeout``."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "timed out waiting"
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+@pytest.mark.parametrize("bwrap", ["bwrap", "/nonexistent/bwrap"])
+def test_a_client_that_hangs_up_cancels_its_run_within_a_second(
+    bwrap: str, index_dir: Path, local_env: LocalEnvironment
+) -> None:
+    box = Sandbox(SandboxConfig(bwrap_path=bwrap, insecure=True, max_concurrency=2))
+    config = ServerConfig(index=index_dir, sandbox=box.config)
+    with box, EnvServer(config, env=local_env, sandbox=box) as srv:
+        assert box.isolated is (bwrap == "bwrap")
+        body = json.dumps({"code": "import time\ntime.sleep(60)", "language": "python"})
+        request = (
+            f"POST /run_code HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n{body}"
+        ).encode()
+        host, port = srv.base_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as conn:
+            conn.sendall(request)
+            _wait_for(lambda: _code_processes() and box.slots.busy == 1, timeout=10)
+        took = _wait_for(lambda: not _code_processes() and box.slots.busy == 0, timeout=5)
+        assert took < 1.0, f"the run outlived its client by {took:.2f} s"
+        with httpx.Client(base_url=srv.base_url) as c:  # the slot serves the next request
+            r = c.post("/run_code", json={"code": "print(1)", "language": "python"})
+            assert r.json()["run_result"]["stdout"] == "1\n"
+            metrics = c.get("/metrics").text
+        assert 'redsearcher_env_requests_total{endpoint="run_code",status="499"} 1.0' in metrics
+
+
+def test_every_slot_busy_is_503_with_retry_after(
+    index_dir: Path, local_env: LocalEnvironment
+) -> None:
+    sandbox = SandboxConfig(insecure=True, max_concurrency=1, queue_timeout=0.5)
+    config = ServerConfig(index=index_dir, sandbox=sandbox)
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+            slow = {"code": "import time\ntime.sleep(2)\nprint('slow')", "language": "python"}
+            first = asyncio.create_task(c.post("/run_code", json=slow))
+            await asyncio.sleep(0.5)
+            started = time.monotonic()
+            r = await c.post("/run_code", json={"code": "print(1)", "language": "python"})
+            assert r.status_code == 503 and r.headers["Retry-After"] == "1", r.text
+            assert 0.4 < time.monotonic() - started < 1.5
+            assert r.json() == {
+                "message": "all 1 sandbox slots stayed busy for 0.5 s; retry later",
+                "statusCode": 503,
+            }
+            assert (await first).json()["run_result"]["stdout"] == "slow\n"
+            again = await c.post("/run_code", json={"code": "print(2)", "language": "python"})
+            assert again.json()["run_result"]["stdout"] == "2\n"
+
+    with EnvServer(config, env=local_env) as srv:
+        asyncio.run(main(srv.base_url))
+
+
+def test_health_says_insecure_without_isolation(
+    index_dir: Path, local_env: LocalEnvironment
+) -> None:
+    sandbox = SandboxConfig(bwrap_path="/nonexistent/bwrap", insecure=True)
+    config = ServerConfig(index=index_dir, sandbox=sandbox)
+    with EnvServer(config, env=local_env) as srv, httpx.Client(base_url=srv.base_url) as c:
+        r = c.get("/health")
+        assert r.status_code == 200 and r.json()["status"] == "ok"
+        assert r.json()["sandbox"] == "insecure"
+        run = c.post("/run_code", json={"code": "print(1)", "language": "python"}).json()
+        assert run["run_result"]["stdout"] == "1\n"
+    isolated = config.model_copy(update={"sandbox": SandboxConfig(insecure=True)})
+    if shutil.which("bwrap"):
+        with EnvServer(isolated, env=local_env) as srv, httpx.Client(base_url=srv.base_url) as c:
+            assert c.get("/health").json()["sandbox"] == "ready"

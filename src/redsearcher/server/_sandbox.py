@@ -22,14 +22,25 @@ The answer says so twice: a top-level ``run_timeout_clamped: {requested, applied
 ``sandbox-fusion`` SDK's pydantic models and the dict-reading clients ignore keys they do not
 know) and a header ``X-Run-Timeout-Clamped: requested=300; applied=120``. ``message`` is
 left alone: agent harnesses show it to the model, and the model did not choose the timeout.
+
+Load and hang-ups. At most ``max_concurrency`` runs execute at once; a request that finds every
+slot busy waits up to the sandbox's ``queue_timeout`` (30 s by default), then gets **503** with
+``Retry-After`` — the server's capacity, not the client's rate, ran out, so not 429; peers that
+retry on 5xx (DeepTraceHub's ``run_python``) do the right thing. A client that hangs up while
+its run is waiting or in flight (the ASGI ``http.disconnect``) gets its run cancelled at once:
+the process tree is killed within ``TICK_S`` and the slot is free for the next request; the
+answer nobody reads is logged as 499 (nginx's "client closed request").
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
+from collections.abc import Coroutine
 from contextlib import AsyncExitStack
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -37,13 +48,21 @@ from pydantic import BaseModel, ConfigDict
 
 from redsearcher.env.sandbox import (
     Sandbox,
+    SandboxBusy,
     SandboxRequestError,
     SandboxUnavailable,
     arun_code_request,
     sandbox_error_response,
 )
 from redsearcher.errors import UserError
-from redsearcher.server._state import ServerState, State, bad_input, json_body, open_key
+from redsearcher.server._state import (
+    ServerState,
+    State,
+    bad_input,
+    error_body,
+    json_body,
+    open_key,
+)
 
 __all__ = [
     "CLAMPED_FIELD",
@@ -57,8 +76,14 @@ __all__ = [
 #: Response field and header that say a ``run_timeout`` was clamped to the sandbox's cap.
 CLAMPED_FIELD = "run_timeout_clamped"
 CLAMPED_HEADER = "X-Run-Timeout-Clamped"
+#: Status logged for a run whose client hung up (nobody reads it).
+CLIENT_CLOSED = 499
+#: Seconds a client told 503 (every slot busy) should wait before retrying.
+BUSY_RETRY_AFTER_S = 1
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 router = APIRouter(dependencies=[Depends(open_key)], tags=["SandboxFusion"])
 
@@ -111,12 +136,51 @@ async def open_sandbox(state: ServerState, stack: AsyncExitStack, given: Any) ->
 
 
 def sandbox_status(state: ServerState) -> str:
-    """``ready``, ``disabled`` or ``unavailable: <why>`` (shown by ``/health``)."""
+    """``ready``, ``insecure``, ``disabled`` or ``unavailable: <why>`` (shown by ``/health``).
+
+    ``insecure`` (bubblewrap unavailable, ``--insecure-sandbox``): ``/run_code`` works but runs
+    code WITHOUT isolation. It is a distinct word, not ``ready``, so a monitor that reads it
+    notices, while clients that only check for HTTP 200 keep working.
+    """
     if state.sandbox is not None:
+        if getattr(state.sandbox, "isolated", True) is False:
+            return "insecure"
         return "ready"
     if state.config.sandbox is None:
         return "disabled"
     return f"unavailable: {state.sandbox_error}"
+
+
+class _ClientGone(Exception):
+    """The client disconnected before its run ended."""
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client hangs up (the body was read: only ``http.disconnect`` is left)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_disconnected(request: Request, work: Coroutine[Any, Any, T]) -> T:
+    """``await work``, cancelling it (which kills the run) the moment the client hangs up.
+
+    Raises:
+        _ClientGone: The client disconnected first.
+    """
+    task = asyncio.ensure_future(work)
+    watch = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            raise _ClientGone
+        return task.result()
+    finally:
+        # Also on the server's own deadline (504), which cancels this handler.
+        for pending in (task, watch):
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
 
 
 def _sdk_compatible(body: Any) -> Any:
@@ -171,7 +235,10 @@ def _clamp_run_timeout(body: Any, cap: float) -> tuple[Any, float | None]:
             "content": {"application/json": {"schema": RunCodeRequest.model_json_schema()}},
         }
     },
-    responses={400: {"description": "Bad input: `message` names the field"}},
+    responses={
+        400: {"description": "Bad input: `message` names the field"},
+        503: {"description": "Every sandbox slot stayed busy (`Retry-After` says when to retry)"},
+    },
 )
 async def run_code(request: Request, state: State) -> JSONResponse:
     """SandboxFusion ``/run_code``."""
@@ -186,9 +253,16 @@ async def run_code(request: Request, state: State) -> JSONResponse:
     if state.config.run_timeout_above_max == "clamp":
         body, requested = _clamp_run_timeout(body, state.sandbox.config.max_timeout)
     try:
-        response = await arun_code_request(body, sandbox=state.sandbox)
+        response = await _unless_disconnected(
+            request, arun_code_request(body, sandbox=state.sandbox)
+        )
+    except _ClientGone:
+        return JSONResponse(error_body(CLIENT_CLOSED, "client closed request"), CLIENT_CLOSED)
     except SandboxRequestError as err:
         raise bad_input(err.field, str(err).removeprefix(f"{err.field}: ")) from err
+    except SandboxBusy as err:
+        headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
+        return JSONResponse(error_body(503, str(err)), 503, headers=headers)
     except SandboxUnavailable as err:
         response = sandbox_error_response(f"the Python sandbox is unavailable: {err}")
     if requested is None:

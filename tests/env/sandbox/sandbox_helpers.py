@@ -68,3 +68,31 @@ def assert_no_leftovers(wait_s: float = 3.0) -> None:
             if child.name() == "bwrap" and child.status() != psutil.STATUS_ZOMBIE:
                 bwraps.append(child.pid)
     assert not bwraps, f"bubblewrap processes left behind: {bwraps}"
+
+
+def own_runs() -> list[int]:
+    """This test process's live sandbox processes (bubblewrap, supervisors, code).
+
+    Unlike ``sandbox_processes`` it ignores other test sessions' sandboxes on a shared host, so
+    timing assertions about *our* run cannot be confused by theirs; it cannot see a process
+    that left the tree (the escape tests use ``sandbox_processes`` for that).
+    """
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            cmdline = " ".join(child.cmdline())
+            if any(marker in cmdline for marker in MARKERS) or child.name() == "bwrap":
+                found.append(child.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def assert_no_own_leftovers(wait_s: float = 3.0) -> None:
+    """Fail when our sandbox processes outlive their run (after a short teardown grace)."""
+    deadline = time.monotonic() + wait_s
+    while (left := own_runs()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"processes left behind: {left[:5]}"

@@ -25,19 +25,33 @@ How. Every run starts a fresh bubblewrap sandbox:
   minimal one, so no host variable exists anywhere in the sandbox;
 * limits: rlimits on CPU time, address space, processes (bound because the sandbox maps to an
   unprivileged host uid, never root), file size, open files and core dumps; a wall-clock
-  deadline and an output cap, past which the host kills the whole process tree.
+  deadline and an output cap, past which the host kills the whole process tree; a memory
+  budget for the whole run (``run_memory_bytes``), enforced by a per-run cgroup v2 where the
+  host delegates one, else by the host polling the run's processes every 50 ms;
+* concurrency: at most ``max_concurrency`` runs at once; others wait, first come first served,
+  up to ``queue_timeout``, then get ``SandboxBusy``; a cancelled ``arun`` (a client that hung
+  up) kills its run at once and frees its slot.
 
 Without bubblewrap the sandbox refuses to run (``SandboxUnavailable``, which says how to install
 it) unless ``SandboxConfig(insecure=True)`` allows a plain subprocess with the same limits; every
-result of such a run says it ran WITHOUT isolation.
+result of such a run says it ran WITHOUT isolation. Such a run still gets a private temporary
+directory (cwd, ``HOME``, ``TMPDIR``) removed after it, and all its processes, detached ones
+included, are killed when it ends (a subreaper supervisor, the process tree, and a per-run
+environment marker); it can read and write anything its uid can, elsewhere on the host.
 
-Residual risks: memory is capped per process, so a run's total is at most
-``max_processes × memory_bytes`` plus ``/tmp``; the tmpfs and the run's processes are host
-memory; CPU is shared (processes are niced); there is no seccomp filter.
+Residual risks: without a cgroup, the memory budget is sampled, so a run may overshoot it by
+what it allocates in 50 ms (each process stays within ``memory_bytes``), and the private
+``/tmp`` tmpfs (``tmp_bytes``) is not counted in it; CPU is shared (processes are niced);
+there is no seccomp filter.
 """
 
 from redsearcher.env.sandbox._config import SandboxConfig
-from redsearcher.env.sandbox._errors import SandboxError, SandboxRequestError, SandboxUnavailable
+from redsearcher.env.sandbox._errors import (
+    SandboxBusy,
+    SandboxError,
+    SandboxRequestError,
+    SandboxUnavailable,
+)
 from redsearcher.env.sandbox._fusion import (
     arun_code_request,
     parse_run_code_request,
@@ -50,6 +64,7 @@ from redsearcher.env.sandbox._run import Sandbox
 
 __all__ = [
     "Sandbox",
+    "SandboxBusy",
     "SandboxConfig",
     "SandboxError",
     "SandboxRequestError",

@@ -12,6 +12,10 @@ Why a supervisor instead of exec'ing the code directly:
   zombies do not eat the process budget, and it cannot be signalled by the code (the kernel
   drops signals to a namespace's init that it has no handler for). When the code's main
   process ends, this process exits and the kernel kills everything left in the namespace.
+* Without bubblewrap (no PID namespace) it is a child subreaper instead: orphans, detached
+  (``setsid``, double-forked) ones included, are reparented to it rather than to the host's
+  init, and when the code's main process ends it kills and reaps all of them before it
+  reports, so no background process outlives the run.
 * It reports the code's exact fate on a status pipe (``ready``, then ``exit N`` or
   ``signal N``): exit statuses of 128+N from bubblewrap are ambiguous, and a missing ``ready``
   tells a broken sandbox from broken code.
@@ -27,10 +31,13 @@ import contextlib
 import json
 import os
 import resource
+import signal
 import sys
+import time
 from typing import Any
 
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def report(fd: int, line: str) -> None:
@@ -63,6 +70,53 @@ def undumpable() -> None:
         ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     except Exception:
         pass
+
+
+def subreaper() -> bool:
+    """Become the reaper of our orphans (outside a PID namespace); whether it worked."""
+    try:
+        import ctypes
+
+        return int(ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+    except Exception:
+        return False
+
+
+def children() -> list[int]:
+    """Our live children (orphans we adopted included), from ``/proc``."""
+    me = str(os.getpid()).encode()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/" + name + "/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and fields[1] == me and fields[0] != b"Z":
+            found.append(int(name))
+    return found
+
+
+def end_orphans() -> None:
+    """Kill and reap every process left below us, until none is left (or 2 s passed)."""
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        left = children()
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                break
+        if not left:
+            return
+        time.sleep(0.01)
 
 
 def write_file(path: str, data: bytes) -> None:
@@ -99,9 +153,9 @@ def set_limit(which: int, soft: int, hard: int) -> None:
     resource.setrlimit(which, (min(soft, hard), hard))
 
 
-def wait_for(pid: int) -> int:
-    """Wait for ``pid``; as PID 1, reap every other orphan on the way."""
-    if os.getpid() != 1:
+def wait_for(pid: int, reaper: bool) -> int:
+    """Wait for ``pid``; as a reaper (PID 1, subreaper), reap every other orphan on the way."""
+    if not reaper:
         return os.waitpid(pid, 0)[1]
     while True:
         child, status = os.wait()
@@ -132,6 +186,7 @@ def main() -> None:
         os._exit(1)
     argv = [sys.executable, "-B", "-s", script]
     env = dict(os.environ)
+    reaper = os.getpid() == 1 or subreaper()
     report(status_fd, "ready")
     pid = os.fork()
     if pid == 0:
@@ -141,7 +196,9 @@ def main() -> None:
         except BaseException as err:
             os.write(2, f"The sandbox could not start Python: {err}\n".encode())
         os._exit(127)
-    status = wait_for(pid)
+    status = wait_for(pid, reaper)
+    if reaper and os.getpid() != 1:
+        end_orphans()
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
         report(status_fd, f"signal {signum}")

@@ -31,6 +31,7 @@ from pathlib import Path
 from redsearcher.env.sandbox._config import SandboxConfig
 from redsearcher.env.sandbox._errors import INSTALL_HINT, SandboxUnavailable
 from redsearcher.env.sandbox._process import Launch
+from redsearcher.env.sandbox._tree import MARKER_VAR
 from redsearcher.errors import ConfigError
 
 SANDBOX_UID = 65534
@@ -72,6 +73,9 @@ class Runtime:
     """The bubblewrap executable, or None when running without isolation."""
     bwrap_flags: frozenset[str] = frozenset()
     """Optional bubblewrap flags this version knows (``--size``, ``--disable-userns``)."""
+    cgroup: Path | None = None
+    """The delegated cgroup v2 directory runs get their own cgroup in; None: memory is
+    bounded by polling (see ``SandboxConfig.cgroup``)."""
 
     @property
     def drop_to(self) -> int | None:
@@ -187,8 +191,11 @@ def memfd(name: str, data: bytes) -> int:
     return fd
 
 
-def sandbox_env(*, home: str, pythonpath: str | None) -> dict[str, str]:
-    """The whole environment of sandboxed code: nothing is inherited from the host."""
+def sandbox_env(*, home: str, pythonpath: str | None, marker: str | None = None) -> dict[str, str]:
+    """The whole environment of sandboxed code: nothing is inherited from the host.
+
+    ``marker`` tags an unisolated run's processes, so the host can find them all (``_tree``).
+    """
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
@@ -210,6 +217,8 @@ def sandbox_env(*, home: str, pythonpath: str | None) -> dict[str, str]:
     }
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
+    if marker:
+        env[MARKER_VAR] = marker
     return env
 
 
@@ -268,10 +277,14 @@ def bwrap_launch(runtime: Runtime, payload_fd: int, status_fd: int) -> tuple[Lau
     return launch, fds
 
 
-def plain_launch(runtime: Runtime, payload_fd: int, status_fd: int, root: Path) -> Launch:
+def plain_launch(
+    runtime: Runtime, payload_fd: int, status_fd: int, root: Path, marker: str
+) -> Launch:
     """The unisolated command of one run, in the private directory ``root``.
 
-    ``root/work`` is the working directory and ``root/site`` holds links to extra packages.
+    ``root/work`` is the working directory (and ``HOME`` and ``TMPDIR``: the code's temporary
+    files are removed with it) and ``root/site`` holds links to extra packages; ``marker``
+    tags every process of the run.
     """
     site = root / "site"
     site.mkdir()
@@ -283,11 +296,13 @@ def plain_launch(runtime: Runtime, payload_fd: int, status_fd: int, root: Path) 
             os.chown(path, runtime.drop_to, runtime.drop_to)
     argv = [runtime.interpreter.path, "-I", "-S", "-c", BOOT_SOURCE, str(payload_fd)]
     argv.append(str(status_fd))
-    env = sandbox_env(home=str(root / "work"), pythonpath=str(site) if runtime.packages else None)
+    pythonpath = str(site) if runtime.packages else None
+    env = sandbox_env(home=str(root / "work"), pythonpath=pythonpath, marker=marker)
     return Launch(
         argv=argv,
         env=env,
         pass_fds=(payload_fd, status_fd),
         cwd=str(root / "work"),
         user=runtime.drop_to,
+        marker=marker,
     )

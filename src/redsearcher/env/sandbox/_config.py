@@ -8,6 +8,7 @@ small shared machine, where eight runs at once must not starve the search server
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -68,7 +69,21 @@ class SandboxConfig(BaseModel):
     max_files_bytes: int = Field(default=8 * MiB, ge=0)
     """Total size of those files, decoded."""
     max_concurrency: int = Field(default=8, ge=1, le=256)
-    """Runs executing at once; more wait their turn (threads of ``run`` and ``arun`` alike)."""
+    """Runs executing at once; more wait their turn (threads of ``run`` and ``arun`` alike),
+    first come first served, for at most ``queue_timeout``."""
+    queue_timeout: float = Field(default=30.0, ge=0.0, le=3600.0)
+    """Longest wait for a free run slot, in seconds; past it the run is refused with
+    ``SandboxBusy`` (HTTP 503 with ``Retry-After``) instead of queueing behind a burst."""
+    run_memory_bytes: int = Field(default=2048 * MiB, ge=64 * MiB)
+    """Memory of one run, all its processes together (``memory_bytes`` caps each one, and a
+    run may have ``max_processes``). Enforced by a cgroup (``memory.max``) where the host
+    delegates one, else by the host summing the private memory of the run's processes every
+    50 ms and killing the run past it. Eight runs at the default take at most 16 GiB."""
+    cgroup: Path | Literal["auto", "off"] = "auto"
+    """Where per-run cgroups go: ``auto`` uses this process's own cgroup v2 when the memory and
+    pids controllers are delegated to its children (writable ``cgroup.subtree_control``),
+    ``off`` never uses one, a path names a delegated cgroup v2 directory to create them in.
+    Without one, memory is bounded by polling (see ``run_memory_bytes``)."""
     nice: int = Field(default=10, ge=0, le=19)
     """Scheduling niceness added to sandboxed processes, so a busy run yields to the host."""
     host_uid: int = Field(default=65534, ge=1)

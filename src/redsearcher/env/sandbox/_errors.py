@@ -6,6 +6,8 @@
 * ``SandboxRequestError``: the caller asked for something out of bounds (code too long, a file
   name that escapes the working directory, an unknown SandboxFusion field). It is also a
   ``ValueError`` so an HTTP layer can answer 4xx without knowing this module.
+* ``SandboxBusy``: every run slot stayed taken for ``queue_timeout``; nobody is at fault, the
+  caller retries later (the HTTP twin answers 503 with ``Retry-After``).
 * ``SandboxError``: the sandbox itself broke while running code that was valid to run. It is
   never raised for anything the code did; SandboxFusion reports it as ``"SandboxError"``.
 """
@@ -40,3 +42,7 @@ class SandboxRequestError(UserError, ValueError):
 
 class SandboxError(RedsearcherError):
     """The sandbox machinery failed (not the code it ran)."""
+
+
+class SandboxBusy(RedsearcherError):
+    """Every run slot stayed busy for the configured ``queue_timeout``; retry later."""

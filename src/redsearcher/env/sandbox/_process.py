@@ -2,10 +2,18 @@
 
 One selector loop (no thread per pipe) feeds stdin, reads stdout and stderr up to a cap and
 watches the launcher's exit through a pidfd. Whatever stops the run (deadline, output past the
-cap, cancellation) kills the launcher's whole process group with SIGKILL. Under bubblewrap that
-is enough to end everything: the run's PID 1 dies with its parent (``--die-with-parent``) and
-the kernel then kills the rest of the PID namespace. Without bubblewrap, the process group is
-killed again once the leader has exited, to take its background children with it.
+cap, cancellation, memory past the run's budget) kills the launcher's whole process group with
+SIGKILL. Under bubblewrap that is enough to end everything: the run's PID 1 dies with its parent
+(``--die-with-parent``) and the kernel then kills the rest of the PID namespace. Without
+bubblewrap (``Launch.marker`` set), the process group is killed again once the leader has
+exited, and then every process of the tree and every process carrying the run's marker, to take
+detached (``setsid``, double-forked) background children with it (see ``_tree``).
+
+The memory budget of a run (all its processes together) is enforced by a cgroup where the
+host delegates one (``_cgroup``; the kernel kills the run, and the watch only reads the verdict),
+else by this loop: every ``POLL_S`` it sums the private memory of the run's process tree and
+kills the tree when the sum is over the budget. A poll cannot see between two ticks, so a run
+may overshoot by what it allocates in ``POLL_S`` (each process stays within ``RLIMIT_AS``).
 
 The group is only ever signalled while its leader is still unreaped (alive or a zombie), so its
 id cannot have been recycled by an unrelated process.
@@ -20,14 +28,20 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redsearcher.env.sandbox._errors import SandboxError
+from redsearcher.env.sandbox._tree import descendants, kill_tree, private_bytes
 
 GRACE_S = 1.0
 """How long to keep draining pipes after the process ended or was killed."""
 TICK_S = 0.1
 """Longest sleep between checks of the deadline and of cancellation."""
+POLL_S = 0.05
+"""How often the host measures a run's memory when no cgroup bounds it."""
+POLL_COST_FACTOR = 10
+"""Polls are at least this many times their own cost apart."""
 CHUNK = 1 << 16
 
 
@@ -41,6 +55,9 @@ class Launch:
     cwd: str | None = None
     user: int | None = None
     """Host uid (and gid) to switch to before exec; None keeps ours."""
+    marker: str | None = None
+    """The run's ``REDSEARCHER_SANDBOX_RUN`` value when it runs without isolation: its
+    processes are swept by it (and by the process tree) when the run ends."""
 
 
 @dataclass
@@ -52,7 +69,7 @@ class Outcome:
     returncode: int
     elapsed: float
     stopped: str | None = None
-    """Why the host killed the run: ``timeout``, ``output``, ``cancel``, or None."""
+    """Why the host killed the run: ``timeout``, ``output``, ``cancel``, ``memory``, or None."""
     truncated: tuple[str, ...] = ()
     """Streams cut at the output cap (``stdout``, ``stderr``)."""
     status: tuple[str, ...] = field(default=())
@@ -109,10 +126,21 @@ def _spawn(launch: Launch) -> subprocess.Popen[bytes]:
 class _Watch:
     """The state of one running process tree as the selector loop sees it."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], stdin: bytes, max_output: int) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        stdin: bytes,
+        max_output: int,
+        *,
+        marker: str | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         self.proc = proc
         self.max_output = max_output
+        self.marker = marker
+        self.memory_budget = memory_budget
+        self.next_poll = 0.0
         self.sel = selectors.DefaultSelector()
         self.names = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
         self.buffers = {"stdout": bytearray(), "stderr": bytearray()}
@@ -139,6 +167,18 @@ class _Watch:
         if self.stopped is None and self.ended_at is None:
             self.stopped = reason
             _killpg(self.proc.pid)
+            if self.marker is not None:
+                kill_tree(self.proc.pid, self.marker)
+
+    def over_budget(self, now: float) -> bool:
+        """Whether the run's processes together hold more than the budget (polled)."""
+        if self.memory_budget is None or now < self.next_poll:
+            return False
+        over = private_bytes(descendants(self.proc.pid)) > self.memory_budget
+        # A host with thousands of processes makes a scan of /proc cost milliseconds: poll
+        # less often there, so the watch never takes more than a tenth of a core.
+        self.next_poll = now + max(POLL_S, POLL_COST_FACTOR * (time.monotonic() - now))
+        return over
 
     def on_exit(self, fd: int) -> None:
         """The leader exited (not reaped yet, so its group id is still ours to kill)."""
@@ -193,6 +233,8 @@ class _Watch:
                     self.stop("timeout")
                 elif cancel is not None and cancel.is_set():
                     self.stop("cancel")
+                elif self.over_budget(now):
+                    self.stop("memory")
             if self.ended_at is not None and not self.open_reads:
                 return
             if hard_stop is None and (self.ended_at is not None or self.stopped is not None):
@@ -202,6 +244,8 @@ class _Watch:
             waits = [TICK_S if self.pidfd is not None else TICK_S / 5]
             if self.stopped is None and self.ended_at is None:
                 waits.append(deadline - now)
+                if self.memory_budget is not None:
+                    waits.append(self.next_poll - now)
             if hard_stop is not None:
                 waits.append(hard_stop - now)
             for key, _ in self.sel.select(max(0.0, min(waits))):
@@ -214,6 +258,8 @@ class _Watch:
             os.close(self.pidfd)
         if self.proc.returncode is None and self.ended_at is None:
             _killpg(self.proc.pid)
+        if self.marker is not None:
+            kill_tree(self.proc.pid, self.marker)
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             with contextlib.suppress(OSError):
                 if stream is not None:
@@ -230,6 +276,8 @@ def execute(
     status_fd: int,
     close_after_spawn: tuple[int, ...] = (),
     cancel: threading.Event | None = None,
+    memory_budget: int | None = None,
+    on_spawn: Callable[[int], None] | None = None,
 ) -> Outcome:
     """Run ``launch`` to the end and collect what it printed.
 
@@ -241,6 +289,10 @@ def execute(
         status_fd: Read end of the supervisor's status pipe (closed by the caller).
         close_after_spawn: Our copies of descriptors the child inherited, closed once it runs.
         cancel: Set from another thread to kill the run early.
+        memory_budget: Bytes the run's processes may hold together, polled every ``POLL_S``;
+            None when a cgroup bounds the run (or nothing does).
+        on_spawn: Called with the launcher's pid as soon as it exists, before anything is
+            fed to it (to move it into the run's cgroup).
 
     Raises:
         SandboxError: The launcher could not be started at all.
@@ -253,9 +305,17 @@ def execute(
             with contextlib.suppress(OSError):
                 os.close(fd)
     try:
-        watch = _Watch(proc, stdin, max_output)
+        if on_spawn is not None:
+            on_spawn(proc.pid)
+        watch = _Watch(proc, stdin, max_output, marker=launch.marker, memory_budget=memory_budget)
     except BaseException:
         _killpg(proc.pid)
+        if launch.marker is not None:
+            kill_tree(proc.pid, launch.marker)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
         proc.wait()
         raise
     try:

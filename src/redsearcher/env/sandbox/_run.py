@@ -8,6 +8,13 @@ a machine that cannot isolate code (``SandboxUnavailable``) and a sandbox that b
 
 ``run`` blocks its thread; ``arun`` runs the same code on a pool of ``max_concurrency`` threads
 owned by the sandbox, so an event loop never blocks and never starves its default executor.
+Both take one of ``max_concurrency`` slots first, waiting at most ``queue_timeout``
+(``SandboxBusy`` past it); ``arun`` waits on the event loop, not in a thread.
+
+Every run is bounded in memory as a whole (``run_memory_bytes``): by its own cgroup where the
+host delegates one, else by the host polling its processes; either way a run over its budget
+ends as ``"Error"`` with a note saying so. Without bubblewrap every process of the run,
+detached ones included, is killed when it ends, and its temporary directory is removed.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,10 +47,12 @@ from redsearcher.env.sandbox._bwrap import (
     resolve_interpreter,
     resolve_packages,
 )
-from redsearcher.env.sandbox._config import SandboxConfig
+from redsearcher.env.sandbox._cgroup import EXTRA_PIDS, RunCgroup, find_cgroup
+from redsearcher.env.sandbox._config import MiB, SandboxConfig
 from redsearcher.env.sandbox._errors import INSTALL_HINT, SandboxError, SandboxUnavailable
 from redsearcher.env.sandbox._inputs import Request, check_request, payload, rlimits
 from redsearcher.env.sandbox._process import Outcome, execute
+from redsearcher.env.sandbox._slots import Slots
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +100,11 @@ def _result(outcome: Outcome, config: SandboxConfig, *, isolated: bool) -> RunRe
         notes.append("The run was cancelled.")
     elif outcome.stopped == "output":
         pass
+    elif outcome.stopped == "memory":
+        notes.append(
+            f"The run used more than its memory budget of {config.run_memory_bytes // MiB} MiB "
+            "(all its processes together), so it was killed."
+        )
     elif ending is not None and ending[0] == "exit":
         status, code = FINISHED, ending[1]
     elif ending is not None and ending[1] == signal.SIGXCPU:
@@ -118,14 +133,15 @@ def _result(outcome: Outcome, config: SandboxConfig, *, isolated: bool) -> RunRe
 
 
 def _execute(runtime: Runtime, request: Request, cancel: threading.Event | None) -> RunResult:
-    """One run, start to finish, with every descriptor and directory cleaned up."""
+    """One run, start to finish, with every descriptor, directory and cgroup cleaned up."""
     config = runtime.config
     isolated = runtime.bwrap is not None
     root = None if isolated else Path(tempfile.mkdtemp(prefix="redsearcher-sandbox-"))
     workdir = WORKDIR if root is None else str(root / "work")
     limits = rlimits(config, nproc=isolated or runtime.drop_to is not None)
     fds: list[int] = []
-    status_r = -1
+    status_r = gate_w = -1
+    cgroup: RunCgroup | None = None
     try:
         try:
             status_r, status_w = os.pipe()
@@ -136,11 +152,24 @@ def _execute(runtime: Runtime, request: Request, cancel: threading.Event | None)
                 launch, extra = bwrap_launch(runtime, fds[1], status_w)
                 fds += extra
             else:
-                launch = plain_launch(runtime, fds[1], status_w, root)
+                launch = plain_launch(runtime, fds[1], status_w, root, uuid.uuid4().hex)
+            if runtime.cgroup is not None:
+                pids = config.max_processes + EXTRA_PIDS
+                cgroup = RunCgroup(runtime.cgroup, memory=config.run_memory_bytes, pids=pids)
+                gate_r, gate_w = os.pipe()
+                fds.append(gate_r)
+                launch = cgroup.gated(launch, runtime.interpreter.path, gate_r)
         except BaseException:
             for fd in fds:
                 os.close(fd)
             raise
+
+        def admit(pid: int) -> None:
+            nonlocal gate_w
+            assert cgroup is not None
+            fd, gate_w = gate_w, -1
+            cgroup.admit(pid, fd)
+
         outcome = execute(
             launch,
             stdin=request.stdin,
@@ -149,10 +178,17 @@ def _execute(runtime: Runtime, request: Request, cancel: threading.Event | None)
             status_fd=status_r,
             close_after_spawn=tuple(fds),
             cancel=cancel,
+            memory_budget=None if cgroup is not None else config.run_memory_bytes,
+            on_spawn=None if cgroup is None else admit,
         )
+        if cgroup is not None and outcome.stopped is None and cgroup.oom_killed():
+            outcome.stopped = "memory"
     finally:
-        if status_r >= 0:
-            os.close(status_r)
+        for fd in (status_r, gate_w):
+            if fd >= 0:
+                os.close(fd)
+        if cgroup is not None:
+            cgroup.remove()
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
     return _result(outcome, config, isolated=isolated)
@@ -181,7 +217,8 @@ class Sandbox(Closing):
             )
         self._runtime: Runtime | None = None
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(self.config.max_concurrency)
+        self.slots = Slots(self.config.max_concurrency, self.config.queue_timeout)
+        """The run slots (``busy`` and ``waiting`` tell how loaded the sandbox is)."""
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
 
@@ -193,6 +230,11 @@ class Sandbox(Closing):
     def isolated(self) -> bool:
         """Whether runs are isolated by bubblewrap (starts the sandbox if needed)."""
         return self._started().bwrap is not None
+
+    @property
+    def memory_bound(self) -> str:
+        """How a run's total memory is bounded: ``cgroup`` or ``poll`` (starts the sandbox)."""
+        return "poll" if self._started().cgroup is None else "cgroup"
 
     def start(self) -> None:
         """Pick the interpreter and self-test the isolation (idempotent).
@@ -256,6 +298,9 @@ class Sandbox(Closing):
     ) -> RunResult:
         """``run`` without blocking the event loop; cancelling it kills the run.
 
+        The slot is awaited on the event loop; once the run is cancelled, its process tree
+        is killed within ``TICK_S`` (0.1 s) and the slot is free again when it is gone.
+
         Args:
             code: See ``run``.
             stdin: See ``run``.
@@ -267,13 +312,20 @@ class Sandbox(Closing):
 
         Raises:
             SandboxRequestError: An argument is of the wrong type or out of bounds.
+            SandboxBusy: No run slot came free within ``queue_timeout``.
             SandboxUnavailable: See ``start``.
             SandboxError: The sandbox itself broke.
         """
         request = check_request(self.config, code, stdin=stdin, timeout=timeout, files=files)
+        pool = self._pool()
+        await self.slots.aacquire()
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool(), functools.partial(self._run, request, cancel))
+        try:
+            future = loop.run_in_executor(pool, functools.partial(self._in_slot, request, cancel))
+        except BaseException:
+            self.slots.release()
+            raise
         try:
             return await future
         except asyncio.CancelledError:
@@ -294,9 +346,17 @@ class Sandbox(Closing):
     def _run(self, request: Request, cancel: threading.Event | None) -> RunResult:
         if self._closed:
             raise RuntimeError("this Sandbox is closed")
-        runtime = self._started()
-        with self._slots:
-            return _execute(runtime, request, cancel)
+        self.slots.acquire()
+        return self._in_slot(request, cancel)
+
+    def _in_slot(self, request: Request, cancel: threading.Event | None) -> RunResult:
+        """Run ``request`` in the slot the caller took, and give the slot back after."""
+        try:
+            if self._closed:
+                raise RuntimeError("this Sandbox is closed")
+            return _execute(self._started(), request, cancel)
+        finally:
+            self.slots.release()
 
     def _started(self) -> Runtime:
         with self._lock:
@@ -308,8 +368,10 @@ class Sandbox(Closing):
         config = self.config
         interpreter = resolve_interpreter(config)
         packages = resolve_packages(config.extra_packages, interpreter)
+        cgroup = find_cgroup(config.cgroup)
         if self._bwrap is not None:
-            runtime = Runtime(config, interpreter, packages, self._bwrap, bwrap_flags(self._bwrap))
+            flags = bwrap_flags(self._bwrap)
+            runtime = Runtime(config, interpreter, packages, self._bwrap, flags, cgroup)
             problem = self._self_test(runtime)
             if problem is None:
                 if "--size" not in runtime.bwrap_flags:
@@ -326,7 +388,7 @@ class Sandbox(Closing):
         if not config.insecure:
             raise SandboxUnavailable(f"{problem}; {INSTALL_HINT}")
         logger.warning("model-written code will run WITHOUT isolation (insecure=True): %s", problem)
-        runtime = Runtime(config, interpreter, packages, None)
+        runtime = Runtime(config, interpreter, packages, None, cgroup=cgroup)
         failure = self._self_test(runtime)
         if failure is not None:
             raise SandboxUnavailable(f"{interpreter.path} failed its self-test: {failure}")
