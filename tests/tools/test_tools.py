@@ -14,7 +14,12 @@ from pydantic import SecretStr
 from redsearcher.env import LocalEnvironment, build_index
 from redsearcher.env._types import Page, RunResult, SearchHit
 from redsearcher.env._wire import jina_text, route_json, serper_maps, serper_scholar, serper_search
-from redsearcher.env.sandbox import SandboxError, SandboxRequestError, render_run_result
+from redsearcher.env.sandbox import (
+    SandboxBusy,
+    SandboxError,
+    SandboxRequestError,
+    render_run_result,
+)
 from redsearcher.errors import ConfigError
 from redsearcher.registry import lookup, names
 from redsearcher.testing import tiny_world
@@ -249,6 +254,9 @@ def test_sandbox_failures_are_tool_errors(env: LocalEnvironment) -> None:
     broken = Toolbox.local(env, sandbox=FailingRunner(SandboxError("no runtime")))
     with pytest.raises(ToolError, match="The Python sandbox failed: no runtime"):
         run(broken.python("x"))
+    busy = Toolbox.local(env, sandbox=FailingRunner(SandboxBusy("every run slot stayed busy")))
+    with pytest.raises(ToolError, match="The Python sandbox is busy: every run slot"):
+        run(busy.python("x"))
 
 
 def test_partial_query_failure_keeps_the_other_results(env: LocalEnvironment) -> None:

@@ -51,7 +51,7 @@ from redsearcher.env import (
     serper_scholar,
     serper_search,
 )
-from redsearcher.env.sandbox import SandboxError, SandboxRequestError
+from redsearcher.env.sandbox import SandboxBusy, SandboxError, SandboxRequestError
 from redsearcher.errors import ConfigError, RedsearcherError
 from redsearcher.tools._outages import note_outage
 from redsearcher.tools._services import Service, ServicesConfig
@@ -205,6 +205,8 @@ class LocalBackend:
             return await self.sandbox.arun(code)
         except SandboxRequestError as err:
             raise ToolError(f"The code was not run: {err}.") from err
+        except SandboxBusy as err:  # a full sandbox is the model's to retry, not a crash
+            raise ToolError(f"The Python sandbox is busy: {err}.") from err
         except SandboxError as err:
             raise ToolError(f"The Python sandbox failed: {err}") from err
 
