@@ -168,6 +168,16 @@ def test_bad_text_in_any_field_is_a_4xx_naming_it(
     assert connection.sock is sock  # the same keep-alive connection served it
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32"])
+def test_a_lone_surrogate_in_another_json_encoding_is_refused(
+    connection: http.client.HTTPConnection, encoding: str
+) -> None:
+    # json.loads(bytes) reads UTF-16 and UTF-32 too, and keeps their lone surrogates.
+    raw = '{"queries": ["a\ud800"]}'.encode(encoding, "surrogatepass")
+    status, text = _post(connection, "/retrieve", raw)
+    assert status == 400 and "field 'queries[0]'" in text, text[:300]
+
+
 @pytest.mark.parametrize(
     ("route", "body"),
     [

@@ -70,10 +70,17 @@ def body_text_problem(raw: bytes, *, controls: bool = True) -> str | None:
     """
     if raw.isascii() and b"\\" not in raw and b"\x7f" not in raw:
         return None
+    # Decoded as ``json.loads(bytes)`` (the app's parser) decodes: the detected encoding with
+    # ``surrogatepass``, so an encoded surrogate (``ED A0 80``, or a UTF-16 code unit) is seen
+    # here as the app would see it; bytes the encoding rejects become lone surrogates too.
+    encoding = json.detect_encoding(raw)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding, "surrogatepass")
     except UnicodeDecodeError:
-        text = raw.decode("utf-8", "surrogateescape")
+        try:
+            text = raw.decode(encoding, "surrogateescape")
+        except UnicodeDecodeError:
+            return None  # not JSON the app can read either: it words the error
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
