@@ -177,16 +177,18 @@ class Guard:
             # asyncio's own timeout, not anyio.fail_after: uvicorn always runs asyncio, and
             # anyio's cancel scope cost ~0.1 ms of CPU per request (an empty /search 0.53 ->
             # 0.41 ms in process).
-            deadline = self._deadlines.get(endpoint, self.state.config.request_timeout_s)
+            # The body gets ``request_timeout_s`` on every endpoint (a /run_code deadline of
+            # 240 s is for the run, not for sending at most max_body_bytes).
+            read_s = self.state.config.request_timeout_s
             try:
-                async with asyncio.timeout(deadline):
+                async with asyncio.timeout(read_s):
                     receive, raw = await self._buffer(scope, receive)
             except _BodyTooLarge:
                 limit = self.state.config.max_body_bytes
                 await reply(413, f"request body larger than {limit} bytes")
                 return
             except TimeoutError:
-                await reply(408, f"request body not received within {deadline:g} s", close=True)
+                await reply(408, f"request body not received within {read_s:g} s", close=True)
                 return
             if raw and endpoint in ENDPOINTS:
                 problem = body_text_problem(raw, controls=endpoint not in _FREE_TEXT)
@@ -195,6 +197,7 @@ class Guard:
                     return
             if endpoint in ENDPOINTS and await self._fault(endpoint, reply):
                 return
+            deadline = self._deadlines.get(endpoint, self.state.config.request_timeout_s)
             try:
                 async with asyncio.timeout(deadline):
                     await self.app(scope, receive, send_tracked)
@@ -215,8 +218,8 @@ class Guard:
         if not self._hosts.allows(headers.get(b"host")):
             return (
                 421,
-                f"this server does not answer for host {headers[b'host']!r}; add it to the "
-                "server's allowed_hosts if it is yours",
+                f"this server does not answer for host {headers[b'host'][:200]!r}; add it to "
+                "the server's allowed_hosts if it is yours",
             )
         config = self.state.config
         if config.api_key is not None and endpoint not in self._public:
