@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from pathlib import Path
 
 import httpx
 from server_support import Known
 
-from redsearcher.server import EnvServer
+from redsearcher.env import LocalEnvironment
+from redsearcher.server import EnvServer, ServerConfig
 
 REQUESTS = 2000
 CONCURRENCY = 32
@@ -59,3 +61,52 @@ def test_load_zero_errors(server: EnvServer, known: Known) -> None:
     assert problems == []
     assert issued >= 200  # even a very slow machine gets through a good share in the budget
     assert statuses == Counter({200: issued})
+
+
+def test_keyed_load_over_every_twin_zero_errors(
+    index_dir: Path, local_env: LocalEnvironment, known: Known
+) -> None:
+    """The access checks under concurrency: a keyed server, both key headers, every twin."""
+    key = "load-key"
+    config = ServerConfig(index=index_dir, api_key=key, sandbox=None)
+    bodies: list[tuple[str, str, object]] = [
+        ("POST", "/search", {"q": "film director", "num": 3}),
+        ("POST", "/scholar", {"q": known.paper_title}),
+        ("POST", "/retrieve", {"queries": [known.doc_title], "topk": 2}),
+        ("POST", "/access", {"urls": [known.doc_url]}),
+        ("POST", "/local/search", {"query": known.doc_title}),
+        ("POST", "/local/crawl", {"url": known.doc_url}),
+        ("POST", "/visit", {"url": known.doc_url, "goal": "what is it"}),
+        ("POST", "/", {"url": known.doc_url}),
+        ("GET", f"/{known.doc_url}", None),
+        ("GET", "/metrics", None),
+    ]
+    auth = [{"X-API-KEY": key}, {"Authorization": f"Bearer {key}"}]
+    requests, concurrency = 600, 16
+
+    async def main(base_url: str) -> tuple[int, list[str]]:
+        problems: list[str] = []
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(requests):
+            queue.put_nowait(i)
+        deadline = time.monotonic() + BUDGET_S
+
+        async def worker() -> None:
+            async with httpx.AsyncClient(base_url=base_url, timeout=60) as c:
+                while not queue.empty() and time.monotonic() < deadline:
+                    i = queue.get_nowait()
+                    method, path, body = bodies[i % len(bodies)]
+                    try:
+                        r = await c.request(method, path, json=body, headers=auth[i % 2])
+                        if r.status_code != 200:
+                            problems.append(f"{path}: {r.status_code} {r.text[:100]}")
+                    except httpx.HTTPError as err:
+                        problems.append(f"{path}: {err!r}")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return requests - queue.qsize(), problems
+
+    with EnvServer(config, env=local_env) as srv:
+        issued, problems = asyncio.run(main(srv.base_url))
+    assert problems == []
+    assert issued >= 100

@@ -69,7 +69,8 @@ def test_serve_world_with_two_workers(tmp_path: Path) -> None:
             for _ in range(10):
                 assert c.post("/search", json={"q": "film"}, headers=headers).status_code == 200
             assert c.post("/search", json={"q": "film"}).status_code == 403
-            text = c.get("/metrics").text
+            assert c.get("/metrics").status_code == 403  # the key covers /metrics too
+            text = c.get("/metrics", headers=headers).text
         # Multiprocess mode: one family summed over both workers' files.
         assert 'redsearcher_env_requests_total{endpoint="search",status="200"} 10.0' in text
         # The same body ten times: each worker misses once at most, the rest are cache hits.
@@ -134,3 +135,56 @@ def test_insecure_sandbox_flag_reaches_the_config_and_warns(
         main(["env", "serve", str(tiny_index), "--insecure-sandbox", "--no-sandbox"])
     assert done.value.code == 2 and "contradict" in capsys.readouterr().err
     assert len(served) == 2
+
+
+def test_api_key_from_the_environment_or_a_file(
+    tiny_index: Path,
+    served: list[ServerConfig],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _serve(str(tiny_index))
+    assert served[-1].api_key is None
+    monkeypatch.setenv("REDSEARCHER_ENV_API_KEY", "from-env")
+    _serve(str(tiny_index))
+    assert served[-1].api_key == "from-env"
+    key_file = tmp_path / "key"
+    key_file.write_text("from-file\n")
+    _serve(str(tiny_index), "--api-key-file", str(key_file))  # the file wins over the variable
+    assert served[-1].api_key == "from-file"
+    assert "process list" not in capsys.readouterr().err
+    # On argv it still works, but says who can read it.
+    _serve(str(tiny_index), "--api-key", "on-argv")
+    assert served[-1].api_key == "on-argv"
+    assert "process list" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [("", "line 1: the API key file is empty"), (None, "cannot read")]
+)
+def test_bad_api_key_file_is_named(
+    tiny_index: Path,
+    served: list[ServerConfig],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    problem: str,
+) -> None:
+    key_file = tmp_path / "key"
+    if content is not None:
+        key_file.write_text(content)
+    with pytest.raises(SystemExit) as done:
+        main(["env", "serve", str(tiny_index), "--api-key-file", str(key_file)])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and str(key_file.name) in err and problem in err
+    assert served == []
+
+
+def test_binding_beyond_loopback_without_a_key_warns(
+    tiny_index: Path, served: list[ServerConfig], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _serve(str(tiny_index), "--host", "0.0.0.0")
+    assert "no API key" in capsys.readouterr().err
+    _serve(str(tiny_index), "--host", "0.0.0.0", "--api-key", "k")
+    assert "no API key" not in capsys.readouterr().err

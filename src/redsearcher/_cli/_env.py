@@ -16,6 +16,9 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
+#: Environment variable ``env serve`` reads its API key from (out of the process list).
+API_KEY_ENV = "REDSEARCHER_ENV_API_KEY"
+
 #: Help of the PATH argument of ``serve`` and ``mcp``.
 _PATH_HELP = "Index directory, or a World directory (indexed first if needed)."
 
@@ -198,7 +201,19 @@ def serve(
         str | None, typer.Option(help="Interface to bind [default: 127.0.0.1, this machine only].")
     ] = None,
     api_key: Annotated[
-        str | None, typer.Option(help="Require this X-API-KEY on the Serper and Jina twins.")
+        str | None,
+        typer.Option(
+            help="Require this key (X-API-KEY or Authorization: Bearer) on every endpoint but "
+            "/health. Visible to every user in the process list: prefer --api-key-file or "
+            f"{API_KEY_ENV}."
+        ),
+    ] = None,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read the API key from this file (its first line); like --api-key, but kept "
+            "out of the process list."
+        ),
     ] = None,
     sandbox: Annotated[
         bool | None, typer.Option("--sandbox/--no-sandbox", help="Serve /run_code.")
@@ -237,6 +252,14 @@ def serve(
     if insecure_sandbox and sandbox is False:
         raise UserError("--insecure-sandbox and --no-sandbox contradict each other: pick one")
     console = Console(stderr=True)
+    if api_key is not None:
+        if api_key_file is not None:
+            raise UserError("--api-key and --api-key-file contradict each other: pick one")
+        console.print(
+            "[bold yellow]warning:[/] --api-key is visible to every user of this machine in "
+            f"the process list; use --api-key-file or the {API_KEY_ENV} variable instead"
+        )
+    key = api_key if api_key is not None else read_api_key(api_key_file)
     index_dir = resolve_index(path, config, console)
     cfg = load_config(
         ServerConfig,
@@ -247,7 +270,7 @@ def serve(
             "port": port,
             "workers": workers,
             "host": host,
-            "api_key": api_key,
+            "api_key": key,
             "response_cache_mb": cache_mb,
             "sandbox": {"insecure": True} if insecure_sandbox else None,
         },
@@ -263,6 +286,12 @@ def serve(
         )
     if cfg.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]binding {cfg.host}: the server is reachable from other machines")
+        if cfg.api_key is None:
+            console.print(
+                "[bold yellow]warning:[/] no API key: anyone who reaches this port can search "
+                "and run code (/run_code); set one (--api-key-file or "
+                f"{API_KEY_ENV}, see docs/environment.md, Security model)"
+            )
     # Open the index once here: a damaged file is then one line naming it (IndexFormatError),
     # not a traceback from inside the server's startup. Opening maps files: it is cheap.
     from redsearcher.env import LocalEnvironment
@@ -272,6 +301,31 @@ def serve(
         f"serving {index_dir} on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)"
     )
     serve_environment(cfg)
+
+
+def read_api_key(path: Path | None) -> str | None:
+    """The API key to require: from ``path`` (its first line), else ``$REDSEARCHER_ENV_API_KEY``.
+
+    Why not only ``--api-key``: a command line is readable by every user of the machine
+    (``ps``, ``/proc/PID/cmdline``); a file (mode 600) or the environment is not. None when
+    neither gives one (the config file's ``server.api_key`` may still set it).
+
+    Raises:
+        UserError: naming the file when it cannot be read or holds no key.
+    """
+    from redsearcher.errors import UserError
+
+    if path is None:
+        return os.environ.get(API_KEY_ENV) or None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: cannot read the API key file: {err}") from err
+    lines = text.splitlines()
+    key = lines[0].strip() if lines else ""
+    if not key:
+        raise UserError(f"{path}: line 1: the API key file is empty")
+    return key
 
 
 def _section_file(config: Path | None, section: str) -> Path | None:

@@ -204,6 +204,22 @@ class QueryPlan:
 _TermCache = tuple[dict[bytes, str], dict[str, set[bytes]]]
 
 
+def encodable(text: str) -> str:
+    r"""``text`` with anything UTF-8 cannot encode (lone surrogates) replaced by ``?``.
+
+    tantivy takes Rust strings, so a query holding a lone surrogate (a JSON ``"\ud800"``)
+    raised ``UnicodeEncodeError`` out of the look-up; replaced, it is punctuation the analyzer
+    drops, and the rest of the query is searched.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
@@ -241,7 +257,7 @@ class TextIndex:
 
     def plan(self, query: str) -> QueryPlan:
         """Analyze ``query`` (search operators such as ``site:`` are dropped)."""
-        query = _OPERATOR.sub(" ", query)
+        query = _OPERATOR.sub(" ", encodable(query))
         phrases = []
         for quoted in _PHRASE.findall(query):
             tokens = self.analyzer.pre_tokenize(quoted).tokens
@@ -448,7 +464,7 @@ class FieldIndex:
 
     def search(self, query: str, k: int, offset: int = 0) -> list[tuple[int, float]]:
         """The ``k`` best ``(row, score)`` after ``offset``, by score then row."""
-        terms = _unique(self._analyzer.analyze(_OPERATOR.sub(" ", query)))
+        terms = _unique(self._analyzer.analyze(_OPERATOR.sub(" ", encodable(query))))
         if not terms or k <= 0:
             return []
         clauses = [

@@ -44,8 +44,14 @@ HOST_BOILERPLATE: Final = frozenset(
 
 
 def key_hash(key: str) -> int:
-    """A 64-bit hash of ``key``, stable across processes and machines (blake2b)."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+    r"""A 64-bit hash of ``key``, stable across processes and machines (blake2b).
+
+    ``surrogatepass``: a looked-up URL may hold a lone surrogate (a JSON ``"\ud800"`` from a
+    model or a client); it hashes to a key no minted URL has (a miss), instead of raising.
+    Valid text hashes exactly as with plain UTF-8.
+    """
+    data = key.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
 def normalize_url(url: str) -> str:

@@ -12,15 +12,18 @@ Needs the ``env`` extra (FastAPI, uvicorn, prometheus-client).
 from redsearcher.server._app import app_from_env, create_app
 from redsearcher.server._config import (
     ENDPOINTS,
+    PUBLIC_ENDPOINT_NAMES,
     FaultConfig,
     FaultSpec,
     RetrieveConfig,
     ServerConfig,
 )
+from redsearcher.server._http import uvicorn_options
 from redsearcher.server._run import EnvServer, serve
 
 __all__ = [
     "ENDPOINTS",
+    "PUBLIC_ENDPOINT_NAMES",
     "EnvServer",
     "FaultConfig",
     "FaultSpec",
@@ -29,4 +32,5 @@ __all__ = [
     "app_from_env",
     "create_app",
     "serve",
+    "uvicorn_options",
 ]

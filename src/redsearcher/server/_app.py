@@ -72,8 +72,12 @@ for the real services works by changing its base URL.
 | `POST /run_code` | SandboxFusion |
 | `POST /visit` | the goal-directed visit tool (Tongyi, DeepTraceHub) |
 
-Errors are `{"message", "statusCode"}`; bad input is 400 naming the field, bodies over the
-limit 413, unknown routes 404, injected faults 5xx, requests over the deadline 504.
+Errors are `{"message", "statusCode"}`; bad input is 400 naming the field (strings must be
+UTF-8 without control characters), bodies over the limit 413, unknown routes 404, injected
+faults 5xx, requests over the deadline 504. With a key configured, every endpoint but
+`/health` wants `X-API-KEY` or `Authorization: Bearer` (403 otherwise). POST bodies must be
+`application/json` (415); a `Host` the server does not answer for gets 421; a request head
+that is too slow or too large, 408 or 431.
 """
 
 

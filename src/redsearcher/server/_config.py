@@ -20,7 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from redsearcher.env.sandbox import SandboxConfig
 from redsearcher.tools import SummarizerConfig, VisitConfig
 
-__all__ = ["ENDPOINTS", "SECTION", "FaultConfig", "FaultSpec", "RetrieveConfig", "ServerConfig"]
+__all__ = [
+    "ENDPOINTS",
+    "PUBLIC_ENDPOINT_NAMES",
+    "SECTION",
+    "FaultConfig",
+    "FaultSpec",
+    "RetrieveConfig",
+    "ServerConfig",
+]
 
 #: Config section: YAML key and env-var prefix ``REDSEARCHER_SERVER__*``.
 SECTION = "server"
@@ -39,6 +47,10 @@ ENDPOINTS: tuple[str, ...] = (
     "run_code",
     "visit",
 )
+
+
+#: Names ``public_endpoints`` may hold: the twins, plus the service pages.
+PUBLIC_ENDPOINT_NAMES: tuple[str, ...] = (*ENDPOINTS, "health", "metrics", "openapi", "docs")
 
 
 class FaultSpec(BaseModel):
@@ -167,12 +179,31 @@ class ServerConfig(BaseModel):
     access_log: bool = False
     """Log one line per request (uvicorn's access log). Off by default: at a thousand requests
     a second the log line costs more than a visit; ``/metrics`` counts requests instead."""
-    api_key: str | None = None
-    """When set, the Serper endpoints require ``X-API-KEY`` (and the reader an ``Authorization:
-    Bearer`` or ``X-API-KEY``) equal to it; when unset any key is accepted."""
+    api_key: str | None = Field(default=None, repr=False)
+    """When set, every endpoint requires this key (``X-API-KEY``, or ``Authorization: Bearer``)
+    except those named in ``public_endpoints``; wrong or missing keys get 403. Unset (the
+    default): no key is asked for, which is safe only while the server is reachable from this
+    machine alone. ``redsearcher env serve`` reads it from ``REDSEARCHER_ENV_API_KEY`` or
+    ``--api-key-file`` so it stays out of the process list."""
     api_key_everywhere: bool = False
-    """Also require the key on the open-source twins (retrieve, access, local, run_code,
-    visit), whose originals have no authentication."""
+    """Deprecated, no effect: a configured key is now required on every endpoint (the
+    open-source twins included, since ``/run_code`` runs code). Kept so old configs load."""
+    public_endpoints: list[str] = Field(default_factory=lambda: ["health"])
+    """Endpoint names answered without the key even when one is set (see
+    ``PUBLIC_ENDPOINT_NAMES``). ``health`` by default: load balancers, probes and supervisors
+    poll it without secrets, and it tells only whether the index is loaded (and its size and
+    hash). ``metrics`` is not public by default (Prometheus can send a bearer token)."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names (``Host`` header) answered besides the defaults: IP literals, ``localhost``,
+    the bound host and this machine's host name. ``*.example.com`` matches its subdomains;
+    ``*`` accepts any name (turns off the DNS-rebinding defence). Others get 421."""
+    header_timeout_s: float = Field(default=10.0, gt=0.0, le=3600.0)
+    """A connection must deliver each request's complete head (request line and headers)
+    within this many seconds of its first byte (or of connecting), else it is closed (408):
+    half-sent requests ("slowloris") otherwise hold a connection forever."""
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """Largest request head (request line and headers) in bytes; larger ones get 431 and the
+    connection is closed. Bodies have their own bound, ``max_body_bytes``."""
     request_timeout_s: float = Field(default=60.0, gt=0.0, le=3600.0)
     """A request still running after this long is answered 504 (``/run_code``: see
     ``run_code_timeout_s``)."""
@@ -238,6 +269,26 @@ class ServerConfig(BaseModel):
     None means the offline extractive visit."""
     faults: FaultConfig = Field(default_factory=FaultConfig)
     """Fault injection per endpoint; off by default."""
+
+    @field_validator("public_endpoints")
+    @classmethod
+    def _check_public(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - set(PUBLIC_ENDPOINT_NAMES))
+        if unknown:
+            raise ValueError(
+                f"unknown endpoint name(s) {unknown}; expected names from "
+                f"{list(PUBLIC_ENDPOINT_NAMES)}"
+            )
+        return v
+
+    @field_validator("api_key")
+    @classmethod
+    def _check_key(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or not v.isprintable() or not v.isascii()):
+            raise ValueError(
+                "api_key must be non-empty printable ASCII (it travels in an HTTP header)"
+            )
+        return v
 
     @property
     def run_code_deadline_s(self) -> float:

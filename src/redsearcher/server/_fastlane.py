@@ -4,13 +4,13 @@ Why: ``/search`` is the hot path of an RL run, and for a cheap query FastAPI's p
 machinery (matching a route among twenty, solving the key and state dependencies, building a
 ``Request``) cost about as much CPU as the look-up itself. The lane answers ``POST /search``,
 ``/scholar`` and ``/maps`` itself when, and only when, nothing about the request is unusual:
-the body is JSON (``Content-Type`` absent or ``application/json``), it validates against the
-same pydantic types the routes declare, and the API key (when one is configured) arrives in
-``X-API-KEY`` and matches. The answer comes from the same function the route calls
-(``_serper.answer``) and is rendered by the same ``JSONResponse``, so both paths give the same
-bytes. Everything else (invalid bodies, a missing or wrong key, a bearer token, other paths)
-goes on to the FastAPI app unchanged, which produces the documented errors; the lane never
-answers an error it did not get from the answer function itself.
+the body is JSON (``Content-Type`` absent or ``application/json``) and it validates against the
+same pydantic types the routes declare. (The API key, the ``Host`` header and the content type
+are checked by the guard before the lane sees the request.) The answer comes from the same
+function the route calls (``_serper.answer``) and is rendered by the same ``JSONResponse``, so
+both paths give the same bytes. Everything else (invalid bodies, other paths) goes on to the
+FastAPI app unchanged, which produces the documented errors; the lane never answers an error
+it did not get from the answer function itself.
 
 Answers are kept in a :class:`~redsearcher.server._cache.ResponseCache` by path and body
 bytes (``response_cache_mb``; hits, shared answers and misses are counted in ``/metrics``).
@@ -36,7 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 from redsearcher.server._cache import Key, ResponseCache
 from redsearcher.server._guard import replay
 from redsearcher.server._serper import LANES, answer
-from redsearcher.server._state import ApiError, ServerState, key_accepted
+from redsearcher.server._state import ApiError, ServerState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,7 +91,6 @@ class FastLane:
             lane is None
             or scope["method"] != "POST"
             or not _is_json(_header(scope, b"content-type"))
-            or not key_accepted(self.state.config, _header(scope, b"x-api-key"), None)
         ):
             await self.app(scope, receive, send)
             return

@@ -30,6 +30,7 @@ from redsearcher._util import ThreadedUvicorn, listening_socket
 from redsearcher.env import SearchEnvironment
 from redsearcher.server._app import CONFIG_FILE_ENV, create_app
 from redsearcher.server._config import ServerConfig
+from redsearcher.server._http import uvicorn_options
 from redsearcher.server._metrics import MULTIPROC_ENV
 
 __all__ = ["EnvServer", "serve"]
@@ -83,7 +84,7 @@ class EnvServer:
             port=self._port,
             name="the environment server",
             lifespan="on",
-            config={"limit_concurrency": None, "backlog": 1024},
+            config={"limit_concurrency": None, "backlog": 1024, **uvicorn_options(self.config)},
         )
         self._server.start(
             timeout_s=60.0, why=lambda: getattr(self.app.state, "startup_error", None)
@@ -156,6 +157,7 @@ def serve(config: ServerConfig) -> None:
         "lifespan": "on",
         "timeout_graceful_shutdown": 5,
         "backlog": 2048,
+        **uvicorn_options(config),  # head deadline and size bound (slow or huge requests)
     }
     sock = listening_socket(config.host, config.port)
     try:

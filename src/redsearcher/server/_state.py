@@ -1,4 +1,4 @@
-"""What every route shares: the opened resources, the thread pool, errors and the API key.
+"""What every route shares: the opened resources, the thread pool, errors and the key headers.
 
 Routes reach the environment only through :meth:`ServerState.call`, which runs the synchronous
 index look-up in a bounded thread pool: a slow query then occupies a thread, never the event
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,7 +58,6 @@ __all__ = [
     "error_body",
     "get_state",
     "json_body",
-    "key_accepted",
     "open_key",
     "serper_key",
     "thread_pool",
@@ -286,54 +284,27 @@ async def get_state(request: Request) -> ServerState:
 State = Annotated[ServerState, Depends(get_state)]
 
 
-def _state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.server
-    return state
-
-
 _api_key_header = APIKeyHeader(
     name="X-API-KEY",
     auto_error=False,
-    description="Serper-style API key; checked only when the server has one configured.",
+    description="API key (Serper style); required on every endpoint when the server has one.",
 )
 _bearer = HTTPBearer(
-    auto_error=False, description="Jina-style key; checked only when the server has one."
+    auto_error=False,
+    description="The same key as a bearer token (Jina style); either header is accepted.",
 )
-
-
-def _matches(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
-
-
-def key_accepted(config: ServerConfig, key: str | None, bearer: str | None) -> bool:
-    """Whether a request's ``X-API-KEY`` or bearer token passes ``config.api_key``.
-
-    The one rule behind :func:`serper_key` and the ASGI fast lane (``_fastlane``).
-    """
-    expected = config.api_key
-    return expected is None or _matches(expected, key) or _matches(expected, bearer)
 
 
 async def serper_key(
-    request: Request,
     key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """Check the API key of a paid-service twin (Serper ``X-API-KEY``, Jina bearer).
+    """Declare the key headers in the OpenAPI spec (``securitySchemes``); checks nothing.
 
-    Raises:
-        ApiError: 403 ``Unauthorized.`` when a key is configured and this one is not it.
+    The key is checked once, for every endpoint alike, by the guard (``_access``), before
+    any route runs: a check here could only disagree with it (``public_endpoints``).
     """
-    token = bearer.credentials if bearer is not None else None
-    if not key_accepted(_state(request).config, key, token):
-        raise ApiError(403, "Unauthorized.")
 
 
-async def open_key(
-    request: Request,
-    key: Annotated[str | None, Depends(_api_key_header)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Check the key on an open-source twin, only when ``api_key_everywhere`` is set."""
-    if _state(request).config.api_key_everywhere:
-        await serper_key(request, key, bearer)
+#: The open-source twins declare the same key as the Serper ones (the guard checks both).
+open_key = serper_key

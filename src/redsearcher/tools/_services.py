@@ -42,7 +42,7 @@ class ServicesConfig(BaseModel):
     """SandboxFusion-compatible base: ``POST {base}/run_code``; ``None`` disables Python."""
     sandbox_api_key: SecretStr | None = None
     """Sent as ``X-API-KEY`` to the sandbox: SandboxFusion has no keys, but our server asks for
-    one on ``/run_code`` when it runs with ``api_key_everywhere``."""
+    one on every endpoint when it has a key."""
     run_timeout_s: float = Field(default=30.0, gt=0.0)
     """SandboxFusion ``run_timeout`` of each code run."""
     timeout_s: float = Field(default=60.0, gt=0.0)
