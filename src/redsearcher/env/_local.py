@@ -16,6 +16,8 @@ An index directory::
     papers.arrow scholar/   scholarly records and their index
     places.arrow places/    places and their index
     dense/            optional faiss index (IndexConfig.dense)
+    recorded_searches.arrow url_aliases.arrow   replayed result lists and the obfuscated
+                      addresses of recorded pages, only for a World with recordings (``_recorded``)
 
 ``LocalEnvironment`` implements ``SearchEnvironment`` over such a directory. Opening maps files
 and reads small tables; nothing is mutated afterwards, so one instance serves any number of
@@ -41,8 +43,16 @@ from pydantic import BaseModel, Field, ValidationError
 import redsearcher
 from redsearcher._util import Closing, make_build_dir, release_build_dir
 from redsearcher.env._config import IndexConfig
-from redsearcher.env._index import INDEX_DIR, IndexWriter, TextIndex
+from redsearcher.env._index import INDEX_DIR, IndexWriter, QueryPlan, TextIndex
 from redsearcher.env._places import PLACES_FILE, PLACES_INDEX, PlacesIndex, build_places
+from redsearcher.env._recorded import (
+    RECORDED_SEARCHES_FILE,
+    URL_ALIASES_FILE,
+    RecordedResult,
+    Recordings,
+    RecordingsBuilder,
+    recorded_url,
+)
 from redsearcher.env._scholar import (
     PAPERS_FILE,
     PAPERS_INDEX,
@@ -52,7 +62,7 @@ from redsearcher.env._scholar import (
 )
 from redsearcher.env._store import STORE_FILE, DocStore, DocStoreWriter, StoredDoc
 from redsearcher.env._types import Page, Paper, Place, Route, SearchEnvironment, SearchHit
-from redsearcher.env._urls import UrlMinter
+from redsearcher.env._urls import UrlMinter, key_hash, normalize_url
 from redsearcher.errors import UserError
 from redsearcher.world import World
 
@@ -120,7 +130,7 @@ def default_index_dir(world_dir: str | Path) -> Path:
     return world.parent / f"{world.name}.index"
 
 
-_DOC_COLUMNS = ["id", "title", "text", "kind", "published", "language", "about"]
+_DOC_COLUMNS = ["id", "title", "text", "kind", "published", "language", "about", "source_url"]
 
 
 class _DocumentPass:
@@ -141,17 +151,22 @@ class _DocumentPass:
         self.abstract_rows: dict[str, int] = {}  # paper -> its first abstract page
         self.about_rows: dict[str, int] = {}  # paper -> its first page of any kind
         self.homepage_urls: dict[str, str] = {}  # entity -> URL of its homepage
+        self.recordings = RecordingsBuilder(world)
         self.rows = self.cjk_docs = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
         cols = batch.to_pydict()
         types = self.lookup.column(cols["about"], "type")
         urls, keys = [], []
-        for i, (doc_id, title, text, kind, published, language, about) in enumerate(
+        for i, (doc_id, title, text, kind, published, language, about, source) in enumerate(
             zip(*(cols[c] for c in _DOC_COLUMNS), strict=True)
         ):
             row = self.rows + i
             url, key = self.minter.mint_keyed(doc_id, title, kind, types[i], published, language)
+            recorded = recorded_url(doc_id, source)
+            self.recordings.document(row, doc_id, url if recorded else None)
+            if recorded is not None:  # served at its recorded URL; the minted one is an alias
+                url, key = recorded, key_hash(normalize_url(recorded))
             urls.append(url)
             keys.append(key)
             cjk = language.lower().startswith(self.cjk_prefixes)
@@ -245,6 +260,7 @@ def build_index(
         t1 = time.perf_counter()
         counts["papers"] = build_papers(tmp, world, entities, docs.paper_rows, config)
         counts["places"] = build_places(tmp, world, entities, docs.homepage_urls, config)
+        counts.update(docs.recordings.write(tmp))
         t2 = time.perf_counter()
         manifest = IndexManifest(
             redsearcher_version=redsearcher.__version__,
@@ -319,6 +335,11 @@ class LocalEnvironment(Closing):
         self.store = _open_part(directory, (STORE_FILE,), lambda: DocStore(directory))
         self._cjk_prefixes = tuple(config.cjk_languages)
         try:
+            self._recorded = _open_part(
+                directory,
+                (RECORDED_SEARCHES_FILE, URL_ALIASES_FILE),
+                lambda: Recordings.open(directory),
+            )
             self._scholar = _open_part(
                 directory,
                 (PAPERS_FILE, PAPERS_INDEX),
@@ -362,9 +383,17 @@ class LocalEnvironment(Closing):
 
     # -- SearchEnvironment -------------------------------------------------------------------
     def search(self, query: str, k: int = 10, page: int = 1) -> list[SearchHit]:
-        """BM25 (or hybrid, when built with ``dense``) web search; ``page`` is 1-based."""
+        """BM25 (or hybrid, when built with ``dense``) web search; ``page`` is 1-based.
+
+        A query the World's recordings hold is answered with its recorded results instead
+        (``_recorded``: positions ``(page - 1) * k + 1 .. page * k`` of the recorded list).
+        """
         offset = _offset(k, page)
         plan = self.text.plan(query)
+        if self._recorded is not None:
+            replayed = self._recorded.window(query, k, offset)
+            if replayed is not None:
+                return [self._replayed_hit(result, plan) for result in replayed]
         if self._dense is not None:
             from redsearcher.env._dense import reciprocal_rank_fusion
 
@@ -394,9 +423,32 @@ class LocalEnvironment(Closing):
             )
         return hits
 
+    def _replayed_hit(self, result: RecordedResult, plan: QueryPlan) -> SearchHit:
+        """A recorded result as a hit: recorded position, title and snippet; the page's URL."""
+        position, row, title, snippet = result
+        doc_id, url, doc_title, text, kind, published, language = self.store.values(row)
+        if snippet is None:
+            cjk = language.lower().startswith(self._cjk_prefixes)
+            snippet = self.text.snippet(text, plan, cjk=cjk)
+        return SearchHit(
+            doc_id=doc_id,
+            url=url,
+            title=title or doc_title,
+            snippet=snippet,
+            score=0.0,
+            kind=kind,
+            published=published,
+            position=position,
+        )
+
     def visit(self, url: str) -> Page | None:
-        """The page at ``url`` (scheme, ``www.`` and a trailing slash optional), or None."""
+        """The page at ``url`` (scheme, ``www.`` and a trailing slash optional), or None.
+
+        A recorded page is also found at its obfuscated URL (``_recorded``).
+        """
         row = self.store.row_of_url(url)
+        if row is None and self._recorded is not None:
+            row = self._recorded.row_of_alias(url)
         return None if row is None else _page(self.store.doc(row))
 
     def scholar(self, query: str, k: int = 10, page: int = 1) -> list[Paper]:
@@ -427,7 +479,7 @@ class LocalEnvironment(Closing):
         For callers that only need *which* documents a query finds (task verification runs
         thousands of such queries): the same ranking as ``search``, hybrid included.
         """
-        if self._dense is not None:
+        if self._dense is not None or self._recorded is not None:
             return [hit.doc_id for hit in self.search(query, k)]
         plan = self.text.plan(query)
         return [str(self.store.value(row, "doc_id")) for row, _ in self.text.search(plan, k, 0)]

@@ -23,6 +23,9 @@ class SearchHit:
     score: float
     kind: str
     published: str | None = None
+    position: int | None = None
+    """The 1-based rank a recorded engine gave this result (replay); None: its place in the
+    list, counted from the page's start, as for every index hit."""
 
 
 @dataclass(frozen=True, slots=True)

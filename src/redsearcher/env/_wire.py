@@ -135,7 +135,7 @@ def serper_search(
             "title": h.title,
             "link": h.url,
             "snippet": h.snippet,
-            "position": (page - 1) * num + i + 1,
+            "position": h.position if h.position is not None else (page - 1) * num + i + 1,
         }
         if h.published:
             item["date"] = serper_date(h.published, date_style, now)
