@@ -31,7 +31,13 @@ from redsearcher.synth._csp import Solutions, solve
 from redsearcher.synth._dispersion import Cover, min_source_dispersion
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._llm_verify import LLMAudit, NoToolSolver
-from redsearcher.synth._pipeline import VerifyReport, open_verifier, synthesize, verify_tasks
+from redsearcher.synth._pipeline import (
+    VerifyReport,
+    check_served_world,
+    open_verifier,
+    synthesize,
+    verify_tasks,
+)
 from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization, Realizer
 from redsearcher.synth._synth import Synthesizer, SynthReport
 from redsearcher.synth._treewidth import TreeDecomposition, treewidth, validate_decomposition
@@ -60,6 +66,7 @@ __all__ = [
     "Verdict",
     "Verifier",
     "VerifyReport",
+    "check_served_world",
     "evidence_facts",
     "min_source_dispersion",
     "open_verifier",

@@ -34,7 +34,7 @@ from redsearcher.synth._verify import Verifier
 from redsearcher.tools import Backend, HTTPBackend, LocalBackend, ServicesConfig
 from redsearcher.world import World
 
-__all__ = ["VerifyReport", "open_verifier", "synthesize", "verify_tasks"]
+__all__ = ["VerifyReport", "check_served_world", "open_verifier", "synthesize", "verify_tasks"]
 
 
 GraphResults = AsyncIterator[tuple[list[Task], SynthReport]]
@@ -62,9 +62,12 @@ def open_verifier(
         progress: Show the index build's progress.
 
     Raises:
-        UserError: when the index belongs to another World.
+        UserError: when the index belongs to another World, or the server at ``env_url`` is
+            unreachable or serves another World.
     """
     world = World.open(world_dir)
+    if env_url:
+        check_served_world(env_url, world.content_hash, world_dir)
     index = Path(index_dir) if index_dir else default_index_dir(world_dir)
     if not index.exists():
         build_index(world_dir, index, progress=progress)
@@ -90,6 +93,36 @@ def open_verifier(
         yield Verifier(kg=kg, env=env, backend=backend, budget=budget, source=source)
     finally:
         env.close()
+
+
+def check_served_world(
+    env_url: str, world_hash: str, world_dir: str | Path, *, timeout_s: float = 10.0
+) -> None:
+    """Refuse a served environment that holds another World than the tasks' (its ``/health``).
+
+    Why up front: against another World every evidence page is simply missing, and the walk
+    would report each task's evidence as "not found" instead of the one real mistake. A
+    server that reports no World hash (a proxy in front of real services) is not refused.
+
+    Raises:
+        UserError: when ``/health`` cannot be read, or names another World (both hashes).
+    """
+    import httpx
+
+    url = env_url.rstrip("/") + "/health"
+    try:
+        response = httpx.get(url, timeout=timeout_s)
+        response.raise_for_status()
+        info = response.json()
+    except (httpx.HTTPError, ValueError) as err:
+        raise UserError(f"the environment server is not reachable at {url}: {err}") from err
+    served = info.get("world_hash") if isinstance(info, dict) else None
+    if isinstance(served, str) and served != world_hash:
+        raise UserError(
+            f"the environment server at {env_url} serves World {served}, but {world_dir} is "
+            f"World {world_hash}: the walk would find none of its pages there; serve this "
+            f"World (redsearcher env serve {world_dir}) or pass the World that server holds"
+        )
 
 
 def _resume_start(done: set[str]) -> int:
