@@ -14,13 +14,8 @@ from pathlib import Path
 import pytest
 from pyarrow import feather
 
-from redsearcher.env import LocalEnvironment, build_index
-from redsearcher.env._recorded import (
-    RECORDED_SEARCHES_FILE,
-    URL_ALIASES_FILE,
-    normalize_query,
-    recorded_url,
-)
+from redsearcher.env import LocalEnvironment, build_index, normalize_query
+from redsearcher.env._recorded import RECORDED_SEARCHES_FILE, URL_ALIASES_FILE, recorded_url
 from redsearcher.testing import tiny_world
 from redsearcher.world import World
 from redsearcher.world.ingest import ingest_world, url_doc_id

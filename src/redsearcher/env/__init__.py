@@ -19,6 +19,7 @@ from redsearcher.env._local import (
     build_index,
     default_index_dir,
 )
+from redsearcher.env._recorded import normalize_query
 from redsearcher.env._travel import EARTH_RADIUS_KM, MODES, haversine_km, travel_mode
 from redsearcher.env._types import (
     Page,
@@ -58,6 +59,7 @@ __all__ = [
     "haversine_km",
     "jina_json",
     "jina_text",
+    "normalize_query",
     "normalize_url",
     "reciprocal_rank_fusion",
     "route_json",
