@@ -43,7 +43,8 @@ def ingest(
         list[str] | None,
         typer.Option(
             "--property",
-            help="Extra Wikidata property mapping P123=predicate_name; repeatable.",
+            help="Extra Wikidata property: P123=predicate_name, or P123 to name it from its "
+            "English label; repeatable.",
         ),
     ] = None,
     all_properties: Annotated[
@@ -103,13 +104,19 @@ def ingest(
         "class_file": class_file,
     }
     try:
-        if prop:
-            overrides["property_map"] = parse_property_flags(prop)
+        bare = [p.strip() for p in prop or () if "=" not in p]
+        if mapped := [p for p in prop or () if "=" in p]:
+            overrides["property_map"] = parse_property_flags(mapped)
         if type_flags:
             overrides["type_map"] = parse_type_flags(type_flags)
     except ValueError as err:
         raise ConfigError(str(err)) from err
     settings = load_config(IngestConfig, "ingest", file=config, overrides=overrides)
+    if bare:
+        try:
+            settings = settings.adding_properties(bare)
+        except ValueError as err:  # pydantic's ValidationError names the bad id
+            raise ConfigError(f"--property: {err}") from err
     manifest = ingest_world(
         out,
         wikidata=wikidata,

@@ -156,3 +156,22 @@ def test_cli_type_flags(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, [*base, "--overwrite", "--type", "Q133442"])
     assert isinstance(bad.exception, ConfigError)
     assert "Q123=type word" in str(bad.exception)
+
+
+def test_cli_bare_property_is_named_from_its_label(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from redsearcher._cli import app
+
+    out = tmp_path / "world"
+    base = ["world", "ingest", "--wikidata", str(SLICE), "--out", str(out), "--quiet"]
+    args = [*base, "--property", "P1449", "--property", "P106=occupation"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    world = World.open(out)
+    predicates = {f.predicate for f in world.facts()}
+    assert {"nickname", "occupation", "citizen_of", "date_of_birth"} <= predicates
+    assert "social_media_followers" not in predicates  # only the named extra property
+    bad = CliRunner().invoke(app, [*base, "--overwrite", "--property", "X1449"])
+    assert isinstance(bad.exception, ConfigError)
+    assert "X1449" in str(bad.exception)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from redsearcher.world._vocab import wikidata_properties
+
 _PROPERTY = re.compile(r"^P[1-9][0-9]*$")
 _PREDICATE = re.compile(r"^[a-z][a-z0-9_]*$")
 _CLASS = re.compile(r"^Q[1-9][0-9]*$")
@@ -82,6 +84,16 @@ class IngestConfig(BaseModel):
     scratch_dir: Path | None = None
     """Where the temporary SQLite scratch store lives (it grows with the number of entities
     and facts, never with document text). Default: next to the output World."""
+
+    def adding_properties(self, pids: list[str]) -> IngestConfig:
+        """This config, extracting ``pids`` too (each named from its label unless mapped).
+
+        Raises:
+            ValidationError: for an id that is not ``P123``.
+        """
+        base = sorted(wikidata_properties()) if self.properties is None else self.properties
+        extra = [p for p in dict.fromkeys(pids) if p not in base]
+        return IngestConfig.model_validate({**self.model_dump(), "properties": [*base, *extra]})
 
     @field_validator("language")
     @classmethod
