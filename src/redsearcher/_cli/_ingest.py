@@ -43,7 +43,29 @@ def ingest(
         list[str] | None,
         typer.Option(
             "--property",
-            help="Extra Wikidata property mapping P123=predicate_name; repeatable.",
+            help="Extra Wikidata property: P123=predicate_name, or P123 to name it from its "
+            "English label; repeatable.",
+        ),
+    ] = None,
+    all_properties: Annotated[
+        bool | None,
+        typer.Option(
+            "--all-properties/--no-all-properties",
+            help="Also extract every other property, named from its English label.",
+        ),
+    ] = None,
+    type_flags: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            help="Extra type table row Q123=type word (subclasses follow via P279); repeatable.",
+        ),
+    ] = None,
+    class_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--class-file",
+            help="CSV of class_id,parent_id subclass edges for classes the dump lacks.",
         ),
     ] = None,
     require_sitelink: Annotated[
@@ -68,15 +90,33 @@ def ingest(
 ) -> None:
     """Ingest real data (Wikidata, Wikipedia, recorded searches) into a World."""
     from redsearcher.config import load_config
-    from redsearcher.world.ingest import IngestConfig, ingest_world, parse_property_flags
+    from redsearcher.world.ingest import (
+        IngestConfig,
+        ingest_world,
+        parse_property_flags,
+        parse_type_flags,
+    )
 
-    overrides: dict[str, Any] = {"require_sitelink": require_sitelink, "language": language}
-    if prop:
-        try:
-            overrides["property_map"] = parse_property_flags(prop)
-        except ValueError as err:
-            raise ConfigError(str(err)) from err
+    overrides: dict[str, Any] = {
+        "require_sitelink": require_sitelink,
+        "language": language,
+        "all_properties": all_properties,
+        "class_file": class_file,
+    }
+    try:
+        bare = [p.strip() for p in prop or () if "=" not in p]
+        if mapped := [p for p in prop or () if "=" in p]:
+            overrides["property_map"] = parse_property_flags(mapped)
+        if type_flags:
+            overrides["type_map"] = parse_type_flags(type_flags)
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
     settings = load_config(IngestConfig, "ingest", file=config, overrides=overrides)
+    if bare:
+        try:
+            settings = settings.adding_properties(bare)
+        except ValueError as err:  # pydantic's ValidationError names the bad id
+            raise ConfigError(f"--property: {err}") from err
     manifest = ingest_world(
         out,
         wikidata=wikidata,

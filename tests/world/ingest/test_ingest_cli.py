@@ -72,7 +72,7 @@ def test_cli_reports_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert exit_.value.code == 2
     assert str(bad) in capsys.readouterr().err.replace("\n", "")
     with pytest.raises(SystemExit):
-        main(["world", "ingest", "--property", "P1476", "--wikidata", str(bad), "--out", str(out)])
+        main(["world", "ingest", "--property", "P1476=", "--wikidata", str(bad), "--out", str(out)])
     assert "P123=predicate_name" in capsys.readouterr().err
     assert not out.exists()
 

@@ -101,7 +101,12 @@ def test_round_trip(world: World, ingest: Callable[..., World], tmp_path: Path) 
     assert dump.entities == len(ENTITIES)
     assert dump.documents == len(ENTITIES)
     back = ingest(wikidata=dump.wikidata, wikipedia=dump.wikipedia)
-    entity_view = {(e.id, e.label, e.type, e.description, e.aliases) for e in ENTITIES}
+    # A type that is a bare class id comes back as "item": ingest never uses an id as a type,
+    # and the dump has no item Q999 whose label could name the class.
+    entity_view = {
+        (e.id, e.label, "item" if e.type == "Q999" else e.type, e.description, e.aliases)
+        for e in ENTITIES
+    }
     assert {(e.id, e.label, e.type, e.description, e.aliases) for e in back.entities()} == (
         entity_view
     )

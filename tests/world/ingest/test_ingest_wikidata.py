@@ -27,7 +27,8 @@ ENTITIES = {
     ("Q25202", "The Hitchhiker's Guide to the Galaxy (film)", "film"),
     ("Q6373", "British Museum", "place"),
     ("Q33645", "Battle of Marathon", "event"),
-    ("Q1000001", "Nur Deutsch", "Q12345"),  # no English label; P31 outside the vocabulary
+    # no English label; P31 Q12345 is not in the dump, so no class label names it: "item"
+    ("Q1000001", "Nur Deutsch", "item"),
     ("Q1000002", "Q1000002", "item"),  # no label, no P31
 }
 
@@ -232,8 +233,12 @@ def test_truncated_compressed_dump_fails_midway(
 def test_missing_file_and_invalid_config(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError, match="no such file"):
         ingest_world(tmp_path / "w", wikidata=tmp_path / "nope.json", progress=False)
-    with pytest.raises(ValueError, match="P9999"):
-        IngestConfig(properties=["P9999"])
+    with pytest.raises(ValueError, match="expected P123"):
+        IngestConfig(properties=["9999"])
+    with pytest.raises(ValueError, match="expected Q123"):
+        IngestConfig(type_map={"city": "Q515"})
+    with pytest.raises(ValueError, match="English word"):
+        IngestConfig(type_map={"Q515": "Q515"})
     with pytest.raises(ValueError, match="snake_case"):
         IngestConfig(property_map={"P1476": "Title"})
     from redsearcher.config import load_config

@@ -6,7 +6,12 @@ mapping rules, the mention-matching provenance rule and the accepted file shapes
 in the private modules' docstrings and in ``docs/ingest.md``.
 """
 
-from redsearcher.world.ingest._config import LINKS_TO, IngestConfig, parse_property_flags
+from redsearcher.world.ingest._config import (
+    LINKS_TO,
+    IngestConfig,
+    parse_property_flags,
+    parse_type_flags,
+)
 from redsearcher.world.ingest._export import ExportedDump, export_dump
 from redsearcher.world.ingest._pipeline import ingest_world
 from redsearcher.world.ingest._replay import kind_for_url, url_doc_id
@@ -22,6 +27,7 @@ __all__ = [
     "ingest_world",
     "kind_for_url",
     "parse_property_flags",
+    "parse_type_flags",
     "summary_table",
     "url_doc_id",
     "wiki_doc_id",

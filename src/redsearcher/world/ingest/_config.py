@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from redsearcher.world._vocab import wikidata_properties
 
 _PROPERTY = re.compile(r"^P[1-9][0-9]*$")
 _PREDICATE = re.compile(r"^[a-z][a-z0-9_]*$")
+_CLASS = re.compile(r"^Q[1-9][0-9]*$")
+_TYPE_WORD = re.compile(r"^[a-z][a-z0-9 _-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]+)*$")
 
 #: The predicate of a hyperlink between two Wikipedia pages (page entity -> linked entity).
@@ -34,7 +36,22 @@ class IngestConfig(BaseModel):
     properties: list[str] | None = None
     """Wikidata properties to extract. ``None`` (the default) means every property that the
     vocabulary maps (``redsearcher.world._vocab.wikidata_properties()``); properties in
-    ``property_map`` are always extracted."""
+    ``property_map`` are always extracted. A listed property that neither maps is named from
+    its English label (the dump's property entity, else the bundled table); one without a
+    label is skipped and counted (``unlabelled_property``)."""
+
+    all_properties: bool = False
+    """Also extract every other property of the dump, named from its English label, except
+    ``P31``/``P279`` (they make types), identifiers, URLs and media (``SKIP_DATATYPES`` and
+    the ``no`` rows of ``data/properties.tsv``)."""
+
+    type_map: dict[str, str] = Field(default_factory=dict)
+    """Extra ``{"Q123": "type word"}`` rows of the type table (``--type Q123=word``); they
+    override the bundled rows, and the type of an entity is its most specific mapped class
+    through ``P279``."""
+
+    class_file: Path | None = None
+    """A CSV of ``class_id,parent_id`` subclass edges for classes the dump lacks (a sample)."""
 
     property_map: dict[str, str] = Field(default_factory=dict)
     """Extra ``{"P123": "my_predicate"}`` mappings. They add properties the vocabulary does not
@@ -68,6 +85,16 @@ class IngestConfig(BaseModel):
     """Where the temporary SQLite scratch store lives (it grows with the number of entities
     and facts, never with document text). Default: next to the output World."""
 
+    def adding_properties(self, pids: list[str]) -> IngestConfig:
+        """This config, extracting ``pids`` too (each named from its label unless mapped).
+
+        Raises:
+            ValidationError: for an id that is not ``P123``.
+        """
+        base = sorted(wikidata_properties()) if self.properties is None else self.properties
+        extra = [p for p in dict.fromkeys(pids) if p not in base]
+        return IngestConfig.model_validate({**self.model_dump(), "properties": [*base, *extra]})
+
     @field_validator("language")
     @classmethod
     def _check_language(cls, value: str) -> str:
@@ -95,16 +122,32 @@ class IngestConfig(BaseModel):
                 raise ValueError(f"{LINKS_TO!r} is reserved for Wikipedia hyperlinks")
         return value
 
-    @model_validator(mode="after")
-    def _check_mapped(self) -> IngestConfig:
-        known = set(wikidata_properties()) | set(self.property_map)
-        unknown = sorted(set(self.properties or ()) - known)
-        if unknown:
-            raise ValueError(
-                f"properties {', '.join(unknown)} map to no predicate; "
-                "add them to property_map (--property P123=name)"
-            )
-        return self
+    @field_validator("type_map")
+    @classmethod
+    def _check_type_map(cls, value: dict[str, str]) -> dict[str, str]:
+        for cid, word in value.items():
+            if not _CLASS.match(cid):
+                raise ValueError(f"not a Wikidata class id: {cid!r} (expected Q123)")
+            if not _TYPE_WORD.match(word):
+                raise ValueError(
+                    f"type {word!r} for {cid} must be a lower-case English word or phrase"
+                )
+        return value
+
+
+def parse_type_flags(flags: list[str]) -> dict[str, str]:
+    """Parse ``--type Q123=word`` flags into a ``type_map``.
+
+    Raises:
+        ValueError: for a flag without ``=``.
+    """
+    out: dict[str, str] = {}
+    for flag in flags:
+        cid, sep, word = flag.partition("=")
+        if not sep or not cid.strip() or not word.strip():
+            raise ValueError(f"--type expects Q123=type word, got {flag!r}")
+        out[cid.strip()] = word.strip()
+    return out
 
 
 def parse_property_flags(flags: list[str]) -> dict[str, str]:

@@ -36,6 +36,8 @@ class IngestReport:
         self.problems_total = 0
         self.dangling = 0
         self.unjoined = 0
+        self.predicates: dict[str, list[str]] = {}
+        """Wikidata property id -> the predicate(s) its claims became (ids stay on record)."""
 
     def count(self, key: str, n: int = 1) -> None:
         """Add ``n`` to counter ``key``."""
@@ -63,7 +65,9 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as stored in ``manifest.json``."""
+        extra = {"predicates": dict(self.predicates)} if self.predicates else {}
         return {
+            **extra,
             "counts": dict(sorted(self.counts.items())),
             "skipped": dict(sorted(self.skipped.items())),
             "dangling": self.dangling,

@@ -10,14 +10,18 @@ exists is only known at the end, so dangling relations are dropped afterwards
 Mapping rules:
 
 * label: the configured language, else ``mul``, else the first label, else the id;
-* type: the first ``P31`` value that is a vocabulary class (``_vocab.ENTITY_TYPES``), else the
-  first ``P31`` value, else ``"item"``;
+* type: resolved when the dump ends, from ``P31`` and the ``P279`` closure (``_types``);
+  while the dump streams, the first ``P31`` class that the type table maps itself stands in
+  (it only picks among predicates that share a property);
 * predicate: ``_vocab.wikidata_properties()`` plus ``IngestConfig.property_map``. When several
   predicates share a property (``P264``), the one whose subject types (object types for an
   inverse predicate) contain the claim holder's type wins; if none does the claim is skipped
   (``no_predicate_for_type``). An inverse predicate swaps subject and object
-  (``paper P50 person`` -> ``person author_of paper``);
-* a vocabulary predicate only takes values of its kind (else ``value_kind_mismatch``);
+  (``paper P50 person`` -> ``person author_of paper``). Other properties (``properties`` or
+  ``all_properties``) are named from their English label when the dump ends
+  (``_properties``);
+* a vocabulary predicate only takes values of its kind (else ``value_kind_mismatch``), except
+  that a string predicate takes an item's label (``P106`` -> ``occupation``);
 * qualifiers: JSON ``{name: value}`` where name is the vocabulary predicate of the qualifier
   property when there is exactly one, else the property id, and values are simplified to
   strings (a list when a qualifier repeats);
@@ -34,14 +38,28 @@ from typing import Any
 from redsearcher.errors import InputFormatError
 from redsearcher.world._records import Entity, Fact
 from redsearcher.world._store import WorldWriter
-from redsearcher.world._vocab import ENTITY_TYPES, PREDICATES, Predicate, wikidata_properties
+from redsearcher.world._vocab import PREDICATES, Predicate, wikidata_properties
 from redsearcher.world.ingest._config import IngestConfig
 from redsearcher.world.ingest._io import JsonLines, first_char
+from redsearcher.world.ingest._properties import (
+    SKIP_DATATYPES,
+    TYPE_PROPERTIES,
+    PropertyNames,
+    label_from_item,
+    property_record,
+)
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
 from redsearcher.world.ingest._scratch import Scratch
+from redsearcher.world.ingest._types import (
+    ITEMS_DDL,
+    ItemRow,
+    TypeResolver,
+    add_items,
+    read_class_file,
+    write_entities,
+)
 from redsearcher.world.ingest._values import BadValue, SkipValue, simple_string, snak_value
 
-_CLASS_TYPES = {t.wikidata_class: t.name for t in ENTITY_TYPES.values()}
 _ANY = "any"  # the kind of a user-mapped predicate: whatever the data holds
 _FLUSH = 5_000
 
@@ -68,12 +86,18 @@ class NotAnItem(Exception):
 class PropertyMap:
     """Which Wikidata property becomes which predicate, under one ``IngestConfig``."""
 
-    def __init__(self, config: IngestConfig) -> None:
+    def __init__(self, config: IngestConfig, resolver: TypeResolver | None = None) -> None:
         vocab = wikidata_properties()
         wanted = set(vocab) if config.properties is None else set(config.properties)
         self.map: dict[str, list[Predicate]] = {p: list(vocab[p]) for p in wanted if p in vocab}
         for pid, name in config.property_map.items():
             self.map[pid] = [PREDICATES.get(name) or Predicate(name, (), _ANY)]
+        requested = frozenset(config.properties or ())
+        self.defer = requested - set(self.map)
+        """Properties named from their label once the dump is read (claims held under the id)."""
+        self.bulk = config.all_properties
+        self.names = PropertyNames(requested)
+        self.types = resolver or TypeResolver(config.type_map)
         self.qualifier_names: dict[str, str] = {
             pid: preds[0].name for pid, preds in vocab.items() if len(preds) == 1
         }
@@ -90,15 +114,28 @@ class PropertyMap:
                 return pred
         return None
 
+    def deferred(self, pid: str, datatype: Any) -> bool:
+        """Whether claims of ``pid`` (not in ``map``) are kept for naming at the end."""
+        if pid in self.defer:
+            return True
+        return self.bulk and pid not in TYPE_PROPERTIES and datatype not in SKIP_DATATYPES
+
 
 @dataclass(slots=True)
 class ParsedEntity:
-    """One entity record: the entity row, its sitelink title, its facts and its skips."""
+    """One entity record: the entity row, its sitelink title, its facts and its skips.
+
+    ``classes`` are its ``P31`` values and ``subclass_of`` its ``P279`` values (both in claim
+    order); ``lang_label`` is its label in the configured language (or ``mul``), if any.
+    """
 
     entity: Entity
     title: str | None
     facts: list[Fact] = field(default_factory=list)
     skipped: list[tuple[str, str | None]] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    subclass_of: list[str] = field(default_factory=list)
+    lang_label: str | None = None
 
 
 def _texts(obj: dict[str, Any], key: str) -> dict[str, Any]:
@@ -129,21 +166,19 @@ def _statements(claims: dict[str, Any], pid: str) -> list[Any]:
     return statements
 
 
-def _entity_type(claims: dict[str, Any]) -> str:
-    first: str | None = None
-    for statement in _statements(claims, "P31"):
+def _item_values(claims: dict[str, Any], pid: str) -> list[str]:
+    """The item values of ``pid`` (``P31``, ``P279``) in claim order, deprecated ones left out."""
+    out: list[str] = []
+    for statement in _statements(claims, pid):
         if not isinstance(statement, dict) or statement.get("rank") == "deprecated":
             continue
         try:
             kind, value = snak_value(statement.get("mainsnak"))
         except (SkipValue, BadValue):
             continue
-        if kind != "entity":
-            continue
-        if value in _CLASS_TYPES:
-            return _CLASS_TYPES[value]
-        first = first or value
-    return first or "item"
+        if kind == "entity" and value not in out:
+            out.append(value)
+    return out
 
 
 def _qualifiers(
@@ -172,6 +207,8 @@ def _qualifiers(
 
 
 def _fact(subject: str, pred: Predicate, kind: str, value: Any, q: dict[str, Any] | None) -> Fact:
+    if kind == "entity" and pred.kind == "string":  # the label replaces the id at the end
+        return Fact(0, subject, pred.name, "string", object=value, qualifiers=Fact._q(q))
     if kind == "entity":
         if pred.inverse:
             return Fact.relation(0, value, pred.name, subject, q)
@@ -210,7 +247,8 @@ def parse_entity(
     sitelink = _texts(obj, "sitelinks").get(f"{language}wiki")
     title = sitelink.get("title") if isinstance(sitelink, dict) else None
     claims = _texts(obj, "claims")
-    etype = _entity_type(claims)
+    classes = _item_values(claims, "P31")
+    etype = props.types.direct(classes) or "item"  # provisional: the closure comes at the end
     entity = Entity(
         id=eid,
         label=label,
@@ -219,8 +257,12 @@ def parse_entity(
         aliases=tuple(dict.fromkeys(a for a in aliases if a != label)),
     )
     parsed = ParsedEntity(entity, title if isinstance(title, str) and title else None)
+    parsed.classes = classes
+    parsed.subclass_of = _item_values(claims, "P279")
+    parsed.lang_label = _pick(labels, language)
     for pid in claims:
         if pid not in props.map:
+            _deferred_claims(eid, pid, _statements(claims, pid), props, parsed, keep_deprecated)
             continue
         for statement in _statements(claims, pid):
             if not isinstance(statement, dict):
@@ -241,12 +283,47 @@ def parse_entity(
             if pred is None:
                 parsed.skipped.append(("no_predicate_for_type", None))
                 continue
-            if pred.kind not in (_ANY, kind) or (pred.inverse and kind != "entity"):
+            label_of_item = pred.kind == "string" and kind == "entity" and not pred.inverse
+            if (pred.kind not in (_ANY, kind) and not label_of_item) or (
+                pred.inverse and kind != "entity"
+            ):
                 parsed.skipped.append(("value_kind_mismatch", None))
                 continue
             qualifiers = _qualifiers(statement, props, parsed.skipped)
             parsed.facts.append(_fact(eid, pred, kind, value, qualifiers))
     return parsed
+
+
+def _deferred_claims(
+    eid: str,
+    pid: str,
+    statements: list[Any],
+    props: PropertyMap,
+    parsed: ParsedEntity,
+    keep_deprecated: bool,
+) -> None:
+    """Claims of a property named at the end: held as facts whose predicate is the id."""
+    for statement in statements:
+        if not isinstance(statement, dict):
+            continue
+        snak = statement.get("mainsnak")
+        datatype = snak.get("datatype") if isinstance(snak, dict) else None
+        if not props.deferred(pid, datatype):
+            return
+        if statement.get("rank") == "deprecated" and not keep_deprecated:
+            parsed.skipped.append(("deprecated_rank", None))
+            continue
+        try:
+            kind, value = snak_value(snak)
+        except SkipValue as skip:
+            parsed.skipped.append((skip.reason, None))
+            continue
+        except BadValue as err:
+            parsed.skipped.append(("bad_value", f"{pid}: {err}"))
+            continue
+        props.names.deferred.add(pid)
+        qualifiers = _qualifiers(statement, props, parsed.skipped)
+        parsed.facts.append(_fact(eid, Predicate(pid, (), _ANY), kind, value, qualifiers))
 
 
 def _records(path: Path, report: IngestReport) -> JsonLines:
@@ -268,21 +345,25 @@ def ingest_wikidata(
     report: IngestReport,
     display: ProgressDisplay,
 ) -> None:
-    """Stream the dumps: entities go to ``writer``, raw facts and names to ``scratch``.
+    """Stream the dumps: items, raw facts and names to ``scratch``; entities to ``writer``.
 
     ``Special:EntityData`` files (``{"entities": {"Q42": {...}}}`` on one line) are read too.
-    Call ``Scratch.finalize_facts`` afterwards to number the facts and drop dangling ones.
+    When the dumps are read, deferred properties are named, item values of string predicates
+    become labels and the entities are written with their resolved types. Call
+    ``Scratch.finalize_facts`` afterwards to number the facts and drop dangling ones.
     """
-    props = PropertyMap(config)
+    edges = read_class_file(config.class_file) if config.class_file else []
+    props = PropertyMap(config, TypeResolver(config.type_map, edges))
+    scratch.db.execute(ITEMS_DDL)
     seen: set[str] = set()
-    entities: list[Entity] = []
+    items: list[ItemRow] = []
     names: list[tuple[str, str, tuple[str, ...], str | None]] = []
     facts: list[Fact] = []
 
     def flush() -> None:
-        writer.add_entities(entities)
+        add_items(scratch, items)
         scratch.add_entities(names)
-        entities.clear()
+        items.clear()
         scratch.add_raw_facts(facts)
         names.clear()
         facts.clear()
@@ -304,6 +385,10 @@ def ingest_wikidata(
                         record, config.language, props, keep_deprecated=config.keep_deprecated
                     )
                 except NotAnItem:
+                    if record.get("type") == "property" and (
+                        found := property_record(record, config.language)
+                    ):
+                        props.names.from_dump[found[0]] = found[1]
                     report.skip("not_an_item")
                     continue
                 except BadRecord as bad:
@@ -313,19 +398,39 @@ def ingest_wikidata(
                 if entity.id in seen:
                     report.skip("duplicate_entity", file=path, line=line, detail=entity.id)
                     continue
-                if config.require_sitelink and parsed.title is None:
+                if parsed.subclass_of:
+                    props.types.add_subclass(entity.id, parsed.subclass_of)
+                kept = not (config.require_sitelink and parsed.title is None)
+                items.append(
+                    (
+                        entity.id,
+                        kept,
+                        entity.label,
+                        parsed.lang_label,
+                        entity.description,
+                        entity.aliases,
+                        tuple(parsed.classes),
+                    )
+                )
+                if not kept:
                     report.skip("no_sitelink")
                     continue
                 for reason, detail in parsed.skipped:
                     where = path if detail else None
                     report.skip(reason, file=where, line=line if detail else None, detail=detail)
                 seen.add(entity.id)
-                entities.append(entity)
                 key = title_key(parsed.title) if parsed.title else None
                 names.append((entity.id, entity.label, entity.aliases, key))
                 facts.extend(parsed.facts)
-                if len(names) >= _FLUSH or len(facts) >= 10 * _FLUSH:
+                if len(items) >= _FLUSH or len(facts) >= 10 * _FLUSH:
                     flush()
         tracker.done()
     flush()
     report.count("entities", len(seen))
+    report.predicates = {
+        pid: sorted({p.name for p in preds}) for pid, preds in sorted(props.map.items())
+    }
+    for pid, name in props.names.finish(scratch, report).items():
+        report.predicates[pid] = [name]
+    label_from_item(scratch, report)
+    write_entities(scratch, writer, props.types, report)

@@ -1,0 +1,200 @@
+"""Entity types from ``P31`` plus the ``P279`` subclass closure, and the deferred entity rows.
+
+Real items are rarely instances of the exact class a type names: a big city is ``P31 Q1549591``
+(big city), which is ``P279`` of ``Q515`` (city). So an entity's type is the **most specific
+mapped class** among its ``P31`` classes and their ``P279`` ancestors: the class of the type
+table reached in the fewest subclass steps (ties: ``P31`` order, then claim order). The type
+table is the vocabulary's classes (``_vocab.ENTITY_TYPES``), the bundled ``data/types.tsv``
+(subclasses a sample may not connect) and ``IngestConfig.type_map`` (the user's, which wins).
+
+An entity that reaches no mapped class is still usable: its type is the English label of its
+first labelled ``P31`` class (``"fictional human"``), else its own description, else ``item``
+— never a Q-id, because types are read by people and realized into questions.
+
+Subclass claims belong to class items that may come anywhere in the dump (after the items
+that use them), so types are only known once the dump is read. Entity rows therefore wait in
+the scratch store (table ``items``, which also keeps the labels of items dropped by filters,
+for class labels and ``label_from_item``) and are written when the dump ends. Subclass edges
+are held in memory: one list per class item (about 4 million edges in the full dump); an
+optional ``class_id,parent_id`` file adds edges for classes a sample lacks.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import deque
+from collections.abc import Iterable
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from redsearcher.errors import InputFormatError
+from redsearcher.world._records import Entity
+from redsearcher.world._store import WorldWriter
+from redsearcher.world._vocab import ENTITY_TYPES
+from redsearcher.world.ingest._io import detect_compression
+from redsearcher.world.ingest._report import IngestReport
+from redsearcher.world.ingest._scratch import Scratch
+
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+_SEP = "\x1f"
+_BATCH = 5_000
+ITEMS_DDL = """CREATE TABLE IF NOT EXISTS items (
+    n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kept INTEGER NOT NULL, label TEXT NOT NULL,
+    lang_label TEXT, description TEXT, aliases TEXT NOT NULL, classes TEXT NOT NULL)"""
+
+#: One pending item: id, kept, label, label in the language, description, aliases, P31 classes.
+ItemRow = tuple[str, bool, str, str | None, str | None, tuple[str, ...], tuple[str, ...]]
+
+
+@cache
+def bundled_types() -> dict[str, str]:
+    """The vocabulary's classes plus ``data/types.tsv``: class Q-id -> type word."""
+    table = {t.wikidata_class: t.name for t in ENTITY_TYPES.values()}
+    text = files("redsearcher.world.ingest").joinpath("data/types.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            cid, word = line.split("\t")[:2]
+            table[cid] = word
+    return table
+
+
+def read_class_file(path: Path) -> list[tuple[str, str]]:
+    """``class_id,parent_id`` rows of a CSV file (a header row and ``#`` comments allowed).
+
+    Raises:
+        InputFormatError: a missing file or a row that is not two Q-ids (with its line).
+    """
+    detect_compression(path)  # a missing file is an InputFormatError naming it
+    edges: list[tuple[str, str]] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.reader(handle), start=1):
+            cells = [c.strip() for c in row]
+            if not cells or not cells[0] or cells[0].startswith("#"):
+                continue
+            if line == 1 and not _QID.match(cells[0]):
+                continue  # header
+            if len(cells) < 2 or not _QID.match(cells[0]) or not _QID.match(cells[1]):
+                raise InputFormatError(
+                    path, f"expected class_id,parent_id (two Q-ids), got {row!r}", line=line
+                )
+            edges.append((cells[0], cells[1]))
+    return edges
+
+
+def type_word(label: str) -> str:
+    """A class label as a type word: first letter lower-cased unless it starts an acronym."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+class TypeResolver:
+    """The type table and the subclass graph; answers an entity's type from its classes.
+
+    Args:
+        type_map: The user's ``{class: type}`` rows (override the bundled table).
+        class_edges: Extra ``(class, parent)`` subclass edges (from a class file).
+    """
+
+    def __init__(self, type_map: dict[str, str], class_edges: Iterable[tuple[str, str]] = ()):
+        self.table = {**bundled_types(), **type_map}
+        self.parents: dict[str, list[str]] = {}
+        self._memo: dict[str, tuple[int, str] | None] = {}
+        for child, parent in class_edges:
+            self.add_subclass(child, [parent])
+
+    def add_subclass(self, child: str, parents: list[str]) -> None:
+        """Record ``child P279 parent`` edges (in claim order, without repeats)."""
+        known = self.parents.setdefault(child, [])
+        known.extend(p for p in parents if p not in known and p != child)
+
+    def direct(self, classes: Iterable[str]) -> str | None:
+        """The type of the first class that the table maps itself (no closure)."""
+        return next((self.table[c] for c in classes if c in self.table), None)
+
+    def closest(self, cls: str) -> tuple[int, str] | None:
+        """``(steps, type)`` of the mapped class nearest to ``cls`` through ``P279``."""
+        if cls in self._memo:
+            return self._memo[cls]
+        found: tuple[int, str] | None = None
+        seen = {cls}
+        queue: deque[tuple[str, int]] = deque([(cls, 0)])
+        while queue:  # breadth first: the first mapped class found is a nearest one
+            node, steps = queue.popleft()
+            if node in self.table:
+                found = (steps, self.table[node])
+                break
+            for parent in self.parents.get(node, ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    queue.append((parent, steps + 1))
+        self._memo[cls] = found
+        return found
+
+    def mapped(self, classes: Iterable[str]) -> str | None:
+        """The type of the most specific mapped class over all of ``classes``."""
+        best: tuple[int, str] | None = None
+        for cls in classes:
+            found = self.closest(cls)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
+        return None if best is None else best[1]
+
+
+def add_items(scratch: Scratch, rows: list[ItemRow]) -> None:
+    """Queue item rows (dump order) until their types can be resolved."""
+    scratch.db.executemany(
+        "INSERT OR IGNORE INTO items (id, kept, label, lang_label, description, aliases, "
+        "classes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (i, int(kept), label, lang, desc, _SEP.join(aliases), _SEP.join(classes))
+            for i, kept, label, lang, desc, aliases, classes in rows
+        ),
+    )
+
+
+def write_entities(
+    scratch: Scratch, writer: WorldWriter, resolver: TypeResolver, report: IngestReport
+) -> None:
+    """Resolve every kept item's type and write the entity rows in dump order."""
+    db = scratch.db
+    labels: dict[str, str | None] = {}
+
+    def class_label(cid: str) -> str | None:
+        if cid not in labels:
+            row = db.execute("SELECT lang_label FROM items WHERE id = ?", (cid,)).fetchone()
+            labels[cid] = None if row is None else row[0]
+        return labels[cid]
+
+    how = {"mapped": 0, "class_label": 0, "description": 0, "none": 0}
+    cursor = db.execute(
+        "SELECT id, label, description, aliases, classes FROM items WHERE kept = 1 ORDER BY n"
+    )
+    while rows := cursor.fetchmany(_BATCH):
+        batch: list[Entity] = []
+        for eid, label, description, aliases, classes_text in rows:
+            classes = classes_text.split(_SEP) if classes_text else []
+            etype = resolver.mapped(classes)
+            if etype is not None:
+                how["mapped"] += 1
+            elif (found := next(filter(None, map(class_label, classes)), None)) is not None:
+                etype, how["class_label"] = type_word(found), how["class_label"] + 1
+            elif description:
+                etype, how["description"] = description, how["description"] + 1
+            else:
+                etype, how["none"] = "item", how["none"] + 1
+            batch.append(
+                Entity(
+                    id=eid,
+                    label=label,
+                    type=etype,
+                    description=description,
+                    aliases=tuple(aliases.split(_SEP)) if aliases else (),
+                )
+            )
+        writer.add_entities(batch)
+    for key, value in how.items():
+        if value:
+            report.count(f"types_{key}", value)
