@@ -317,6 +317,7 @@ def test_units_and_types_never_print_ids() -> None:
     assert g.readable_type("human_settlement") == "human settlement"
     assert g.description_handle("city in and county seat of Q99, United States") == "city"
     assert g.description_handle("Q42") is None
+    assert g.description_handle("1996 film directed by Tom") == "film"
 
 
 def test_phrase_table_covers_most_used_properties() -> None:
@@ -381,3 +382,46 @@ def test_no_realized_question_contains_an_id(
     out = OfflineRealizer().realize_sync(nodes, constraints, seed=seed, descriptions=descriptions)
     assert not ID.search(out.question), out.question
     assert not any(ID.search(t) for t in out.constraint_texts)
+
+
+# -- through the synthesizer -------------------------------------------------------------------
+
+
+def test_synthesizer_describes_an_id_typed_answer(tmp_path: Path) -> None:
+    """The pipeline hands the World's descriptions to the realizer (the answer's type is an id)."""
+    from dataclasses import replace
+
+    from redsearcher.env import LocalEnvironment, build_index
+    from redsearcher.synth._config import SynthConfig
+    from redsearcher.synth._synth import Synthesizer
+    from redsearcher.synth._verify import Verifier
+    from redsearcher.testing._worlds import (
+        TINY_DOCUMENTS,
+        TINY_ENTITIES,
+        TINY_FACTS,
+        TINY_PROVENANCE,
+    )
+    from redsearcher.tools._backends import LocalBackend
+
+    from tests.synth.test_known_worlds import SECOND_FILM, director_child_draft
+
+    path = tmp_path / "world"
+    e, f, d, p = SECOND_FILM  # a second film, so no single clause gives the answer away
+    entities = [replace(x, type="Q11424") if x.type == "film" else x for x in (*TINY_ENTITIES, *e)]
+    with WorldWriter(path, source={"kind": "fixture", "name": "tiny-ids"}) as w:
+        w.add_entities(entities)
+        w.add_facts([*TINY_FACTS, *f])
+        w.add_documents([*TINY_DOCUMENTS, *d])
+        w.add_provenance([*TINY_PROVENANCE, *p])
+    build_index(path, tmp_path / "index", progress=False)
+    env = LocalEnvironment.open(tmp_path / "index")
+    kg = KnowledgeGraph(World.open(path))
+    verifier = Verifier(kg=kg, env=env, backend=LocalBackend(env))
+    draft = director_child_draft(kg)
+    draft.types["x0"] = "Q11424"
+    synth = Synthesizer(kg, verifier, SynthConfig(n=1, treewidth="1-3", msd="1-"))
+    task = asyncio.run(synth.complete(draft, np.random.default_rng(0), "t-ids"))
+    assert task is not None, synth.report.rejected
+    assert task.answer_type == "Q11424"  # the record keeps the World's type ...
+    assert not ID.search(task.question)  # ... the text does not: "1990 film" reads "film"
+    assert "the film" in task.question.lower() and "entity" not in task.question

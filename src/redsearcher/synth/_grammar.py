@@ -457,15 +457,17 @@ def readable_type(type_name: str) -> str | None:
 def description_handle(description: str | None) -> str | None:
     """A Wikidata description cut down to its head noun phrase, or None when it is unusable.
 
-    Only the head is kept ("American actor and politician (born 1947)" -> "American actor
-    and politician"; "university located in Syracuse, New York" -> "university"; "capital of
-    Armenia" -> "capital"): the tail names places and people, which would add clauses the
-    uniqueness check never tested and often give the entity away.
+    Only the head is kept, without numbers ("American actor and politician (born 1947)" ->
+    "American actor and politician"; "university located in Syracuse, New York" ->
+    "university"; "1996 film" -> "film"): the tail names places and people and the numbers
+    are dates, which would add clauses the uniqueness check never tested and often give the
+    entity away (the shortcut check rejects "a 1990 film" in a World of one 1990 film).
     """
     if not description:
         return None
     text = re.split(r"\s*[(,;:]", description.strip(), maxsplit=1)[0].strip()
-    words = text.split()
+    # numbers ("1996 film", "born 1947") would be a date clause nobody tested for uniqueness
+    words = [w for w in text.split() if not any(ch.isdigit() for ch in w)]
     for k, w in enumerate(words[1:], 1):
         after = words[k + 1].lower() if k + 1 < len(words) else ""
         if w.lower() in _CUT_WORDS or (w.endswith("ed") and after in _CUT_WORDS):
