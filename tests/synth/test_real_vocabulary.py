@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from redsearcher.env import LocalEnvironment, build_index
 from redsearcher.log import Condition, Constraint, GraphNode
 from redsearcher.synth import _grammar as g
-from redsearcher.synth._draft import drafts
+from redsearcher.synth._config import SynthConfig
+from redsearcher.synth._draft import Draft, drafts
 from redsearcher.synth._grammar_wikidata import (
     WIKIDATA_RELATIONS,
     generic_relation,
@@ -38,7 +41,11 @@ from redsearcher.synth._graph import (
 )
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization
+from redsearcher.synth._synth import Synthesizer
+from redsearcher.synth._verify import Verifier
 from redsearcher.testing import ScriptedModel, Step
+from redsearcher.testing._worlds import TINY_DOCUMENTS, TINY_ENTITIES, TINY_FACTS, TINY_PROVENANCE
+from redsearcher.tools._backends import LocalBackend
 from redsearcher.world import (
     DISCOVERY_ONLY_PREDICATES,
     SYMMETRIC_PREDICATES,
@@ -388,37 +395,56 @@ def test_no_realized_question_contains_an_id(
 
 
 def test_synthesizer_describes_an_id_typed_answer(tmp_path: Path) -> None:
-    """The pipeline hands the World's descriptions to the realizer (the answer's type is an id)."""
-    from dataclasses import replace
+    """The pipeline hands the World's descriptions to the realizer (the answer's type is an id).
 
-    from redsearcher.env import LocalEnvironment, build_index
-    from redsearcher.synth._config import SynthConfig
-    from redsearcher.synth._synth import Synthesizer
-    from redsearcher.synth._verify import Verifier
-    from redsearcher.testing._worlds import (
-        TINY_DOCUMENTS,
-        TINY_ENTITIES,
-        TINY_FACTS,
-        TINY_PROVENANCE,
-    )
-    from redsearcher.tools._backends import LocalBackend
-
-    from tests.synth.test_known_worlds import SECOND_FILM, director_child_draft
-
+    The tiny World's director-cast-their-child film, with every film typed ``Q11424`` and a
+    second film (as in ``test_known_worlds``) so that no single clause gives the answer away.
+    """
+    second = Entity("E11", "Grey Meridian", "film")
+    entities = [
+        replace(x, type="Q11424") if x.type == "film" else x for x in (*TINY_ENTITIES, second)
+    ]
+    text = "Grey Meridian is a film directed by Oskar Brandt, with Ilse Velden in the cast."
     path = tmp_path / "world"
-    e, f, d, p = SECOND_FILM  # a second film, so no single clause gives the answer away
-    entities = [replace(x, type="Q11424") if x.type == "film" else x for x in (*TINY_ENTITIES, *e)]
     with WorldWriter(path, source={"kind": "fixture", "name": "tiny-ids"}) as w:
         w.add_entities(entities)
-        w.add_facts([*TINY_FACTS, *f])
-        w.add_documents([*TINY_DOCUMENTS, *d])
-        w.add_provenance([*TINY_PROVENANCE, *p])
+        w.add_facts(
+            [
+                *TINY_FACTS,
+                Fact.relation(30, "E11", "director", "E3"),
+                Fact.relation(31, "E11", "cast_member", "E2"),
+            ]
+        )
+        w.add_documents(
+            [
+                *TINY_DOCUMENTS,
+                Document(
+                    "D11",
+                    "Grey Meridian",
+                    text,
+                    "encyclopedia",
+                    mentions=("E11", "E3", "E2"),
+                    about="E11",
+                ),
+            ]
+        )
+        w.add_provenance([*TINY_PROVENANCE, Provenance("D11", 30), Provenance("D11", 31)])
     build_index(path, tmp_path / "index", progress=False)
     env = LocalEnvironment.open(tmp_path / "index")
     kg = KnowledgeGraph(World.open(path))
     verifier = Verifier(kg=kg, env=env, backend=LocalBackend(env))
-    draft = director_child_draft(kg)
-    draft.types["x0"] = "Q11424"
+    draft = Draft(
+        types={"x0": "Q11424", "x1": "person", "x2": "person"},
+        rows={"x0": kg.row_of["E4"], "x1": kg.row_of["E1"], "x2": kg.row_of["E2"]},
+        roles={"x0": "answer", "x1": "latent", "x2": "latent"},
+        constraints=[
+            Constraint(kind="relation", predicate="director", subject="x0", object="x1", fact_ids=[4]),
+            Constraint(kind="relation", predicate="cast_member", subject="x0", object="x2", fact_ids=[5]),
+            Constraint(kind="relation", predicate="child", subject="x1", object="x2", fact_ids=[3]),
+        ],
+        answer="x0",
+        shape="hub",
+    )  # fmt: skip
     synth = Synthesizer(kg, verifier, SynthConfig(n=1, treewidth="1-3", msd="1-"))
     task = asyncio.run(synth.complete(draft, np.random.default_rng(0), "t-ids"))
     assert task is not None, synth.report.rejected
