@@ -11,6 +11,7 @@ solution is unique or no attribute separates them (the draft is then rejected as
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,13 +22,14 @@ import numpy as np
 from redsearcher.log import Constraint, NodeRole
 from redsearcher.synth._conditions import fuzz, holds
 from redsearcher.synth._csp import Solutions, solve
-from redsearcher.synth._graph import MasterGraph
+from redsearcher.synth._graph import MasterGraph, edge_key
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._treewidth import treewidth
 
 __all__ = ["Draft", "drafts", "make_unique", "var_graph"]
 
 _ATTRIBUTE_KINDS = ("date", "quantity", "string")
+_ID_VALUE = re.compile(r"\b[QP]\d+\b")  # a raw id as a string value: the question would print it
 
 
 @dataclass
@@ -149,17 +151,24 @@ def _draft(
             roles[name[v]] = "observed"
         else:
             roles[name[v]] = "latent"
-    constraints = [
-        Constraint(
-            kind="relation" if e.kind == "relation" else "same",
-            predicate=kg.predicates[e.pred],
-            subject=name[e.a],
-            object=name[e.b],
-            fact_ids=[kg.fact_id(f) for f in e.facts],
+    said: set[tuple[str, int, int, int]] = set()
+    constraints = []
+    for e in g.edges:
+        # one constraint per edge key (a symmetric fact's two directions are one clause), and
+        # none from a discovery-only predicate: graphs built elsewhere may still carry them
+        key = edge_key(kg, e)
+        if e.a not in nodes or e.b not in nodes or kg.discovery_only[e.pred] or key in said:
+            continue
+        said.add(key)
+        constraints.append(
+            Constraint(
+                kind="relation" if e.kind == "relation" else "same",
+                predicate=kg.predicates[e.pred],
+                subject=name[e.a],
+                object=name[e.b],
+                fact_ids=[kg.fact_id(f) for f in e.facts],
+            )
         )
-        for e in g.edges
-        if e.a in nodes and e.b in nodes
-    ]
     return Draft(
         types={name[v]: kg.type_of(g.rows[v]) for v in order},
         rows={name[v]: g.rows[v] for v in order},
@@ -183,7 +192,10 @@ def attribute_options(
             continue
         if not kg.stated_by(f):
             continue
-        cond = fuzz(kind, kg.value(f), rng, precision=int(kg.f.precision[f]))
+        value = kg.value(f)
+        if kind == "string" and _ID_VALUE.search(str(value)):
+            continue  # an unresolved item id: no question may print it
+        cond = fuzz(kind, value, rng, precision=int(kg.f.precision[f]))
         out.append(
             Constraint(
                 kind="attribute",

@@ -21,10 +21,13 @@ convention, matching how ``fuzz`` splits a decade at 3 and 6.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Final
 
 from redsearcher.log import Condition
+from redsearcher.synth import _grammar_wikidata as wd
+from redsearcher.world import PREDICATES
 from redsearcher.world.generate import MONTHS  # dates read as the documents write them
 
 #: How an entity type is said; unknown types use their name with spaces.
@@ -383,3 +386,103 @@ def days_phrase(cond: Condition, verb: str) -> str:
     if high <= 0:
         return f"{verb} between {number(-high)} and {number(-low)} days after {ref}"
     return f"{verb} between {number(high)} days before and {number(-low)} days after {ref}"
+
+
+# -- lookups: the synthetic vocabulary first, then the Wikidata table, then the words ----------
+#
+# A vocabulary predicate without an entry keeps the grammar's original generic phrasing (so
+# synthetic Worlds read exactly as before); any other predicate is phrased from the Wikidata
+# table or, failing that, from its own words, never from an id.
+
+
+def _vocabulary(pred: str) -> bool:
+    return pred in PREDICATES or pred in NOUNS
+
+
+def noun(pred: str) -> str:
+    """The predicate as a noun phrase (``{n}``)."""
+    found = NOUNS.get(pred) or wd.WIKIDATA_NOUNS.get(pred)
+    if found:
+        return found
+    return pred.replace("_", " ") if _vocabulary(pred) else wd.noun_of(pred)
+
+
+def relation_phrases(pred: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(forward, inverse) phrasings of a relation predicate."""
+    found = RELATIONS.get(pred) or wd.WIKIDATA_RELATIONS.get(pred)
+    if found:
+        return found
+    return GENERIC_RELATION if _vocabulary(pred) else wd.generic_relation(pred)
+
+
+def same_phrases(pred: str) -> tuple[str, ...]:
+    """Phrasings of "shares a ``pred`` value with ``{o}``"."""
+    found = SAME.get(pred) or wd.WIKIDATA_SAME.get(pred)
+    if found:
+        return found
+    return GENERIC_SAME if _vocabulary(pred) else wd.generic_same(pred)
+
+
+def date_verbs(pred: str, subject_type: str) -> tuple[str, ...] | None:
+    """The verb phrases before a date phrase, or None when the grammar has none."""
+    return DATES_BY_TYPE.get((pred, subject_type)) or DATES.get(pred) or wd.WIKIDATA_DATES.get(pred)
+
+
+def quantity_phrases(pred: str) -> tuple[str, ...] | None:
+    """Phrasings of an amount (``{q}``, unit ``{u}``), or None for an unknown predicate."""
+    return QUANTITIES.get(pred) or wd.WIKIDATA_QUANTITIES.get(pred)
+
+
+def string_phrases(pred: str) -> tuple[str, ...]:
+    """Phrasings of a string value (``{v}``, ``{a}``)."""
+    found = STRINGS.get(pred)
+    if found:
+        return found
+    relation = wd.WIKIDATA_RELATIONS.get(pred)
+    if relation:
+        return tuple(t.replace("{o}", "{v}") for t in relation[0])
+    return GENERIC_STRING if _vocabulary(pred) else wd.generic_string(pred)
+
+
+def readable_type(type_name: str) -> str | None:
+    """How a type is said, or None when it cannot be (an id, ``item``, no letters)."""
+    if type_name in TYPE_WORDS:
+        return TYPE_WORDS[type_name]
+    word = type_name.replace("_", " ").strip()
+    if not word or word.casefold() == "item" or wd.ID_WORD.search(word):
+        return None
+    return word if any(ch.isalpha() for ch in word) else None
+
+
+def description_handle(description: str | None) -> str | None:
+    """A Wikidata description cut down to its head noun phrase, or None when it is unusable.
+
+    Only the head is kept, without numbers ("American actor and politician (born 1947)" ->
+    "American actor and politician"; "university located in Syracuse, New York" ->
+    "university"; "1996 film" -> "film"): the tail names places and people and the numbers
+    are dates, which would add clauses the uniqueness check never tested and often give the
+    entity away (the shortcut check rejects "a 1990 film" in a World of one 1990 film).
+    """
+    if not description:
+        return None
+    text = re.split(r"\s*[(,;:]", description.strip(), maxsplit=1)[0].strip()
+    # numbers ("1996 film", "born 1947") would be a date clause nobody tested for uniqueness
+    words = [w for w in text.split() if not any(ch.isdigit() for ch in w)]
+    for k, w in enumerate(words[1:], 1):
+        after = words[k + 1].lower() if k + 1 < len(words) else ""
+        if w.lower() in _CUT_WORDS or (w.endswith("ed") and after in _CUT_WORDS):
+            words = words[:k]  # "award presented by ..." -> "award"
+            break
+    text = " ".join(words)
+    if not text or len(words) > 5 or wd.ID_WORD.search(text):
+        return None
+    return text if any(ch.isalpha() for ch in text) else None
+
+
+_CUT_WORDS = frozenset(
+    [
+        *("in", "of", "from", "by", "at", "for", "on", "with", "near", "between"),
+        *("who", "which", "that", "directed", "written", "located", "based", "situated"),
+        *("born", "founded", "established", "created", "produced", "published", "released"),
+    ]
+)

@@ -8,6 +8,12 @@ that are themselves real facts: relations between nodes already chosen, shared v
 same country of citizenship"), and new nodes that link to two or more chosen nodes, each of
 which closes a cycle. Treewidth is recomputed exactly after every added edge, so the sampler
 lands on the target or reports that it could not.
+
+Every node has a printable label (``KnowledgeGraph.is_named``); discovery-only predicates
+(``links_to``) never become edges, since every edge becomes a question constraint; and an edge
+is added once however many facts state it: a symmetric relation is stored in both directions
+and a shared value may be shared twice, but "A is married to B" said both ways is one clause
+repeated (:func:`edge_key`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,16 @@ import numpy as np
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._treewidth import treewidth
 
-__all__ = ["Edge", "MasterGraph", "SeedFilter", "densify", "expand", "pick_seed", "seed_pool"]
+__all__ = [
+    "Edge",
+    "MasterGraph",
+    "SeedFilter",
+    "densify",
+    "edge_key",
+    "expand",
+    "pick_seed",
+    "seed_pool",
+]
 
 #: Entity types whose members many others share ("the same country"): the object side of a
 #: ``same`` edge. People and works are excluded — "the same spouse" is not a question anyone asks.
@@ -45,6 +60,25 @@ class Edge:
     def key(self) -> tuple[int, int]:
         """The unordered node pair."""
         return (min(self.a, self.b), max(self.a, self.b))
+
+
+def edge_key(kg: KnowledgeGraph, e: Edge) -> tuple[str, int, int, int]:
+    """What an edge says: equal keys state the same constraint (direction kept if it matters)."""
+    if e.kind == "same" or kg.symmetric[e.pred]:
+        return (e.kind, e.pred, *e.key)
+    return (e.kind, e.pred, e.a, e.b)
+
+
+def _dedupe(kg: KnowledgeGraph, edges: list[Edge], have: list[Edge] | None = None) -> list[Edge]:
+    """``edges`` without those that repeat an earlier one or one of ``have``."""
+    seen = {edge_key(kg, e) for e in have or ()}
+    out = []
+    for e in edges:
+        key = edge_key(kg, e)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
 
 
 @dataclass
@@ -92,7 +126,7 @@ class _Pool:
         facts = np.diff(kg.out_ptr)
         cap = float(np.quantile(kg.mentions, f.max_mentions_quantile)) if n else 0.0
         ok = (facts >= f.min_facts) & (kg.mentions >= f.min_mentions) & (kg.mentions <= cap)
-        ok &= ~kg.is_distractor
+        ok &= ~kg.is_distractor & kg.is_named
         ok &= kg.types != kg.type_names.index("country") if "country" in kg.type_names else True
         self.rows = np.flatnonzero(ok)
         self.rows = np.array([r for r in self.rows.tolist() if not kg.is_meta(r)], np.int64)
@@ -112,13 +146,16 @@ def pick_seed(pool: np.ndarray, rng: np.random.Generator) -> int:
 
 
 def _neighbours(kg: KnowledgeGraph, row: int) -> list[tuple[int, int, int, bool]]:
-    """(fact row, predicate, other entity, outgoing) for every relation fact of ``row``."""
+    """(fact row, predicate, other entity, outgoing) for each constraint-capable fact of ``row``.
+
+    Discovery-only predicates and entities without a printable label are left out.
+    """
     out = kg.facts_of(row)
     out = out[kg.f.obj[out] >= 0]
     into = kg.facts_into(row)
     found = [(int(f), int(kg.f.pred[f]), int(kg.f.obj[f]), True) for f in out]
     found += [(int(f), int(kg.f.pred[f]), int(kg.f.subj[f]), False) for f in into]
-    return found
+    return [n for n in found if not kg.discovery_only[n[1]] and kg.is_named[n[2]]]
 
 
 def expand(
@@ -169,12 +206,14 @@ def _closing_edges(kg: KnowledgeGraph, g: MasterGraph) -> list[Edge]:
             if kg.type_of(obj) in SHARED_TYPES and obj not in index:
                 shared.setdefault((int(kg.f.pred[f]), obj), []).append((i, f))
     for (pred, _), members in sorted(shared.items()):
+        if kg.discovery_only[pred]:
+            continue
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
                 (i, fi), (j, fj) = members[x], members[y]
                 if i != j and not g.has_pair(i, j):
                     found.append(Edge("same", i, j, pred, (fi, fj)))
-    return found
+    return _dedupe(kg, found)
 
 
 def _cycle_nodes(kg: KnowledgeGraph, g: MasterGraph, hub_cap: int) -> list[tuple[int, list[Edge]]]:
@@ -197,7 +236,7 @@ def _cycle_nodes(kg: KnowledgeGraph, g: MasterGraph, hub_cap: int) -> list[tuple
             else Edge("relation", i, new, pred, (fact,))
             for i, fact, pred, outgoing in hits
         ]
-        out.append((other, edges))
+        out.append((other, _dedupe(kg, edges)))
     return out
 
 
@@ -229,7 +268,9 @@ def densify(
         edges = _closing_edges(kg, g)
         rng.shuffle(edges)  # type: ignore[arg-type]
         grown = False
-        for e in edges:
+        for e in _dedupe(kg, edges):
+            if any(edge_key(kg, x) == edge_key(kg, e) for x in g.edges):
+                continue  # the reverse of a symmetric edge added earlier in this round
             g.edges.append(e)
             w = g.width()
             if w <= target:

@@ -9,6 +9,7 @@ object and by fact. Strings stay in Arrow arrays and are decoded only on access,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -17,7 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from redsearcher.world import TOOL_ONLY_PREDICATES, World
+from redsearcher.world import (
+    DISCOVERY_ONLY_PREDICATES,
+    SYMMETRIC_PREDICATES,
+    TOOL_ONLY_PREDICATES,
+    World,
+)
 
 __all__ = ["KnowledgeGraph", "Value"]
 
@@ -27,6 +33,21 @@ Value = str | float | tuple[float, float] | None
 #: Labels or descriptions of entities that are lists, categories or other meta pages — never
 #: good seeds (the paper's filter against list- or meta-like entities).
 _META_PREFIXES = ("list of", "category:", "template:", "wikipedia:", "portal:", "index of")
+
+#: A raw Wikidata id inside a label: ingest falls back to the id when an item has no label.
+_ID_IN_LABEL = re.compile(r"\b[QP]\d+\b")
+
+
+def _is_name(label: str | None, eid: str) -> bool:
+    """Whether a label can be printed: an English-like name, not the id or an id-like string.
+
+    Ingest keeps the configured language's label, else any language's, else the id. A World
+    does not record which, so a label with no Latin letter (another script) or holding an id
+    is treated as missing: such an entity may stand in a solution, never as a named node.
+    """
+    if not label or label == eid or _ID_IN_LABEL.search(label):
+        return False
+    return any("a" <= ch.lower() <= "z" for ch in label)
 
 
 def _csr(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -65,11 +86,23 @@ class KnowledgeGraph:
 
     def __init__(self, world: World) -> None:
         self.world_hash = world.content_hash
-        ent = world.table("entities", ["id", "label", "type", "aliases", "distractor_of"])
+        ent = world.table(
+            "entities", ["id", "label", "type", "aliases", "description", "distractor_of"]
+        )
         self.ids: list[str] = ent.column("id").to_pylist()
         self.row_of: dict[str, int] = {e: i for i, e in enumerate(self.ids)}
         self._labels = ent.column("label").combine_chunks()
         self._aliases = ent.column("aliases").combine_chunks()
+        self._descriptions = ent.column("description").combine_chunks()
+        self.is_named = np.array(
+            [
+                _is_name(label, eid)
+                for label, eid in zip(self._labels.to_pylist(), self.ids, strict=True)
+            ],
+            dtype=bool,
+        )
+        """Entities with a printable (English, Latin-script, id-free) label: the only ones a
+        question may name or describe as a node."""
         types = ent.column("type").to_pylist()
         self.type_names: list[str] = sorted(set(types))
         type_code = {t: i for i, t in enumerate(self.type_names)}
@@ -128,6 +161,14 @@ class KnowledgeGraph:
         self.tool_only = np.array(
             [pred_code[p] for p in TOOL_ONLY_PREDICATES if p in pred_code], dtype=np.int16
         )
+        self.symmetric = np.array(
+            [p in SYMMETRIC_PREDICATES for p in self.predicates] or [False], dtype=bool
+        )
+        """By predicate code: ``s p o`` means ``o p s`` (one edge, however many facts)."""
+        self.discovery_only = np.array(
+            [p in DISCOVERY_ONLY_PREDICATES for p in self.predicates] or [False], dtype=bool
+        )
+        """By predicate code: may lead graph discovery, never becomes a question constraint."""
 
     # -- entities ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -140,6 +181,11 @@ class KnowledgeGraph:
     def aliases(self, row: int) -> list[str]:
         """The entity's aliases."""
         return list(self._aliases[row].as_py() or [])
+
+    def description(self, row: int) -> str | None:
+        """The entity's description (Wikidata's short gloss), if any."""
+        value = self._descriptions[row].as_py()
+        return str(value) if value else None
 
     def type_of(self, row: int) -> str:
         """The entity's type name."""

@@ -49,6 +49,7 @@ REALIZE_PROMPT_VERSION = "v1"
 _RETRY_MARKER = "---- retry ----"
 _QUESTION_TAG = re.compile(r"<question>(.*?)</question>", re.IGNORECASE | re.DOTALL)
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_RAW_ID = re.compile(r"\b[QP]\d+\b")  # a Wikidata item or property id: never in a question
 _OFFLINE = OfflineRealizer()
 
 
@@ -119,10 +120,20 @@ class LLMRealizer:
         self._prompt, self._retry = load_realize_prompt(prompt_version)
 
     def draft(
-        self, nodes: Sequence[GraphNode], constraints: Sequence[Constraint], *, seed: int
+        self,
+        nodes: Sequence[GraphNode],
+        constraints: Sequence[Constraint],
+        *,
+        seed: int,
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        descriptions: Mapping[str, str] | None = None,
     ) -> tuple[Realization, str]:
-        """The offline draft and the first request that shows it to the model."""
-        writer = _Writer(nodes, constraints, seed)
+        """The offline draft and the first request that shows it to the model.
+
+        The model sees the draft's type words, never a node's raw type: an id type is shown
+        as the description (or "entity") the draft uses, so the model has no id to copy.
+        """
+        writer = _Writer(nodes, constraints, seed, aliases=aliases, descriptions=descriptions)
         question, texts = writer.realize()
         draft = Realization(question, texts, source="offline", realizer=_OFFLINE.name)
         variables = []
@@ -169,6 +180,9 @@ class LLMRealizer:
         question = " ".join(tagged[-1].split())
         if len(question) > self._limit(draft):
             return None, f"the question is longer than {self._limit(draft)} characters"
+        raw = _RAW_ID.search(question)
+        if raw:
+            return None, f"the question contains the raw id {raw[0]}: describe it in words"
         leaked = leaked_names(question, nodes, aliases)
         if leaked:
             return None, f"the question names hidden entities: {', '.join(leaked)}"
@@ -189,13 +203,16 @@ class LLMRealizer:
         *,
         seed: int,
         aliases: Mapping[str, Sequence[str]] | None = None,
+        descriptions: Mapping[str, str] | None = None,
     ) -> Realization:
         """Ask the model, check its question, retry with the reason, else fall back.
 
         Raises:
             RealizationError: when every attempt was rejected and there is no fallback.
         """
-        draft, prompt = self.draft(nodes, constraints, seed=seed)
+        draft, prompt = self.draft(
+            nodes, constraints, seed=seed, aliases=aliases, descriptions=descriptions
+        )
         messages = [Message(role="user", content=prompt)]
         rejected: list[str] = []
         for _ in range(self.max_attempts):
@@ -220,7 +237,10 @@ class LLMRealizer:
         if isinstance(self.fallback, OfflineRealizer):
             backup = draft
         else:
-            backup = await self.fallback.realize(nodes, constraints, seed=seed, aliases=aliases)
+            extra = {} if descriptions is None else {"descriptions": descriptions}
+            backup = await self.fallback.realize(
+                nodes, constraints, seed=seed, aliases=aliases, **extra
+            )
         return Realization(
             backup.question, backup.constraint_texts, "fallback", backup.realizer, tuple(rejected)
         )

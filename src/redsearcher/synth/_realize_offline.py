@@ -33,6 +33,8 @@ from typing import Any, Protocol
 from redsearcher.errors import RedsearcherError
 from redsearcher.log import Constraint, GraphNode
 from redsearcher.synth import _grammar as g
+from redsearcher.synth._grammar_wikidata import RAW_ID, unit_words
+from redsearcher.world import DISCOVERY_ONLY_PREDICATES
 
 __all__ = [
     "OfflineRealizer",
@@ -75,8 +77,13 @@ class Realizer(Protocol):
         *,
         seed: int,
         aliases: Mapping[str, Sequence[str]] | None = None,
+        descriptions: Mapping[str, str] | None = None,
     ) -> Realization:
-        """Write the question; ``aliases`` (by entity id or variable) feed the leak check."""
+        """Write the question.
+
+        ``aliases`` (by entity id or variable) feed the leak check; ``descriptions`` (by
+        entity id or variable: a Wikidata description) name unknowns whose type is no word.
+        """
         ...
 
 
@@ -158,30 +165,44 @@ def _letter(index: int) -> str:
 
 
 class _Writer:
-    """One realization in progress: who has been introduced, and under which handle."""
+    """One realization in progress: who has been introduced, and under which handle.
+
+    Every type word comes from :func:`_grammar.readable_type`, else the node's description
+    (shortened, and refused when it spells a hidden entity's name), else "entity"; so a raw
+    id type (``Q19020``) or ``item`` never reaches the text.
+    """
 
     def __init__(
-        self, nodes: Sequence[GraphNode], constraints: Sequence[Constraint], seed: int
+        self,
+        nodes: Sequence[GraphNode],
+        constraints: Sequence[Constraint],
+        seed: int,
+        *,
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        descriptions: Mapping[str, str] | None = None,
     ) -> None:
         self.nodes = {n.var: n for n in nodes}
         for c in constraints:
             for var in (c.subject, c.object):
                 if var is not None and var not in self.nodes:
                     raise ValueError(f"{c.kind} constraint {c.predicate!r} names unknown {var!r}")
+        for n in nodes:
+            if n.role == "observed" and RAW_ID.search(n.label):
+                raise ValueError(f"observed node {n.var} is labelled with an id: {n.label!r}")
         self.constraints = constraints
         self.rng = random.Random(seed)
         self.variant = [self.rng.randrange(720) for _ in constraints]
+        self.words = _type_words(nodes, aliases or {}, descriptions or {})
         unknown = [n for n in nodes if n.role != "observed"]
-        counts = Counter(n.type for n in unknown)
-        self.lettered = {n.var for n in unknown if counts[n.type] > 1}
+        counts = Counter(self.words[n.var] for n in unknown)
+        self.lettered = {n.var for n in unknown if counts[self.words[n.var]] > 1}
         self.letters: dict[str, str] = {}
         self.introduced: set[str] = set()
         self.queue: list[str] = []
 
     # mentions ----------------------------------------------------------------------------
     def word(self, var: str) -> str:
-        kind = self.nodes[var].type
-        return g.TYPE_WORDS.get(kind, kind.replace("_", " "))
+        return self.words[var]
 
     def handle(self, var: str) -> str:
         """The definite mention of an unknown: ``person A`` or ``the film``."""
@@ -225,9 +246,11 @@ class _Writer:
     def clause(self, i: int, side: str, ref: Callable[[str], str]) -> str | None:
         """Constraint ``i`` as a verb phrase about its ``side`` end; None if it cannot be."""
         c = self.constraints[i]
+        if c.predicate in DISCOVERY_ONLY_PREDICATES:
+            raise ValueError(f"{c.predicate!r} is discovery-only: it is never a constraint")
         topic = c.subject if side == "subject" else (c.object or c.subject)
         other = c.object if side == "subject" else c.subject
-        noun = g.NOUNS.get(c.predicate, c.predicate.replace("_", " "))
+        noun = g.noun(c.predicate)
         fields: dict[str, Any] = {
             "t": self.word(topic),
             "p": "their" if self.nodes[topic].type == "person" else "its",
@@ -237,9 +260,9 @@ class _Writer:
             if other is None:
                 raise ValueError(f"{c.kind} constraint {c.predicate!r} has no object")
             if c.kind == "same":
-                template = self.pick(i, g.SAME.get(c.predicate, g.GENERIC_SAME))
+                template = self.pick(i, g.same_phrases(c.predicate))
             else:
-                forward, inverse = g.RELATIONS.get(c.predicate, g.GENERIC_RELATION)
+                forward, inverse = g.relation_phrases(c.predicate)
                 template = self.pick(i, forward if side == "subject" else inverse)
             key = "o" if side == "subject" or c.kind == "same" else "s"
             fields[key] = ref(other)
@@ -263,8 +286,7 @@ class _Writer:
             return self.pick(i, g.ROUTES).format(d=where, r=window, m=mode)
         if c.kind == "scholar":
             return self.pick(i, g.SCHOLAR).format(q=g.amount_phrase(cond))
-        date_verbs = g.DATES_BY_TYPE.get((c.predicate, self.nodes[c.subject].type))
-        date_verbs = date_verbs or g.DATES.get(c.predicate)
+        date_verbs = g.date_verbs(c.predicate, self.nodes[c.subject].type)
         if c.kind == "compute" or cond.op == "days_between":
             verb = date_verbs[0] if date_verbs else g.GENERIC_DATE[0].format_map(fields)
             return g.days_phrase(cond, verb)
@@ -274,17 +296,15 @@ class _Writer:
         if is_date:
             verb = self.pick(i, date_verbs or g.GENERIC_DATE).format_map(fields)
             return f"{verb} {g.date_phrase(cond)}"
-        if cond.op in ("range", "approx_route") or (
-            cond.op == "eq" and c.predicate in g.QUANTITIES
-        ):
-            unit = f" {cond.unit}s" if cond.unit and not cond.unit.endswith("s") else ""
-            fields.update(q=g.amount_phrase(cond), u=unit)
-            return self.pick(i, g.QUANTITIES.get(c.predicate, g.GENERIC_QUANTITY)).format_map(
-                fields
-            )
+        quantities = g.quantity_phrases(c.predicate)
+        if cond.op in ("range", "approx_route") or (cond.op == "eq" and quantities is not None):
+            fields.update(q=g.amount_phrase(cond), u=unit_words(cond.unit))
+            return self.pick(i, quantities or g.GENERIC_QUANTITY).format_map(fields)
         value = str(cond.value)
+        if RAW_ID.search(value):
+            raise ValueError(f"{c.kind} constraint {c.predicate!r} on {c.subject} has an id value")
         fields.update(v=value, a=g.article(value))
-        return self.pick(i, g.STRINGS.get(c.predicate, g.GENERIC_STRING)).format_map(fields)
+        return self.pick(i, g.string_phrases(c.predicate)).format_map(fields)
 
     def statement(self, i: int, ref: Callable[[str], str]) -> str:
         """Constraint ``i`` as a standalone proposition, subject first."""
@@ -385,6 +405,31 @@ class _Writer:
         return question, texts
 
 
+def _type_words(
+    nodes: Sequence[GraphNode],
+    aliases: Mapping[str, Sequence[str]],
+    descriptions: Mapping[str, str],
+) -> dict[str, str]:
+    """Each variable's type word: its type's, else its checked description, else "entity"."""
+    hidden = [
+        name
+        for n in nodes
+        if n.role != "observed"
+        for name in (n.label, *aliases.get(n.entity, ()), *aliases.get(n.var, ()))
+        if name.strip()
+    ]
+    words: dict[str, str] = {}
+    for n in nodes:
+        word = g.readable_type(n.type)
+        if word is None:
+            text = descriptions.get(n.entity) or descriptions.get(n.var)
+            word = g.description_handle(text)
+            if word and any(_spans(word, name) for name in (*hidden, n.label)):
+                word = None
+        words[n.var] = word or "entity"
+    return words
+
+
 class OfflineRealizer:
     """The per-predicate grammar: deterministic (same graph and seed, same text), no model."""
 
@@ -397,18 +442,32 @@ class OfflineRealizer:
         *,
         seed: int,
         aliases: Mapping[str, Sequence[str]] | None = None,
+        descriptions: Mapping[str, str] | None = None,
     ) -> Realization:
-        """Write the question (``aliases`` are unused: the grammar never names an unknown).
+        """Write the question.
+
+        The grammar never names an unknown; ``aliases`` only keep a description that spells
+        a hidden entity's name from becoming its handle.
 
         Raises:
-            ValueError: when a constraint names a variable that is not in ``nodes``, or a
-                unary constraint has no condition (a malformed graph, not a phrasing problem).
+            ValueError: when a constraint names a variable that is not in ``nodes``, a
+                unary constraint has no condition, or an observed label or a string value is
+                a raw id (a malformed graph, not a phrasing problem).
         """
-        return self.realize_sync(nodes, constraints, seed=seed)
+        return self.realize_sync(
+            nodes, constraints, seed=seed, aliases=aliases, descriptions=descriptions
+        )
 
     def realize_sync(
-        self, nodes: Sequence[GraphNode], constraints: Sequence[Constraint], *, seed: int
+        self,
+        nodes: Sequence[GraphNode],
+        constraints: Sequence[Constraint],
+        *,
+        seed: int,
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        descriptions: Mapping[str, str] | None = None,
     ) -> Realization:
         """The same as :meth:`realize`, for synchronous callers."""
-        question, texts = _Writer(nodes, constraints, seed).realize()
+        writer = _Writer(nodes, constraints, seed, aliases=aliases, descriptions=descriptions)
+        question, texts = writer.realize()
         return Realization(question, texts, source="offline", realizer=self.name)

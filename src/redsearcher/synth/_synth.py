@@ -214,8 +214,13 @@ class Synthesizer:
         ]
         with self._lap("realize"):
             aliases = {n.entity: kg.aliases(draft.rows[n.var]) for n in nodes}
+            descriptions = {n.entity: kg.description(draft.rows[n.var]) or "" for n in nodes}
             realized = await self.realizer.realize(
-                nodes, draft.constraints, seed=int(rng.integers(2**31)), aliases=aliases
+                nodes,
+                draft.constraints,
+                seed=int(rng.integers(2**31)),
+                aliases=aliases,
+                descriptions=descriptions,
             )
         constraints = [
             c.model_copy(update={"text": text})

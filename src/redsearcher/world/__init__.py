@@ -9,12 +9,20 @@ from redsearcher.world._manifest import Manifest
 from redsearcher.world._records import Document, Entity, Fact, Provenance, RecordedSearch
 from redsearcher.world._schema import DOCUMENT_KINDS, SCHEMA_VERSION, TABLES
 from redsearcher.world._store import World, WorldWriter
-from redsearcher.world._vocab import TOOL_ONLY_PREDICATES
+from redsearcher.world._vocab import (
+    DISCOVERY_ONLY_PREDICATES,
+    PREDICATES,
+    SYMMETRIC_PREDICATES,
+    TOOL_ONLY_PREDICATES,
+)
 
 __all__ = [
+    "DISCOVERY_ONLY_PREDICATES",
     "DOCUMENT_KINDS",
     "HIST_BINS",
+    "PREDICATES",
     "SCHEMA_VERSION",
+    "SYMMETRIC_PREDICATES",
     "TABLES",
     "TOOL_ONLY_PREDICATES",
     "Document",

@@ -184,3 +184,34 @@ def wikidata_properties() -> dict[str, list[Predicate]]:
         if p.wikidata:
             out.setdefault(p.wikidata, []).append(p)
     return out
+
+
+#: Predicates where ``s p o`` means ``o p s``: the vocabulary's own (``Predicate.symmetric``)
+#: and the symmetric Wikidata properties under their label-derived names. Ingest stores both
+#: directions of such a fact, so synthesis must treat the pair as *one* edge: two constraints
+#: "A is married to B" and "B is married to A" are one clause said twice.
+SYMMETRIC_PREDICATES: Final[frozenset[str]] = frozenset(
+    {p.name for p in PREDICATES.values() if p.symmetric}
+    | {
+        "sibling",  # P3373
+        "shares_border_with",  # P47
+        "twinned_administrative_body",  # P190 under its label
+        "diplomatic_relation",  # P530
+        "unmarried_partner",  # P451
+        "partner",
+        "relative",  # P1038
+        "adjacent_station",  # P197
+        "connects_with",  # P2789
+        "partner_town",
+        "sister_city",
+        "teammate",
+        "opponent",
+    }
+)
+
+#: Predicates that may lead graph discovery to an entity but never become a question
+#: constraint: ``links_to`` (a page hyperlinks another) says nothing checkable about the world,
+#: and Wikidata's disambiguation helpers (P1889, P460) are editorial notes, not facts.
+DISCOVERY_ONLY_PREDICATES: Final[frozenset[str]] = frozenset(
+    {"links_to", "different_from", "said_to_be_the_same_as"}
+)
