@@ -56,6 +56,13 @@ def ingest(
     language: Annotated[
         str | None, typer.Option("--language", help="Language of labels and pages (en).")
     ] = None,
+    kb_pages: Annotated[
+        bool | None,
+        typer.Option(
+            "--kb-pages/--no-kb-pages",
+            help="Write a database-style page per entity stating its facts (default: on).",
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML file with an 'ingest' section.")
     ] = None,
@@ -70,7 +77,11 @@ def ingest(
     from redsearcher.config import load_config
     from redsearcher.world.ingest import IngestConfig, ingest_world, parse_property_flags
 
-    overrides: dict[str, Any] = {"require_sitelink": require_sitelink, "language": language}
+    overrides: dict[str, Any] = {
+        "require_sitelink": require_sitelink,
+        "language": language,
+        "kb_pages": kb_pages,
+    }
     if prop:
         try:
             overrides["property_map"] = parse_property_flags(prop)
