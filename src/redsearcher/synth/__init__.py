@@ -33,7 +33,7 @@ from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._llm_verify import LLMAudit, NoToolSolver
 from redsearcher.synth._pipeline import VerifyReport, open_verifier, synthesize, verify_tasks
 from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization, Realizer
-from redsearcher.synth._synth import Synthesizer, SynthReport
+from redsearcher.synth._synth import NoTasksError, Synthesizer, SynthReport, solution_count_key
 from redsearcher.synth._treewidth import TreeDecomposition, treewidth, validate_decomposition
 from redsearcher.synth._verify import Verifier, evidence_facts
 
@@ -45,6 +45,7 @@ __all__ = [
     "KnowledgeGraph",
     "LLMAudit",
     "LLMRealizer",
+    "NoTasksError",
     "NoToolSolver",
     "OfflineRealizer",
     "Range",
@@ -65,6 +66,7 @@ __all__ = [
     "open_verifier",
     "parse_range",
     "read_tasks",
+    "solution_count_key",
     "solve",
     "synthesize",
     "treewidth",
