@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from redsearcher._cli import app
 from redsearcher.env._urls import UrlMinter
 from redsearcher.world import DOCUMENT_KINDS, Document, World
-from redsearcher.world.ingest import IngestConfig
+from redsearcher.world.ingest import IngestConfig, export_dump
 from redsearcher.world.ingest._kb import format_date, property_label, unit_text
 from redsearcher.world.ingest._mentions import TextMatcher, states
 
@@ -42,7 +42,9 @@ def test_a_page_per_entity_with_its_facts(ingest: Callable[..., World], fixtures
     world = ingest(wikidata=fixtures / "wikidata.json")
     pages = _kb(world)
     douglas = pages["Q42"]
-    assert douglas.id == "kb:Q42" and douglas.kind == "database" and douglas.title == "Douglas Adams"
+    assert (
+        douglas.id == "kb:Q42" and douglas.kind == "database" and douglas.title == "Douglas Adams"
+    )
     assert douglas.text == DOUGLAS
     assert douglas.mentions == ("Q42", "Q350", "Q145", "Q691283", "Q21077", "Q25169")
     cambridge = pages["Q350"].text
@@ -75,7 +77,9 @@ def test_every_fact_but_coordinates_has_a_page_and_the_rule_agrees(
         assert fact.subject == doc.about  # a page states facts of its own entity only
         assert states(fact, TextMatcher(doc.text), set(doc.mentions), (), names)
         by_kb[fact.id] = doc.id
-    expected = {f.id for f in facts.values() if f.kind != "coordinate" and f.predicate != "links_to"}
+    expected = {
+        f.id for f in facts.values() if f.kind != "coordinate" and f.predicate != "links_to"
+    }
     assert set(by_kb) == expected
     # The Wikipedia pages keep exactly the provenance they had without knowledge-base pages.
     text_only = ingest(
@@ -99,6 +103,24 @@ def test_pages_can_be_turned_off_and_are_deterministic(
     second = ingest(wikidata=fixtures / "wikidata.json", config=IngestConfig(batch_rows=1))
     assert first.content_hash == second.content_hash
     assert first.count("documents") == 13
+
+
+def test_export_leaves_pages_out_and_ingest_writes_them_again(
+    ingest: Callable[..., World], fixtures: Path, tmp_path: Path
+) -> None:
+    first = ingest(wikidata=fixtures / "wikidata.json", wikipedia=fixtures / "wikipedia.jsonl")
+    dump = export_dump(first, tmp_path / "dump")
+    lines = dump.wikipedia.read_text(encoding="utf-8").splitlines()
+    assert (
+        len(lines)
+        == dump.documents
+        == sum(d.kind == "encyclopedia" and d.about is not None for d in first.documents())
+    )
+    again = ingest(wikidata=dump.wikidata, wikipedia=dump.wikipedia)
+    assert _kb(again).keys() == _kb(first).keys()
+    # The same lines (fact order follows the dump, which export sorts by entity id).
+    lines_of = {e: sorted(d.text.splitlines()) for e, d in _kb(first).items()}
+    assert {e: sorted(d.text.splitlines()) for e, d in _kb(again).items()} == lines_of
 
 
 def test_real_slice_every_labelled_fact_has_a_source(
