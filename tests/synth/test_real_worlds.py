@@ -6,13 +6,16 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
 from redsearcher._cli import main
 from redsearcher._cli._synth import print_synth_report
+from redsearcher.env import build_index
 from redsearcher.errors import UserError
 from redsearcher.log import read_tasks
+from redsearcher.server import EnvServer, ServerConfig
 from redsearcher.synth import (
     NoTasksError,
     SynthConfig,
@@ -21,6 +24,7 @@ from redsearcher.synth import (
     open_verifier,
     solution_count_key,
     synthesize,
+    verify_tasks,
 )
 from redsearcher.testing import small_world
 from redsearcher.world.ingest import IngestConfig, ingest_world
@@ -141,3 +145,31 @@ def main_rc(argv: list[str]) -> int:
     with pytest.raises(SystemExit) as done:
         main(argv)
     return int(done.value.code or 0)
+
+
+def test_real_slice_served_pages_and_oracle_walk_over_http(tmp_path: Path) -> None:
+    world = _ingest(tmp_path, "served", kb_pages=True)
+    index = tmp_path / "served.index"
+    build_index(world, index, progress=False)
+    cfg = SynthConfig(n=1, seed=0)
+    with open_verifier(world, index_dir=index) as verifier:
+        asyncio.run(synthesize(verifier, cfg, tmp_path / "t.jsonl", progress=False))
+    (task,) = read_tasks(tmp_path / "t.jsonl")
+    assert all(d.startswith("kb:") for d in task.evidence_documents)
+    with EnvServer(ServerConfig(index=index)) as server:
+        with httpx.Client(base_url=server.base_url, timeout=30.0) as client:
+            # The evidence pages are found by search and read at their obfuscated URLs.
+            for url in task.evidence_urls:
+                title = url.rsplit("/", 1)[1].replace("-", " ")
+                links = [
+                    o["link"] for o in client.post("/search", json={"q": title}).json()["organic"]
+                ]
+                assert url in links
+                page = client.get(f"/{url}")
+                assert page.status_code == 200 and "\nMarkdown Content:\n" in page.text
+            arnold = next(u for u in task.evidence_urls if u.endswith("/arnold-schwarzenegger"))
+            assert "Date of birth: 30 July 1947" in client.get(f"/{arnold}").text
+        # The oracle walk through the server finds and reads every evidence page.
+        with open_verifier(world, index_dir=index, env_url=server.base_url) as verifier:
+            _, report = asyncio.run(verify_tasks(verifier, [task]))
+    assert report.passed == 1 and report.stages["completeness"]["passed"] == 1
