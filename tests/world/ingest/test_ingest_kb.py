@@ -103,6 +103,8 @@ def test_pages_can_be_turned_off_and_are_deterministic(
     second = ingest(wikidata=fixtures / "wikidata.json", config=IngestConfig(batch_rows=1))
     assert first.content_hash == second.content_hash
     assert first.count("documents") == 13
+    silent = ingest(wikidata=fixtures / "wikidata.json", config=IngestConfig(provenance=False))
+    assert silent.count("documents") == 13 and silent.count("provenance") == 0
 
 
 def test_export_leaves_pages_out_and_ingest_writes_them_again(

@@ -312,7 +312,8 @@ def write_kb_pages(
     """Write one ``database`` page per entity with a renderable fact, with its provenance.
 
     Facts must be numbered (``Scratch.finalize_facts``); Wikipedia pages may come before (their
-    ``links_to`` facts are skipped here). Counts ``kb_pages`` and ``kb_provenance``;
+    ``links_to`` facts are skipped here). With ``config.provenance`` off the pages are written
+    without provenance rows, as Wikipedia pages are. Counts ``kb_pages`` and ``kb_provenance``;
     ``kb_unstated`` counts rendered facts the provenance rule rejects (zero unless a value
     renders in a form the rule does not read, which the tests forbid).
     """
@@ -343,6 +344,8 @@ def write_kb_pages(
             )
         )
         report.count("kb_pages")
+        if not config.provenance:  # the pages are still written, like Wikipedia pages are
+            continue
         matcher, mention_set = TextMatcher(text), set(mentions)
         names[entity_id] = (label,)
         stated = [f.id for f in rendered if states(f, matcher, mention_set, (), names)]
