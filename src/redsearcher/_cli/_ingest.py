@@ -78,6 +78,13 @@ def ingest(
     language: Annotated[
         str | None, typer.Option("--language", help="Language of labels and pages (en).")
     ] = None,
+    kb_pages: Annotated[
+        bool | None,
+        typer.Option(
+            "--kb-pages/--no-kb-pages",
+            help="Write a database-style page per entity stating its facts (default: on).",
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML file with an 'ingest' section.")
     ] = None,
@@ -101,6 +108,7 @@ def ingest(
         "require_sitelink": require_sitelink,
         "language": language,
         "all_properties": all_properties,
+        "kb_pages": kb_pages,
         "class_file": class_file,
     }
     try:

@@ -129,7 +129,10 @@ def print_synth_report(report: SynthReport, treewidth: str, msd: str, console: C
         rejected = ", ".join(f"{k} {v}" for k, v in report.rejected.most_common())
         console.print(f"rejected: {rejected}")
     if report.ambiguous:
-        counts = ", ".join(f"{k} solutions: {v}" for k, v in sorted(report.ambiguous.items()))
+        from redsearcher.synth import solution_count_key
+
+        by_count = sorted(report.ambiguous.items(), key=lambda kv: solution_count_key(kv[0]))
+        counts = ", ".join(f"{k} solutions: {v}" for k, v in by_count)
         console.print(f"ambiguous drafts by solution count in the World: {counts}")
     total = sum(report.seconds.values()) or 1.0
     ranked = sorted(report.seconds.items(), key=lambda kv: -kv[1])

@@ -209,6 +209,11 @@ TEMPLATES: Final[dict[tuple[str, str | None], tuple[Template, ...]]] = {
         "papers.scholarlynexus.org/paper/{n}/{slug}",
         "www.journalindex.net/article/{slug}",
     ),
+    ("database", None): _t(
+        "www.factregistry.org/item/{slug}",
+        "www.opendatabank.net/entity/{slug}",
+        "www.knowledgeledger.org/record/{slug}",
+    ),
     ("web", None): _t(
         "www.pagesandnotes.com/{slug}",
         "www.thewebatlas.net/page/{slug}",

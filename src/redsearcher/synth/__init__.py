@@ -39,7 +39,7 @@ from redsearcher.synth._pipeline import (
     verify_tasks,
 )
 from redsearcher.synth._realize import LLMRealizer, OfflineRealizer, Realization, Realizer
-from redsearcher.synth._synth import Synthesizer, SynthReport
+from redsearcher.synth._synth import NoTasksError, Synthesizer, SynthReport, solution_count_key
 from redsearcher.synth._treewidth import TreeDecomposition, treewidth, validate_decomposition
 from redsearcher.synth._verify import Verifier, evidence_facts
 
@@ -51,6 +51,7 @@ __all__ = [
     "KnowledgeGraph",
     "LLMAudit",
     "LLMRealizer",
+    "NoTasksError",
     "NoToolSolver",
     "OfflineRealizer",
     "Range",
@@ -72,6 +73,7 @@ __all__ = [
     "open_verifier",
     "parse_range",
     "read_tasks",
+    "solution_count_key",
     "solve",
     "synthesize",
     "treewidth",

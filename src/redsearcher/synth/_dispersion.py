@@ -28,13 +28,17 @@ Tie-breaking: the problem is built from sorted ids and HiGHS is deterministic, s
 instance always gets the same cover, whatever order its mappings were built in. The cover is
 then normalized by swapping any document for a smaller-id one that keeps it a cover (a local,
 not a global, lexicographic minimum: a cheap post-pass instead of a second, much slower solve).
+Documents passed as ``avoid`` (knowledge-base pages) sort after all others in that pass, run
+over every document that states evidence, so a text page replaces a database page wherever it
+can without growing the cover; MSD itself counts database pages as sources like any other
+(they are pages an agent can find and read), so the preference never changes a task's MSD.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,9 +180,17 @@ def _packing_bound(docs: dict[str, int], need: int) -> int:
     return count
 
 
-def _prefer_earlier(chosen: list[str], docs: dict[str, int], need: int) -> list[str]:
-    """Swap chosen documents for smaller-id ones while the cover stays a cover (same size)."""
-    names = sorted(docs)
+def _prefer_earlier(
+    chosen: list[str],
+    docs: dict[str, int],
+    need: int,
+    key: Callable[[str], tuple[bool, str]] = lambda d: (False, d),
+) -> list[str]:
+    """Swap chosen documents for earlier ones while the cover stays a cover (same size).
+
+    Earlier is by ``key``: the smaller id, after any ranking the key puts first.
+    """
+    names = sorted(docs, key=key)
     cover = sorted(chosen)
     swapped = True
     while swapped:
@@ -189,7 +201,12 @@ def _prefer_earlier(chosen: list[str], docs: dict[str, int], need: int) -> list[
                 others |= docs[o]
             missing = need & ~others
             better = next(
-                (e for e in names if e < d and e not in cover and missing & ~docs[e] == 0), None
+                (
+                    e
+                    for e in names
+                    if key(e) < key(d) and e not in cover and missing & ~docs[e] == 0
+                ),
+                None,
             )
             if better is not None:
                 cover[i] = better
@@ -242,6 +259,7 @@ def min_source_dispersion(
     stated_by: Mapping[int, Iterable[str]],
     *,
     exclude: Iterable[str] = (),
+    avoid: Iterable[str] = (),
     time_limit: float = 10.0,
 ) -> Cover:
     """The minimum number of documents that together state every evidence fact.
@@ -252,6 +270,10 @@ def min_source_dispersion(
             table. Facts outside the evidence are ignored.
         exclude: Documents to treat as absent (for example a removed evidence document, to
             check the task still has a solution path without it).
+        avoid: Documents a cover uses only where no other document keeps it at the same size
+            (knowledge-base pages: when a text page and a database page state the same
+            evidence, the cover names the text page). The size (MSD) never changes; the
+            preference is a local swap pass like the id tie-break, not a second solve.
         time_limit: Seconds for the solver. When it runs out of time the best cover found
             (the greedy one at worst) is returned with ``optimal=False``.
 
@@ -275,7 +297,11 @@ def min_source_dispersion(
         for d in holders[f]:
             docs[d] = docs.get(d, 0) | 1 << i
     everything = (1 << len(facts)) - 1
-    complete = sorted(d for d, m in docs.items() if m == everything)
+    # A set is used as is: synthesis passes the World's database pages on every call.
+    avoided = avoid if isinstance(avoid, set | frozenset) else _doc_ids(avoid, "avoid")
+    complete = sorted(
+        (d for d, m in docs.items() if m == everything), key=lambda d: (d in avoided, d)
+    )
     if not facts or complete:
         whole = tuple(complete[:1])
         return Cover(size=len(whole), documents=whole, uncovered=(), optimal=True)
@@ -284,5 +310,7 @@ def min_source_dispersion(
     if need:
         solved, optimal = _solve(rest, need, time_limit)
         forced = [*forced, *solved]
+    if avoided & set(forced):  # over all documents: the reductions dropped dominated pages
+        forced = _prefer_earlier(forced, docs, everything, key=lambda d: (d in avoided, d))
     chosen = tuple(sorted(forced))
     return Cover(size=len(chosen), documents=chosen, uncovered=(), optimal=optimal)

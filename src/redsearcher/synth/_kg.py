@@ -149,7 +149,12 @@ class KnowledgeGraph:
         self.st_ptr, order = _csr(prov_rows, len(self.f.fid))
         self.st_docs = prov_docs[order]
 
-        docs = world.table("documents", ["mentions"])
+        docs = world.table("documents", ["id", "kind", "mentions"])
+        self.document_count = docs.num_rows
+        database = docs.filter(pc.equal(docs.column("kind"), "database")).column("id")
+        self.database_docs: frozenset[str] = frozenset(database.to_pylist())
+        """Knowledge-base pages (kind ``database``): covers name a text page instead where
+        one keeps the cover at the same size."""
         flat = pc.list_flatten(docs.column("mentions"))
         counts = pc.value_counts(flat).flatten() if len(flat) else None
         self.mentions = np.zeros(n, dtype=np.int64)
@@ -287,6 +292,10 @@ class KnowledgeGraph:
         """Ids of the documents whose text states a fact."""
         docs = self.st_docs[self.st_ptr[fact_row] : self.st_ptr[fact_row + 1]]
         return [self.doc_ids[int(d)] for d in docs]
+
+    def stated_fact_count(self) -> int:
+        """How many facts at least one document states."""
+        return int((np.diff(self.st_ptr) > 0).sum())
 
     def is_tool_only(self, fact_row: int) -> bool:
         """Whether the fact's predicate is one only a tool serves (no document states it)."""

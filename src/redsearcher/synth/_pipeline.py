@@ -29,7 +29,13 @@ from redsearcher.log import JsonlFile, Task, Verdict, read_tasks
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
-from redsearcher.synth._synth import Synthesizer, SynthReport, TaskCheck
+from redsearcher.synth._synth import (
+    NoTasksError,
+    Synthesizer,
+    SynthReport,
+    TaskCheck,
+    require_graph,
+)
 from redsearcher.synth._verify import Verifier
 from redsearcher.tools import Backend, HTTPBackend, LocalBackend, ServicesConfig
 from redsearcher.world import World
@@ -143,10 +149,17 @@ async def synthesize(
 
     The report counts the tasks this call wrote (a resumed run's earlier tasks are not in it).
 
+    Raises:
+        UserError: before sampling, when the World has no knowledge graph to sample from (a
+            World of Wikipedia pages or recordings alone) or no entity passes the seed filter.
+        NoTasksError: when the run ends with no task in ``out`` (none written now or before);
+            its message holds the rejections by reason and a hint.
+
     With ``config.workers > 1`` master graphs are spread over forked processes, each with its
     own verifier opened from the same World and index (the offline realizer only); results
     come back in graph order, so the file is the same as a single-process run's.
     """
+    require_graph(verifier.kg)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     # n and workers are left out: asking for more tasks, or faster, is a resume, not a new run.
@@ -168,6 +181,9 @@ async def synthesize(
         async with _graph_results(verifier, config, start, realizer, checks) as results:
             with Progress(*columns, disable=not progress, transient=False) as bar:
                 await _drain(results, report, file, config, bar)
+        written = len(file.done)
+    if not written:
+        raise NoTasksError.explain(report, config, verifier.kg)
     return report
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import redsearcher
+from redsearcher.errors import UserError
 from redsearcher.log import GraphNode, Task, TaskProvenance, Verdict
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._dispersion import min_source_dispersion
@@ -28,7 +29,14 @@ from redsearcher.synth._realize import OfflineRealizer, Realizer
 from redsearcher.synth._treewidth import treewidth
 from redsearcher.synth._verify import Verifier, evidence_facts
 
-__all__ = ["SynthReport", "Synthesizer", "TaskCheck"]
+__all__ = [
+    "NoTasksError",
+    "SynthReport",
+    "Synthesizer",
+    "TaskCheck",
+    "require_graph",
+    "solution_count_key",
+]
 
 TaskCheck = Callable[[Task], Awaitable[Verdict]]
 """An extra verifier stage: a task in, its verdict out."""
@@ -78,11 +86,98 @@ class SynthReport:
             "graphs": self.graphs,
             "on_target": self.on_target,
             "rejected": dict(self.rejected),
-            "ambiguous_solutions": dict(self.ambiguous),
+            "ambiguous_solutions": dict(
+                sorted(self.ambiguous.items(), key=lambda kv: solution_count_key(kv[0]))
+            ),
             "hits": {f"tw{t}-msd{m}": c for (t, m), c in sorted(self.hits.items())},
             "tools": dict(self.tools),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
+
+
+def solution_count_key(count: str) -> tuple[int, bool]:
+    """Numeric order of the ambiguity histogram's keys (``"2"`` < ``"10"`` < ``"100+"``)."""
+    return int(count.rstrip("+") or 0), count.endswith("+")
+
+
+def require_graph(kg: KnowledgeGraph, pool: np.ndarray | None = None) -> np.ndarray:
+    """The seed pool of ``kg``; a ``UserError`` naming why when the World cannot seed a task.
+
+    A World built from Wikipedia pages or recordings alone has documents but no knowledge
+    graph, and one whose entities carry too few facts has no seed; either way synthesis would
+    have nothing to sample, so it says so before sampling instead of failing inside it.
+    """
+    pool = seed_pool(kg, SeedFilter()) if pool is None else pool
+    if len(pool):
+        return pool
+    where = f"World {kg.world_hash[:16]}"
+    need = "synthesis builds tasks from a knowledge graph: ingest a Wikidata dump (--wikidata)"
+    if not len(kg):
+        raise UserError(
+            f"{where} has no entities ({kg.document_count:,} documents, e.g. Wikipedia pages or "
+            f"recordings alone): {need}"
+        )
+    if not len(kg.f.fid):
+        raise UserError(f"{where} has {len(kg):,} entities but no facts: {need}")
+    f = SeedFilter()
+    raise UserError(
+        f"{where}: none of its {len(kg):,} entities passes the seed filter (at least "
+        f"{f.min_facts} facts, mentioned by a document, not a country, look-alike or list "
+        "page): ingest more properties or pages that mention its entities"
+    )
+
+
+class NoTasksError(UserError):
+    """Synthesis ran and emitted no task; the message holds the rejections and a hint.
+
+    Args:
+        report: The run's report (its ``rejected`` counts explain the outcome).
+        message: The whole message.
+    """
+
+    def __init__(self, report: SynthReport, message: str) -> None:
+        self.report = report
+        super().__init__(message)
+
+    @classmethod
+    def explain(cls, report: SynthReport, config: SynthConfig, kg: KnowledgeGraph) -> NoTasksError:
+        """The error for a run over ``kg`` that wrote nothing: rejection table and a hint."""
+        lines = [
+            f"synthesis emitted no task (0 of {config.n} asked) from {report.graphs:,} master "
+            f"graphs of World {kg.world_hash[:16]}; drafts rejected by reason:"
+        ]
+        width = max((len(k) for k in report.rejected), default=0)
+        lines += [f"  {k:<{width}}  {v:>8,}" for k, v in report.rejected.most_common()]
+        if not report.rejected:
+            lines.append("  (none: no master graph was sampled)")
+        lines.append(f"hint: {_hint(report, config, kg)}")
+        return cls(report, "\n".join(lines))
+
+
+def _hint(report: SynthReport, config: SynthConfig, kg: KnowledgeGraph) -> str:
+    """What most likely stopped synthesis, and what to change."""
+    stated, total = kg.stated_fact_count(), len(kg.f.fid)
+    if total and stated / total < 0.05:
+        return (
+            f"only {stated:,} of {total:,} facts ({stated / total:.2%}) are stated by any "
+            "document, so evidence cannot be covered: ingest the World with --kb-pages (a "
+            "database page per entity) or with pages that state its facts"
+        )
+    top = report.rejected.most_common(1)[0][0] if report.rejected else ""
+    if top in ("graph_too_small", "treewidth_unreachable", "treewidth_out_of_range"):
+        return (
+            f"the World's graphs rarely reach treewidth {config.treewidth}: ask for a lower "
+            "--treewidth, or ingest more relations"
+        )
+    if top in ("msd_below_target", "msd_above_target"):
+        return f"source dispersion rarely fits --msd {config.msd}: widen it"
+    if top == "uncoverable":
+        return f"{total - stated:,} of {total:,} facts are stated by no document: add pages"
+    if top == "ambiguous":
+        return "drafts stay ambiguous: the World has too few attributes to tell entities apart"
+    if top.startswith("failed_"):
+        return f"the {top.removeprefix('failed_')} verifier stage rejects the drafts"
+    return "try another --seed, or looser --treewidth and --msd"
 
 
 class _Clock:
@@ -162,7 +257,7 @@ class Synthesizer:
         high = target_range.high if target_range.high is not None else target_range.low + 1
         target = int(rng.integers(target_range.low, high + 1))
         with self._lap("sample"):
-            seed = pick_seed(self._pool, rng)
+            seed = pick_seed(require_graph(kg, self._pool), rng)
             size = int(rng.integers(cfg.min_nodes, cfg.max_nodes + 1))
             graph = expand(kg, seed, size, rng, hub_cap=cfg.hub_cap)
             if len(graph.rows) < cfg.min_nodes:
@@ -281,7 +376,9 @@ class Synthesizer:
         kg, target = self.kg, self.config.msd_range
         for _ in range(4):
             evidence = evidence_facts(kg, draft.constraints)
-            cover = min_source_dispersion(evidence, {f: self._stated_by(f) for f in evidence})
+            cover = min_source_dispersion(
+                evidence, {f: self._stated_by(f) for f in evidence}, avoid=kg.database_docs
+            )
             if cover.size is None:
                 self.report.rejected["uncoverable"] += 1
                 return None

@@ -18,7 +18,9 @@ ValueKind = Literal["entity", "date", "quantity", "string", "coordinate"]
 VALUE_KINDS: Final[tuple[str, ...]] = ("entity", "date", "quantity", "string", "coordinate")
 
 #: Document kinds the generator writes and ingest maps to. ``web`` is any recorded page whose
-#: kind is unknown; ``snippet`` is a search result recorded without its page.
+#: kind is unknown; ``snippet`` is a search result recorded without its page; ``database`` is a
+#: knowledge-base page rendered from an entity's facts (an item page or infobox, see
+#: ``world/ingest/_kb.py``).
 DOCUMENT_KINDS: Final[tuple[str, ...]] = (
     "encyclopedia",
     "news",
@@ -28,6 +30,7 @@ DOCUMENT_KINDS: Final[tuple[str, ...]] = (
     "paper_abstract",
     "web",
     "snippet",
+    "database",
 )
 
 #: Wikidata's time precisions, reused so ingest stays lossless: 9 = year, 10 = month, 11 = day.

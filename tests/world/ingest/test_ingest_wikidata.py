@@ -103,7 +103,7 @@ def dump(fixtures: Path) -> Path:
 
 
 def test_entities_facts_and_report_are_exact(ingest: Callable[..., World], dump: Path) -> None:
-    world = ingest(wikidata=dump)
+    world = ingest(wikidata=dump, config=IngestConfig(kb_pages=False))
     assert {(e.id, e.label, e.type) for e in world.entities()} == ENTITIES
     assert triples(world) == FACTS
     assert qualifiers(world) == {

@@ -96,7 +96,11 @@ def _provenance(world: World) -> dict[str, set[tuple[str, str, Any]]]:
 def test_documents_links_and_provenance_are_exact(
     ingest: Callable[..., World], fixtures: Path
 ) -> None:
-    world = ingest(wikidata=fixtures / "wikidata.json", wikipedia=fixtures / "wikipedia.jsonl")
+    world = ingest(
+        wikidata=fixtures / "wikidata.json",
+        wikipedia=fixtures / "wikipedia.jsonl",
+        config=IngestConfig(kb_pages=False),
+    )
     assert _documents(world) == DOCUMENTS
     links = [(f.id, f.subject, f.predicate, f.object) for f in world.facts() if f.id > 36]
     assert links == LINKS
@@ -154,7 +158,7 @@ def test_pages_without_wikidata_are_unjoined(ingest: Callable[..., World], fixtu
 def test_provenance_and_links_can_be_turned_off(
     ingest: Callable[..., World], fixtures: Path
 ) -> None:
-    config = IngestConfig(links=False, provenance=False)
+    config = IngestConfig(links=False, provenance=False, kb_pages=False)
     world = ingest(
         wikidata=fixtures / "wikidata.json", wikipedia=fixtures / "wikipedia.jsonl", config=config
     )

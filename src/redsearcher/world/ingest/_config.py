@@ -75,6 +75,11 @@ class IngestConfig(BaseModel):
     provenance: bool = True
     """Compute which documents state which facts (the mention-matching rule)."""
 
+    kb_pages: bool = True
+    """Write a knowledge-base page (kind ``database``: label, description, one line per fact)
+    for every entity with a fact, with provenance for each fact it states, so every fact has a
+    source an agent can find (real text states few of them). Off for text-only Worlds."""
+
     max_problems: int = Field(default=100, ge=0)
     """How many problems (bad records) are kept in the report with file and line."""
 

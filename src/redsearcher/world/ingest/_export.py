@@ -17,7 +17,8 @@ What is written:
 * ``wikipedia.jsonl``: one page per entity, like Wikipedia: the first document about the
   entity (a generated World writes each entity's main page first); ``title`` = that entity's
   sitelink title, ``text``, ``links`` = the titles of the other mentioned entities
-  (``url`` when the document has a source URL).
+  (``url`` when the document has a source URL). Knowledge-base pages (kind ``database``) are
+  not exported: they are the dump's facts as text, and ingest writes them again.
 
 Facts are read as one Arrow table (columnar, sorted by the entity holding the claim) and merged
 with the sorted entities, so memory is the size of the facts table, never a Python object per
@@ -236,6 +237,8 @@ def export_dump(
     with wikipedia.open("w", encoding="utf-8") as fh_text:
         for doc in world.iter_records("documents"):
             if doc.about is None or doc.about not in titles or doc.about in paged:
+                continue
+            if doc.kind == "database":  # derived from the dump; ingest writes them again
                 continue
             paged.add(doc.about)
             links = [

@@ -2,7 +2,9 @@
 
 Order matters and is fixed: the Wikidata dumps first (entities, then facts numbered once every
 entity is known), then Wikipedia pages (joined to those entities; they add ``links_to`` facts
-and provenance), then recordings (whose search results may point at Wikipedia documents). All
+and provenance), then recordings (whose search results may point at Wikipedia documents), then
+the knowledge-base pages (``IngestConfig.kb_pages``; one ``database`` document per entity with
+a fact, see ``_kb``), last so that the other documents keep their place in the table. All
 rows go through one ``WorldWriter``, so the World appears only if every input was read; a
 malformed input file raises ``InputFormatError`` and leaves nothing behind, while malformed
 records are skipped and reported in the manifest.
@@ -23,6 +25,7 @@ from redsearcher.world._store import WorldWriter
 from redsearcher.world._vocab import PREDICATES
 from redsearcher.world.ingest._config import IngestConfig
 from redsearcher.world.ingest._io import detect_compression
+from redsearcher.world.ingest._kb import DescriptionTap, write_kb_pages
 from redsearcher.world.ingest._replay import expand, ingest_replay
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay, summary_table
 from redsearcher.world.ingest._scratch import Scratch
@@ -131,13 +134,17 @@ def _run(
 ) -> WorldWriter:
     wikidata_paths, wikipedia_paths, replay_paths = sources
     scratch_parent = config.scratch_dir or out.parent
+    kb_pages = config.kb_pages and bool(wikidata_paths)
+    world_writer = DescriptionTap if kb_pages else WorldWriter
     with (
         ProgressDisplay(progress) as display,
         Scratch(scratch_parent, out.name) as scratch,
-        WorldWriter(
+        world_writer(
             out, source=source, overwrite=overwrite, batch_rows=config.batch_rows
         ) as writer,
     ):
+        if isinstance(writer, DescriptionTap):
+            writer.scratch = scratch
         if wikidata_paths:
             ingest_wikidata(wikidata_paths, config, scratch, writer, report, display)
             _write_facts(scratch, writer, report, config.complete_symmetric)
@@ -145,5 +152,7 @@ def _run(
             ingest_wikipedia(wikipedia_paths, config, scratch, writer, report, display)
         if replay_paths:
             ingest_replay(replay_paths, config, scratch, writer, report, display)
+        if kb_pages:  # last, so the other documents keep their order (and their URLs)
+            write_kb_pages(config, scratch, writer, report, display)
         writer.report = report.to_dict()
     return writer

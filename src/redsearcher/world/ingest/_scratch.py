@@ -38,6 +38,7 @@ CREATE TABLE raw_facts (seq INTEGER PRIMARY KEY, {_FACT_COLUMNS});
 CREATE TABLE facts (id INTEGER PRIMARY KEY, {_FACT_COLUMNS});
 CREATE TABLE links (subject TEXT NOT NULL, object TEXT NOT NULL, fact_id INTEGER NOT NULL,
                     PRIMARY KEY (subject, object)) WITHOUT ROWID;
+CREATE TABLE descriptions (id TEXT PRIMARY KEY, description TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE docs (id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE urls (url TEXT PRIMARY KEY, doc_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE searches (query TEXT NOT NULL, search_type TEXT NOT NULL, page INTEGER NOT NULL,
@@ -119,6 +120,42 @@ class Scratch:
             "INSERT INTO entities (id, label, aliases, title_key) VALUES (?, ?, ?, ?)",
             ((i, label, _ALIAS_SEP.join(aliases), key) for i, label, aliases, key in rows),
         )
+
+    def add_descriptions(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Add ``(id, description)`` rows (only knowledge-base pages read them back)."""
+        self.db.executemany("INSERT OR IGNORE INTO descriptions VALUES (?, ?)", rows)
+
+    def iter_entity_facts(
+        self, skip: Sequence[str] = ()
+    ) -> Iterator[tuple[str, str, str | None, list[Fact]]]:
+        """``(id, label, description, facts)`` per entity with facts, in dump order.
+
+        Facts are the numbered ones, by id; those of the predicates in ``skip`` are left out.
+        One join streams the whole table, so memory stays one entity's facts. ``CROSS JOIN``
+        pins SQLite's plan to entities outside (in ``n`` order) and the ``facts_spo`` index
+        inside, so only each entity's few facts are sorted, never the whole table.
+        """
+        marks = ",".join("?" * len(skip))
+        where = f"WHERE f.predicate NOT IN ({marks})" if skip else ""
+        cursor = self.db.execute(
+            f"""SELECT e.id, e.label, d.description, f.id, {_prefixed("f")}
+            FROM entities e CROSS JOIN facts f ON f.subject = e.id
+            LEFT JOIN descriptions d ON d.id = e.id
+            {where}
+            ORDER BY e.n, f.id""",
+            tuple(skip),
+        )
+        current: tuple[str, str, str | None] | None = None
+        facts: list[Fact] = []
+        while rows := cursor.fetchmany(10_000):
+            for eid, label, description, *fact in rows:
+                if current is not None and current[0] != eid:
+                    yield (*current, facts)
+                    facts = []
+                current = (eid, label, description)
+                facts.append(Fact(*fact))
+        if current is not None:
+            yield (*current, facts)
 
     def entity_by_title(self, key: str) -> str | None:
         """The first entity (in dump order) whose normalized sitelink title is ``key``."""
