@@ -77,6 +77,17 @@ class SynthConfig(BaseModel):
     """Largest master graph after densification."""
     tasks_per_graph: int = Field(default=3, ge=1)
     """Subgraphs taken from one master graph (each can give a chain and a hub task)."""
+    max_tasks_per_graph: int = Field(default=3, ge=1)
+    """Tasks emitted from one master graph at most: its subgraphs share most nodes and facts,
+    so more would be near-duplicates of one another."""
+    distinct_answers: bool = True
+    """Emit no two tasks with the same answer entity (a later one is dropped, counted as
+    ``duplicate_answer``): seeds recur across master graphs, and a task set that keeps asking
+    for the same entity teaches, and measures, less."""
+    allow_fictional: bool = False
+    """Let fictional and legendary entities (characters, fictional humans and their classes,
+    told by their type or description) be seeds and nodes; off, since a question that treats
+    Ivan Drago as a real boxer is false in reality."""
     max_attributes: int = Field(default=4, ge=0)
     """Separating attributes added per task before it is rejected as ambiguous."""
     hub_cap: int = Field(default=150, ge=2)

@@ -1,8 +1,10 @@
 """Reasoning graphs: seed selection, expansion over relations, and topology densification.
 
 A *master graph* is a small connected set of World entities linked by real facts. It grows
-from a seed that passes the paper's filter cascade (enough facts, mentioned by a few documents
-but not over-covered, not a look-alike, not a list- or meta-like entity), expands over
+from a seed that passes the paper's filter cascade (§3.2.1: enough facts, mentioned by a few
+documents but not over-covered, a text page neither too short nor too long where one exists,
+not a look-alike, not a list- or meta-like entity, a concrete real entity rather than a
+fictional one — :mod:`redsearcher.synth._seeds`), expands over
 relation facts in both directions, then is *densified* toward a target treewidth with edges
 that are themselves real facts: relations between nodes already chosen, shared values ("the
 same country of citizenship"), and new nodes that link to two or more chosen nodes, each of
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._seeds import blocked_entities
 from redsearcher.synth._treewidth import treewidth
 
 __all__ = [
@@ -118,6 +121,13 @@ class SeedFilter:
     """Documents that mention it (it can be found at all)."""
     max_mentions_quantile: float = 0.98
     """Mentions above this quantile of the World are over-covered (too famous)."""
+    min_page_chars: int = 100
+    """Where the entity has a text page, at least this many characters (else too sparse)."""
+    max_page_chars: int | None = None
+    """Where the entity has a text page, at most this many characters (None: no cap; the
+    mentions quantile already drops the over-covered)."""
+    allow_fictional: bool = False
+    """Keep fictional and legendary entities (characters, fictional humans, their classes)."""
 
 
 class _Pool:
@@ -128,6 +138,11 @@ class _Pool:
         ok = (facts >= f.min_facts) & (kg.mentions >= f.min_mentions) & (kg.mentions <= cap)
         ok &= ~kg.is_distractor & kg.is_named
         ok &= kg.types != kg.type_names.index("country") if "country" in kg.type_names else True
+        ok &= ~blocked_entities(kg, allow_fictional=f.allow_fictional)
+        paged = kg.page_chars > 0
+        ok &= ~paged | (kg.page_chars >= f.min_page_chars)
+        if f.max_page_chars is not None:
+            ok &= ~paged | (kg.page_chars <= f.max_page_chars)
         self.rows = np.flatnonzero(ok)
         self.rows = np.array([r for r in self.rows.tolist() if not kg.is_meta(r)], np.int64)
         self.cap = cap
@@ -145,27 +160,42 @@ def pick_seed(pool: np.ndarray, rng: np.random.Generator) -> int:
     return int(pool[rng.integers(len(pool))])
 
 
-def _neighbours(kg: KnowledgeGraph, row: int) -> list[tuple[int, int, int, bool]]:
+def _neighbours(
+    kg: KnowledgeGraph, row: int, blocked: np.ndarray | None = None
+) -> list[tuple[int, int, int, bool]]:
     """(fact row, predicate, other entity, outgoing) for each constraint-capable fact of ``row``.
 
-    Discovery-only predicates and entities without a printable label are left out.
+    Discovery-only predicates, entities without a printable label and ``blocked`` entities
+    (fictional or meta ones, :func:`~redsearcher.synth._seeds.blocked_entities`) are left out.
     """
     out = kg.facts_of(row)
     out = out[kg.f.obj[out] >= 0]
     into = kg.facts_into(row)
     found = [(int(f), int(kg.f.pred[f]), int(kg.f.obj[f]), True) for f in out]
     found += [(int(f), int(kg.f.pred[f]), int(kg.f.subj[f]), False) for f in into]
-    return [n for n in found if not kg.discovery_only[n[1]] and kg.is_named[n[2]]]
+    return [
+        n
+        for n in found
+        if not kg.discovery_only[n[1]]
+        and kg.is_named[n[2]]
+        and (blocked is None or not blocked[n[2]])
+    ]
 
 
 def expand(
-    kg: KnowledgeGraph, seed: int, size: int, rng: np.random.Generator, *, hub_cap: int
+    kg: KnowledgeGraph,
+    seed: int,
+    size: int,
+    rng: np.random.Generator,
+    *,
+    hub_cap: int,
+    blocked: np.ndarray | None = None,
 ) -> MasterGraph:
     """Grow a tree of ``size`` nodes from ``seed`` over relation facts (both directions).
 
     Walks prefer the newest node (long chains, as deep backtracking needs) and skip look-alike
-    entities and hubs above ``hub_cap`` relations (a country has thousands of citizens; it can
-    still join later as a shared value).
+    entities, ``blocked`` ones (fictional, meta) and hubs above ``hub_cap`` relations (a country
+    has thousands of citizens; it can still join later as a shared value).
     """
     g = MasterGraph(rows=[seed])
     index = {seed: 0}
@@ -175,7 +205,7 @@ def expand(
         at = len(g.rows) - 1 if rng.random() < 0.6 else int(rng.integers(len(g.rows)))
         options = [
             n
-            for n in _neighbours(kg, g.rows[at])
+            for n in _neighbours(kg, g.rows[at], blocked)
             if n[2] not in index and not kg.is_distractor[n[2]] and kg.degree(n[2]) <= hub_cap
         ]
         if not options:
@@ -188,12 +218,14 @@ def expand(
     return g
 
 
-def _closing_edges(kg: KnowledgeGraph, g: MasterGraph) -> list[Edge]:
+def _closing_edges(
+    kg: KnowledgeGraph, g: MasterGraph, blocked: np.ndarray | None = None
+) -> list[Edge]:
     """Real-fact edges between nodes already in ``g`` that are not edges yet."""
     index = {r: i for i, r in enumerate(g.rows)}
     found: list[Edge] = []
     for i, row in enumerate(g.rows):
-        for fact, pred, other, outgoing in _neighbours(kg, row):
+        for fact, pred, other, outgoing in _neighbours(kg, row, blocked):
             j = index.get(other)
             if j is None or j == i or not outgoing or g.has_pair(i, j):
                 continue
@@ -203,7 +235,11 @@ def _closing_edges(kg: KnowledgeGraph, g: MasterGraph) -> list[Edge]:
         out = kg.facts_of(row)
         for f in out[kg.f.obj[out] >= 0].tolist():
             obj = int(kg.f.obj[f])
-            if kg.type_of(obj) in SHARED_TYPES and obj not in index:
+            if (
+                kg.type_of(obj) in SHARED_TYPES
+                and obj not in index
+                and (blocked is None or not blocked[obj])
+            ):
                 shared.setdefault((int(kg.f.pred[f]), obj), []).append((i, f))
     for (pred, _), members in sorted(shared.items()):
         if kg.discovery_only[pred]:
@@ -216,12 +252,14 @@ def _closing_edges(kg: KnowledgeGraph, g: MasterGraph) -> list[Edge]:
     return _dedupe(kg, found)
 
 
-def _cycle_nodes(kg: KnowledgeGraph, g: MasterGraph, hub_cap: int) -> list[tuple[int, list[Edge]]]:
+def _cycle_nodes(
+    kg: KnowledgeGraph, g: MasterGraph, hub_cap: int, blocked: np.ndarray | None = None
+) -> list[tuple[int, list[Edge]]]:
     """New entities linked by facts to two or more nodes of ``g`` (each closes a cycle)."""
     index = {r: i for i, r in enumerate(g.rows)}
     links: dict[int, list[tuple[int, int, int, bool]]] = {}
     for i, row in enumerate(g.rows):
-        for fact, pred, other, outgoing in _neighbours(kg, row):
+        for fact, pred, other, outgoing in _neighbours(kg, row, blocked):
             if other in index or kg.is_distractor[other] or kg.degree(other) > hub_cap:
                 continue
             links.setdefault(other, []).append((i, fact, pred, outgoing))
@@ -258,14 +296,18 @@ def densify(
     max_nodes: int,
     hub_cap: int,
     rounds: int = 24,
+    blocked: np.ndarray | None = None,
 ) -> Densified:
-    """Add real-fact edges until the treewidth reaches ``target`` (never exceeding it)."""
+    """Add real-fact edges until the treewidth reaches ``target`` (never exceeding it).
+
+    ``blocked`` entities (fictional, meta) join neither as cycle nodes nor as shared values.
+    """
     width = g.width()
     result = Densified(g, width)
     for _ in range(rounds):
         if width >= target:
             break
-        edges = _closing_edges(kg, g)
+        edges = _closing_edges(kg, g, blocked)
         rng.shuffle(edges)  # type: ignore[arg-type]
         grown = False
         for e in _dedupe(kg, edges):
@@ -285,7 +327,7 @@ def densify(
             if not grown:
                 break
             continue
-        candidates = _cycle_nodes(kg, g, hub_cap)
+        candidates = _cycle_nodes(kg, g, hub_cap, blocked)
         if not candidates:
             if not grown:
                 break

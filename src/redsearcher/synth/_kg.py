@@ -149,12 +149,21 @@ class KnowledgeGraph:
         self.st_ptr, order = _csr(prov_rows, len(self.f.fid))
         self.st_docs = prov_docs[order]
 
-        docs = world.table("documents", ["id", "kind", "mentions"])
+        docs = world.table("documents", ["id", "kind", "mentions", "about", "text"])
         self.document_count = docs.num_rows
         database = docs.filter(pc.equal(docs.column("kind"), "database")).column("id")
         self.database_docs: frozenset[str] = frozenset(database.to_pylist())
         """Knowledge-base pages (kind ``database``): covers name a text page instead where
         one keeps the cover at the same size."""
+        self.page_chars = np.zeros(n, dtype=np.int64)
+        """By entity row: characters of its longest text page (``about`` it, not a knowledge-
+        base page); 0 where it has none. The seed cascade's page-length thresholds use it."""
+        text = docs.filter(pc.invert(pc.equal(docs.column("kind"), "database")))
+        lengths = pc.utf8_length(text.column("text")).to_pylist()
+        for eid, chars in zip(text.column("about").to_pylist(), lengths, strict=True):
+            row = self.row_of.get(eid) if eid else None
+            if row is not None and chars:
+                self.page_chars[row] = max(int(self.page_chars[row]), int(chars))
         flat = pc.list_flatten(docs.column("mentions"))
         counts = pc.value_counts(flat).flatten() if len(flat) else None
         self.mentions = np.zeros(n, dtype=np.int64)

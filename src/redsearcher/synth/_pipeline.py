@@ -27,6 +27,7 @@ from redsearcher.env import LocalEnvironment, build_index, default_index_dir
 from redsearcher.errors import UserError
 from redsearcher.log import JsonlFile, Task, Verdict, read_tasks
 from redsearcher.synth._config import SynthConfig
+from redsearcher.synth._graph import SeedFilter
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
 from redsearcher.synth._synth import (
@@ -159,7 +160,7 @@ async def synthesize(
     own verifier opened from the same World and index (the offline realizer only); results
     come back in graph order, so the file is the same as a single-process run's.
     """
-    require_graph(verifier.kg)
+    require_graph(verifier.kg, f=SeedFilter(allow_fictional=config.allow_fictional))
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     # n and workers are left out: asking for more tasks, or faster, is a resume, not a new run.
@@ -178,9 +179,11 @@ async def synthesize(
     hint = "use another --out or delete it to start over"
     with JsonlFile.open(path, header=meta, model=Task, what="task record", hint=hint) as file:
         start = _resume_start(file.done)
+        # A resumed run keeps answers distinct from the tasks already written.
+        answers = {t.answer_entity for t in read_tasks(path)} if file.done else set()
         async with _graph_results(verifier, config, start, realizer, checks) as results:
             with Progress(*columns, disable=not progress, transient=False) as bar:
-                await _drain(results, report, file, config, bar)
+                await _drain(results, report, file, config, bar, answers)
         written = len(file.done)
     if not written:
         raise NoTasksError.explain(report, config, verifier.kg)
@@ -193,8 +196,14 @@ async def _drain(
     file: JsonlFile,
     config: SynthConfig,
     bar: Progress,
+    answers: set[str | None],
 ) -> None:
-    """Append each graph's new tasks (one write and fsync per graph) until ``config.n`` are."""
+    """Append each graph's new tasks (one write and fsync per graph) until ``config.n`` are.
+
+    With ``config.distinct_answers`` a task whose answer entity is in ``answers`` (written
+    before) is dropped and counted as ``duplicate_answer``. Graphs arrive in index order
+    whatever the worker count, so which task wins is the same in every run.
+    """
     n, done = config.n, file.done
     job = bar.add_task("synth", total=n, completed=len(done), graphs=0, rejected=0)
     async for tasks, part in results:
@@ -203,6 +212,10 @@ async def _drain(
         for task in tasks:
             if task.id in done or len(done) + len(batch) >= n:
                 continue
+            if config.distinct_answers and task.answer_entity in answers:
+                report.rejected["duplicate_answer"] += 1
+                continue
+            answers.add(task.answer_entity)
             batch.append(task)
         file.append_many(batch)
         for task in batch:

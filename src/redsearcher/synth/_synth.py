@@ -26,6 +26,7 @@ from redsearcher.synth._evolve import evolve
 from redsearcher.synth._graph import SeedFilter, densify, expand, pick_seed, seed_pool
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
+from redsearcher.synth._seeds import blocked_entities
 from redsearcher.synth._treewidth import treewidth
 from redsearcher.synth._verify import Verifier, evidence_facts
 
@@ -100,14 +101,17 @@ def solution_count_key(count: str) -> tuple[int, bool]:
     return int(count.rstrip("+") or 0), count.endswith("+")
 
 
-def require_graph(kg: KnowledgeGraph, pool: np.ndarray | None = None) -> np.ndarray:
+def require_graph(
+    kg: KnowledgeGraph, pool: np.ndarray | None = None, f: SeedFilter | None = None
+) -> np.ndarray:
     """The seed pool of ``kg``; a ``UserError`` naming why when the World cannot seed a task.
 
     A World built from Wikipedia pages or recordings alone has documents but no knowledge
     graph, and one whose entities carry too few facts has no seed; either way synthesis would
     have nothing to sample, so it says so before sampling instead of failing inside it.
     """
-    pool = seed_pool(kg, SeedFilter()) if pool is None else pool
+    f = f or SeedFilter()
+    pool = seed_pool(kg, f) if pool is None else pool
     if len(pool):
         return pool
     where = f"World {kg.world_hash[:16]}"
@@ -119,11 +123,12 @@ def require_graph(kg: KnowledgeGraph, pool: np.ndarray | None = None) -> np.ndar
         )
     if not len(kg.f.fid):
         raise UserError(f"{where} has {len(kg):,} entities but no facts: {need}")
-    f = SeedFilter()
     raise UserError(
         f"{where}: none of its {len(kg):,} entities passes the seed filter (at least "
-        f"{f.min_facts} facts, mentioned by a document, not a country, look-alike or list "
-        "page): ingest more properties or pages that mention its entities"
+        f"{f.min_facts} facts, mentioned by a document, a page of at least "
+        f"{f.min_page_chars} characters where it has one, not a country, look-alike, list or "
+        f"meta page{'' if f.allow_fictional else ', nor fictional'}): ingest more properties "
+        "or pages that mention its entities"
     )
 
 
@@ -227,7 +232,9 @@ class Synthesizer:
         self.realizer: Realizer = realizer or OfflineRealizer()
         self.report = SynthReport()
         self._lap = _Clock(self.report)
-        self._pool = seed_pool(kg, SeedFilter())
+        self._filter = SeedFilter(allow_fictional=config.allow_fictional)
+        self._pool = seed_pool(kg, self._filter)
+        self._blocked = blocked_entities(kg, allow_fictional=config.allow_fictional)
         self._stated_by: Callable[[int], list[str]] = lambda fid: kg.stated_by(kg.fact_row(fid))
 
     async def run(self, *, start_graph: int = 0) -> AsyncIterator[Task]:
@@ -240,15 +247,27 @@ class Synthesizer:
                 yield task
 
     async def graph_tasks(self, index: int) -> list[Task]:
-        """Every verified task of master graph ``index`` (a pure function of World and config)."""
+        """Every verified task of master graph ``index`` (a pure function of World and config).
+
+        At most ``max_tasks_per_graph`` come out, with distinct answers: the subgraphs of one
+        master graph share most of their nodes, so further tasks would be near-duplicates.
+        """
         self.report.graphs += 1
         rng = np.random.default_rng([self.config.seed, index])
-        tasks = []
+        tasks: list[Task] = []
+        answers: set[int] = set()
         for k, draft in enumerate(self._drafts(rng)):
+            if len(tasks) >= self.config.max_tasks_per_graph:
+                self.report.rejected["graph_task_cap"] += 1
+                continue
+            if self.config.distinct_answers and draft.rows[draft.answer] in answers:
+                self.report.rejected["duplicate_answer"] += 1
+                continue
             task = await self.complete(draft, rng, f"t{self.config.seed}-{index}-{k}")
             if task is not None:
                 self.report.count(task, self.config)
                 tasks.append(task)
+                answers.add(draft.rows[draft.answer])
         return tasks
 
     def _drafts(self, rng: np.random.Generator) -> list[Draft]:
@@ -257,14 +276,20 @@ class Synthesizer:
         high = target_range.high if target_range.high is not None else target_range.low + 1
         target = int(rng.integers(target_range.low, high + 1))
         with self._lap("sample"):
-            seed = pick_seed(require_graph(kg, self._pool), rng)
+            seed = pick_seed(require_graph(kg, self._pool, self._filter), rng)
             size = int(rng.integers(cfg.min_nodes, cfg.max_nodes + 1))
-            graph = expand(kg, seed, size, rng, hub_cap=cfg.hub_cap)
+            graph = expand(kg, seed, size, rng, hub_cap=cfg.hub_cap, blocked=self._blocked)
             if len(graph.rows) < cfg.min_nodes:
                 self.report.rejected["graph_too_small"] += 1
                 return []
             dense = densify(
-                kg, graph, target, rng, max_nodes=cfg.densify_nodes, hub_cap=cfg.hub_cap
+                kg,
+                graph,
+                target,
+                rng,
+                max_nodes=cfg.densify_nodes,
+                hub_cap=cfg.hub_cap,
+                blocked=self._blocked,
             )
             if dense.width not in target_range:
                 self.report.rejected["treewidth_unreachable"] += 1
