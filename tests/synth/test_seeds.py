@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from redsearcher._cli import main
 from redsearcher.errors import UserError
 from redsearcher.log import read_tasks
 from redsearcher.synth._config import SynthConfig
@@ -188,21 +189,44 @@ def test_cycle_nodes_skip_blocked_entities(rocky: KnowledgeGraph) -> None:
     assert rocky.row_of["Q3"] not in dict(_cycle_nodes(rocky, g, 100, blocked_entities(rocky)))
 
 
-def test_a_world_of_fictional_seeds_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_world_of_fictional_seeds_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "world"
     fictional = [Entity(f"Q{i}", f"Toon {i}", "animated character") for i in range(1, 4)]
     with WorldWriter(path, source={"kind": "fixture", "name": "toons"}) as w:
         w.add_entities(fictional)
         w.add_facts(
             [Fact.relation(i, f"Q{i}", "sibling", f"Q{i % 3 + 1}") for i in range(1, 4)]
-            + [Fact.date_value(10 + i, f"Q{i}", "inception", "1990-01-01") for i in range(1, 4)]
+            + [
+                Fact.date_value(10 * k + i, f"Q{i}", p, f"19{k}0-01-0{i}")
+                for i in range(1, 4)
+                for k, p in ((1, "inception"), (2, "date_of_birth"), (3, "publication_date"))
+            ]
         )
-        w.add_documents([Document("D", "Toons", "toons", "encyclopedia", mentions=("Q1",))])
+        w.add_documents(
+            [Document("D", "Toons", "toons", "encyclopedia", mentions=("Q1", "Q2", "Q3"))]
+        )
     kg = KnowledgeGraph(World.open(path))
     with pytest.raises(UserError, match="nor fictional"):
-        require_graph(kg, f=SeedFilter(min_facts=1, max_mentions_quantile=1.0))
-    allowed = SeedFilter(min_facts=1, max_mentions_quantile=1.0, allow_fictional=True)
-    assert len(require_graph(kg, f=allowed)) == 1
+        require_graph(kg, f=SeedFilter(max_mentions_quantile=1.0))
+    allowed = SeedFilter(max_mentions_quantile=1.0, allow_fictional=True)
+    assert len(require_graph(kg, f=allowed)) == 3
+    # The CLI: refused before sampling; with --allow-fictional the same World gets past it.
+    config = tmp_path / "synth.yaml"
+    config.write_text("synth:\n  min_nodes: 2\n")
+    argv = ["synth", str(path), "--n", "1", "--out", str(tmp_path / "t.jsonl"), "--quiet"]
+    assert _main_rc([*argv, "--config", str(config)]) != 0
+    assert "nor fictional" in capsys.readouterr().err
+    _main_rc([*argv, "--config", str(config), "--allow-fictional"])
+    err = capsys.readouterr().err
+    assert "nor fictional" not in err and "passes the seed filter" not in err
+
+
+def _main_rc(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    return int(done.value.code or 0)
 
 
 # -- the per-graph budget and distinct answers -------------------------------------------------

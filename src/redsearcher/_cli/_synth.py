@@ -69,6 +69,9 @@ def synth(
     base_url: Annotated[str | None, _BASE_URL] = None,
     samples: Annotated[int, typer.Option(help="No-tool solver samples (stage 4).")] = 4,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    allow_fictional: Annotated[
+        bool, typer.Option(help="Let fictional entities (characters) be seeds and nodes.")
+    ] = False,
 ) -> None:
     """Synthesize verified search tasks with controlled treewidth and source dispersion.
 
@@ -89,6 +92,7 @@ def synth(
             "msd": msd,
             "seed": seed,
             "workers": workers,
+            "allow_fictional": True if allow_fictional else None,
             "tools": [t.strip() for t in tools.split(",") if t.strip()] if tools else None,
         },
     )
