@@ -56,6 +56,14 @@ SLICE = Path(__file__).resolve().parents[1] / "fixtures" / "realdata" / "wikidat
         ("person", "Austrian-American actor, businessman and politician", False),
         ("film", "1984 science fiction film by James Cameron", False),
         ("film award category", "award", False),
+        ("person", "fictional secret agent", True),  # Harry Palmer, typed person by ingest
+        # Works are real even when their description names a character (Auntie Mame).
+        ("film", "1958 comedy film starring Rosalind Russell as the title character", False),
+        ("book", "collection of biographies; much of its content is regarded as fictional", False),
+        # A type word that is a description (no mapped class, no class label): "characters" in
+        # another sense.
+        ("number or alphanumeric characters assigned to a stretch of public roadway", None, False),
+        ("character encoding", "system that maps characters to numbers", False),
     ],
 )
 def test_fictional_by_type_or_description(

@@ -28,8 +28,8 @@ __all__ = ["blocked_entities", "is_fictional_text", "is_meta_text"]
 
 #: Type words (mapped types, or ``P31`` class labels) of fictional or legendary entities.
 FICTIONAL_TYPE = re.compile(
-    r"\bfiction|\bcharacters?\b|\bsuperhero|\bsupervillain|\blegendar|\bmytholog|\bmythical\b"
-    r"|\bin a work of\b|\bwizard\b|\bvampire\b",
+    r"\bfiction|\bcharacters?(?: (?:from|in|of)\b|$)|\bsuperhero|\bsupervillain|\blegendar"
+    r"|\bmytholog|\bmythical\b|\bin a work of\b|\bwizard\b|\bvampire\b",
     re.IGNORECASE,
 )
 #: Descriptions of fictional entities ("fictional Russian boxer", "Star Wars character",
@@ -37,6 +37,12 @@ FICTIONAL_TYPE = re.compile(
 FICTIONAL_DESCRIPTION = re.compile(
     r"\bfictional\b|\bcharacters?(?: (?:from|in|of|appearing|created)\b|$)"
     r"|\b(?:only )?(?:exists?|appearing) (?:only )?in (?:a )?(?:work of )?fiction",
+    re.IGNORECASE,
+)
+#: Type words of works: a real film or book is described by its fictional characters ("1958
+#: comedy film starring Rosalind Russell as the title character"), so its description is not read.
+WORK_TYPE = re.compile(
+    r"\b(?:film|book|album|novel|series|episode|song|game|play|opera|musical|painting|work)s?\b",
     re.IGNORECASE,
 )
 #: Type words of meta items: Wikimedia pages of every kind, lists, glossaries, indexes.
@@ -60,10 +66,15 @@ META_DESCRIPTION = re.compile(
 
 
 def is_fictional_text(type_word: str, description: str | None) -> bool:
-    """Whether a type word or description marks a fictional (or legendary) entity."""
-    return bool(FICTIONAL_TYPE.search(type_word)) or bool(
-        description and FICTIONAL_DESCRIPTION.search(description)
-    )
+    """Whether a type word or description marks a fictional (or legendary) entity.
+
+    The description is read only for entities that are not works (:data:`WORK_TYPE`).
+    """
+    if FICTIONAL_TYPE.search(type_word):
+        return True
+    if not description or WORK_TYPE.search(type_word):
+        return False
+    return bool(FICTIONAL_DESCRIPTION.search(description))
 
 
 def is_meta_text(label: str, type_word: str, description: str | None) -> bool:
@@ -101,7 +112,7 @@ def blocked_entities(kg: KnowledgeGraph, *, allow_fictional: bool = False) -> np
         description = kg.description(row)
         label = kg.label(row)
         if is_meta_text(label, "", description) or (
-            not allow_fictional and is_fictional_text("", description)
+            not allow_fictional and is_fictional_text(kg.type_of(row), description)
         ):
             blocked[row] = True
     cached[allow_fictional] = blocked
