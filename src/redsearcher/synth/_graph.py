@@ -155,7 +155,11 @@ def _neighbours(kg: KnowledgeGraph, row: int) -> list[tuple[int, int, int, bool]
     into = kg.facts_into(row)
     found = [(int(f), int(kg.f.pred[f]), int(kg.f.obj[f]), True) for f in out]
     found += [(int(f), int(kg.f.pred[f]), int(kg.f.subj[f]), False) for f in into]
-    return [n for n in found if not kg.discovery_only[n[1]] and kg.is_named[n[2]]]
+    return [
+        n
+        for n in found
+        if not kg.discovery_only[n[1]] and kg.is_named[n[2]] and kg.constraint_ok[n[0]]
+    ]
 
 
 def expand(
@@ -201,7 +205,7 @@ def _closing_edges(kg: KnowledgeGraph, g: MasterGraph) -> list[Edge]:
     shared: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for i, row in enumerate(g.rows):
         out = kg.facts_of(row)
-        for f in out[kg.f.obj[out] >= 0].tolist():
+        for f in out[(kg.f.obj[out] >= 0) & kg.constraint_ok[out]].tolist():
             obj = int(kg.f.obj[f])
             if kg.type_of(obj) in SHARED_TYPES and obj not in index:
                 shared.setdefault((int(kg.f.pred[f]), obj), []).append((i, f))

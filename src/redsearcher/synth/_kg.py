@@ -25,7 +25,7 @@ from redsearcher.world import (
     World,
 )
 
-__all__ = ["KnowledgeGraph", "Value"]
+__all__ = ["TIME_QUALIFIERS", "TIME_VARYING_RELATIONS", "KnowledgeGraph", "Value"]
 
 Value = str | float | tuple[float, float] | None
 """A fact's object: an entity index as ``str`` of the id, a date/string, an amount, or lat/lon."""
@@ -36,6 +36,26 @@ _META_PREFIXES = ("list of", "category:", "template:", "wikipedia:", "portal:", 
 
 #: A raw Wikidata id inside a label: ingest falls back to the id when an item has no label.
 _ID_IN_LABEL = re.compile(r"\b[QP]\d+\b")
+
+
+#: Relations an entity has one object of at a time (Wikidata lists past ones beside the
+#: current one): several objects make the fact time-varying, usable only when all are dated.
+TIME_VARYING_RELATIONS = frozenset(
+    {
+        "capital",
+        "chairperson",
+        "chief_executive_officer",
+        "director_manager",
+        "head_coach",
+        "head_of_government",
+        "head_of_state",
+    }
+)
+
+#: Qualifier keys that date a statement, as ingest names them (the vocabulary predicate of
+#: ``P585``, else the property id).
+TIME_QUALIFIERS = ("point_in_time", "start_time", "end_time", "P585", "P580", "P582")
+_DATED = '"(' + "|".join(TIME_QUALIFIERS) + ')"'
 
 
 def _is_name(label: str | None, eid: str) -> bool:
@@ -174,6 +194,68 @@ class KnowledgeGraph:
             [p in DISCOVERY_ONLY_PREDICATES for p in self.predicates] or [False], dtype=bool
         )
         """By predicate code: may lead graph discovery, never becomes a question constraint."""
+
+        self.dated = self._dated(facts)
+        """By fact row: the statement carries a point-in-time, start or end time qualifier."""
+        self.time_varying = self._time_varying()
+        """By fact row: its subject has other, different values of the same predicate (a
+        quantity or date, or a relation of ``TIME_VARYING_RELATIONS``): several populations,
+        several heads of government, conflicting birth dates."""
+        self.constraint_ok = ~self.time_varying
+        """By fact row: whether the fact may carry a question constraint or a graph edge. A
+        time-varying relation is kept when every one of its values is dated (the relation
+        held at some time, which the clause's past tense states); a time-varying quantity or
+        date never is, because a fuzzed condition cannot say which time it means ("about
+        38,000 inhabitants" — in which year?)."""
+        for rows in self._varying_groups:
+            if self.f.kind[rows[0]] == kind_code["entity"] and self.dated[rows].all():
+                self.constraint_ok[rows] = True
+
+    # -- time-varying facts --------------------------------------------------------------
+    @staticmethod
+    def _dated(facts: pa.Table) -> np.ndarray:
+        if "qualifiers" not in facts.column_names:
+            return np.zeros(facts.num_rows, dtype=bool)
+        hit = pc.match_substring_regex(facts.column("qualifiers"), _DATED).fill_null(False)
+        return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def _time_varying(self) -> np.ndarray:
+        """Mark facts whose (subject, predicate) holds several different values."""
+        f = self.f
+        varying = np.zeros(len(f.fid), dtype=bool)
+        self._varying_groups: list[np.ndarray] = []
+        relation_codes = [i for i, p in enumerate(self.predicates) if p in TIME_VARYING_RELATIONS]
+        kinds = np.array([self.KINDS.index("quantity"), self.KINDS.index("date")], np.int8)
+        entity = self.KINDS.index("entity")
+        candidate = np.isin(f.kind, kinds) | (
+            (f.kind == entity) & np.isin(f.pred, np.array(relation_codes, np.int16))
+        )
+        rows = np.flatnonzero(candidate & (f.subj >= 0))
+        if not len(rows):
+            return varying
+        keys = f.subj[rows] * len(self.predicates) + f.pred[rows].astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        rows, keys = rows[order], keys[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        ends = np.r_[starts[1:], len(keys)]
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            if b - a < 2:
+                continue
+            group = rows[a:b]
+            if len({self._value_key(int(r)) for r in group}) > 1:
+                varying[group] = True
+                self._varying_groups.append(group)
+        return varying
+
+    def _value_key(self, row: int) -> Any:
+        """What two values of a predicate must share to be one value (a date's year)."""
+        kind = self.kind(row)
+        if kind == "entity":
+            return int(self.f.obj[row])
+        if kind == "quantity":
+            return float(self.f.amount[row])
+        value = self.f.date[row].as_py()
+        return value[:5] if value and value.startswith("-") else (value or "")[:4]
 
     # -- entities ----------------------------------------------------------------------------
     def __len__(self) -> int:
