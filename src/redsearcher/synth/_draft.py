@@ -196,6 +196,8 @@ def attribute_options(
         if kind == "string" and _ID_VALUE.search(str(value)):
             continue  # an unresolved item id: no question may print it
         cond = fuzz(kind, value, rng, precision=int(kg.f.precision[f]))
+        if kg.time_varying[f]:  # one of a dated series: the question says which time
+            cond.at = kg.time_of(f)
         out.append(
             Constraint(
                 kind="attribute",

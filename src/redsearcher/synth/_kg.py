@@ -9,6 +9,7 @@ object and by fact. Strings stay in Arrow arrays and are decoded only on access,
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -56,6 +57,7 @@ TIME_VARYING_RELATIONS = frozenset(
 #: ``P585``, else the property id).
 TIME_QUALIFIERS = ("point_in_time", "start_time", "end_time", "P585", "P580", "P582")
 _DATED = '"(' + "|".join(TIME_QUALIFIERS) + ')"'
+_YEAR = re.compile(r"-?\d{1,4}")
 
 
 def _is_name(label: str | None, eid: str) -> bool:
@@ -204,18 +206,37 @@ class KnowledgeGraph:
         self.constraint_ok = ~self.time_varying
         """By fact row: whether the fact may carry a question constraint or a graph edge. A
         time-varying relation is kept when every one of its values is dated (the relation
-        held at some time, which the clause's past tense states); a time-varying quantity or
-        date never is, because a fuzzed condition cannot say which time it means ("about
-        38,000 inhabitants" — in which year?)."""
+        held at some time, which the clause's past tense states); a time-varying quantity
+        when every value has its own point in time or start year, which the constraint
+        states (``Condition.at``: "a population of about 38,000 in 2020"); a time-varying
+        date never (two birth years are a conflict, not a series)."""
         for rows in self._varying_groups:
-            if self.f.kind[rows[0]] == kind_code["entity"] and self.dated[rows].all():
+            kind = self.f.kind[rows[0]]
+            if kind == kind_code["entity"] and self.dated[rows].all():
                 self.constraint_ok[rows] = True
+            elif kind == kind_code["quantity"]:
+                times = [self.time_of(int(r)) for r in rows]
+                if None not in times and len(set(times)) == len(times):
+                    self.constraint_ok[rows] = True
 
     # -- time-varying facts --------------------------------------------------------------
-    @staticmethod
-    def _dated(facts: pa.Table) -> np.ndarray:
+    def time_of(self, row: int) -> str | None:
+        """The year a fact's value holds at: its point in time, else its start time."""
+        if not self.dated[row]:
+            return None
+        data = json.loads(self._qualifiers[row].as_py() or "{}")
+        for key in ("point_in_time", "P585", "start_time", "P580"):
+            value = data.get(key)
+            value = value[0] if isinstance(value, list) and value else value
+            if isinstance(value, str) and (year := _YEAR.match(value)):
+                return year.group(0)
+        return None
+
+    def _dated(self, facts: pa.Table) -> np.ndarray:
         if "qualifiers" not in facts.column_names:
+            self._qualifiers = pa.nulls(facts.num_rows, pa.string())
             return np.zeros(facts.num_rows, dtype=bool)
+        self._qualifiers = facts.column("qualifiers").combine_chunks()
         hit = pc.match_substring_regex(facts.column("qualifiers"), _DATED).fill_null(False)
         return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
