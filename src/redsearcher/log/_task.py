@@ -77,7 +77,8 @@ class Condition(BaseModel):
     ``decade`` / ``year_range`` on dates (inclusive bounds in ``low``/``high``), ``range`` on
     quantities (inclusive ``low``/``high``), ``approx_route`` on travel times (minutes, with
     ``low``/``high``) and ``days_between`` (exact day count from the reference date in
-    ``value``).
+    ``value``). ``at`` dates a time-varying value (a population "in 2011"): the question
+    states it, and the World fact behind it carries that point in time or start time.
     """
 
     model_config = _RECORD
@@ -87,6 +88,15 @@ class Condition(BaseModel):
     low: float | None = None
     high: float | None = None
     unit: str | None = None
+    at: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave ``at`` out when unset, so undated conditions serialize as before."""
+        data: dict[str, Any] = handler(self)
+        if data.get("at") is None:
+            data.pop("at", None)
+        return data
 
 
 class Constraint(BaseModel):

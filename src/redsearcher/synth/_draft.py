@@ -190,12 +190,14 @@ def attribute_options(
         pred = kg.pred(f)
         if kind not in _ATTRIBUTE_KINDS or kg.is_tool_only(f) or (var, pred) in used:
             continue
-        if not kg.stated_by(f):
-            continue
+        if not kg.stated_by(f) or not kg.constraint_ok[f]:
+            continue  # unstated, or one of several undated values (population by year)
         value = kg.value(f)
         if kind == "string" and _ID_VALUE.search(str(value)):
             continue  # an unresolved item id: no question may print it
         cond = fuzz(kind, value, rng, precision=int(kg.f.precision[f]))
+        if kg.time_varying[f]:  # one of a dated series: the question says which time
+            cond.at = kg.time_of(f)
         out.append(
             Constraint(
                 kind="attribute",

@@ -175,7 +175,8 @@ def _python(kg: KnowledgeGraph, draft: Draft, rng: np.random.Generator) -> bool:
             continue
         for f in kg.facts_of(draft.rows[v]).tolist():
             exact_day = kg.f.precision[f] == 11 and parse_day(kg.value(f)) is not None
-            if kg.pred(f) in _DAY_PREDICATES and exact_day and kg.stated_by(f):
+            usable = exact_day and kg.constraint_ok[f] and kg.stated_by(f)
+            if kg.pred(f) in _DAY_PREDICATES and usable:
                 options.append((v, f))
     if not options:
         return False

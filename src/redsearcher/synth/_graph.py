@@ -178,6 +178,7 @@ def _neighbours(
         for n in found
         if not kg.discovery_only[n[1]]
         and kg.is_named[n[2]]
+        and kg.constraint_ok[n[0]]
         and (blocked is None or not blocked[n[2]])
     ]
 
@@ -233,7 +234,7 @@ def _closing_edges(
     shared: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for i, row in enumerate(g.rows):
         out = kg.facts_of(row)
-        for f in out[kg.f.obj[out] >= 0].tolist():
+        for f in out[(kg.f.obj[out] >= 0) & kg.constraint_ok[out]].tolist():
             obj = int(kg.f.obj[f])
             if (
                 kg.type_of(obj) in SHARED_TYPES

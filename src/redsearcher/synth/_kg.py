@@ -9,6 +9,7 @@ object and by fact. Strings stay in Arrow arrays and are decoded only on access,
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,7 +26,7 @@ from redsearcher.world import (
     World,
 )
 
-__all__ = ["KnowledgeGraph", "Value"]
+__all__ = ["TIME_QUALIFIERS", "TIME_VARYING_RELATIONS", "KnowledgeGraph", "Value"]
 
 Value = str | float | tuple[float, float] | None
 """A fact's object: an entity index as ``str`` of the id, a date/string, an amount, or lat/lon."""
@@ -36,6 +37,27 @@ _META_PREFIXES = ("list of", "category:", "template:", "wikipedia:", "portal:", 
 
 #: A raw Wikidata id inside a label: ingest falls back to the id when an item has no label.
 _ID_IN_LABEL = re.compile(r"\b[QP]\d+\b")
+
+
+#: Relations an entity has one object of at a time (Wikidata lists past ones beside the
+#: current one): several objects make the fact time-varying, usable only when all are dated.
+TIME_VARYING_RELATIONS = frozenset(
+    {
+        "capital",
+        "chairperson",
+        "chief_executive_officer",
+        "director_manager",
+        "head_coach",
+        "head_of_government",
+        "head_of_state",
+    }
+)
+
+#: Qualifier keys that date a statement, as ingest names them (the vocabulary predicate of
+#: ``P585``, else the property id).
+TIME_QUALIFIERS = ("point_in_time", "start_time", "end_time", "P585", "P580", "P582")
+_DATED = '"(' + "|".join(TIME_QUALIFIERS) + ')"'
+_YEAR = re.compile(r"-?\d{1,4}")
 
 
 def _is_name(label: str | None, eid: str) -> bool:
@@ -183,6 +205,87 @@ class KnowledgeGraph:
             [p in DISCOVERY_ONLY_PREDICATES for p in self.predicates] or [False], dtype=bool
         )
         """By predicate code: may lead graph discovery, never becomes a question constraint."""
+
+        self.dated = self._dated(facts)
+        """By fact row: the statement carries a point-in-time, start or end time qualifier."""
+        self.time_varying = self._time_varying()
+        """By fact row: its subject has other, different values of the same predicate (a
+        quantity or date, or a relation of ``TIME_VARYING_RELATIONS``): several populations,
+        several heads of government, conflicting birth dates."""
+        self.constraint_ok = ~self.time_varying
+        """By fact row: whether the fact may carry a question constraint or a graph edge. A
+        time-varying relation is kept when every one of its values is dated (the relation
+        held at some time, which the clause's past tense states); a time-varying quantity
+        when every value has its own point in time or start year, which the constraint
+        states (``Condition.at``: "a population of about 38,000 in 2020"); a time-varying
+        date never (two birth years are a conflict, not a series)."""
+        for rows in self._varying_groups:
+            kind = self.f.kind[rows[0]]
+            if kind == kind_code["entity"] and self.dated[rows].all():
+                self.constraint_ok[rows] = True
+            elif kind == kind_code["quantity"]:
+                times = [self.time_of(int(r)) for r in rows]
+                if None not in times and len(set(times)) == len(times):
+                    self.constraint_ok[rows] = True
+
+    # -- time-varying facts --------------------------------------------------------------
+    def time_of(self, row: int) -> str | None:
+        """The year a fact's value holds at: its point in time, else its start time."""
+        if not self.dated[row]:
+            return None
+        data = json.loads(self._qualifiers[row].as_py() or "{}")
+        for key in ("point_in_time", "P585", "start_time", "P580"):
+            value = data.get(key)
+            value = value[0] if isinstance(value, list) and value else value
+            if isinstance(value, str) and (year := _YEAR.match(value)):
+                return year.group(0)
+        return None
+
+    def _dated(self, facts: pa.Table) -> np.ndarray:
+        if "qualifiers" not in facts.column_names:
+            self._qualifiers = pa.nulls(facts.num_rows, pa.string())
+            return np.zeros(facts.num_rows, dtype=bool)
+        self._qualifiers = facts.column("qualifiers").combine_chunks()
+        hit = pc.match_substring_regex(facts.column("qualifiers"), _DATED).fill_null(False)
+        return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def _time_varying(self) -> np.ndarray:
+        """Mark facts whose (subject, predicate) holds several different values."""
+        f = self.f
+        varying = np.zeros(len(f.fid), dtype=bool)
+        self._varying_groups: list[np.ndarray] = []
+        relation_codes = [i for i, p in enumerate(self.predicates) if p in TIME_VARYING_RELATIONS]
+        kinds = np.array([self.KINDS.index("quantity"), self.KINDS.index("date")], np.int8)
+        entity = self.KINDS.index("entity")
+        candidate = np.isin(f.kind, kinds) | (
+            (f.kind == entity) & np.isin(f.pred, np.array(relation_codes, np.int16))
+        )
+        rows = np.flatnonzero(candidate & (f.subj >= 0))
+        if not len(rows):
+            return varying
+        keys = f.subj[rows] * len(self.predicates) + f.pred[rows].astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        rows, keys = rows[order], keys[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        ends = np.r_[starts[1:], len(keys)]
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            if b - a < 2:
+                continue
+            group = rows[a:b]
+            if len({self._value_key(int(r)) for r in group}) > 1:
+                varying[group] = True
+                self._varying_groups.append(group)
+        return varying
+
+    def _value_key(self, row: int) -> Any:
+        """What two values of a predicate must share to be one value (a date's year)."""
+        kind = self.kind(row)
+        if kind == "entity":
+            return int(self.f.obj[row])
+        if kind == "quantity":
+            return float(self.f.amount[row])
+        value = self.f.date[row].as_py()
+        return value[:5] if value and value.startswith("-") else (value or "")[:4]
 
     # -- entities ----------------------------------------------------------------------------
     def __len__(self) -> int:

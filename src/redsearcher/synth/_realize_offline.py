@@ -299,7 +299,8 @@ class _Writer:
         quantities = g.quantity_phrases(c.predicate)
         if cond.op in ("range", "approx_route") or (cond.op == "eq" and quantities is not None):
             fields.update(q=g.amount_phrase(cond), u=unit_words(cond.unit))
-            return self.pick(i, quantities or g.GENERIC_QUANTITY).format_map(fields)
+            text = self.pick(i, quantities or g.GENERIC_QUANTITY).format_map(fields)
+            return f"{text} in {cond.at}" if cond.at else text
         value = str(cond.value)
         if RAW_ID.search(value):
             raise ValueError(f"{c.kind} constraint {c.predicate!r} on {c.subject} has an id value")

@@ -243,6 +243,62 @@ def _value_text(fact: Fact, names: dict[str, tuple[str, ...]]) -> str | None:
     return None
 
 
+#: Qualifiers that date a statement, as ingest names them (``P585`` has a vocabulary name).
+_TIME_KEYS = ("point_in_time", "P585", "start_time", "P580", "end_time", "P582")
+
+
+def _when(fact: Fact) -> str | None:
+    """The time a statement is dated with (point in time, else start, else end), if any."""
+    if not fact.qualifiers:
+        return None
+    data = json.loads(fact.qualifiers)
+    for key in _TIME_KEYS:
+        value = data.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _time_order(facts: list[Fact]) -> tuple[list[Fact], set[int]]:
+    """Facts with several different quantity or date values of one predicate, put in order.
+
+    Wikidata lists a city's populations in whatever order editors added them; a page lists
+    them dated ones first by date, then undated ones by value, each group where its first
+    fact stood, and returns the ids of the undated ones (the page marks them "no date").
+    """
+    groups: dict[str, list[Fact]] = {}
+    for fact in facts:
+        if fact.kind in ("quantity", "date"):
+            groups.setdefault(fact.predicate, []).append(fact)
+    varying: dict[str, list[Fact]] = {}
+    for pred, members in groups.items():
+        values = {(f.amount if f.kind == "quantity" else (f.date or "")[:4]) for f in members}
+        if len(values) > 1:
+            varying[pred] = sorted(
+                members,
+                key=lambda f: (
+                    _when(f) is None,
+                    _when(f) or "",
+                    f.amount if f.amount is not None else 0.0,
+                    f.date or "",
+                    f.id,
+                ),
+            )
+    if not varying:
+        return facts, set()
+    ordered: list[Fact] = []
+    for fact in facts:
+        group = varying.get(fact.predicate) if fact.kind in ("quantity", "date") else None
+        if group is None:
+            ordered.append(fact)
+        elif fact is groups[fact.predicate][0]:
+            ordered.extend(group)
+    undated = {f.id for members in varying.values() for f in members if _when(f) is None}
+    return ordered, undated
+
+
 def render_page(
     entity_id: str,
     label: str,
@@ -270,13 +326,15 @@ def render_page(
     lines.append("")
     rendered: list[Fact] = []
     mentions = [entity_id]
-    for fact in facts:
+    ordered, undated = _time_order(facts)
+    for fact in ordered:
         value = _value_text(fact, names)
         if value is None:
             continue
-        lines.append(
-            f"{property_label(fact.predicate)}: {value}{_qualifier_text(fact.qualifiers, names)}"
-        )
+        qualifiers = _qualifier_text(fact.qualifiers, names)
+        if fact.id in undated:
+            qualifiers = f"{qualifiers[:-1]}; no date)" if qualifiers else " (no date)"
+        lines.append(f"{property_label(fact.predicate)}: {value}{qualifiers}")
         rendered.append(fact)
         if fact.kind == "entity" and fact.object not in mentions:
             assert fact.object is not None

@@ -25,7 +25,11 @@ Mapping rules:
 * qualifiers: JSON ``{name: value}`` where name is the vocabulary predicate of the qualifier
   property when there is exactly one, else the property id, and values are simplified to
   strings (a list when a qualifier repeats);
-* ``novalue``/``somevalue`` snaks and deprecated statements are skipped and counted.
+* ranks: deprecated statements are skipped (``deprecated_rank``); when a property of an item
+  has a preferred-rank statement, its normal-rank statements are skipped too
+  (``normal_rank_superseded``) — Wikidata marks the current population or head of government
+  preferred, and the older values left beside it would make time-varying facts ambiguous;
+* ``novalue``/``somevalue`` snaks are skipped and counted.
 """
 
 from __future__ import annotations
@@ -166,6 +170,24 @@ def _statements(claims: dict[str, Any], pid: str) -> list[Any]:
     return statements
 
 
+def _rank_skip(statement: dict[str, Any], preferred: bool, keep_deprecated: bool) -> str | None:
+    """Why a statement is left out for its rank (None: kept).
+
+    ``preferred`` says whether its property has a preferred-rank statement on this item:
+    Wikidata's "best rank" rule, under which only those are the property's truthy values.
+    """
+    rank = statement.get("rank")
+    if rank == "deprecated":
+        return None if keep_deprecated else "deprecated_rank"
+    if preferred and rank != "preferred":
+        return "normal_rank_superseded"
+    return None
+
+
+def _has_preferred(statements: list[Any]) -> bool:
+    return any(isinstance(s, dict) and s.get("rank") == "preferred" for s in statements)
+
+
 def _item_values(claims: dict[str, Any], pid: str) -> list[str]:
     """The item values of ``pid`` (``P31``, ``P279``) in claim order, deprecated ones left out."""
     out: list[str] = []
@@ -264,12 +286,14 @@ def parse_entity(
         if pid not in props.map:
             _deferred_claims(eid, pid, _statements(claims, pid), props, parsed, keep_deprecated)
             continue
-        for statement in _statements(claims, pid):
+        statements = _statements(claims, pid)
+        preferred = _has_preferred(statements)
+        for statement in statements:
             if not isinstance(statement, dict):
                 parsed.skipped.append(("bad_value", f"{pid}: statement is not an object"))
                 continue
-            if statement.get("rank") == "deprecated" and not keep_deprecated:
-                parsed.skipped.append(("deprecated_rank", None))
+            if reason := _rank_skip(statement, preferred, keep_deprecated):
+                parsed.skipped.append((reason, None))
                 continue
             try:
                 kind, value = snak_value(statement.get("mainsnak"))
@@ -303,6 +327,7 @@ def _deferred_claims(
     keep_deprecated: bool,
 ) -> None:
     """Claims of a property named at the end: held as facts whose predicate is the id."""
+    preferred = _has_preferred(statements)
     for statement in statements:
         if not isinstance(statement, dict):
             continue
@@ -310,8 +335,8 @@ def _deferred_claims(
         datatype = snak.get("datatype") if isinstance(snak, dict) else None
         if not props.deferred(pid, datatype):
             return
-        if statement.get("rank") == "deprecated" and not keep_deprecated:
-            parsed.skipped.append(("deprecated_rank", None))
+        if reason := _rank_skip(statement, preferred, keep_deprecated):
+            parsed.skipped.append((reason, None))
             continue
         try:
             kind, value = snak_value(snak)
