@@ -6,6 +6,9 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
+from redsearcher.errors import UserError
 from redsearcher.log import read_tasks
 from redsearcher.synth import SynthConfig, open_verifier, synthesize
 from redsearcher.testing import small_world
@@ -43,3 +46,12 @@ def test_tasks_of_a_complete_world_leave_the_field_out(tmp_path: Path) -> None:
     small_world(tmp_path / "synthetic", entities=300)
     synthetic = _tasks(tmp_path / "synthetic", tmp_path / "y.jsonl", 2)
     assert synthetic and not any("uniqueness" in r for r in synthetic)
+
+
+def test_a_sample_file_is_not_resumed_from_a_complete_world(tmp_path: Path) -> None:
+    """Same rows, same hash: the header still keeps the two kinds of tasks apart."""
+    out = tmp_path / "t.jsonl"
+    _tasks(_ingest(tmp_path / "sample", complete=False), out, 1)
+    complete = _ingest(tmp_path / "complete", complete=True)
+    with pytest.raises(UserError, match="uniqueness"):
+        _tasks(complete, out, 2)
