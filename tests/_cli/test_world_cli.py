@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from redsearcher._cli import app, main
 from redsearcher.log import read_manifest, read_trajectories
+from redsearcher.world import World
 
 BIN = Path(sys.executable).parent / "redsearcher"
 
@@ -131,6 +132,100 @@ def test_run_world_only(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "index").exists()
+
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "realkb"
+
+
+def test_run_on_real_dumps_tells_the_whole_story(tmp_path: Path) -> None:
+    """`redsearcher run --wikidata DUMP --wikipedia FILE`: every step on the real slice."""
+    before = _children()
+    args = ["run", "--out", str(tmp_path), "--tasks", "4"]
+    real = ["--wikidata", str(REAL / "wikidata.json"), "--wikipedia", str(REAL / "enwiki.jsonl")]
+    result = CliRunner().invoke(app, [*args, *real])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    # 1: the dumps were ingested (not the default World generated): a sample World.
+    manifest = json.loads((tmp_path / "world" / "manifest.json").read_text())
+    assert manifest["source"]["kind"] == "ingest"
+    assert manifest["source"]["wikidata"] == [str(REAL / "wikidata.json")]
+    assert manifest["source"]["completeness"] == "sample"
+    assert "Documents per fact" in out and "completeness: sample" in out
+    # 2-3: indexed, served, search and visit exercised; tools without data are said, not called.
+    assert (tmp_path / "index").is_dir()
+    for line in ("A Google search for 'Arnold Schwarzenegger'", "The useful information in"):
+        assert line in out, line
+    assert "stdout:" in out and "[tool error]" not in out
+    assert "no entity has a coordinates fact" in out and "no paper entities" in out
+    assert "A Google Maps search for" not in out and "A Google scholar for" not in out
+    found = re.search(r"environment server at http://127\.0\.0\.1:(\d+)", out)
+    assert found, out
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", int(found.group(1)))) != 0
+    assert _children() <= before and "server stopped" in out
+    # 4: tasks over real entities, recorded as unique within the sample World only.
+    tasks = [json.loads(line) for line in (tmp_path / "tasks.jsonl").read_text().splitlines()]
+    assert len(tasks) == 4
+    assert all(t["uniqueness"] == "within_world_sample" for t in tasks)
+    assert all(t["answer_entity"].startswith("Q") for t in tasks)
+    assert all(set(t["required_tools"]) <= {"python"} for t in tasks)
+    assert "tools synthesis may require: python" in out and "within_world_sample" in out
+    # 5: the oracle replay solved each through the server; SFT and RL exports written.
+    run = tmp_path / "rollout"
+    trajectories = list(read_trajectories(run))
+    assert sorted(t.task_id for t in trajectories) == sorted(t["id"] for t in tasks)
+    assert all(t.termination == "answer" and t.score == 1.0 for t in trajectories)
+    assert len((run / "sft.sharegpt.jsonl").read_text().splitlines()) == len(tasks)
+    assert pq.read_table(run / "rl.verl.parquet").num_rows == len(tasks)
+
+
+def test_run_refuses_flags_of_the_other_world(tmp_path: Path) -> None:
+    real = ["--wikidata", str(REAL / "wikidata.json")]
+    sized = CliRunner().invoke(app, ["run", "--out", str(tmp_path), *real, "--entities", "300"])
+    assert sized.exit_code != 0 and "--entities" in str(sized.exception)
+    kb = CliRunner().invoke(app, ["run", "--out", str(tmp_path), "--no-kb-pages"])
+    assert kb.exit_code != 0 and "--wikidata" in str(kb.exception)
+    assert not (tmp_path / "world").exists()
+
+
+def test_run_picks_synthetic_entities_as_before_and_real_tools_by_data(tmp_path: Path) -> None:
+    from redsearcher._cli._run import _pick
+    from redsearcher.testing import small_world
+    from redsearcher.world.ingest import ingest_world
+
+    world = small_world(tmp_path / "synthetic", entities=300)
+    rows = world.table("entities", ["label", "type", "distractor_of"]).to_pylist()
+    first = {}
+    for e in rows:
+        if e["distractor_of"] is None:
+            first.setdefault(e["type"], []).append(e["label"])
+    picks = _pick(world)
+    assert (picks.person, picks.paper, picks.place) == (
+        first["person"][0],
+        first["paper"][0],
+        first["place"][0],
+    )
+    assert picks.cities == (first["city"][0], first["city"][1])
+    assert picks.tools == ["maps", "scholar", "python"] and picks.skipped == []
+    ingest_world(tmp_path / "real", wikidata=REAL / "wikidata.json", progress=False)
+    real = _pick(World.open(tmp_path / "real"))
+    assert real.tools == ["python"] and real.paper is None and real.cities is None
+    assert real.person == "Arnold Schwarzenegger"  # a person a page is about
+    assert [line.split(":")[0] for line in real.skipped] == ["maps", "scholar"]
+
+
+def test_run_summary_lists_the_most_common_types_and_counts_the_rest(tmp_path: Path) -> None:
+    from redsearcher._cli._run import SHOWN_TYPES, _shortened
+    from redsearcher.testing import small_world
+    from redsearcher.world import world_info
+
+    info = world_info(small_world(tmp_path / "w", entities=300))
+    assert _shortened(info) is info  # a synthetic World's summary is unchanged
+    many = {f"type {i}": 100 - i for i in range(SHOWN_TYPES + 5)}
+    short = _shortened(info.model_copy(update={"entity_types": many})).entity_types
+    assert len(short) == SHOWN_TYPES + 1
+    assert list(short)[:SHOWN_TYPES] == list(many)[:SHOWN_TYPES]
+    assert short["(5 other types)"] == sum(list(many.values())[SHOWN_TYPES:])
 
 
 def test_main_entry_point_exit_codes(tmp_path: Path, capsys: object) -> None:

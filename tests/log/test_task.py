@@ -66,3 +66,29 @@ def test_a_synthesized_record_must_carry_every_synthesis_field(tmp_path: Path) -
         assert (err.value.line, err.value.field) == (2, name)
     with pytest.raises(ValueError, match="msd"):
         Task.model_validate({k: v for k, v in row.items() if k != "msd"})
+
+
+def test_a_sample_world_task_records_its_uniqueness_and_round_trips(tmp_path: Path) -> None:
+    line = (FIXTURES / "synth-v1.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    record = json.loads(line)
+    record["uniqueness"] = "within_world_sample"
+    path = tmp_path / "sample.jsonl"
+    path.write_text(json.dumps(record, separators=(",", ":")) + "\n", encoding="utf-8")
+    (task,) = read_tasks(path)
+    assert task.uniqueness == "within_world_sample"
+    dumped = json.loads(task.model_dump_json())
+    assert list(dumped) == [*V1_FIELDS, "uniqueness"]  # after provenance, nothing else moved
+    assert dumped["uniqueness"] == "within_world_sample"
+    # A complete World's task leaves the field out (byte for byte as before, test above).
+    assert "uniqueness" not in task.model_copy(update={"uniqueness": None}).model_dump_json()
+
+
+def test_an_unknown_uniqueness_names_line_and_field(tmp_path: Path) -> None:
+    record = json.loads((FIXTURES / "synth-v1.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    record["uniqueness"] = "everywhere"
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n" + json.dumps(record) + "\n", encoding="utf-8")
+    with pytest.raises(InputFormatError) as info:
+        read_tasks(path)
+    message = str(info.value)
+    assert "bad.jsonl" in message and ":2" in message and "uniqueness" in message

@@ -85,6 +85,14 @@ def ingest(
             help="Write a database-style page per entity stating its facts (default: on).",
         ),
     ] = None,
+    complete_dump: Annotated[
+        bool | None,
+        typer.Option(
+            "--complete-dump/--sample",
+            help="The inputs are a complete Wikidata dump (default: a sample; tasks then "
+            "record that their uniqueness holds within the World only).",
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML file with an 'ingest' section.")
     ] = None,
@@ -109,6 +117,7 @@ def ingest(
         "language": language,
         "all_properties": all_properties,
         "kb_pages": kb_pages,
+        "complete_dump": complete_dump,
         "class_file": class_file,
     }
     try:

@@ -19,7 +19,7 @@ import asyncio
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
@@ -27,44 +27,124 @@ from rich.panel import Panel
 from rich.table import Table
 
 from redsearcher.config import load_config
-from redsearcher.world import World, world_info
+from redsearcher.errors import ConfigError
+from redsearcher.world import Manifest, World, WorldInfo, world_info
 from redsearcher.world.generate import GeneratorConfig, generate_world
 
+if TYPE_CHECKING:
+    from redsearcher.log import TaskTool
+    from redsearcher.synth import SynthConfig
 
-def _pick(world: World) -> dict[str, str]:
-    """Entities to exercise the tools with: a person, a paper, a place and two cities."""
+
+class Picks(NamedTuple):
+    """What the tool tour and synthesis use on a World, and why some tools are left out."""
+
+    person: str
+    """An entity to search for and visit (a person when the World has one)."""
+    paper: str | None
+    """A paper for the scholar tool (None: the World has no papers)."""
+    place: str | None
+    """A place for the maps tool (None: no entity has coordinates)."""
+    cities: tuple[str, str] | None
+    """Two places for the route tool (None: fewer than two have coordinates)."""
+    tools: list[TaskTool]
+    """The tools synthesis may require: those whose data the World has."""
+    skipped: list[str]
+    """One line per left-out tool, saying which data is missing."""
+
+
+def _pick(world: World) -> Picks:
+    """Entities to exercise the tools with, and the tools the World can support.
+
+    A synthetic World has every type the tour names (a person, a paper, a place, two cities) and
+    all three tools. A real World (an ingest) may have no papers (the scholar tool serves
+    ``paper`` entities), no coordinates (maps and routes serve entities with a ``coordinates``
+    fact) and no dates (python's day counts): a tool without its data is left out of the tour
+    and of synthesis, with a line that says why, instead of failing on a lookup.
+    """
     ents = world.table("entities", ["id", "label", "type", "distractor_of"]).to_pylist()
     first: dict[str, list[str]] = {}
     for e in ents:
         if e["distractor_of"] is None:
             first.setdefault(e["type"], []).append(e["label"])
-    return {
-        "person": first["person"][0],
-        "paper": first["paper"][0],
-        "place": first["place"][0],
-        "city_a": first["city"][0],
-        "city_b": first["city"][1],
-    }
+    facts = world.table("facts", ["subject", "predicate", "kind"]).to_pylist()
+    located = {f["subject"] for f in facts if f["predicate"] == "coordinates"}
+    label_of = {e["id"]: e["label"] for e in ents if e["distractor_of"] is None}
+    # Located entities in World order, the preferred type first: a synthetic World's first
+    # place and first two cities, as the tour always showed; any located entity otherwise.
+    located_labels = [label_of[e["id"]] for e in ents if e["id"] in located and e["id"] in label_of]
+    located_set = set(located_labels)
+    places, cities = (
+        [x for x in first.get(kind, []) if x in located_set]
+        + [x for x in located_labels if x not in set(first.get(kind, []))]
+        for kind in ("place", "city")
+    )
+    documented = _documented(world, label_of)
+    people = [p for p in first.get("person", []) if p in documented] or first.get("person", [])
+    person = (people or sorted(documented) or [ents[0]["label"]])[0]
+    paper = first["paper"][0] if first.get("paper") else None
+    tools: list[TaskTool] = []
+    skipped: list[str] = []
+    if places:
+        tools.append("maps")
+    else:
+        skipped.append(
+            "maps: no entity has a coordinates fact (maps and routes not called, never required)"
+        )
+    papers = {e["id"] for e in ents if e["type"] == "paper" and e["distractor_of"] is None}
+    cited = any(f["predicate"] == "citation_count" and f["subject"] in papers for f in facts)
+    if cited:  # scholar constraints bound a paper's citation count
+        tools.append("scholar")
+    elif paper is not None:
+        skipped.append("scholar: no paper has a citation_count fact (searched, never required)")
+    else:
+        skipped.append("scholar: the World has no paper entities (not called, never required)")
+    if any(f["kind"] == "date" for f in facts):
+        tools.append("python")
+    else:
+        skipped.append("python: no date facts to count days between (never required)")
+    return Picks(
+        person=person,
+        paper=paper,
+        place=places[0] if places else None,
+        cities=(cities[0], cities[1]) if len(cities) > 1 else None,
+        tools=tools,
+        skipped=skipped,
+    )
 
 
-async def _tour(
-    base_url: str, picks: dict[str, str], console: Console
-) -> list[tuple[str, float, str]]:
-    """Call each agent tool once against the server; return (tool, seconds, first line)."""
+def _documented(world: World, label_of: dict[str, str]) -> set[str]:
+    """Labels of entities a document is about: a search for them finds a page to visit."""
+    about = world.table("documents", ["about"]).column("about").to_pylist()
+    return {label_of[a] for a in about if a in label_of}
+
+
+async def _tour(base_url: str, picks: Picks, console: Console) -> list[tuple[str, float, str]]:
+    """Call each agent tool once against the server; return (tool, seconds, first line).
+
+    Tools without the data they serve are not called (``picks.skipped`` says which); a paper
+    without citation counts is still searched with the scholar tool.
+    """
     import httpx
 
     from redsearcher.tools import ServicesConfig, Toolbox, ToolError
 
+    person = picks.person
     async with httpx.AsyncClient(base_url=base_url) as client:
-        hits = (await client.post("/search", json={"q": picks["person"]})).json()["organic"]
-    calls = [
-        ("search", {"query": [picks["person"]]}),
-        ("visit", {"url": hits[0]["link"], "goal": f"Where was {picks['person']} born?"}),
-        ("google_scholar", {"query": [picks["paper"]]}),
-        ("google_maps", {"q": picks["place"]}),
-        ("google_maps_route", {"origin": picks["city_a"], "destination": picks["city_b"]}),
-        ("PythonInterpreter", {"code": "import math\nprint(round(math.pi * 2, 4))"}),
-    ]
+        hits = (await client.post("/search", json={"q": person})).json()["organic"]
+    calls: list[tuple[str, dict[str, Any]]] = [("search", {"query": [person]})]
+    if hits:
+        calls.append(("visit", {"url": hits[0]["link"], "goal": f"Where was {person} born?"}))
+    if picks.paper is not None:
+        calls.append(("google_scholar", {"query": [picks.paper]}))
+    if picks.place is not None:
+        calls.append(("google_maps", {"q": picks.place}))
+    if picks.cities is not None:
+        origin, destination = picks.cities
+        calls.append(("google_maps_route", {"origin": origin, "destination": destination}))
+    calls.append(("PythonInterpreter", {"code": "import math\nprint(round(math.pi * 2, 4))"}))
+    for line in picks.skipped:
+        console.print(f"this World lacks a tool's data: {line}", soft_wrap=True)
     rows = []
     async with Toolbox.http(ServicesConfig.local(base_url)) as box:
         for name, args in calls:
@@ -81,13 +161,17 @@ async def _tour(
 
 
 def _synthesize(
-    world_dir: Path, index_dir: Path, env_url: str, out: Path, n: int, console: Console
+    world_dir: Path,
+    index_dir: Path,
+    env_url: str,
+    out: Path,
+    cfg: SynthConfig,
+    console: Console,
 ) -> None:
-    """Synthesize ``n`` tool-enforced tasks, verify them again over HTTP, print the tables."""
+    """Synthesize ``cfg.n`` tasks, verify them again over HTTP, print the tables."""
     from redsearcher._cli._synth import print_synth_report, print_verify_report
     from redsearcher.log import JsonlFile, iter_records
     from redsearcher.synth import (
-        SynthConfig,
         SynthReport,
         Task,
         Verifier,
@@ -97,7 +181,6 @@ def _synthesize(
         verify_tasks,
     )
 
-    cfg = SynthConfig(n=n, seed=0, treewidth="1-3", msd="2-", tools=["maps", "scholar", "python"])
     out.unlink(missing_ok=True)
     JsonlFile.header_path(out).unlink(missing_ok=True)
 
@@ -117,6 +200,12 @@ def _synthesize(
     if task is not None:
         console.print(f"[bold]example[/] ({task.id}): {task.question}", soft_wrap=True)
         console.print(f"answer: {task.answer}; tools: {task.required_tools}")
+        if task.uniqueness is not None:
+            console.print(
+                f"uniqueness: {task.uniqueness} (a sample World: the answer is unique among "
+                "the entities it holds, not necessarily on the real web)",
+                soft_wrap=True,
+            )
     console.print(f"{report.emitted} tasks in {out}")
 
 
@@ -184,11 +273,50 @@ def run(
     out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/default"),
     entities: Annotated[int | None, typer.Option(help="Entities in the default World.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the default World.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
+    wikidata: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--wikidata",
+            help="Run on real data: a Wikidata JSON dump (latest-all.json[.gz|.bz2]) ingested "
+            "instead of the default World; repeatable.",
+        ),
+    ] = None,
+    wikipedia: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--wikipedia",
+            help="Run on real data: Wikipedia pages (JSONL or Parquet) ingested with the dump; "
+            "repeatable.",
+        ),
+    ] = None,
+    kb_pages: Annotated[
+        bool | None,
+        typer.Option(
+            "--kb-pages/--no-kb-pages",
+            help="Real data: a database-style page per entity stating its facts (default: on).",
+        ),
+    ] = None,
+    complete_dump: Annotated[
+        bool | None,
+        typer.Option(
+            "--complete-dump/--sample",
+            help="Real data: the dump is complete (default: a sample; its tasks record that "
+            "their uniqueness holds within the World only).",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config file ('world' or 'ingest' section).")
+    ] = None,
     serve: Annotated[
         bool, typer.Option(help="Index and serve the World, then tour the tools.")
     ] = True,
     tasks: Annotated[int, typer.Option(help="Tasks to synthesize and verify (0: none).")] = 40,
+    treewidth: Annotated[
+        str, typer.Option(help="Treewidth range of the tasks, e.g. 1-3 or 2-.")
+    ] = "1-3",
+    msd: Annotated[
+        str, typer.Option(help="Minimum source dispersion range of the tasks, e.g. 2-.")
+    ] = "2-",
     model: Annotated[
         str | None,
         typer.Option(help="Agent model (OpenAI-compatible); default: the oracle replay."),
@@ -197,19 +325,40 @@ def run(
         str | None, typer.Option(help="The agent model's server, e.g. http://gpu1:8000/v1.")
     ] = None,
 ) -> None:
-    """Run the pipeline on the embedded default World: build, index, serve, exercise, stop."""
+    """Run the pipeline: build or ingest a World, index, serve, synthesize, roll out, export.
+
+    Without ``--wikidata``/``--wikipedia`` it builds the embedded default World; with them it
+    ingests those files (``redsearcher world ingest``) and tells the same story on real data.
+    """
     from redsearcher._cli._world import print_info
+    from redsearcher.synth import SynthConfig
 
     console = Console()
-    cfg = load_config(
-        GeneratorConfig, "world", file=config, overrides={"entities": entities, "seed": seed}
-    )
     world_dir, index_dir = out / "world", out / "index"
     steps = (5 if tasks else 3) if serve else 1
     console.rule(f"[bold]1/{steps} World")
-    manifest = generate_world(cfg, world_dir, overwrite=True)
+    real = bool(wikidata or wikipedia)
+    if real:
+        manifest = _ingest(
+            world_dir, wikidata, wikipedia, config, entities, seed, kb_pages, complete_dump
+        )
+    else:
+        if kb_pages is not None or complete_dump is not None:
+            raise ConfigError(
+                "--kb-pages and --complete-dump apply to real data: give --wikidata/--wikipedia"
+            )
+        cfg = load_config(
+            GeneratorConfig, "world", file=config, overrides={"entities": entities, "seed": seed}
+        )
+        manifest = generate_world(cfg, world_dir, overwrite=True)
     world = World.open(world_dir)
-    print_info(world_info(world), console)
+    print_info(_shortened(world_info(world)), console)
+    if world.completeness == "sample":
+        console.print(
+            "completeness: sample (tasks record uniqueness within_world_sample; ingest a complete "
+            "dump with --complete-dump)",
+            soft_wrap=True,
+        )
     if not serve:
         console.rule("[bold]done")
         return
@@ -222,12 +371,18 @@ def run(
     index_s = time.perf_counter() - t0
     console.print(f"index {index_dir} built in {index_s:.1f} s")
     console.rule(f"[bold]3/{steps} Serve and exercise the tools over HTTP")
+    picks = _pick(world)
+    synth_cfg = SynthConfig(n=tasks, seed=0, treewidth=treewidth, msd=msd, tools=picks.tools)
     with EnvServer(ServerConfig(index=index_dir)) as server:
         console.print(f"environment server at {server.base_url} (loopback only)")
-        rows = asyncio.run(_tour(server.base_url, _pick(world), console))
+        rows = asyncio.run(_tour(server.base_url, picks, console))
         if tasks:
             console.rule(f"[bold]4/{steps} Synthesize and verify tasks")
-            _synthesize(world_dir, index_dir, server.base_url, out / "tasks.jsonl", tasks, console)
+            if picks.skipped:  # a World without some tool's data (a real one): say which
+                console.print(f"tools synthesis may require: {', '.join(picks.tools) or 'none'}")
+            _synthesize(
+                world_dir, index_dir, server.base_url, out / "tasks.jsonl", synth_cfg, console
+            )
             console.rule(f"[bold]5/{steps} Agent rollout and training data")
             agent_rows = _agent(
                 out / "tasks.jsonl", server.base_url, out / "rollout", model, base_url, console
@@ -241,8 +396,64 @@ def run(
     for name, seconds, line in rows:
         summary.add_row(name, f"{1000 * seconds:.1f}", line[:70])
     console.print(summary)
+    timings = manifest.report.get("timings")  # the generator's; an ingest records none
     console.print(
         f"World {world_dir} (hash {manifest.content_hash[:16]}), index {index_dir}; "
-        f"server stopped. Timings: {manifest.report['timings']}, index_s={index_s:.1f}",
+        + "server stopped. "
+        + ("" if timings is None else f"Timings: {timings}, ")
+        + f"index_s={index_s:.1f}",
         soft_wrap=True,
+    )
+
+
+#: Entity types the run's World summary lists (``redsearcher world info`` lists them all).
+SHOWN_TYPES = 30
+
+
+def _shortened(info: WorldInfo) -> WorldInfo:
+    """The summary with the most common ``SHOWN_TYPES`` entity types and one row for the rest.
+
+    A real World has thousands of types (an untyped item's description is its type); listing
+    them all buries the rest of the run's output. A synthetic World has fewer and is unchanged.
+    """
+    if len(info.entity_types) <= SHOWN_TYPES:
+        return info
+    items = list(info.entity_types.items())  # most common first
+    rest = items[SHOWN_TYPES:]
+    shown = dict(items[:SHOWN_TYPES])
+    shown[f"({len(rest):,} other types)"] = sum(count for _, count in rest)
+    return info.model_copy(update={"entity_types": shown})
+
+
+def _ingest(
+    world_dir: Path,
+    wikidata: list[Path] | None,
+    wikipedia: list[Path] | None,
+    config: Path | None,
+    entities: int | None,
+    seed: int | None,
+    kb_pages: bool | None,
+    complete_dump: bool | None,
+) -> Manifest:
+    """Ingest the real dumps into ``world_dir`` (settings: the config's ``ingest`` section)."""
+    from redsearcher.world.ingest import IngestConfig, ingest_world
+
+    if entities is not None or seed is not None:
+        raise ConfigError(
+            "--entities and --seed size the default World; they do not apply with "
+            "--wikidata/--wikipedia"
+        )
+    settings = load_config(
+        IngestConfig,
+        "ingest",
+        file=config,
+        overrides={"kb_pages": kb_pages, "complete_dump": complete_dump},
+    )
+    return ingest_world(
+        world_dir,
+        wikidata=wikidata,
+        wikipedia=wikipedia,
+        config=settings,
+        overwrite=True,
+        progress=False,
     )

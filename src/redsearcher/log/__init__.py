@@ -43,6 +43,7 @@ from redsearcher.log._task import (
     Task,
     TaskProvenance,
     TaskTool,
+    Uniqueness,
     Verdict,
     read_tasks,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "ToolCallRecord",
     "Trajectory",
     "TrajectoryProvenance",
+    "Uniqueness",
     "Usage",
     "Verdict",
     "iter_records",

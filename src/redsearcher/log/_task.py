@@ -43,6 +43,7 @@ __all__ = [
     "Task",
     "TaskProvenance",
     "TaskTool",
+    "Uniqueness",
     "Verdict",
     "read_tasks",
 ]
@@ -51,6 +52,10 @@ NodeRole = Literal["answer", "latent", "observed"]
 """A reasoning-graph variable's role: asked for, found but never named, or named."""
 TaskTool = Literal["maps", "scholar", "python"]
 """A tool a synthesized constraint can only be resolved with."""
+Uniqueness = Literal["within_world_sample"]
+"""Where a synthesized task's answer is proven unique, when that is less than everywhere:
+``within_world_sample`` for a task from a sample World (a slice of a real dump), whose
+constraints may admit further answers among the entities and edges the sample left out."""
 
 _RECORD = ConfigDict(extra="forbid")
 
@@ -229,6 +234,9 @@ class Task(BaseModel):
     """Every verifier stage's verdict."""
     provenance: TaskProvenance | None = None
     """Where a synthesized task came from."""
+    uniqueness: Uniqueness | None = None
+    """``within_world_sample`` when the answer is unique only within a sample World; absent
+    (``None``) when the World is complete, so unique everywhere its questions are asked."""
     metadata: dict[str, Any] = Field(default_factory=dict)
     """Anything else the task's file carried (a benchmark's level, source, ...)."""
 

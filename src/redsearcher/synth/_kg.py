@@ -108,6 +108,8 @@ class KnowledgeGraph:
 
     def __init__(self, world: World) -> None:
         self.world_hash = world.content_hash
+        self.completeness = world.completeness
+        """``sample`` when the World is a slice of reality: uniqueness holds within it only."""
         ent = world.table(
             "entities", ["id", "label", "type", "aliases", "description", "distractor_of"]
         )

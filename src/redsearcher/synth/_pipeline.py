@@ -168,6 +168,8 @@ async def synthesize(
         "world_hash": verifier.kg.world_hash,
         "config": config.model_dump(mode="json", exclude={"n", "workers"}),
     }
+    if verifier.kg.completeness == "sample":  # its tasks say so; a complete World's do not
+        meta["uniqueness"] = "within_world_sample"
     report = SynthReport()
     columns = (
         TextColumn("synth"),

@@ -373,6 +373,7 @@ class Synthesizer:
                 redsearcher_version=redsearcher.__version__,
                 realizer=realized.realizer,
             ),
+            uniqueness="within_world_sample" if kg.completeness == "sample" else None,
         )
         for stage in cfg.verify:
             with self._lap(stage):

@@ -5,7 +5,7 @@ Entities, typed relations and facts; documents; which documents state which fact
 """
 
 from redsearcher.world._info import HIST_BINS, WorldInfo, world_info
-from redsearcher.world._manifest import Manifest
+from redsearcher.world._manifest import Completeness, Manifest
 from redsearcher.world._records import Document, Entity, Fact, Provenance, RecordedSearch
 from redsearcher.world._schema import DOCUMENT_KINDS, SCHEMA_VERSION, TABLES
 from redsearcher.world._store import World, WorldWriter
@@ -25,6 +25,7 @@ __all__ = [
     "SYMMETRIC_PREDICATES",
     "TABLES",
     "TOOL_ONLY_PREDICATES",
+    "Completeness",
     "Document",
     "Entity",
     "Fact",

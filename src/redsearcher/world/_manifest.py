@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -12,6 +12,12 @@ from redsearcher.errors import WorldFormatError
 from redsearcher.world._schema import SCHEMA_VERSION
 
 MANIFEST = "manifest.json"
+
+Completeness = Literal["sample", "complete"]
+"""Whether a World holds everything about its entities (``complete``) or a slice (``sample``).
+
+Uniqueness proven in a sample World holds only within it: on the real web more entities (and
+more incoming edges of the bound ones) may satisfy the same constraints."""
 
 
 class Manifest(BaseModel):
@@ -31,6 +37,19 @@ class Manifest(BaseModel):
     """The World's content hash: equal for equal rows, whatever wrote them."""
     report: dict[str, Any] = Field(default_factory=dict)
     """Build/ingest report: skipped records by reason, timings, generator statistics."""
+
+    @property
+    def completeness(self) -> Completeness:
+        """``complete`` or ``sample``: what the World's source recorded.
+
+        An ingest records it in ``source["completeness"]`` (``--complete-dump`` for a full
+        dump); an ingest written before that record is a ``sample``, since nothing says it is
+        whole. Everything else (the synthetic generator) is complete by construction: the World
+        is the whole universe its tasks are asked about.
+        """
+        if self.source.get("kind") != "ingest":
+            return "complete"
+        return "complete" if self.source.get("completeness") == "complete" else "sample"
 
     def write(self, directory: Path) -> None:
         """Write ``manifest.json`` into ``directory``."""

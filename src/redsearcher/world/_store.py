@@ -32,7 +32,7 @@ import redsearcher
 from redsearcher._util import make_build_dir, release_build_dir
 from redsearcher.errors import UserError, WorldFormatError
 from redsearcher.world._hash import TableHasher, combine
-from redsearcher.world._manifest import Manifest
+from redsearcher.world._manifest import Completeness, Manifest
 from redsearcher.world._records import (
     RECORD_TYPES,
     Document,
@@ -259,6 +259,11 @@ class World:
     def content_hash(self) -> str:
         """The content hash recorded in the manifest."""
         return self.manifest.content_hash
+
+    @property
+    def completeness(self) -> Completeness:
+        """``complete`` or ``sample`` (see :attr:`Manifest.completeness`)."""
+        return self.manifest.completeness
 
     def count(self, name: str) -> int:
         """Rows in table ``name``."""

@@ -80,6 +80,12 @@ class IngestConfig(BaseModel):
     for every entity with a fact, with provenance for each fact it states, so every fact has a
     source an agent can find (real text states few of them). Off for text-only Worlds."""
 
+    complete_dump: bool = False
+    """The inputs are a complete Wikidata dump (``--complete-dump``), not a sample of one.
+    Recorded as the World's ``completeness`` (``complete``/``sample``): tasks from a sample
+    World say that their uniqueness holds within the World only, since the real web may hold
+    more entities that satisfy the same constraints."""
+
     max_problems: int = Field(default=100, ge=0)
     """How many problems (bad records) are kept in the report with file and line."""
 

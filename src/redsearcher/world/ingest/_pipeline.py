@@ -105,6 +105,7 @@ def ingest_world(
         "wikipedia": [str(p) for p in wikipedia_paths],
         "replay": [str(p) for p in replay_paths],
         "config": config.model_dump(mode="json"),
+        "completeness": "complete" if config.complete_dump else "sample",
     }
     report = IngestReport(config.max_problems)
     created = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
