@@ -43,6 +43,7 @@ from typing import Any
 from redsearcher.world._records import Document, Entity, Fact, Provenance
 from redsearcher.world._schema import PRECISION_DAY, PRECISION_MONTH, PRECISION_YEAR
 from redsearcher.world._store import WorldWriter
+from redsearcher.world.generate import MONTHS
 from redsearcher.world.ingest._config import LINKS_TO, IngestConfig
 from redsearcher.world.ingest._mentions import TextMatcher, quantity_forms, states, year_forms
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
@@ -57,20 +58,6 @@ KB_PREFIX = "kb:"
 
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _ISO = re.compile(r"^(-?)(\d+)(?:-(\d{2}))?(?:-(\d{2}))?")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 #: Names of coarser date precisions (Wikidata: 8 decade, 7 century, 6 millennium, ...).
 _COARSE = {8: "decade", 7: "century", 6: "millennium"}
 #: Unit items of the most used quantities; other units are named by their entity's label when
@@ -151,9 +138,9 @@ def format_date(date: str, precision: int | None) -> str:
     month, day = match.group(3), match.group(4)
     precision = PRECISION_DAY if precision is None else precision
     if precision >= PRECISION_DAY and month and day and 1 <= int(month) <= 12:
-        return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
+        return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
     if precision >= PRECISION_MONTH and month and 1 <= int(month) <= 12:
-        return f"{_MONTHS[int(month) - 1]} {year}"
+        return f"{MONTHS[int(month) - 1]} {year}"
     if precision >= PRECISION_YEAR or match.group(1):
         return year
     unit = _COARSE.get(precision)
