@@ -52,7 +52,8 @@ def _dump(path: Path) -> Path:
         _item("Q6002", "Sylvania", {"P31": ["Q6256"]}),
         _item("Q8001", "University of Testing", {"P31": ["Q3918"]}),
         _item("Q7001", "Ada Answer", {"P31": ["Q5"], "P27": ["Q6001"], "P108": ["Q8001"]}),
-        _item("Q7002", "Bea Observed", {"P31": ["Q5"], "P27": ["Q6001"]}),
+        _item("Q8002", "Lone Institute", {"P31": ["Q3918"]}),
+        _item("Q7002", "Bea Observed", {"P31": ["Q5"], "P27": ["Q6001"], "P108": ["Q8002"]}),
         _item("Q7003", "Cy Rival", {"P31": ["Q5"], "P27": ["Q6002"], "P108": ["Q8001"]}),
         _item("Q7101", "Al Actor", {"P31": ["Q5"], "P27": ["Q6002"]}),
         _item("Q7102", "Di Director", {"P31": ["Q5"], "P27": ["Q6002"]}),
@@ -210,3 +211,36 @@ def test_the_named_entity_counts_as_a_rival_answer(
         sols = draft.solve(kg, budget=10_000)
         assert not sols.unique
         assert sols.answers == {kg.row_of["Q9102"], kg.row_of["Q9101"]}
+
+
+def test_a_named_crowd_value_is_weak_on_a_sample_world(
+    worlds: tuple[KnowledgeGraph, KnowledgeGraph],
+) -> None:
+    """ "A citizen of Freedonia employed by the university" rests on the university alone."""
+    sample, complete = worlds
+    nodes: dict[str, tuple[str, NodeRole]] = {
+        "x0": ("Q7001", "answer"),
+        "x1": ("Q8001", "observed"),
+        "x2": ("Q6001", "observed"),
+    }
+    edges = [("relation", "x0", "x1"), ("relation", "x0", "x2")]
+    assert _draft(complete, nodes, edges).solve(complete, budget=10_000).unique
+    sols = _draft(sample, nodes, edges).solve(sample, budget=10_000)
+    assert sols.answers == {sample.row_of["Q7001"], sample.row_of["Q7003"]}
+
+
+def test_one_strong_clue_is_too_thin_on_a_sample_world(
+    worlds: tuple[KnowledgeGraph, KnowledgeGraph],
+) -> None:
+    """ "Employed by the Lone Institute" pins Bea inside the World, not on the real web."""
+    sample, complete = worlds
+    nodes: dict[str, tuple[str, NodeRole]] = {
+        "x0": ("Q7002", "answer"),
+        "x1": ("Q8002", "observed"),
+    }
+    edges = [("relation", "x0", "x1")]
+    for kg, want in ((complete, None), (sample, "thin_strong")):
+        draft = _draft(kg, nodes, edges)
+        assert draft.solve(kg, budget=10_000).unique
+        rng = np.random.default_rng(0)
+        assert make_unique(kg, draft, rng, max_attributes=2, budget=10_000) == want

@@ -226,11 +226,17 @@ def make_unique(
     max_attributes: int,
     budget: int,
 ) -> str | None:
-    """Add separating attributes until the draft has one solution; the reason if it cannot."""
+    """Add separating attributes until the draft has one solution; the reason if it cannot.
+
+    On a sample World a unique draft also needs ``MIN_STRONG`` strong constraints; while it
+    has fewer, attributes of the answer (then of latent nodes) are added as for a rival, and a
+    draft that cannot get them is rejected as ``thin_strong``.
+    """
     for added_so_far in range(max_attributes + 1):
         sols = draft.solve(kg, budget=budget)
         draft.solutions = sols
-        if sols.unique:
+        thin = sols.unique and _thin(kg, draft)
+        if sols.unique and not thin:
             return None
         if sols.count == 0 and sols.complete:
             return "unsatisfiable"
@@ -254,8 +260,21 @@ def make_unique(
                 added = True
                 break
         if not added:
-            return "ambiguous" if sols.complete else "search_budget"
-    return "ambiguous"
+            return "thin_strong" if thin else "ambiguous" if sols.complete else "search_budget"
+    return "thin_strong" if thin else "ambiguous"
+
+
+MIN_STRONG = 2
+"""Strong constraints a sample World's unique draft needs: one clue that pins the answer in a
+sample ("employed by University of Edinburgh") is a crowd on the real web, because the sample
+holds few of the entities that point at a hub; two independent clues intersect crowds."""
+
+
+def _thin(kg: KnowledgeGraph, draft: Draft) -> bool:
+    """A sample World's draft pinned by fewer than ``MIN_STRONG`` strong constraints."""
+    if kg.completeness != "sample":
+        return False
+    return len(strong_constraints(kg, draft.constraints, draft.roles)) < MIN_STRONG
 
 
 def _coarse(c: Constraint) -> bool:
