@@ -11,8 +11,13 @@ candidate sets. The next variable is the one with the fewest consistent values (
 ties broken by the tree decomposition's elimination order (reverse), which keeps the frontier
 of the search within a bag of the decomposition.
 
-Distinct variables bind distinct entities: "a person who directed a film starring their child"
-means two people. Search stops at ``limit`` solutions or after ``budget`` candidate checks;
+Distinct hidden variables bind distinct entities: "a person who directed a film starring their
+child" means two people. A hidden variable may bind an entity the question names, though: the
+question does not say "another film", so a reader counts the named film among the answers when
+it fits every clause ("a film featuring A, who appears in 'Beloved'" admits 'Beloved' itself).
+Counting it as a rival keeps uniqueness true as read.
+
+Search stops at ``limit`` solutions or after ``budget`` candidate checks;
 an exhausted budget is reported, never silently read as unique.
 """
 
@@ -188,7 +193,7 @@ def solve(
         base = sets[0]
         if var in unary_sets:
             sets.append(unary_sets[var])
-        used = set(rows.values())
+        used = {r for v, r in rows.items() if v not in bound}
         code = want[var]
         return sorted(
             x
@@ -227,7 +232,7 @@ def solve(
                 key=lambda v: (len(unary[v]) if v in unary else len(kg.of_type(types[v])), v),
             )
             pool = unary[var] if var in unary else kg.of_type(types[var])
-            used = set(rows.values())
+            used = {r for v, r in rows.items() if v not in bound}
             best_cands = [
                 int(x) for x in pool.tolist() if x not in used and kg.types[x] == want[var]
             ]

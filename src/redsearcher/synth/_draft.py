@@ -24,6 +24,7 @@ from redsearcher.synth._conditions import fuzz, holds
 from redsearcher.synth._csp import Solutions, solve
 from redsearcher.synth._graph import MasterGraph, edge_key
 from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._strength import COARSE_DATE_OPS, strong_constraints
 from redsearcher.synth._treewidth import treewidth
 
 __all__ = ["Draft", "drafts", "make_unique", "var_graph"]
@@ -55,12 +56,19 @@ class Draft:
         return f"x{len(self.rows)}"
 
     def solve(self, kg: KnowledgeGraph, *, budget: int, limit: int = 2) -> Solutions:
-        """Solve the draft's CSP (up to ``limit`` solutions; two prove ambiguity)."""
-        order = treewidth(var_graph(self.constraints, self.rows)).order
+        """Solve the draft's CSP (up to ``limit`` solutions; two prove ambiguity).
+
+        On a sample World only the strong constraints count (``strong_constraints``), and a
+        latent node they no longer touch leaves the problem: its existence is a weak clue.
+        """
+        constraints = strong_constraints(kg, self.constraints, self.roles)
+        used = {v for c in constraints for v in (c.subject, c.object) if v is not None}
+        keep = {v for v in self.rows if v in used or self.roles[v] != "latent"}
+        order = [v for v in treewidth(var_graph(self.constraints, self.rows)).order if v in keep]
         return solve(
             kg,
-            self.types,
-            self.constraints,
+            {v: t for v, t in self.types.items() if v in keep},
+            constraints,
             bound=self.bound,
             answer=self.answer,
             budget=budget,
@@ -218,11 +226,17 @@ def make_unique(
     max_attributes: int,
     budget: int,
 ) -> str | None:
-    """Add separating attributes until the draft has one solution; the reason if it cannot."""
+    """Add separating attributes until the draft has one solution; the reason if it cannot.
+
+    On a sample World a unique draft also needs ``MIN_STRONG`` strong constraints; while it
+    has fewer, attributes of the answer (then of latent nodes) are added as for a rival, and a
+    draft that cannot get them is rejected as ``thin_strong``.
+    """
     for added_so_far in range(max_attributes + 1):
         sols = draft.solve(kg, budget=budget)
         draft.solutions = sols
-        if sols.unique:
+        thin = sols.unique and _thin(kg, draft)
+        if sols.unique and not thin:
             return None
         if sols.count == 0 and sols.complete:
             return "unsatisfiable"
@@ -239,13 +253,32 @@ def make_unique(
             options = attribute_options(kg, draft, var, rng)
             if rival is not None and var in rival:
                 options = [o for o in options if not _passes(kg, o, rival[var])]
+            if kg.completeness == "sample":  # a coarse date cannot separate on a sample World
+                options = [o for o in options if not _coarse(o)]
             if options:
                 draft.constraints.append(options[int(rng.integers(len(options)))])
                 added = True
                 break
         if not added:
-            return "ambiguous" if sols.complete else "search_budget"
-    return "ambiguous"
+            return "thin_strong" if thin else "ambiguous" if sols.complete else "search_budget"
+    return "thin_strong" if thin else "ambiguous"
+
+
+MIN_STRONG = 2
+"""Strong constraints a sample World's unique draft needs: one clue that pins the answer in a
+sample ("employed by University of Edinburgh") is a crowd on the real web, because the sample
+holds few of the entities that point at a hub; two independent clues intersect crowds."""
+
+
+def _thin(kg: KnowledgeGraph, draft: Draft) -> bool:
+    """A sample World's draft pinned by fewer than ``MIN_STRONG`` strong constraints."""
+    if kg.completeness != "sample":
+        return False
+    return len(strong_constraints(kg, draft.constraints, draft.roles)) < MIN_STRONG
+
+
+def _coarse(c: Constraint) -> bool:
+    return c.condition is not None and c.condition.op in COARSE_DATE_OPS
 
 
 def _passes(kg: KnowledgeGraph, c: Constraint, row: int) -> bool:

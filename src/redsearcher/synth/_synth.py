@@ -27,6 +27,7 @@ from redsearcher.synth._graph import SeedFilter, densify, expand, pick_seed, see
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
 from redsearcher.synth._seeds import blocked_entities
+from redsearcher.synth._strength import hidden_connected
 from redsearcher.synth._treewidth import treewidth
 from redsearcher.synth._verify import Verifier, evidence_facts
 
@@ -299,6 +300,9 @@ class Synthesizer:
     async def complete(self, draft: Draft, rng: np.random.Generator, task_id: str) -> Task | None:
         """Make a draft unique, evolve it, realize and verify it; None (reason counted) if not."""
         cfg, kg, report = self.config, self.kg, self.report
+        if not hidden_connected(draft.constraints, draft.roles, draft.answer):
+            report.rejected["filler_component"] += 1  # a part the answer does not depend on
+            return None
         with self._lap("unique"):
             reason = make_unique(
                 kg, draft, rng, max_attributes=cfg.max_attributes, budget=cfg.budget
