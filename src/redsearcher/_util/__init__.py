@@ -1,6 +1,6 @@
 from redsearcher._util._closing import AsyncClosing, Closing
 from redsearcher._util._retry import send_with_retries
-from redsearcher._util._serving import ThreadedUvicorn, listening_socket
+from redsearcher._util._serving import ServerHandle, ThreadedUvicorn, listening_socket
 from redsearcher._util._text import REPLACEMENT, has_surrogates, replace_surrogates, surrogate_path
 from redsearcher._util._tmpdirs import (
     OWNER_FILE,
@@ -14,6 +14,7 @@ __all__ = [
     "REPLACEMENT",
     "AsyncClosing",
     "Closing",
+    "ServerHandle",
     "ThreadedUvicorn",
     "has_surrogates",
     "listening_socket",

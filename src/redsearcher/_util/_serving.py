@@ -161,3 +161,28 @@ class ThreadedUvicorn:
         """``http://host:port`` plus ``path``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}{path}"
+
+
+class ServerHandle:
+    """What a class serving through a :class:`ThreadedUvicorn` in ``_server`` says about it.
+
+    The environment server and the scripted chat server both start one and answer the same
+    questions (serving? which port? which URL?); one implementation keeps their errors alike.
+    """
+
+    _server: ThreadedUvicorn | None
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is serving."""
+        return self._server is not None and self._server.running
+
+    @property
+    def port(self) -> int:
+        """The bound port (known after ``start()``)."""
+        return self._started().port
+
+    def _started(self) -> ThreadedUvicorn:
+        if self._server is None:
+            raise RuntimeError("the server is not started; call start() or use `with`")
+        return self._server

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from redsearcher._util import ThreadedUvicorn, listening_socket
+from redsearcher._util import ServerHandle, ThreadedUvicorn, listening_socket
 from redsearcher.env import SearchEnvironment
 from redsearcher.server._app import CONFIG_FILE_ENV, create_app
 from redsearcher.server._config import ServerConfig
@@ -38,7 +38,7 @@ __all__ = ["EnvServer", "serve"]
 _FACTORY = "redsearcher.server:app_from_env"
 
 
-class EnvServer:
+class EnvServer(ServerHandle):
     """The environment server on ``127.0.0.1`` in a background thread.
 
     Example::
@@ -108,23 +108,9 @@ class EnvServer:
         self.stop()
 
     @property
-    def running(self) -> bool:
-        """Whether the server thread is serving."""
-        return self._server is not None and self._server.running
-
-    @property
-    def port(self) -> int:
-        """The bound port (known after :meth:`start`)."""
-        if self._server is None:
-            raise RuntimeError("the server is not started; call start() or use `with`")
-        return self._server.port
-
-    @property
     def base_url(self) -> str:
         """The base URL every twin hangs off, e.g. ``http://127.0.0.1:54321``."""
-        if self._server is None:
-            raise RuntimeError("the server is not started; call start() or use `with`")
-        return self._server.url("")
+        return self._started().url("")
 
 
 def _run_workers(config: Any, sock: socket.socket) -> None:

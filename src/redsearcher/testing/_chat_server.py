@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import TracebackType
 
-from redsearcher._util import ThreadedUvicorn
+from redsearcher._util import ServerHandle, ThreadedUvicorn
 from redsearcher.testing._http import CHAT_PATH, ChatApp
 from redsearcher.testing._ledger import Ledger, LedgerChecks, RecordedRequest
 from redsearcher.testing._script import Script, Step, as_scripts
@@ -40,7 +40,7 @@ def _require_server_extra() -> None:
         ) from err
 
 
-class ScriptedChatServer(LedgerChecks):
+class ScriptedChatServer(LedgerChecks, ServerHandle):
     """An OpenAI-compatible chat server that answers from scripts, on ``127.0.0.1``.
 
     Example::
@@ -154,23 +154,9 @@ class ScriptedChatServer(LedgerChecks):
             exc.add_note("scripted chat server failures:\n  " + "\n  ".join(failures))
 
     @property
-    def running(self) -> bool:
-        """Whether the server thread is serving."""
-        return self._server is not None and self._server.running
-
-    @property
-    def port(self) -> int:
-        """The bound port (known after :meth:`start`)."""
-        if self._server is None:
-            raise RuntimeError("the server is not started; call start() or use `with`")
-        return self._server.port
-
-    @property
     def base_url(self) -> str:
         """The OpenAI ``base_url``, e.g. ``http://127.0.0.1:54321/v1``."""
-        if self._server is None:
-            raise RuntimeError("the server is not started; call start() or use `with`")
-        return self._server.url("/v1")
+        return self._started().url("/v1")
 
     # -- what happened (requests, failures, assert_all_used: LedgerChecks) --------------------
 
