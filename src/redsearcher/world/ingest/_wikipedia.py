@@ -27,11 +27,11 @@ from redsearcher.world._records import Document, Fact, Provenance
 from redsearcher.world._store import WorldWriter
 from redsearcher.world.ingest._config import LINKS_TO, IngestConfig
 from redsearcher.world.ingest._io import JsonLines, detect_compression, stem
-from redsearcher.world.ingest._mentions import TextMatcher, states
 from redsearcher.world.ingest._replay import canonical_url
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
 from redsearcher.world.ingest._scratch import Scratch
 from redsearcher.world.ingest._sink import DocumentSink
+from redsearcher.world.ingest._statements import LinkedEntity, page_statements
 from redsearcher.world.ingest._wikidata import title_key
 
 _PARQUET_MAGIC = b"PAR1"
@@ -176,18 +176,9 @@ class _PageWriter:
                     report.count("links_to")
                 stated.add(fact_id)
         if self.config.provenance and mentions:
-            stated.update(self._matched(page, mentions, linked))
+            links = [LinkedEntity(target) for target in linked]
+            stated.update(page_statements(scratch, page.text, about, links))
         self.writer.add_provenance(Provenance(doc_id, f) for f in sorted(stated))
-
-    def _matched(self, page: WikiPage, mentions: list[str], linked: list[str]) -> list[int]:
-        names = self.scratch.names(mentions)
-        text = TextMatcher(page.text)
-        mention_set, linked_set = set(mentions), set(linked)
-        return [
-            fact.id
-            for fact in self.scratch.facts_about(mentions)
-            if states(fact, text, mention_set, linked_set, names)
-        ]
 
 
 def ingest_wikipedia(
