@@ -8,5 +8,6 @@ the rollout is handed a scorer through the registry and never imports evaluation
 
 from redsearcher.eval._match import exact_match, normalize_answer
 from redsearcher.eval._scorers import ExactScorer
+from redsearcher.eval._verdict import Verdict
 
-__all__ = ["ExactScorer", "exact_match", "normalize_answer"]
+__all__ = ["ExactScorer", "Verdict", "exact_match", "normalize_answer"]
