@@ -1,0 +1,238 @@
+"""Judging a rollout run: ``RUN/verdicts-<judge>.jsonl``, resumable, never re-running the agent.
+
+The run's trajectories are read from its log and judged; each verdict is appended (group
+commit) to a :class:`~redsearcher.log.JsonlFile` keyed by ``trajectory_id``, so
+
+- re-running skips the trajectories already judged (a killed evaluation loses at most the batch
+  in flight), and scoring with another judge writes another file beside it — the agent's
+  trajectories are only read;
+- the file's pinned header is the judge's identity (name, ``judge_version``, model) and the
+  run's (its task set's digest and creation time): resuming with another judge version or
+  model, or after the run directory was made anew, is refused naming the difference, because
+  a file that mixes two judges is worse than none. One exception: a file written without a
+  judge model (whose verdicts therefore never consulted one) adopts the model now given, so
+  ``gaia``'s unscored fallbacks can be retried with a model;
+- ``retry_unscored`` re-judges exactly the unscored verdicts: the file is rewritten atomically
+  without them (they are appended to ``verdicts-<judge>.retried.jsonl``, so the audit trail of
+  failed attempts stays) and they are judged again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redsearcher.errors import InputFormatError, UserError
+from redsearcher.eval._judges import Judge
+from redsearcher.eval._verdict import Verdict
+from redsearcher.log import JsonlFile, Trajectory, iter_records, read_manifest, read_trajectories
+
+__all__ = ["JudgeRun", "judge_run", "read_verdicts", "verdicts_path"]
+
+_OUTCOMES = ("correct", "incorrect", "unscored")
+_IDENTITY = ("judge", "judge_version", "model", "tasks_digest", "run_created_at")
+
+
+def verdicts_path(run: str | Path, judge: str) -> Path:
+    """``RUN/verdicts-<judge>.jsonl``."""
+    return Path(run) / f"verdicts-{judge}.jsonl"
+
+
+def read_verdicts(path: str | Path) -> dict[str, Verdict]:
+    """The verdicts of a file by trajectory id (a torn last line skipped).
+
+    Raises:
+        UserError: when the file does not exist.
+        InputFormatError: for a malformed line (file, line, field) or a repeated id.
+    """
+    records = iter_records(path, Verdict, what="verdict", unique="trajectory_id", torn_tail=True)
+    return {verdict.trajectory_id: verdict for verdict in records}
+
+
+@dataclass
+class JudgeRun:
+    """What one :func:`judge_run` did."""
+
+    judge: str
+    judge_version: str
+    model: str | None
+    path: Path
+    trajectories: int = 0
+    """Trajectories in the run."""
+    already: int = 0
+    """Already judged in the file, skipped."""
+    retried: int = 0
+    """Unscored verdicts taken out of the file to be judged again."""
+    judged: int = 0
+    """Judged now."""
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_OUTCOMES, 0))
+    """``correct`` / ``incorrect`` / ``unscored`` among the verdicts made now."""
+
+
+def _outcome(verdict: Verdict) -> str:
+    if verdict.correct is None:
+        return "unscored"
+    return "correct" if verdict.correct else "incorrect"
+
+
+def _header(judge: Judge, run: Path) -> dict[str, Any]:
+    manifest = read_manifest(run)
+    return {
+        "judge": judge.name,
+        "judge_version": judge.version,
+        "model": judge.model_name,
+        "tasks_digest": manifest.tasks_digest,
+        "run_created_at": manifest.created_at,
+    }
+
+
+def _open(path: Path, header: dict[str, Any], *, fsync: bool) -> JsonlFile:
+    """Open the verdicts file; a model-less file adopts the model given now (module doc)."""
+    sidecar = JsonlFile.header_path(path)
+    recorded: Any = None
+    if sidecar.is_file():
+        try:
+            recorded = json.loads(sidecar.read_bytes())
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise InputFormatError(sidecar, f"not a JSON header: {err}") from err
+    adopt = isinstance(recorded, dict) and recorded.get("model") is None and header["model"]
+    opened = {**header, "model": None} if adopt else header
+    file = JsonlFile.open(
+        path,
+        header=opened,
+        identity=_IDENTITY,
+        key="trajectory_id",
+        model=Verdict,
+        what="verdict",
+        hint="use another --judge, or move the verdicts file away to judge afresh",
+        fsync=fsync,
+    )
+    if adopt:
+        _write_atomic(sidecar, json.dumps({**recorded, **header}, indent=2) + "\n")
+        file.header = {**recorded, **header}
+    return file
+
+
+def _take_out_unscored(path: Path) -> int:
+    """Rewrite ``path`` without its unscored verdicts (kept in ``.retried.jsonl``); how many."""
+    kept: list[bytes] = []
+    retried: list[bytes] = []
+    with path.open("rb") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            (retried if json.loads(line).get("correct") is None else kept).append(line)
+    if retried:
+        history = path.with_name(path.name.removesuffix(".jsonl") + ".retried.jsonl")
+        with history.open("ab") as handle:
+            handle.write(b"".join(retried))
+            handle.flush()
+            os.fsync(handle.fileno())
+        _write_atomic(path, b"".join(kept).decode("utf-8"))
+    return len(retried)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _batches(items: Iterable[Trajectory], size: int) -> Iterator[list[Trajectory]]:
+    batch: list[Trajectory] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def judge_run(
+    run: str | Path,
+    judge: Judge,
+    *,
+    retry_unscored: bool = False,
+    tasks_digest: str | None = None,
+    concurrency: int = 16,
+    batch_size: int = 512,
+    fsync: bool = True,
+) -> JudgeRun:
+    """Judge every trajectory of ``run`` not yet in ``RUN/verdicts-<judge>.jsonl``.
+
+    Args:
+        run: The run directory (``redsearcher rollout --out``).
+        judge: The judge (see :func:`~redsearcher.eval.make_judge`).
+        retry_unscored: Judge the unscored verdicts of the file again (module docstring).
+        tasks_digest: The digest of the task set the run must have been made on (a benchmark
+            file's); a run made on another set is refused.
+        concurrency: Judgements in flight at once (LLM judges).
+        batch_size: Verdicts per group commit; a kill loses at most one batch of work.
+        fsync: ``fsync`` every commit.
+
+    Raises:
+        UserError: not a run directory; a run from another task set; a verdicts file made by
+            another judge version or model, or for another run (every difference named);
+            another process writing the same file.
+        ConfigError: the judge model rejected the API key (verdicts so far are kept).
+    """
+    directory = Path(run)
+    manifest = read_manifest(directory)
+    if tasks_digest is not None and manifest.tasks_digest != tasks_digest:
+        raise UserError(
+            f"{directory}: the run was made on another task set (its tasks_digest "
+            f"{manifest.tasks_digest[:12]}… from {manifest.tasks or '?'}; expected "
+            f"{tasks_digest[:12]}…)"
+        )
+    path = verdicts_path(directory, judge.name)
+    stats = JudgeRun(judge.name, judge.version, judge.model_name, path)
+    file = _open(path, _header(judge, directory), fsync=fsync)
+    try:
+        if retry_unscored:
+            stats.retried = _take_out_unscored(path)
+            if stats.retried:
+                header = file.header
+                file.close()
+                file = JsonlFile.open(
+                    path,
+                    header=header,
+                    identity=_IDENTITY,
+                    key="trajectory_id",
+                    model=Verdict,
+                    what="verdict",
+                    fsync=fsync,
+                )
+        done = set(file.done)
+        limit = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(trajectory: Trajectory) -> Verdict:
+            async with limit:
+                return await judge.judge(trajectory)
+
+        def pending() -> Iterator[Trajectory]:
+            for trajectory in read_trajectories(directory):
+                stats.trajectories += 1
+                if trajectory.id in done:
+                    stats.already += 1
+                    continue
+                done.add(trajectory.id)  # a duplicate line in the run is judged once
+                yield trajectory
+
+        for batch in _batches(pending(), batch_size):
+            verdicts = await asyncio.gather(*(one(t) for t in batch))
+            file.append_many(verdicts)
+            stats.judged += len(verdicts)
+            for verdict in verdicts:
+                stats.outcomes[_outcome(verdict)] += 1
+    finally:
+        file.close()
+    return stats

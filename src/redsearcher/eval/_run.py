@@ -1,0 +1,73 @@
+"""``evaluate``: judge a run with one or more judges, then write its summary and CSV.
+
+What ``redsearcher eval`` calls. Each judge writes its own verdicts file (resumable, see
+:func:`~redsearcher.eval.judge_run`); the summary is then computed from the verdict files as
+they stand — so it always covers every verdict, including those of earlier invocations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from redsearcher.eval._evaluate import JudgeRun, judge_run, read_verdicts
+from redsearcher.eval._judges import Judge
+from redsearcher.eval._summary import summarize
+
+__all__ = ["Evaluation", "evaluate"]
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate` did: one :class:`JudgeRun` per judge, and the summary written."""
+
+    runs: list[JudgeRun]
+    summary: dict[str, Any]
+
+
+async def evaluate(
+    run: str | Path,
+    judges: Sequence[Judge],
+    *,
+    retry_unscored: bool = False,
+    overrides: Path | None = None,
+    tasks_digest: str | None = None,
+    concurrency: int = 16,
+    fsync: bool = True,
+) -> Evaluation:
+    """Judge ``run`` with each of ``judges`` (the first is primary), then summarize it.
+
+    Args:
+        run: The run directory.
+        judges: The judges; two or more add Cohen's kappa between each pair.
+        retry_unscored: Re-judge the unscored verdicts.
+        overrides: A manual overrides file (see :func:`~redsearcher.eval.load_overrides`).
+        tasks_digest: Refuse a run made on another task set.
+        concurrency: Judgements in flight at once, per judge.
+        fsync: ``fsync`` the verdict files on every commit.
+
+    Raises:
+        ValueError: for no judge or a judge named twice.
+        UserError: see :func:`~redsearcher.eval.judge_run` and
+            :func:`~redsearcher.eval.summarize`.
+    """
+    names = [judge.name for judge in judges]
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"give one or more distinct judges, not {names}")
+    runs = []
+    for judge in judges:
+        runs.append(
+            await judge_run(
+                run,
+                judge,
+                retry_unscored=retry_unscored,
+                tasks_digest=tasks_digest,
+                concurrency=concurrency,
+                fsync=fsync,
+            )
+        )
+    verdicts = {stats.judge: read_verdicts(stats.path) for stats in runs}
+    summary = summarize(run, verdicts, overrides=overrides)
+    return Evaluation(runs, summary)

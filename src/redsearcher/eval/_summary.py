@@ -1,0 +1,296 @@
+"""From verdicts to numbers: manual overrides, judge agreement, ``summary.json`` and the CSV.
+
+- **Overrides** (``--overrides FILE``): a YAML/JSON mapping from a trajectory id
+  (``task#sample``) or a task id (all its samples) to ``{correct: bool, reason: str}``, for
+  gold answers found to be wrong or disputed. They are applied on top of every judge's
+  verdicts when counting, never written into the verdict files (which stay what the judge
+  said), and every overridden row names its reason in the CSV. A trajectory id wins over its
+  task id. An id that is not in the run is an error naming the file and the key.
+- **Agreement**: for each pair of judges, over the trajectories both scored, the raw
+  agreement and Cohen's kappa ``(p_o - p_e) / (1 - p_e)``; kappa is ``None`` when it is
+  undefined (both judges gave one constant label, ``p_e = 1``).
+- ``summary.json`` and ``samples.csv`` are written atomically (temporary file, rename): a
+  reader never sees half of either.
+
+Accuracy is reported twice, because the unscored must never silently count as wrong *or* be
+silently dropped: ``accuracy`` = correct / scored, and ``accuracy_all`` = correct / all
+trajectories (unscored and never-judged ones counted as not correct), with the unscored count
+and its reasons beside them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from redsearcher.config import read_config_file
+from redsearcher.errors import ConfigError
+from redsearcher.eval._verdict import Verdict
+from redsearcher.log import read_manifest, read_trajectories
+
+__all__ = [
+    "SAMPLES_FILE",
+    "SUMMARY_FILE",
+    "Override",
+    "Overrides",
+    "cohen_kappa",
+    "load_overrides",
+    "summarize",
+]
+
+SUMMARY_FILE = "summary.json"
+SAMPLES_FILE = "samples.csv"
+
+
+class Override(BaseModel):
+    """A manual decision on a trajectory or a task, with the reason it was made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    correct: bool
+    reason: str = Field(min_length=1)
+
+
+class Overrides(BaseModel):
+    """The overrides of one file, by trajectory id and by task id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    trajectories: dict[str, Override] = Field(default_factory=dict)
+    tasks: dict[str, Override] = Field(default_factory=dict)
+
+    def lookup(self, trajectory_id: str, task_id: str) -> Override | None:
+        """The override of a trajectory (its own, else its task's)."""
+        return self.trajectories.get(trajectory_id) or self.tasks.get(task_id)
+
+
+def load_overrides(path: Path, trajectory_ids: set[str], task_ids: set[str]) -> Overrides:
+    """Read an overrides file against the run's ids (module docstring).
+
+    Raises:
+        ConfigError: unreadable file, not a mapping, a bad entry, or an id not in the run,
+            naming the file and the key.
+    """
+    data = read_config_file(path)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: an overrides file maps trajectory or task ids to "
+            "{correct: true|false, reason: ...}"
+        )
+    out = Overrides(file=str(path))
+    for key, value in data.items():
+        name = str(key)
+        try:
+            override = Override.model_validate(value)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "value"
+            raise ConfigError(f"{path}: override {name!r}: {first['msg']} ({where})") from None
+        if name in trajectory_ids:
+            out.trajectories[name] = override
+        elif name in task_ids:
+            out.tasks[name] = override
+        else:
+            raise ConfigError(
+                f"{path}: override {name!r} is neither a trajectory nor a task id of the run"
+            )
+    return out
+
+
+def cohen_kappa(first: Sequence[bool], second: Sequence[bool]) -> float | None:
+    """Cohen's kappa of two binary labelings of the same items; ``None`` when undefined.
+
+    Raises:
+        ValueError: for sequences of different lengths.
+    """
+    if len(first) != len(second):
+        raise ValueError("kappa needs two labelings of the same items")
+    n = len(first)
+    if n == 0:
+        return None
+    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    p1 = sum(first) / n
+    p2 = sum(second) / n
+    expected = p1 * p2 + (1 - p1) * (1 - p2)
+    if expected >= 1.0:
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+def _agreement(verdicts: Mapping[str, Mapping[str, Verdict]]) -> list[dict[str, Any]]:
+    rows = []
+    for a, b in combinations(verdicts, 2):
+        both = [
+            (v.correct, verdicts[b][tid].correct)
+            for tid, v in verdicts[a].items()
+            if v.correct is not None and tid in verdicts[b] and verdicts[b][tid].correct is not None
+        ]
+        first = [bool(x) for x, _ in both]
+        second = [bool(y) for _, y in both]
+        kappa = cohen_kappa(first, second)
+        rows.append(
+            {
+                "judges": [a, b],
+                "n": len(both),
+                "agreement": None if not both else sum(x == y for x, y in both) / len(both),
+                "kappa": None if kappa is None else round(kappa, 6),
+            }
+        )
+    return rows
+
+
+def _reason_kind(reason: str | None) -> str:
+    return (reason or "unknown").split(":", 1)[0]
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def summarize(
+    run: str | Path,
+    verdicts: Mapping[str, Mapping[str, Verdict]],
+    *,
+    overrides: Path | None = None,
+    metrics: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write ``RUN/summary.json`` and ``RUN/samples.csv``; return the summary.
+
+    Args:
+        run: The run directory.
+        verdicts: Per judge (the first is the primary: the CSV's ``correct`` column), the
+            verdicts by trajectory id.
+        overrides: An overrides file (module docstring).
+        metrics: Further metrics to include under ``"metrics"`` (from the metrics module).
+
+    Raises:
+        ValueError: when no judge is given.
+        ConfigError: for a bad overrides file.
+    """
+    if not verdicts:
+        raise ValueError("summarize needs at least one judge's verdicts")
+    directory = Path(run)
+    manifest = read_manifest(directory)
+    rows = [
+        (t.id, t.task_id, t.sample, t.prediction, t.answers, t.termination, t.turns,
+         len(t.tool_calls))
+        for t in read_trajectories(directory)
+    ]  # fmt: skip
+    ids = {row[0] for row in rows}
+    fixed = (
+        load_overrides(overrides, ids, {row[1] for row in rows}) if overrides is not None else None
+    )
+    judges: dict[str, Any] = {}
+    for name, by_id in verdicts.items():
+        counts: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        versions = {v.judge_version for v in by_id.values() if v.trajectory_id in ids}
+        models = {v.model for v in by_id.values() if v.trajectory_id in ids and v.model}
+        for tid, task_id, *_ in rows:
+            verdict = by_id.get(tid)
+            override = fixed.lookup(tid, task_id) if fixed else None
+            correct = verdict.correct if verdict is not None else None
+            if override is not None:
+                counts["overridden"] += 1
+                correct = override.correct
+            if verdict is None and override is None:
+                counts["missing"] += 1
+            elif correct is None:
+                counts["unscored"] += 1
+                reasons[_reason_kind(verdict.unscored_reason if verdict else None)] += 1
+            else:
+                counts["correct" if correct else "incorrect"] += 1
+        scored = counts["correct"] + counts["incorrect"]
+        judges[name] = {
+            "judge_version": sorted(versions)[0] if len(versions) == 1 else sorted(versions),
+            "model": sorted(models)[0] if len(models) == 1 else (sorted(models) or None),
+            "trajectories": len(rows),
+            "correct": counts["correct"],
+            "incorrect": counts["incorrect"],
+            "unscored": counts["unscored"],
+            "missing": counts["missing"],
+            "overridden": counts["overridden"],
+            "unscored_reasons": dict(sorted(reasons.items())),
+            "accuracy": counts["correct"] / scored if scored else None,
+            "accuracy_all": counts["correct"] / len(rows) if rows else None,
+        }
+    primary = next(iter(verdicts))
+    summary: dict[str, Any] = {
+        "schema_version": 1,
+        "run": str(directory),
+        "model": manifest.model,
+        "tasks": manifest.tasks,
+        "tasks_digest": manifest.tasks_digest,
+        "trajectories": len(rows),
+        "judge": primary,
+        "judges": judges,
+        "overrides": None
+        if fixed is None
+        else {
+            "file": fixed.file,
+            "trajectories": len(fixed.trajectories),
+            "tasks": len(fixed.tasks),
+        },
+        "agreement": _agreement(verdicts) if len(verdicts) > 1 else [],
+        "accuracy_note": (
+            "accuracy = correct / scored; accuracy_all = correct / all trajectories "
+            "(unscored and missing count as not correct)"
+        ),
+    }
+    if metrics is not None:
+        summary["metrics"] = dict(metrics)
+    _write_atomic(
+        directory / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+    )
+    _write_atomic(directory / SAMPLES_FILE, _csv(rows, verdicts, fixed, primary))
+    return summary
+
+
+def _csv(
+    rows: list[tuple[Any, ...]],
+    verdicts: Mapping[str, Mapping[str, Verdict]],
+    fixed: Overrides | None,
+    primary: str,
+) -> str:
+    others = [name for name in verdicts if name != primary]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([
+        "trajectory_id", "task_id", "sample", "prediction", "answers", "termination", "turns",
+        "tool_calls", "correct", f"judge_{primary}", "unscored_reason", "override_reason",
+        "extracted_answer", "confidence", *(f"judge_{name}" for name in others),
+    ])  # fmt: skip
+    for tid, task_id, sample, prediction, answers, termination, turns, calls in rows:
+        verdict = verdicts[primary].get(tid)
+        override = fixed.lookup(tid, task_id) if fixed else None
+        judged = verdict.correct if verdict else None
+        correct = override.correct if override else judged
+        writer.writerow([
+            tid, task_id, sample, prediction or "", " | ".join(answers), termination, turns,
+            calls, _flag(correct), _flag(judged),
+            (verdict.unscored_reason if verdict else "not judged") or "",
+            override.reason if override else "",
+            (verdict.extracted_answer if verdict else None) or "",
+            "" if verdict is None or verdict.confidence is None else verdict.confidence,
+            *(_flag(v.correct if (v := verdicts[n].get(tid)) else None) for n in others),
+        ])  # fmt: skip
+    return buffer.getvalue()
