@@ -20,17 +20,28 @@ commit) to a :class:`~redsearcher.log.JsonlFile` keyed by ``trajectory_id``, so
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from redsearcher.errors import InputFormatError, UserError
 from redsearcher.eval._judges import Judge
 from redsearcher.eval._verdict import Verdict
-from redsearcher.log import JsonlFile, Trajectory, iter_records, read_manifest, read_trajectories
+from redsearcher.log import (
+    TRAJECTORIES_FILE,
+    JsonlFile,
+    Trajectory,
+    iter_records,
+    read_manifest,
+)
 
 __all__ = ["JudgeRun", "judge_run", "read_verdicts", "verdicts_path"]
 
@@ -146,6 +157,45 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+# A trajectory line's head up to its id (the run log writes ``schema_version`` then ``id``).
+_HEAD = re.compile(rb'^\{\s*(?:"schema_version"\s*:\s*\d+\s*,\s*)?"id"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _trajectories(run: Path, done: set[str]) -> Iterator[tuple[str, Trajectory | None]]:
+    """``(id, trajectory)`` per complete line of the run log; ``None`` for ids in ``done``.
+
+    A line whose id is already judged is not parsed at all: a resume of a large run reads
+    its ids, not its megabytes of trajectories. A torn last line is skipped (never
+    acknowledged), as :func:`~redsearcher.log.read_trajectories` does.
+
+    Raises:
+        UserError: no trajectories file.
+        InputFormatError: a malformed line, naming the file, the line and the field.
+    """
+    path = run / TRAJECTORIES_FILE
+    if not path.is_file():
+        raise UserError(f"{run}: not a run directory (no {TRAJECTORIES_FILE})")
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                return
+            if not line.strip():
+                continue
+            head = _HEAD.match(line)
+            if head is not None:
+                trajectory_id = json.loads(head.group(1))
+                if trajectory_id in done:
+                    yield trajectory_id, None
+                    continue
+            try:
+                trajectory = Trajectory.model_validate_json(line)
+            except ValidationError as err:
+                raise InputFormatError.from_validation(
+                    path, "trajectory record", err, line=number
+                ) from None
+            yield trajectory.id, None if trajectory.id in done else trajectory
+
+
 def _batches(items: Iterable[Trajectory], size: int) -> Iterator[list[Trajectory]]:
     batch: list[Trajectory] = []
     for item in items:
@@ -219,20 +269,43 @@ async def judge_run(
                 return await judge.judge(trajectory)
 
         def pending() -> Iterator[Trajectory]:
-            for trajectory in read_trajectories(directory):
+            for trajectory_id, trajectory in _trajectories(directory, done):
                 stats.trajectories += 1
-                if trajectory.id in done:
+                if trajectory is None:
                     stats.already += 1
                     continue
-                done.add(trajectory.id)  # a duplicate line in the run is judged once
+                done.add(trajectory_id)  # a duplicate line in the run is judged once
                 yield trajectory
 
-        for batch in _batches(pending(), batch_size):
-            verdicts = await asyncio.gather(*(one(t) for t in batch))
-            file.append_many(verdicts)
-            stats.judged += len(verdicts)
-            for verdict in verdicts:
-                stats.outcomes[_outcome(verdict)] += 1
+        # Rule judges (no model) make no reference cycles: automatic collection is paused.
+        paused = _gc_paused() if judge.model_name is None else nullcontext()
+        with paused:
+            for batch in _batches(pending(), batch_size):
+                verdicts = await asyncio.gather(*(one(t) for t in batch))
+                file.append_many(verdicts)
+                stats.judged += len(verdicts)
+                for verdict in verdicts:
+                    stats.outcomes[_outcome(verdict)] += 1
     finally:
         file.close()
     return stats
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """CPython's automatic garbage collection off for the block (restored after it).
+
+    Validating thousands of large trajectory records allocates millions of objects, and the
+    automatic collector answers with collections that walk the live objects again and again:
+    measured on 3,000 trajectories of 13 KiB, 0.81 s of CPU with it, 0.55 s without. Only for
+    rule judges, whose records and verdicts are acyclic and freed by reference counting; an
+    LLM judge's failed calls leave exception/traceback cycles, and it waits on the network
+    anyway.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
