@@ -243,3 +243,15 @@ def test_trajectories_not_yet_judged_are_missing_not_wrong(tmp_path: Path) -> No
     row = summary["judges"]["exact"]
     assert (row["correct"], row["incorrect"], row["missing"]) == (1, 1, 1)
     assert row["accuracy"] == 0.5 and row["accuracy_all"] == pytest.approx(1 / 3)
+
+
+def test_a_malformed_trajectory_line_names_the_file_and_line(tmp_path: Path) -> None:
+    from redsearcher.errors import InputFormatError
+
+    run = make_run(tmp_path / "run", TRAJECTORIES[:2])
+    log = run / "trajectories.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(lines[0] + b'{"id": "t1#0", "task_id": "t1", "sample": "x"}\n')
+    with pytest.raises(InputFormatError, match=r"trajectories.jsonl:2: .*'sample'"):
+        run_judge(run, make_judge("exact"))
+    assert read_verdicts(verdicts_path(run, "exact")) == {}  # its batch was not committed
