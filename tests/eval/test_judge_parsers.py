@@ -202,3 +202,8 @@ def test_gaia_extraction_output() -> None:
     assert parse_final_answer("**Extracted_final_answer**: None") is None
     with pytest.raises(JudgeParseError, match="no 'extracted_final_answer:' line"):
         parse_final_answer("The answer is 17.")
+
+
+def test_browsecomp_confidence_none_stays_none() -> None:
+    parsed = parse_browsecomp("extracted_final_answer: X\ncorrect: no\nconfidence: None")
+    assert parsed.confidence is None and parsed.correct is False
