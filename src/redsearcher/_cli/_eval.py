@@ -120,6 +120,7 @@ def eval_command(
                 overrides=overrides,
                 tasks_digest=digest,
                 concurrency=concurrency,
+                progress=None if quiet else _progress,
             )
         finally:
             if client is not None:
@@ -128,6 +129,28 @@ def eval_command(
     result = asyncio.run(main())
     if not quiet:
         _print(result, run)
+
+
+_last_progress = [0.0]
+
+
+def _progress(stats: object) -> None:
+    """A progress line on stderr, at most every 5 s (LLM judging takes minutes)."""
+    import time
+
+    from redsearcher.eval import JudgeRun
+
+    assert isinstance(stats, JudgeRun)
+    now = time.monotonic()
+    if now - _last_progress[0] < 5.0:
+        return
+    _last_progress[0] = now
+    done = stats.outcomes
+    typer.echo(
+        f"{stats.judge}: {stats.judged:,} judged now ({done['unscored']:,} unscored), "
+        f"{stats.already:,} already judged",
+        err=True,
+    )
 
 
 def _print(result: object, run: Path) -> None:

@@ -24,7 +24,7 @@ import gc
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,8 +214,9 @@ async def judge_run(
     retry_unscored: bool = False,
     tasks_digest: str | None = None,
     concurrency: int = 16,
-    batch_size: int = 512,
+    batch_size: int | None = None,
     fsync: bool = True,
+    progress: Callable[[JudgeRun], None] | None = None,
 ) -> JudgeRun:
     """Judge every trajectory of ``run`` not yet in ``RUN/verdicts-<judge>.jsonl``.
 
@@ -226,8 +227,11 @@ async def judge_run(
         tasks_digest: The digest of the task set the run must have been made on (a benchmark
             file's); a run made on another set is refused.
         concurrency: Judgements in flight at once (LLM judges).
-        batch_size: Verdicts per group commit; a kill loses at most one batch of work.
+        batch_size: Verdicts per group commit; a kill loses at most one batch of work. Default
+            512 for rule judges; ``2 × concurrency`` (at least 16) for judges with a model,
+            whose calls cost money and minutes.
         fsync: ``fsync`` every commit.
+        progress: Called with the running stats after every commit.
 
     Raises:
         UserError: not a run directory; a run from another task set; a verdicts file made by
@@ -280,12 +284,15 @@ async def judge_run(
         # Rule judges (no model) make no reference cycles: automatic collection is paused.
         paused = _gc_paused() if judge.model_name is None else nullcontext()
         with paused:
-            for batch in _batches(pending(), batch_size):
+            size = batch_size or (512 if judge.model_name is None else max(16, 2 * concurrency))
+            for batch in _batches(pending(), size):
                 verdicts = await asyncio.gather(*(one(t) for t in batch))
                 file.append_many(verdicts)
                 stats.judged += len(verdicts)
                 for verdict in verdicts:
                     stats.outcomes[_outcome(verdict)] += 1
+                if progress is not None:
+                    progress(stats)
     finally:
         file.close()
     return stats

@@ -7,7 +7,7 @@ they stand — so it always covers every verdict, including those of earlier inv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ async def evaluate(
     tasks_digest: str | None = None,
     concurrency: int = 16,
     fsync: bool = True,
+    progress: Callable[[JudgeRun], None] | None = None,
 ) -> Evaluation:
     """Judge ``run`` with each of ``judges`` (the first is primary), then summarize it.
 
@@ -47,6 +48,7 @@ async def evaluate(
         tasks_digest: Refuse a run made on another task set.
         concurrency: Judgements in flight at once, per judge.
         fsync: ``fsync`` the verdict files on every commit.
+        progress: Called with a judge's running stats after each of its commits.
 
     Raises:
         ValueError: for no judge or a judge named twice.
@@ -66,6 +68,7 @@ async def evaluate(
                 tasks_digest=tasks_digest,
                 concurrency=concurrency,
                 fsync=fsync,
+                progress=progress,
             )
         )
     verdicts = {stats.judge: read_verdicts(stats.path) for stats in runs}
