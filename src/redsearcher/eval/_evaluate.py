@@ -228,7 +228,7 @@ async def judge_run(
             file's); a run made on another set is refused.
         concurrency: Judgements in flight at once (LLM judges).
         batch_size: Verdicts per group commit; a kill loses at most one batch of work. Default
-            512 for rule judges; ``2 × concurrency`` (at least 16) for judges with a model,
+            2048 for rule judges; ``2 × concurrency`` (at least 16) for judges with a model,
             whose calls cost money and minutes.
         fsync: ``fsync`` every commit.
         progress: Called with the running stats after every commit.
@@ -284,9 +284,12 @@ async def judge_run(
         # Rule judges (no model) make no reference cycles: automatic collection is paused.
         paused = _gc_paused() if judge.model_name is None else nullcontext()
         with paused:
-            size = batch_size or (512 if judge.model_name is None else max(16, 2 * concurrency))
+            size = batch_size or (2048 if judge.model_name is None else max(16, 2 * concurrency))
             for batch in _batches(pending(), size):
-                verdicts = await asyncio.gather(*(one(t) for t in batch))
+                if judge.model_name is None:  # nothing to wait for: no task per trajectory
+                    verdicts = [await judge.judge(t) for t in batch]
+                else:
+                    verdicts = list(await asyncio.gather(*(one(t) for t in batch)))
                 file.append_many(verdicts)
                 stats.judged += len(verdicts)
                 for verdict in verdicts:
