@@ -33,6 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from redsearcher.errors import InputFormatError, UserError
+from redsearcher.eval._files import write_atomic
 from redsearcher.eval._judges import Judge
 from redsearcher.eval._verdict import Verdict
 from redsearcher.log import (
@@ -124,7 +125,7 @@ def _open(path: Path, header: dict[str, Any], *, fsync: bool) -> JsonlFile:
         fsync=fsync,
     )
     if adopt:
-        _write_atomic(sidecar, json.dumps({**recorded, **header}, indent=2) + "\n")
+        write_atomic(sidecar, json.dumps({**recorded, **header}, indent=2) + "\n")
         file.header = {**recorded, **header}
     return file
 
@@ -144,17 +145,8 @@ def _take_out_unscored(path: Path) -> int:
             handle.write(b"".join(retried))
             handle.flush()
             os.fsync(handle.fileno())
-        _write_atomic(path, b"".join(kept).decode("utf-8"))
+        write_atomic(path, b"".join(kept).decode("utf-8"))
     return len(retried)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 # A trajectory line's head up to its id (the run log writes ``schema_version`` then ``id``).

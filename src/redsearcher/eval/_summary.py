@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import combinations
@@ -34,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from redsearcher.config import read_config_file
 from redsearcher.errors import ConfigError
+from redsearcher.eval._files import write_atomic
 from redsearcher.eval._verdict import Verdict
 from redsearcher.log import TRAJECTORIES_FILE, iter_records, read_manifest
 
@@ -182,15 +182,6 @@ def _flag(value: bool | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def summarize(
     run: str | Path,
     verdicts: Mapping[str, Mapping[str, Verdict]],
@@ -285,10 +276,8 @@ def summarize(
     }
     if metrics is not None:
         summary["metrics"] = dict(metrics)
-    _write_atomic(
-        directory / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
-    )
-    _write_atomic(directory / SAMPLES_FILE, _csv(rows, verdicts, fixed, primary))
+    write_atomic(directory / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(directory / SAMPLES_FILE, _csv(rows, verdicts, fixed, primary))
     return summary
 
 
