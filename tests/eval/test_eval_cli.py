@@ -95,8 +95,8 @@ def test_eval_exact_and_browsecomp_with_agreement(
     # p_e = (1/3)(2/3) + (2/3)(1/3) = 4/9, kappa = (2/3 - 4/9) / (5/9) = 0.4
     (pair,) = result["agreement"]  # type: ignore[misc]
     assert pair["n"] == 3 and pair["kappa"] == pytest.approx(0.4)
-    rows = list(csv.DictReader((run_dir / "samples.csv").open()))
-    assert [r["judge_browsecomp"] for r in rows] == ["true", "true", "false", ""]
+    rows = {r["task_id"]: r for r in csv.DictReader((run_dir / "samples.csv").open())}
+    assert [rows[f"t{i}"]["judge_browsecomp"] for i in range(4)] == ["true", "true", "false", ""]
     assert "kappa 0.400 over 3" in capsys.readouterr().err
 
 

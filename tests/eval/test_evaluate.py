@@ -152,7 +152,7 @@ def test_a_run_from_another_task_set_is_refused(tmp_path: Path) -> None:
     other = make_run(tmp_path / "other", TRAJECTORIES[:1], tasks_digest="f" * 64)
     for name in ("verdicts-exact.jsonl", "verdicts-exact.jsonl.meta.json"):
         (other / name).write_bytes((run / name).read_bytes())
-    with pytest.raises(UserError, match="tasks_digest"):
+    with pytest.raises(UserError, match=r"written for another run .*tasks_digest do not match"):
         run_judge(other, make_judge("exact"))
 
 

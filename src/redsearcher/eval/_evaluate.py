@@ -38,6 +38,7 @@ from redsearcher.eval._judges import Judge
 from redsearcher.eval._verdict import Verdict
 from redsearcher.log import (
     TRAJECTORIES_FILE,
+    HeaderMismatch,
     JsonlFile,
     Trajectory,
     iter_records,
@@ -114,16 +115,29 @@ def _open(path: Path, header: dict[str, Any], *, fsync: bool) -> JsonlFile:
             raise InputFormatError(sidecar, f"not a JSON header: {err}") from err
     adopt = isinstance(recorded, dict) and recorded.get("model") is None and header["model"]
     opened = {**header, "model": None} if adopt else header
-    file = JsonlFile.open(
-        path,
-        header=opened,
-        identity=_IDENTITY,
-        key="trajectory_id",
-        model=Verdict,
-        what="verdict",
-        hint="use another --judge, or move the verdicts file away to judge afresh",
-        fsync=fsync,
-    )
+    try:
+        file = JsonlFile.open(
+            path,
+            header=opened,
+            identity=_IDENTITY,
+            key="trajectory_id",
+            model=Verdict,
+            what="verdict",
+            hint="use another --judge, or move the verdicts file away to judge afresh",
+            fsync=fsync,
+        )
+    except HeaderMismatch as err:
+        keys = {key for key, _, _ in err.differences}
+        if keys & {"tasks_digest", "run_created_at"}:
+            lines = "\n  ".join(
+                f"{key}: {old!r} (verdicts) != {new!r} (run)" for key, old, new in err.differences
+            )
+            raise UserError(
+                f"{path} was written for another run (another task set, or a run directory "
+                f"made anew): {', '.join(sorted(keys))} do not match {path.parent}/run.json; "
+                f"move it away to judge this run:\n  {lines}"
+            ) from None
+        raise
     if adopt:
         write_atomic(sidecar, json.dumps({**recorded, **header}, indent=2) + "\n")
         file.header = {**recorded, **header}
