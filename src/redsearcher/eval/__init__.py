@@ -11,6 +11,7 @@ HLE, xbench-DeepSearch, Frames, generic JSONL, our synthesized tasks) into task 
 (``summary.json``), with process metrics from provenance for synthesized tasks.
 """
 
+from redsearcher.eval._bench import BenchIdentity, BenchReport, BenchResult, run_bench
 from redsearcher.eval._benchmarks import (
     BENCHMARKS,
     BenchmarkSet,
@@ -43,6 +44,9 @@ __all__ = ["ExactScorer", "Verdict", "exact_match", "normalize_answer"]
 __all__ += [
     "BENCHMARKS",
     "Accuracy",
+    "BenchIdentity",
+    "BenchReport",
+    "BenchResult",
     "BenchmarkSet",
     "BenchmarkSpec",
     "Calibration",
@@ -64,5 +68,6 @@ __all__ += [
     "pass_at_k",
     "process_record",
     "repeats",
+    "run_bench",
     "summarize",
 ]

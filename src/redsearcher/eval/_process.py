@@ -14,10 +14,10 @@ arguments and the text that came back. Together they say, per episode:
   without a tool error;
 - redundant searches: queries repeated within the episode after normalisation (case, Unicode
   form, whitespace); each query of a multi-query call counts, as each costs a search credit;
-- over-search: turns that still searched or visited after the turn on which the last
-  evidence document was read (the paper's §7.4.2 finding: agents keep searching once everything
-  is in hand). The answering turn and calls of other tools (a required route or computation
-  done after reading) are not over-search.
+- over-search: turns that still called ``search`` or ``visit`` after the turn on which the
+  last evidence document was read (the paper's §7.4.2 finding: agents keep searching once
+  everything is in hand). The answering turn and calls of other tools (a required route,
+  scholar look-up or computation done after reading) are not over-search.
 
 URLs compare in the environment's normalised form (scheme, query, fragment, trailing slash and
 case ignored), exactly as the environment resolves a visit. Tasks without evidence URLs (a
@@ -62,6 +62,8 @@ TOOL_CATEGORIES: dict[str, str] = {
     "google_maps_route": "maps",
 }
 _SEARCH_TOOLS = frozenset({"search", "google_scholar"})
+# Web browsing: what over-search counts (a scholar look-up a task requires is not over-search).
+_BROWSING = frozenset({"search", "visit"})
 _LINK = re.compile(r"\]\((?P<url>[^)\s]+)\)|(?P<bare>https?://[^\s)\]>\"']+)")
 _VISIT_HEAD = re.compile(r"The useful information in (?P<url>\S+) for user goal")
 
@@ -181,8 +183,7 @@ def process_record(trajectory: Trajectory, task: Task) -> ProcessRecord | None:
     over: int | None = None
     if got_read == evidence:
         last = max(t for t in first_read.values() if t is not None)
-        browsing = _SEARCH_TOOLS | {"visit"}
-        over = len({c.turn for c in trajectory.tool_calls if c.turn > last and c.name in browsing})
+        over = len({c.turn for c in trajectory.tool_calls if c.turn > last and c.name in _BROWSING})
     return ProcessRecord(
         trajectory_id=trajectory.id,
         task_id=task.id,

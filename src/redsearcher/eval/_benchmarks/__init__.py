@@ -17,19 +17,30 @@ from typing import Final
 from redsearcher.errors import UserError
 from redsearcher.eval._benchmarks._crypto import DecryptionError, decrypt, encrypt
 from redsearcher.eval._benchmarks._loaders import LOADERS, LoadOptions
-from redsearcher.eval._benchmarks._synthetic import SYNTHETIC_NAME
+from redsearcher.eval._benchmarks._synthetic import (
+    SYNTHETIC_NAME,
+    SyntheticManifest,
+    check_world_hash,
+    read_manifest,
+    tasks_path,
+)
 from redsearcher.log import Task
 
 __all__ = [
     "BENCHMARKS",
+    "SYNTHETIC_NAME",
     "BenchmarkSet",
     "BenchmarkSpec",
     "DecryptionError",
     "LoadOptions",
+    "SyntheticManifest",
+    "check_world_hash",
     "decrypt",
     "encrypt",
     "file_sha256",
     "load_benchmark",
+    "read_manifest",
+    "tasks_path",
 ]
 
 
