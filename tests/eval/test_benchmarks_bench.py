@@ -7,6 +7,7 @@ so the numbers the summary must report are known from the task set alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -159,3 +160,27 @@ def _run(coro):  # type: ignore[no-untyped-def]
     import asyncio
 
     return asyncio.run(coro)
+
+
+def test_bench_on_a_benchmark_file_records_its_sha256(tmp_path: Path) -> None:
+    fixture = Path(__file__).parents[1] / "fixtures" / "benchmarks" / "generic.jsonl"
+    small_world(tmp_path / "w", entities=200)
+    build_index(tmp_path / "w", tmp_path / "i", progress=False)
+    # Right on the first question (Harwick), wrong on the second (1990).
+    model = ScriptedModel(default=Step(content=text_answer("Harwick")))
+    with EnvServer(ServerConfig(index=tmp_path / "i", port=0)) as server:
+        result = _run(
+            run_bench(
+                "jsonl",
+                out=tmp_path / "b",
+                model=ModelConfig(name="m", base_url=model.endpoint),
+                file=fixture,
+                env_url=server.base_url,
+                pool=EndpointPool({model.endpoint: model}),
+            )
+        )
+    identity = result.report.identity
+    assert identity.file_sha256 == hashlib.sha256(fixture.read_bytes()).hexdigest()
+    assert (identity.default_judge, identity.judge, identity.world_hash) == ("exact", "exact", None)
+    assert result.report.summary.accuracy.value == 0.5
+    assert result.report.summary.process is None  # no provenance in a question file
