@@ -20,13 +20,14 @@ from redsearcher.log import JsonlFile, Task, iter_records
 from redsearcher.server import EnvServer, ServerConfig
 from redsearcher.synth import NoTasksError, SynthConfig, open_verifier, synthesize
 from redsearcher.world import World
-from redsearcher.world.generate import generate_world
+from redsearcher.world.generate import GeneratorConfig, generate_world
 
 
 def main(work: Path) -> None:
     """Build the task set in the scratch directory `work` and write it into the package."""
     world_dir, index_dir = work / "world", work / "index"
-    generate_world(pinned.WORLD_CONFIG, world_dir, overwrite=True, progress=False)
+    world_config = GeneratorConfig(**pinned.WORLD_SETTINGS)
+    generate_world(world_config, world_dir, overwrite=True, progress=False)
     world_hash = World.open(world_dir).content_hash
     build_index(world_dir, index_dir, overwrite=True, progress=False)
     tasks: list[Task] = []
@@ -72,7 +73,7 @@ def main(work: Path) -> None:
     target.write_text("".join(t.model_dump_json() + "\n" for t in tasks), encoding="utf-8")
     manifest = pinned.SyntheticManifest(
         version=pinned.VERSION,
-        world_config=pinned.WORLD_CONFIG.model_dump(mode="json"),
+        world_config=world_config.model_dump(mode="json"),
         world_hash=world_hash,
         tasks_file=target.name,
         tasks_sha256=pinned.file_sha256(target),

@@ -11,7 +11,8 @@ HLE, xbench-DeepSearch, Frames, generic JSONL, our synthesized tasks) into task 
 (``summary.json``), with process metrics from provenance for synthesized tasks.
 """
 
-from redsearcher.eval._bench import BenchIdentity, BenchReport, BenchResult, run_bench
+from typing import TYPE_CHECKING, Any
+
 from redsearcher.eval._benchmarks import (
     BENCHMARKS,
     BenchmarkSet,
@@ -71,3 +72,18 @@ __all__ += [
     "run_bench",
     "summarize",
 ]
+
+if TYPE_CHECKING:
+    from redsearcher.eval._bench import BenchIdentity, BenchReport, BenchResult, run_bench
+
+# ``run_bench`` pulls in the rollout, agent and model stack; scoring a run must not pay for that.
+_LAZY = frozenset({"BenchIdentity", "BenchReport", "BenchResult", "run_bench"})
+
+
+def __getattr__(name: str) -> Any:
+    """Import the bench runner on first use (see ``_LAZY``)."""
+    if name in _LAZY:
+        from redsearcher.eval import _bench
+
+        return getattr(_bench, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,9 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from redsearcher.env import normalize_url
 from redsearcher.log import Task, ToolCallRecord, Trajectory
-from redsearcher.tools import SEPARATOR, VISIT_FAILED_EVIDENCE
 
 __all__ = [
     "REQUIRED_TOOL_NAMES",
@@ -66,6 +64,24 @@ _SEARCH_TOOLS = frozenset({"search", "google_scholar"})
 _BROWSING = frozenset({"search", "visit"})
 _LINK = re.compile(r"\]\((?P<url>[^)\s]+)\)|(?P<bare>https?://[^\s)\]>\"']+)")
 _VISIT_HEAD = re.compile(r"The useful information in (?P<url>\S+) for user goal")
+
+
+def normalize_url(url: str) -> str:
+    """The environment's lookup key of a URL.
+
+    Imported on first use: the environment package pulls in pyarrow, which scoring a run
+    without provenance never needs.
+    """
+    from redsearcher.env import normalize_url as normalize
+
+    return normalize(url)
+
+
+def _visit_texts() -> tuple[str, str]:
+    """The tools' block separator and failed-visit text (imported on first use, as above)."""
+    from redsearcher.tools import SEPARATOR, VISIT_FAILED_EVIDENCE
+
+    return SEPARATOR, VISIT_FAILED_EVIDENCE
 
 
 def tool_category(name: str) -> str:
@@ -102,17 +118,18 @@ def _read_urls(call: ToolCallRecord) -> set[str]:
     """Normalised URLs a visit call got a page for."""
     if call.error:
         return set()
+    separator, failed = _visit_texts()
     asked = {normalize_url(u) for u in _visit_urls(call)}
     read: set[str] = set()
     heads = 0
-    for block in call.output.split(SEPARATOR):
+    for block in call.output.split(separator):
         match = _VISIT_HEAD.search(block)
         if match is None:
             continue
         heads += 1
-        if VISIT_FAILED_EVIDENCE not in block:
+        if failed not in block:
             read.add(normalize_url(match.group("url")))
-    if heads == 0 and len(asked) == 1 and VISIT_FAILED_EVIDENCE not in call.output:
+    if heads == 0 and len(asked) == 1 and failed not in call.output:
         read = set(asked)  # a render style without the standard head: one page, not failed
     return read & asked
 

@@ -24,13 +24,12 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict
 
 from redsearcher.errors import UserError
-from redsearcher.world.generate import GeneratorConfig
 
 __all__ = [
     "GRID",
     "SYNTHETIC_NAME",
     "VERSION",
-    "WORLD_CONFIG",
+    "WORLD_SETTINGS",
     "SyntheticManifest",
     "check_world_hash",
     "manifest_path",
@@ -41,8 +40,9 @@ __all__ = [
 SYNTHETIC_NAME: Final = "redsearcher-synthetic"
 #: The task set's version: part of the manifest, bumped whenever the tasks are rebuilt.
 VERSION: Final = "v1"
-#: The pinned World: a small synthetic World (seconds to generate and index).
-WORLD_CONFIG: Final = GeneratorConfig(entities=5_000, seed=20_260_101, workers=1)
+#: The pinned World's ``GeneratorConfig`` settings: a small synthetic World (a second to
+#: generate and index). The manifest records the full config the build used.
+WORLD_SETTINGS: Final[dict[str, int]] = {"entities": 5_000, "seed": 20_260_101, "workers": 1}
 #: (treewidth, MSD) cells of the task grid, and tasks requested per cell.
 GRID: Final[tuple[tuple[int, int], ...]] = tuple((tw, msd) for tw in (1, 2, 3) for msd in (2, 3, 4))
 TASKS_PER_CELL: Final = 4
