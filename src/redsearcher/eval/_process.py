@@ -26,6 +26,7 @@ benchmark question, or a task synthesized without an index) have no process metr
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -66,8 +67,9 @@ _LINK = re.compile(r"\]\((?P<url>[^)\s]+)\)|(?P<bare>https?://[^\s)\]>\"']+)")
 _VISIT_HEAD = re.compile(r"The useful information in (?P<url>\S+) for user goal")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalize_url(url: str) -> str:
-    """The environment's lookup key of a URL.
+    """The environment's lookup key of a URL (cached: a run links the same pages many times).
 
     Imported on first use: the environment package pulls in pyarrow, which scoring a run
     without provenance never needs.
