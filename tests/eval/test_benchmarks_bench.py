@@ -94,6 +94,8 @@ def test_bench_cli_on_the_pinned_set_reports_the_oracle_numbers(tmp_path: Path) 
         # The oracle replays route and scholar look-ups but computes nothing with python.
         expected = {tool: tool != "python" for tool in task.required_tools}
         assert records[task.id]["required_tools"] == expected
+        # ... and the route and citation count it gets back decide the constraint.
+        assert records[task.id]["deciding_values"] == expected
     cells = {(c["treewidth"], c["msd"]): c for c in summary["difficulty"]}
     assert set(cells) == {(t.treewidth, t.msd) for t in tasks}
     verdicts = (out / "rollout" / "verdicts-exact.jsonl").read_text().splitlines()

@@ -9,6 +9,9 @@ import pytest
 from redsearcher.errors import UserError
 from redsearcher.eval import Verdict, compare_regimes, process_record, summarize
 from redsearcher.log import (
+    Condition,
+    Constraint,
+    GraphNode,
     Message,
     Segment,
     Task,
@@ -36,6 +39,27 @@ def make_task(task_id: str = "t1", *, treewidth: int = 2, msd: int = 3) -> Task:
         required_tools=["python", "maps"],
         treewidth=treewidth,
         msd=msd,
+        nodes=[
+            GraphNode(var="x0", entity="E5", label="Harwick", type="city", role="answer"),
+            GraphNode(var="x1", entity="E6", label="Caldora", type="country", role="observed"),
+        ],
+        constraints=[
+            Constraint(
+                kind="compute",
+                predicate="date_of_birth",
+                subject="x0",
+                condition=Condition(op="days_between", value="2020-07-14", low=16631, high=16631),
+                tool="python",
+            ),
+            Constraint(
+                kind="route",
+                predicate="coordinates",
+                subject="x0",
+                object="x1",
+                condition=Condition(op="approx_route", value="south", low=185, high=245),
+                tool="maps",
+            ),
+        ],
     )
 
 
@@ -103,6 +127,7 @@ def test_evidence_recall_first_hits_and_over_search(style: RenderStyle) -> None:
     assert record.first_retrieved_turn == {"D2": 0, "D3": 0, "D4": 2}
     assert record.first_read_turn == {"D2": 1, "D3": 3, "D4": 3}
     assert record.required_tools == {"python": True, "maps": False}
+    assert record.deciding_values == {"python": False, "maps": False}  # printed 1, not 16631
     assert (record.searches, record.redundant_searches) == (4, 1)
     assert record.over_search_turns == 2  # turns 5 and 6 browsed; the python turn does not count
 
@@ -122,6 +147,37 @@ def test_partial_recall_and_no_over_search_when_evidence_is_missing() -> None:
     assert record.first_read_turn == {"D2": None, "D3": None, "D4": None}
     assert record.required_tools == {"python": False, "maps": False}
     assert record.over_search_turns is None
+
+
+@pytest.mark.parametrize(
+    ("python_out", "route_out", "expected"),
+    [
+        (
+            "16,631\n",
+            "Route from Caldora to Harwick by driving: 250 km, about 200 minutes.",
+            {"python": True, "maps": True},
+        ),
+        (
+            "16631.0",
+            "Route from Caldora to Harwick by driving: 400 km, about 300 minutes.",
+            {"python": True, "maps": False},  # the travel time is outside 185-245 minutes
+        ),
+        (
+            "16630",
+            "Route from Caldora to Ostrand by driving: 250 km, about 200 minutes.",
+            {"python": False, "maps": False},  # a wrong count; a route to another place
+        ),
+    ],
+)
+def test_deciding_values(python_out: str, route_out: str, expected: dict[str, bool]) -> None:
+    calls = [
+        ("PythonInterpreter", {"code": "..."}, python_out, False, 0),
+        ("google_maps_route", {"origin": "Caldora", "destination": "Harwick"}, route_out, False, 1),
+    ]
+    record = process_record(make_trajectory(calls), make_task())
+    assert record is not None
+    assert record.required_tools == {"python": True, "maps": True}
+    assert record.deciding_values == expected
 
 
 def test_a_task_without_evidence_urls_has_no_process_record() -> None:
@@ -197,6 +253,7 @@ def test_summarize_hand_computed_run() -> None:
     assert process.redundant_searches == 2  # "q" twice in each half run
     # required (python, maps): full 2/2, the three others 0/2 -> 2 of 8.
     assert process.required_tools_called == pytest.approx(2 / 8)
+    assert process.deciding_values_returned == 0.0  # "Route" and "1" state no deciding value
     cells = {(c.treewidth, c.msd): c for c in summary.difficulty}
     assert cells[(1, 2)].accuracy.value == 0.5
     assert cells[(1, 2)].read_recall == pytest.approx(2 / 3)

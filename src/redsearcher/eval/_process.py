@@ -11,7 +11,11 @@ arguments and the text that came back. Together they say, per episode:
   the page could not be accessed is not a read);
 - the first turn each evidence document was retrieved and read;
 - whether each tool the task requires (``maps``, ``scholar``, ``python``) was called and answered
-  without a tool error;
+  without a tool error, and whether it *returned the deciding value*: for every constraint
+  enforced with that tool, some answer of the tool states a number the constraint accepts —
+  the exact day count of a ``compute`` constraint, a travel time within a ``route``
+  constraint's bounds in an answer naming the place, a citation count within a ``scholar``
+  constraint's bounds in an answer naming the paper;
 - redundant searches: queries repeated within the episode after normalisation (case, Unicode
   form, whitespace); each query of a multi-query call counts, as each costs a search credit;
 - over-search: turns that still called ``search`` or ``visit`` after the turn on which the
@@ -34,7 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from redsearcher.log import Task, ToolCallRecord, Trajectory
+from redsearcher.log import Constraint, Task, ToolCallRecord, Trajectory
 
 __all__ = [
     "REQUIRED_TOOL_NAMES",
@@ -64,6 +68,7 @@ _SEARCH_TOOLS = frozenset({"search", "google_scholar"})
 # Web browsing: what over-search counts (a scholar look-up a task requires is not over-search).
 _BROWSING = frozenset({"search", "visit"})
 _LINK = re.compile(r"\]\((?P<url>[^)\s]+)\)|(?P<bare>https?://[^\s)\]>\"']+)")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _VISIT_HEAD = re.compile(r"The useful information in (?P<url>\S+) for user goal")
 
 
@@ -154,6 +159,9 @@ class ProcessRecord(BaseModel):
     first_read_turn: dict[str, int | None]
     required_tools: dict[str, bool]
     """Per required tool: called and answered without a tool error."""
+    deciding_values: dict[str, bool]
+    """Per required tool: its answers stated the deciding value of every constraint it
+    enforces (see the module docstring)."""
     searches: int
     """Search queries issued (each query of a call counts)."""
     redundant_searches: int
@@ -214,6 +222,7 @@ def process_record(trajectory: Trajectory, task: Task) -> ProcessRecord | None:
         first_retrieved_turn=first_retrieved,
         first_read_turn=first_read,
         required_tools=_required(task, trajectory.tool_calls),
+        deciding_values=_deciding(task, trajectory.tool_calls),
         searches=searches,
         redundant_searches=redundant,
         over_search_turns=over,
@@ -232,3 +241,40 @@ def _required(task: Task, calls: list[ToolCallRecord]) -> dict[str, bool]:
         tool: bool(REQUIRED_TOOL_NAMES.get(tool, frozenset()) & answered)
         for tool in task.required_tools
     }
+
+
+def _numbers(text: str) -> list[float]:
+    values = []
+    for match in _NUMBER.finditer(text):
+        try:
+            values.append(float(match.group().replace(",", "")))
+        except ValueError:
+            continue
+    return values
+
+
+def _states(constraint: Constraint, labels: dict[str, str], output: str) -> bool:
+    """Whether a tool answer states the value that decides ``constraint``."""
+    condition = constraint.condition
+    if condition is None or condition.low is None:
+        return False
+    low, high = condition.low, condition.high if condition.high is not None else condition.low
+    if constraint.kind in ("route", "scholar"):
+        label = labels.get(constraint.subject, "")
+        if not label or label.casefold() not in output.casefold():
+            return False
+    return any(low <= value <= high for value in _numbers(output))
+
+
+def _deciding(task: Task, calls: list[ToolCallRecord]) -> dict[str, bool]:
+    labels = {node.var: node.label for node in task.nodes}
+    result: dict[str, bool] = {}
+    for tool in task.required_tools:
+        names = REQUIRED_TOOL_NAMES.get(tool, frozenset())
+        outputs = [c.output for c in calls if c.name in names and not c.error]
+        enforced = [c for c in task.constraints if c.tool == tool]
+        result[tool] = bool(enforced) and all(
+            any(_states(constraint, labels, output) for output in outputs)
+            for constraint in enforced
+        )
+    return result

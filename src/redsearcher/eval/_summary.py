@@ -93,6 +93,8 @@ class ProcessSummary(BaseModel):
     """First turn each evidence document was read (over documents read)."""
     required_tools_called: float | None
     """Share of (trajectory, required tool) pairs where the tool was called and answered."""
+    deciding_values_returned: float | None
+    """Share of (trajectory, required tool) pairs where the tool returned the deciding value."""
     searches: int
     redundant_searches: int
     over_search_turns: Distribution
@@ -204,6 +206,7 @@ def _process(
     if not records:
         return None
     required = [ok for r in records for ok in r.required_tools.values()]
+    deciding = [ok for r in records for ok in r.deciding_values.values()]
 
     def recall(correct: bool) -> float | None:
         return _mean(
@@ -223,6 +226,7 @@ def _process(
             [t for r in records for t in r.first_read_turn.values() if t is not None]
         ),
         required_tools_called=sum(required) / len(required) if required else None,
+        deciding_values_returned=sum(deciding) / len(deciding) if deciding else None,
         searches=sum(r.searches for r in records),
         redundant_searches=sum(r.redundant_searches for r in records),
         over_search_turns=distribution(
