@@ -93,6 +93,16 @@ def test_browsecomp_zh_xlsx() -> None:
     assert [t.id for t in loaded.tasks] == ["browsecomp-zh-1", "browsecomp-zh-2"]
 
 
+def test_browsecomp_zh_xlsx_with_inline_strings(tmp_path: Path) -> None:
+    rows = [["Topic", "Question", "Answer", "canary"]]
+    rows += [
+        [encrypt(t, "k"), encrypt(q, "k"), encrypt(a, "k"), "k"] for q, a, t in PLAIN.BROWSECOMP_ZH
+    ]
+    PLAIN._xlsx(tmp_path / "zh.xlsx", rows, shared=False)
+    loaded = load_benchmark("browsecomp-zh", tmp_path / "zh.xlsx")
+    assert [t.answer for t in loaded.tasks] == [a for _, a, _ in PLAIN.BROWSECOMP_ZH]
+
+
 def test_browsecomp_zh_rejects_a_broken_workbook(tmp_path: Path) -> None:
     bad = tmp_path / "browsecomp-zh.xlsx"
     bad.write_bytes(b"PK not really a zip")
