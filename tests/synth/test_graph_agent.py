@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
+from redsearcher._cli import main
 from redsearcher.errors import UserError
 from redsearcher.log import HeaderMismatch, iter_records
 from redsearcher.model import ModelUnavailable
 from redsearcher.synth import GraphAgent, Judgment, KnowledgeGraph, densify_world, link_pairs
 from redsearcher.synth._graph import _neighbours
 from redsearcher.synth._graph_agent import PredicateMap, clean_label, parse_reply
-from redsearcher.testing import Script, ScriptedModel, Step
+from redsearcher.testing import Script, ScriptedChatServer, ScriptedModel, Step
 from redsearcher.world import World
 from redsearcher.world.ingest import IngestConfig, ingest_world, wiki_doc_id
 
@@ -303,3 +304,28 @@ def test_reply_parsing() -> None:
     assert parse_reply("[]")[0] == {}
     assert parse_reply('{"relations": 3}')[1] == "malformed_json: no 'relations' list"
     assert parse_reply("nothing")[0] is None
+
+
+def _main_rc(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    return int(done.value.code or 0)
+
+
+def test_cli_densify_with_and_without_a_model(
+    world_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "dense"
+    assert _main_rc(["world", "densify", str(world_dir), "--out", str(out)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "candidate pairs: 7 on 2 pages" in text and "nothing is densified" in text
+    assert not out.exists()
+    with ScriptedChatServer(_scripts([ADA_REPLY], [VELDEN_REPLY])) as chat:
+        argv = ["world", "densify", str(world_dir), "--out", str(out), "--quiet"]
+        rc = _main_rc([*argv, "--model", "judge", "--base-url", chat.base_url])
+        chat.assert_all_used()
+    text = " ".join(capsys.readouterr().out.split())
+    assert rc == 0, text
+    assert "new predicates: director_of, worked_for" in text
+    assert f"wrote {out}: 3 new facts" in text
+    assert World.open(out).manifest.source["model"] == "judge"
