@@ -47,7 +47,7 @@ def densify(
     the command reports the candidates and writes nothing. Re-running resumes.
     """
     from redsearcher.errors import ConfigError
-    from redsearcher.model import ModelConfig, OpenAIChatModel
+    from redsearcher.model import ModelConfig, ModelUnavailable, OpenAIChatModel
     from redsearcher.synth import GraphAgent, densify_world
 
     console = Console()
@@ -72,7 +72,15 @@ def densify(
                 progress=not quiet,
             )
 
-    report = asyncio.run(main())
+    try:
+        report = asyncio.run(main())
+    except ModelUnavailable as err:
+        console.print(
+            f"[bold red]error:[/] the graph agent's endpoint failed ({err}); the pairs judged so "
+            "far are kept in the judgments file: run the same command again to continue",
+            highlight=False,
+        )
+        raise typer.Exit(1) from err
     print_densify_report(report, console)
     if report.world is not None:
         console.print(

@@ -250,8 +250,15 @@ async def _judge(
                 bar.advance(job)
 
         calls_before = agent.calls
+        tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, concurrency))]
         try:
-            await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # one worker failed (the endpoint is down): stop the others before the file closes
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         finally:
             report.calls = agent.calls - calls_before
             report.pages = len(pages_started)
