@@ -19,8 +19,15 @@ from redsearcher.errors import UserError
 from redsearcher.log import HeaderMismatch, iter_records
 from redsearcher.model import ModelUnavailable
 from redsearcher.synth import GraphAgent, Judgment, KnowledgeGraph, densify_world, link_pairs
+from redsearcher.synth._discovery import Candidate, Page
 from redsearcher.synth._graph import _neighbours
-from redsearcher.synth._graph_agent import PredicateMap, clean_label, parse_reply
+from redsearcher.synth._graph_agent import (
+    PredicateMap,
+    _Context,
+    check_relation,
+    clean_label,
+    parse_reply,
+)
 from redsearcher.testing import Script, ScriptedChatServer, ScriptedModel, Step
 from redsearcher.world import World
 from redsearcher.world.ingest import IngestConfig, ingest_world, wiki_doc_id
@@ -140,7 +147,7 @@ ADA_REPLY = _reply(
     # accepted: maps to the vocabulary's educated_at; the subject's page names her "Lindqvist"
     {"pair": 1, "related": True, "subject": "A", "relation": "educated at",
      "quote": "Lindqvist studied at Norrland University"},
-    # accepted: B -> A direction given by label, a new predicate from the label
+    # accepted: the direction given by label; a verb phrase mapped to the property
     {"pair": 2, "related": True, "subject": "Ada Lindqvist", "relation": "Worked for",
      "quote": "Lindqvist studied at Norrland University and later worked for the Velden Institute."},
     # hostile: the quote is not in the page
@@ -182,8 +189,8 @@ def test_agent_answers_are_checked_and_become_facts_with_page_provenance(
     judged = {j.id.split("|", 1)[1]: j for j in records if j.doc_id == ada_page}
     assert judged["Q101|Q103"].predicate == "educated_at" and not judged["Q101|Q103"].new_predicate
     assert (judged["Q101|Q104"].predicate, judged["Q101|Q104"].new_predicate) == (
-        "worked_for",
-        True,
+        "employer",
+        False,
     )
     assert judged["Q101|Q106"].reasons == ["quote_not_in_page"]
     assert judged["Q103|Q104"].verdict == "unrelated"
@@ -200,7 +207,7 @@ def test_agent_answers_are_checked_and_become_facts_with_page_provenance(
     new = {(f.subject, f.predicate, f.object): f for f in dense.facts()[len(parent.facts()) :]}
     assert set(new) == {
         ("Q101", "educated_at", "Q103"),
-        ("Q101", "worked_for", "Q104"),
+        ("Q101", "employer", "Q104"),
         ("Q106", "director_of", "Q104"),
     }
     velden_page = wiki_doc_id("Velden Institute")
@@ -214,7 +221,7 @@ def test_agent_answers_are_checked_and_become_facts_with_page_provenance(
     kg = KnowledgeGraph(dense)
     ada = kg.row_of["Q101"]
     reached = {kg.ids[other]: kg.pred(f) for f, _, other, _ in _neighbours(kg, ada)}
-    assert reached["Q103"] == "educated_at" and reached["Q104"] == "worked_for"
+    assert reached["Q103"] == "educated_at" and reached["Q104"] == "employer"
     assert "links_to" not in reached.values()
 
 
@@ -288,12 +295,24 @@ def test_labels_and_predicates(world_dir: Path) -> None:
     assert clean_label("one two three four five six", names)[1] is not None
     assert clean_label(None, names) == (None, "no_relation")
     predicates = PredicateMap(kg)
-    assert predicates.resolve("place of birth") == ("born_in", False, None)
-    assert predicates.resolve("educated at") == ("educated_at", False, None)
-    assert predicates.resolve("mentor of") == ("mentor_of", True, None)
+    assert predicates.resolve("place of birth") == ("born_in", False, None, False)
+    assert predicates.resolve("educated at") == ("educated_at", False, None, False)
+    assert predicates.resolve("mentor of") == ("mentor_of", True, None, False)
+    assert predicates.resolve("founded") == ("founded_by", False, None, True)  # turned around
     assert predicates.resolve("links to")[2] is not None  # discovery-only: never a constraint
     assert predicates.resolve("coordinates")[2] is not None  # tool-only
     assert "names a value" in str(predicates.resolve("population")[2])
+
+
+def test_a_verb_label_that_reads_the_other_way_turns_the_fact_around(world_dir: Path) -> None:
+    kg = KnowledgeGraph(World.open(world_dir))
+    oskar, velden = kg.row_of["Q106"], kg.row_of["Q104"]
+    page = Page("doc", "Oskar Brandt", "Oskar Brandt founded the Velden Institute in 1961.", oskar)
+    cand = Candidate(page, oskar, velden, "Q106", "Q104")
+    item = {"subject": "A", "relation": "founded", "quote": "Brandt founded the Velden Institute"}
+    judged = check_relation(kg, cand, item, PredicateMap(kg), _Context("m", "v1", "0" * 64))
+    assert judged.verdict == "accepted", judged.reasons
+    assert (judged.subject, judged.predicate, judged.object) == ("Q104", "founded_by", "Q106")
 
 
 def test_reply_parsing() -> None:
@@ -326,6 +345,6 @@ def test_cli_densify_with_and_without_a_model(
         chat.assert_all_used()
     text = " ".join(capsys.readouterr().out.split())
     assert rc == 0, text
-    assert "new predicates: director_of, worked_for" in text
+    assert "new predicates: director_of" in text
     assert f"wrote {out}: 3 new facts" in text
     assert World.open(out).manifest.source["model"] == "judge"

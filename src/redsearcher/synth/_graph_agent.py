@@ -12,8 +12,10 @@ normalizing whitespace, quotes and dashes) and name both entities; the direction
 the two; the relation must be a clean English label (lowercase words, no digits or ids, no
 entity name, not vague like "related to", never ``links_to`` or another discovery- or tool-only
 predicate). A label that matches a relation predicate the World already has ("educated at" ->
-``educated_at``; "place of birth" -> ``born_in``) maps to it; any other becomes a new
-predicate named from the label, which the question grammar reads from its words. Every pair
+``educated_at``; "place of birth" -> ``born_in``; the verb phrases models like to write,
+"worked for" -> ``employer`` and "founded" -> ``founded_by`` turned around) maps to it; any
+other becomes a new predicate named from the label, which the question grammar reads from its
+words. Every pair
 gets a :class:`Judgment` — accepted, unrelated, or rejected with its reasons — recorded with
 the model and the prompt's sha256, so a derived World can be audited line by line.
 
@@ -111,6 +113,32 @@ _LABEL_ALIASES = {
 }
 
 
+#: Verb phrases models write for relations the vocabulary has under a property label:
+#: (predicate, whether the pair turns around). The grammar reads a new predicate from its
+#: words, and "is worked for X" is no English; "has X as employer" is.
+_VERB_LABELS: dict[str, tuple[str, bool]] = {
+    **dict.fromkeys(
+        ("worked for", "works for", "worked at", "works at", "employed by", "employee of"),
+        ("employer", False),
+    ),
+    **dict.fromkeys(
+        ("studied at", "attended", "graduated from", "alumnus of", "alumna of", "student at"),
+        ("educated_at", False),
+    ),
+    **dict.fromkeys(("married to", "married", "wife of", "husband of"), ("spouse", False)),
+    **dict.fromkeys(("born in", "was born in"), ("born_in", False)),
+    **dict.fromkeys(("died in",), ("died_in", False)),
+    **dict.fromkeys(("founded", "founder of", "co-founded", "cofounder of"), ("founded_by", True)),
+    **dict.fromkeys(("wrote", "author"), ("author_of", False)),
+    **dict.fromkeys(("directed",), ("director", True)),
+    **dict.fromkeys(("parent of", "father of", "mother of"), ("child", False)),
+    **dict.fromkeys(("son of", "daughter of", "child of"), ("child", True)),
+    **dict.fromkeys(("capital of",), ("capital", True)),
+    **dict.fromkeys(("based in", "headquartered in"), ("headquartered_in", False)),
+    **dict.fromkeys(("published by",), ("publisher", False)),
+}
+
+
 def load_prompt(name: str, version: str) -> tuple[str, str, str]:
     """``prompts/<name>.<version>.txt``: (first request, retry request, sha256 of the file).
 
@@ -174,16 +202,24 @@ class PredicateMap:
         self.attributes |= {p.name for p in PREDICATES.values() if p.kind != "entity"}
         self.forbidden = set(DISCOVERY_ONLY_PREDICATES) | set(TOOL_ONLY_PREDICATES)
 
-    def resolve(self, label: str) -> tuple[str | None, bool, str | None]:
-        """``(predicate, is_new, problem)`` for a clean label."""
-        name = _LABEL_ALIASES.get(label) or re.sub(r"[^a-z0-9]+", "_", label).strip("_")
+    def resolve(self, label: str) -> tuple[str | None, bool, str | None, bool]:
+        """``(predicate, is_new, problem, flip)`` for a clean label.
+
+        ``flip``: the predicate reads the other way ("A founded B" is ``B founded_by A``).
+        """
+        flip = False
+        if label in _VERB_LABELS and _VERB_LABELS[label][0] in self.relations:
+            name, flip = _VERB_LABELS[label]
+        else:
+            name = _LABEL_ALIASES.get(label) or re.sub(r"[^a-z0-9]+", "_", label).strip("_")
         if name in self.forbidden:
-            return None, False, f"forbidden_relation: {label!r} is never a constraint"
+            return None, False, f"forbidden_relation: {label!r} is never a constraint", False
         if name in self.relations:
-            return name, False, None
+            return name, False, None, flip
         if name in self.attributes:
-            return None, False, f"attribute_relation: {label!r} names a value, not a relation"
-        return name, True, None
+            problem = f"attribute_relation: {label!r} names a value, not a relation"
+            return None, False, problem, False
+        return name, True, None, False
 
 
 def clean_label(raw: object, names: Sequence[str]) -> tuple[str | None, str | None]:
@@ -257,16 +293,16 @@ def check_relation(
     if subject is None:
         reasons.append(f"bad_direction: subject {str(item.get('subject'))[:60]!r} is not A or B")
     label, problem = clean_label(item.get("relation"), labels)
-    predicate, new = None, False
+    predicate, new, flip = None, False, False
     if problem:
         reasons.append(problem)
     elif label is not None:
-        predicate, new, problem = predicates.resolve(label)
+        predicate, new, problem, flip = predicates.resolve(label)
         if problem:
             reasons.append(problem)
     if reasons or subject is None or predicate is None:
         return Judgment(**base, verdict="rejected", reasons=reasons, quote=quote or None)
-    subj, obj = (cand.a_id, cand.b_id) if subject == 0 else (cand.b_id, cand.a_id)
+    subj, obj = (cand.a_id, cand.b_id) if (subject == 0) != flip else (cand.b_id, cand.a_id)
     return Judgment(
         **base,
         verdict="accepted",
