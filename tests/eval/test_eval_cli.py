@@ -66,7 +66,8 @@ def judge_server(outputs: dict[int, str]) -> ScriptedChatServer:
 
 
 def summary(run_dir: Path) -> dict[str, object]:
-    value = json.loads((run_dir / "summary.json").read_text())
+    """``judges.json`` (per-judge counts and agreement)."""
+    value = json.loads((run_dir / "judges.json").read_text())
     assert isinstance(value, dict)
     return value
 
@@ -79,6 +80,9 @@ def test_eval_exact_and_browsecomp_with_agreement(
     exact = summary(run_dir)["judges"]["exact"]  # type: ignore[index]
     assert (exact["correct"], exact["incorrect"], exact["unscored"]) == (1, 2, 1)
     assert exact["accuracy"] == pytest.approx(1 / 3)
+    metrics = json.loads((run_dir / "summary.json").read_text())
+    assert metrics["judge"] == "exact" and metrics["accuracy"]["correct"] == 1
+    assert metrics["tools"] == {"search": 4}
     server = judge_server({0: "correct: yes", 1: "**correct:** Yes", 2: "correct: no"})
     try:
         argv = ["eval", str(run_dir), "--judges", "exact,browsecomp", "--judge-model", "judge",

@@ -16,14 +16,16 @@ from redsearcher.errors import ConfigError, UserError
 from redsearcher.eval import (
     Judge,
     JudgeRun,
+    Summary,
     cohen_kappa,
     evaluate,
     judge_run,
     make_judge,
     read_verdicts,
     verdicts_path,
+    write_outputs,
 )
-from redsearcher.log import Message, RunLog, Trajectory
+from redsearcher.log import Message, RunLog, Trajectory, read_trajectories
 from redsearcher.testing import ScriptedModel, Step, StepError
 
 # t0..t3: predictions vs gold. exact: t0 right, t1 wrong, t2 wrong, t3 no gold (unscored).
@@ -182,8 +184,13 @@ def test_summary_csv_overrides_and_agreement(tmp_path: Path) -> None:
         evaluate(run, [make_judge("exact"), make_judge("contains")], overrides=overrides,
                  fsync=False)
     )  # fmt: skip
-    summary = json.loads((run / "summary.json").read_text())
-    assert summary == result.summary
+    summary = json.loads((run / "judges.json").read_text())
+    assert summary == result.judges
+    # summary.json: the metrics of the primary judge, overrides applied
+    metrics = Summary.model_validate_json((run / "summary.json").read_bytes())
+    assert metrics == result.summary and metrics.judge == "exact"
+    assert (metrics.accuracy.correct, metrics.accuracy.scored) == (5, 8)
+    assert metrics.accuracy.unscored == 2
     exact = summary["judges"]["exact"]
     # per sample (x2): t0 right, t1 wrong (t1#1 overridden right), t2 overridden right,
     # t3 unscored (no gold), t4 wrong (no answer)
@@ -233,14 +240,14 @@ def test_bad_overrides_name_the_file_and_key(tmp_path: Path, text: str, message:
 
 
 def test_trajectories_not_yet_judged_are_missing_not_wrong(tmp_path: Path) -> None:
-    from redsearcher.eval import summarize
-
     run = make_run(tmp_path / "run", TRAJECTORIES[:2])
     run_judge(run, make_judge("exact"))
     with RunLog.open(run, make_manifest(n_samples=1), fsync=False) as log:
         log.append(make_trajectory("t5", 0, answers=["x"], prediction="x"))
-    summary = summarize(run, {"exact": read_verdicts(verdicts_path(run, "exact"))})
-    row = summary["judges"]["exact"]
+    verdicts = {"exact": read_verdicts(verdicts_path(run, "exact"))}
+    metrics, judged = write_outputs(run, list(read_trajectories(run)), verdicts)
+    row = judged["judges"]["exact"]
+    assert metrics.accuracy.unscored == 1 and metrics.unscored_reasons == {"no verdict": 1}
     assert (row["correct"], row["incorrect"], row["missing"]) == (1, 1, 1)
     assert row["accuracy"] == 0.5 and row["accuracy_all"] == pytest.approx(1 / 3)
 

@@ -2,7 +2,8 @@
 
 A thin layer over :func:`redsearcher.eval.evaluate`. Verdicts go to
 ``RUN/verdicts-<judge>.jsonl`` (rerunning resumes; ``--retry-unscored`` re-judges the unscored
-ones); ``RUN/summary.json`` and ``RUN/samples.csv`` are rewritten atomically from all verdicts.
+ones); ``RUN/summary.json`` (the metrics), ``RUN/judges.json`` (per-judge counts, overrides,
+agreement) and ``RUN/samples.csv`` are rewritten atomically from all verdicts.
 LLM judges talk to ``--judge-base-url`` through the package's one chat client, sampled
 greedily (temperature 0).
 """
@@ -10,7 +11,7 @@ greedily (temperature 0).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -73,7 +74,7 @@ def eval_command(
     concurrency: Annotated[int, typer.Option(help="Judgements in flight at once.")] = 16,
     quiet: Annotated[bool, typer.Option(help="No summary table.")] = False,
 ) -> None:
-    """Judge a run's trajectories and write summary.json and samples.csv into the run.
+    """Judge a run's trajectories; write summary.json, judges.json and samples.csv into it.
 
     Resumable: trajectories already judged by the same judge are skipped. A judge that fails
     or whose output cannot be parsed leaves the trajectory unscored (reported, never counted
@@ -92,10 +93,12 @@ def eval_command(
     if (judge_model is None) != (judge_base_url is None):
         raise UserError("--judge-model and --judge-base-url go together")
     digest = None
+    task_records: list[Any] = []
     if tasks is not None:
         from redsearcher.rollout import load_tasks, tasks_digest
 
-        digest = tasks_digest(load_tasks(tasks))
+        task_records = load_tasks(tasks)
+        digest = tasks_digest(task_records)
 
     async def main() -> object:
         client = None
@@ -119,6 +122,7 @@ def eval_command(
                 retry_unscored=retry_unscored,
                 overrides=overrides,
                 tasks_digest=digest,
+                tasks=task_records,
                 concurrency=concurrency,
                 progress=None if quiet else _progress,
             )
@@ -164,7 +168,7 @@ def _print(result: object, run: Path) -> None:
     for column in ("judge", "judged now", "correct", "incorrect", "unscored", "accuracy"):
         table.add_column(column, justify="left" if column == "judge" else "right")
     for stats in result.runs:
-        row = result.summary["judges"][stats.judge]
+        row = result.judges["judges"][stats.judge]
         accuracy = "-" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
         table.add_row(
             stats.judge,
@@ -176,7 +180,10 @@ def _print(result: object, run: Path) -> None:
         )
     console = Console(stderr=True)
     console.print(table)
-    for pair in result.summary["agreement"]:
+    for pair in result.judges["agreement"]:
         kappa = "undefined" if pair["kappa"] is None else f"{pair['kappa']:.3f}"
         console.print(f"agreement {' vs '.join(pair['judges'])}: kappa {kappa} over {pair['n']}")
-    console.print(f"summary: {run / 'summary.json'}  per sample: {run / 'samples.csv'}")
+    console.print(
+        f"metrics: {run / 'summary.json'}  judges: {run / 'judges.json'}  "
+        f"per sample: {run / 'samples.csv'}"
+    )

@@ -223,6 +223,7 @@ async def judge_run(
     batch_size: int | None = None,
     fsync: bool = True,
     progress: Callable[[JudgeRun], None] | None = None,
+    trajectories: Iterable[Trajectory] | None = None,
 ) -> JudgeRun:
     """Judge every trajectory of ``run`` not yet in ``RUN/verdicts-<judge>.jsonl``.
 
@@ -238,6 +239,9 @@ async def judge_run(
             whose calls cost money and minutes.
         fsync: ``fsync`` every commit.
         progress: Called with the running stats after every commit.
+        trajectories: The run's trajectories, already read (``evaluate`` reads them once for
+            the judges and the summary); by default the log is read here, parsing only the
+            lines not yet judged.
 
     Raises:
         UserError: not a run directory; a run from another task set; a verdicts file made by
@@ -278,8 +282,14 @@ async def judge_run(
             async with limit:
                 return await judge.judge(trajectory)
 
+        source = (
+            _trajectories(directory, done)
+            if trajectories is None
+            else ((t.id, None if t.id in done else t) for t in trajectories)
+        )
+
         def pending() -> Iterator[Trajectory]:
-            for trajectory_id, trajectory in _trajectories(directory, done):
+            for trajectory_id, trajectory in source:
                 stats.trajectories += 1
                 if trajectory is None:
                     stats.already += 1

@@ -52,9 +52,15 @@ __all__ = [
 class Judge(Protocol):
     """A registered scorer that also explains itself with a :class:`Verdict`."""
 
-    name: str
-    version: str
-    """What pins the judge's behaviour: its rule version, or the sha256 of its prompt file."""
+    @property
+    def name(self) -> str:
+        """The registered name."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """What pins the judge's behaviour: its rule version, or the sha256 of its prompt."""
+        ...
 
     @property
     def model_name(self) -> str | None:

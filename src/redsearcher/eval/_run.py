@@ -14,17 +14,22 @@ from typing import Any
 
 from redsearcher.eval._evaluate import JudgeRun, judge_run, read_verdicts
 from redsearcher.eval._judges import Judge
-from redsearcher.eval._summary import summarize
+from redsearcher.eval._outputs import write_outputs
+from redsearcher.eval._summary import Summary
+from redsearcher.log import Task, read_manifest, read_trajectories
 
 __all__ = ["Evaluation", "evaluate"]
 
 
 @dataclass
 class Evaluation:
-    """What :func:`evaluate` did: one :class:`JudgeRun` per judge, and the summary written."""
+    """What :func:`evaluate` did: one :class:`JudgeRun` per judge, and what it wrote."""
 
     runs: list[JudgeRun]
-    summary: dict[str, Any]
+    summary: Summary
+    """``summary.json``: the metrics of the primary judge's verdicts (overrides applied)."""
+    judges: dict[str, Any]
+    """``judges.json``: per-judge counts, overrides, agreement."""
 
 
 async def evaluate(
@@ -34,6 +39,7 @@ async def evaluate(
     retry_unscored: bool = False,
     overrides: Path | None = None,
     tasks_digest: str | None = None,
+    tasks: Sequence[Task] = (),
     concurrency: int = 16,
     fsync: bool = True,
     progress: Callable[[JudgeRun], None] | None = None,
@@ -46,6 +52,8 @@ async def evaluate(
         retry_unscored: Re-judge the unscored verdicts.
         overrides: A manual overrides file (see :func:`~redsearcher.eval.load_overrides`).
         tasks_digest: Refuse a run made on another task set.
+        tasks: The run's task records (synthesized ones add process metrics to the summary);
+            every trajectory's task must be among them.
         concurrency: Judgements in flight at once, per judge.
         fsync: ``fsync`` the verdict files on every commit.
         progress: Called with a judge's running stats after each of its commits.
@@ -58,6 +66,8 @@ async def evaluate(
     names = [judge.name for judge in judges]
     if not names or len(set(names)) != len(names):
         raise ValueError(f"give one or more distinct judges, not {names}")
+    read_manifest(run)  # "not a run directory" before anything else
+    trajectories = list(read_trajectories(run))  # read once: for the judges and the summary
     runs = []
     for judge in judges:
         runs.append(
@@ -69,8 +79,12 @@ async def evaluate(
                 concurrency=concurrency,
                 fsync=fsync,
                 progress=progress,
+                trajectories=trajectories,
             )
         )
     verdicts = {stats.judge: read_verdicts(stats.path) for stats in runs}
-    summary = summarize(run, verdicts, overrides=overrides)
-    return Evaluation(runs, summary)
+    versions = {stats.judge: stats.judge_version for stats in runs}
+    summary, judged = write_outputs(
+        run, trajectories, verdicts, versions=versions, overrides=overrides, tasks=tasks
+    )
+    return Evaluation(runs, summary, judged)

@@ -1,312 +1,409 @@
-"""From verdicts to numbers: manual overrides, judge agreement, ``summary.json`` and the CSV.
+"""``summarize``: one typed record of a scored run (what ``redsearcher eval`` writes as summary).
 
-- **Overrides** (``--overrides FILE``): a YAML/JSON mapping from a trajectory id
-  (``task#sample``) or a task id (all its samples) to ``{correct: bool, reason: str}``, for
-  gold answers found to be wrong or disputed. They are applied on top of every judge's
-  verdicts when counting, never written into the verdict files (which stay what the judge
-  said), and every overridden row names its reason in the CSV. A trajectory id wins over its
-  task id. An id that is not in the run is an error naming the file and the key.
-- **Agreement**: for each pair of judges, over the trajectories both scored, the raw
-  agreement and Cohen's kappa ``(p_o - p_e) / (1 - p_e)``; kappa is ``None`` when it is
-  undefined (both judges gave one constant label, ``p_e = 1``).
-- ``summary.json`` and ``samples.csv`` are written atomically (temporary file, rename): a
-  reader never sees half of either.
+Everything is computed from the run log's per-trajectory records and one judge's verdicts (plus,
+for synthesized tasks, the task records' provenance), never from free text, so a number in a
+report can be traced to the trajectories behind it. :func:`compare_regimes` sets a tool-free and
+a tool-enabled run of the same tasks side by side (the paper's §7.3.1).
 
-Accuracy is reported twice, because the unscored must never silently count as wrong *or* be
-silently dropped: ``accuracy`` = correct / scored, and ``accuracy_all`` = correct / all
-trajectories (unscored and never-judged ones counted as not correct), with the unscored count
-and its reasons beside them.
+Refusals (each a :class:`~redsearcher.errors.UserError` naming what is wrong): verdicts of
+several judges mixed in one summary, a verdict for a trajectory the run does not have, two
+verdicts for one trajectory, and a trajectory whose task is not in the given task set (a run
+log from another task set).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from itertools import combinations
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import numpy as np
+from pydantic import BaseModel, ConfigDict
 
-from redsearcher.config import read_config_file
-from redsearcher.errors import ConfigError
-from redsearcher.eval._files import write_atomic
+from redsearcher.errors import UserError
+from redsearcher.eval._metrics import (
+    Accuracy,
+    Calibration,
+    Distribution,
+    Interval,
+    Outcome,
+    Repeats,
+    accuracy,
+    bootstrap_ci,
+    calibration_error,
+    distribution,
+    repeats,
+)
+from redsearcher.eval._process import ProcessRecord, process_record, search_queries, tool_category
 from redsearcher.eval._verdict import Verdict
-from redsearcher.log import TRAJECTORIES_FILE, iter_records, read_manifest
+from redsearcher.log import Task, Trajectory
 
 __all__ = [
-    "SAMPLES_FILE",
-    "SUMMARY_FILE",
-    "Override",
-    "Overrides",
-    "cohen_kappa",
-    "load_overrides",
+    "DifficultyCell",
+    "EpisodeStats",
+    "ProcessSummary",
+    "RegimeGap",
+    "Summary",
+    "Tokens",
+    "compare_regimes",
     "summarize",
 ]
 
-SUMMARY_FILE = "summary.json"
-SAMPLES_FILE = "samples.csv"
+_RECORD = ConfigDict(extra="forbid")
+#: Evidence-recall histogram bins: [0, 0.1), [0.1, 0.2), ..., [0.9, 1.0), and exactly 1.0.
+RECALL_BINS = 11
 
 
-class _Skipped(BaseModel):
-    """An element read only to be counted (its fields are skipped, not built)."""
+class EpisodeStats(BaseModel):
+    """Tool calls and turns per episode for one group of episodes."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = _RECORD
 
-
-class _Row(BaseModel):
-    """The fields of a trajectory the CSV shows; the rest of the line is skipped unbuilt.
-
-    Six times faster than validating whole :class:`~redsearcher.log.Trajectory` records, which
-    matters on a run of thousands (the judges already validated them).
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    task_id: str
-    sample: int
-    prediction: str | None = None
-    answers: list[str] = Field(default_factory=list)
-    termination: str
-    turns: int = 0
-    tool_calls: list[_Skipped] = Field(default_factory=list)
+    episodes: int
+    tool_calls: Distribution
+    turns: Distribution
 
 
-class Override(BaseModel):
-    """A manual decision on a trajectory or a task, with the reason it was made."""
+class Tokens(BaseModel):
+    """Model tokens of the run."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _RECORD
 
-    correct: bool
-    reason: str = Field(min_length=1)
-
-
-class Overrides(BaseModel):
-    """The overrides of one file, by trajectory id and by task id."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    file: str
-    trajectories: dict[str, Override] = Field(default_factory=dict)
-    tasks: dict[str, Override] = Field(default_factory=dict)
-
-    def lookup(self, trajectory_id: str, task_id: str) -> Override | None:
-        """The override of a trajectory (its own, else its task's)."""
-        return self.trajectories.get(trajectory_id) or self.tasks.get(task_id)
+    prompt: int
+    completion: int
+    model_calls: int
+    per_episode: Distribution
+    """Prompt + completion tokens per episode."""
+    estimated: bool
+    """True when any count came from a tokenizer or estimate rather than the server."""
 
 
-def load_overrides(path: Path, trajectory_ids: set[str], task_ids: set[str]) -> Overrides:
-    """Read an overrides file against the run's ids (module docstring).
+class ProcessSummary(BaseModel):
+    """Process metrics over the trajectories whose task has evidence URLs."""
 
-    Raises:
-        ConfigError: unreadable file, not a mapping, a bad entry, or an id not in the run,
-            naming the file and the key.
-    """
-    data = read_config_file(path)
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path}: an overrides file maps trajectory or task ids to "
-            "{correct: true|false, reason: ...}"
-        )
-    out = Overrides(file=str(path))
-    for key, value in data.items():
-        name = str(key)
-        try:
-            override = Override.model_validate(value)
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "value"
-            raise ConfigError(f"{path}: override {name!r}: {first['msg']} ({where})") from None
-        if name in trajectory_ids:
-            out.trajectories[name] = override
-        elif name in task_ids:
-            out.tasks[name] = override
-        else:
-            raise ConfigError(
-                f"{path}: override {name!r} is neither a trajectory nor a task id of the run"
+    model_config = _RECORD
+
+    trajectories: int
+    retrieved_recall: float
+    """Mean share of evidence documents retrieved (search results or read)."""
+    read_recall: float
+    """Mean share of evidence documents read."""
+    all_read: int
+    """Trajectories that read every evidence document."""
+    first_read_turn: Distribution
+    """First turn each evidence document was read (over documents read)."""
+    required_tools_called: float | None
+    """Share of (trajectory, required tool) pairs where the tool was called and answered."""
+    deciding_values_returned: float | None
+    """Share of (trajectory, required tool) pairs where the tool returned the deciding value."""
+    searches: int
+    redundant_searches: int
+    over_search_turns: Distribution
+    """Over trajectories that read all evidence."""
+    read_recall_histogram: list[int]
+    """Trajectories per read-recall bin: [0,.1), ..., [.9,1), and exactly 1."""
+    read_recall_correct: float | None
+    read_recall_incorrect: float | None
+
+
+class DifficultyCell(BaseModel):
+    """Accuracy and evidence recall in one (treewidth, MSD) cell."""
+
+    model_config = _RECORD
+
+    treewidth: int
+    msd: int
+    tasks: int
+    accuracy: Accuracy
+    read_recall: float | None
+
+
+class Summary(BaseModel):
+    """A scored run (``summary.json``)."""
+
+    model_config = _RECORD
+
+    schema_version: int = 1
+    judge: str | None
+    """The one judge whose verdicts were summarized (``None``: no verdicts)."""
+    judge_version: str | None
+    judge_model: str | None
+    trajectories: int
+    tasks: int
+    accuracy: Accuracy
+    unscored_reasons: dict[str, int]
+    repeats: Repeats
+    calibration: Calibration
+    episodes: dict[str, EpisodeStats]
+    """``all``, ``correct``, ``incorrect`` and ``unscored``."""
+    tools: dict[str, int]
+    """Calls per tool name."""
+    tool_categories: dict[str, int]
+    failed_tool_calls: int
+    search_credits: int
+    """Search queries issued (Serper bills each query of a multi-query call)."""
+    terminations: dict[str, int]
+    tokens: Tokens
+    wall_time_s: Distribution
+    process: ProcessSummary | None
+    process_reason: str | None = None
+    difficulty: list[DifficultyCell]
+    process_records: list[ProcessRecord]
+
+
+def _by_trajectory(verdicts: Iterable[Verdict], ids: set[str]) -> dict[str, Verdict]:
+    found: dict[str, Verdict] = {}
+    judges = set()
+    for verdict in verdicts:
+        judges.add(verdict.judge)
+        if verdict.trajectory_id not in ids:
+            raise UserError(
+                f"verdict for trajectory {verdict.trajectory_id!r} (judge {verdict.judge}), which "
+                "is not in the run: the verdicts belong to another run"
             )
+        if verdict.trajectory_id in found:
+            raise UserError(f"two verdicts for trajectory {verdict.trajectory_id!r}")
+        found[verdict.trajectory_id] = verdict
+    if len(judges) > 1:
+        raise UserError(f"verdicts of several judges ({', '.join(sorted(judges))}); summarize one")
+    return found
+
+
+def _outcomes(
+    trajectories: Sequence[Trajectory], verdicts: Mapping[str, Verdict]
+) -> dict[str, list[Outcome]]:
+    """Each task's outcomes, indexed by sample (missing samples are unscored)."""
+    grouped: dict[str, dict[int, Outcome]] = {}
+    for t in trajectories:
+        verdict = verdicts.get(t.id)
+        grouped.setdefault(t.task_id, {})[t.sample] = None if verdict is None else verdict.correct
+    return {
+        task: [samples.get(j) for j in range(max(samples) + 1)] for task, samples in grouped.items()
+    }
+
+
+def _episodes(trajectories: Sequence[Trajectory]) -> EpisodeStats:
+    return EpisodeStats(
+        episodes=len(trajectories),
+        tool_calls=distribution([len(t.tool_calls) for t in trajectories]),
+        turns=distribution([t.turns for t in trajectories]),
+    )
+
+
+def _histogram(values: Sequence[float]) -> list[int]:
+    counts = [0] * RECALL_BINS
+    for value in values:
+        counts[RECALL_BINS - 1 if value >= 1.0 else min(int(value * 10), RECALL_BINS - 2)] += 1
+    return counts
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _process(
+    records: Sequence[ProcessRecord], verdicts: Mapping[str, Verdict]
+) -> ProcessSummary | None:
+    if not records:
+        return None
+    required = [ok for r in records for ok in r.required_tools.values()]
+    deciding = [ok for r in records for ok in r.deciding_values.values()]
+
+    def recall(correct: bool) -> float | None:
+        return _mean(
+            [
+                r.read_recall
+                for r in records
+                if (v := verdicts.get(r.trajectory_id)) is not None and v.correct is correct
+            ]
+        )
+
+    return ProcessSummary(
+        trajectories=len(records),
+        retrieved_recall=float(np.mean([r.retrieved_recall for r in records])),
+        read_recall=float(np.mean([r.read_recall for r in records])),
+        all_read=sum(r.read == r.evidence for r in records),
+        first_read_turn=distribution(
+            [t for r in records for t in r.first_read_turn.values() if t is not None]
+        ),
+        required_tools_called=sum(required) / len(required) if required else None,
+        deciding_values_returned=sum(deciding) / len(deciding) if deciding else None,
+        searches=sum(r.searches for r in records),
+        redundant_searches=sum(r.redundant_searches for r in records),
+        over_search_turns=distribution(
+            [r.over_search_turns for r in records if r.over_search_turns is not None]
+        ),
+        read_recall_histogram=_histogram([r.read_recall for r in records]),
+        read_recall_correct=recall(True),
+        read_recall_incorrect=recall(False),
+    )
+
+
+def _difficulty(
+    trajectories: Sequence[Trajectory],
+    verdicts: Mapping[str, Verdict],
+    tasks: Mapping[str, Task],
+    records: Sequence[ProcessRecord],
+    seed: int,
+) -> list[DifficultyCell]:
+    cells: dict[tuple[int, int], list[Trajectory]] = {}
+    for t in trajectories:
+        task = tasks.get(t.task_id)
+        if task is not None and task.treewidth is not None and task.msd is not None:
+            cells.setdefault((task.treewidth, task.msd), []).append(t)
+    recall = {r.trajectory_id: r.read_recall for r in records}
+    out = []
+    for (tw, msd), members in sorted(cells.items()):
+        recalls = [recall[t.id] for t in members if t.id in recall]
+        out.append(
+            DifficultyCell(
+                treewidth=tw,
+                msd=msd,
+                tasks=len({t.task_id for t in members}),
+                accuracy=accuracy(_outcomes(members, verdicts), seed=seed),
+                read_recall=_mean(recalls),
+            )
+        )
     return out
 
 
-def cohen_kappa(first: Sequence[bool], second: Sequence[bool]) -> float | None:
-    """Cohen's kappa of two binary labelings of the same items; ``None`` when undefined.
-
-    Raises:
-        ValueError: for sequences of different lengths.
-    """
-    if len(first) != len(second):
-        raise ValueError("kappa needs two labelings of the same items")
-    n = len(first)
-    if n == 0:
-        return None
-    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
-    p1 = sum(first) / n
-    p2 = sum(second) / n
-    expected = p1 * p2 + (1 - p1) * (1 - p2)
-    if expected >= 1.0:
-        return None
-    return (observed - expected) / (1 - expected)
-
-
-def _agreement(verdicts: Mapping[str, Mapping[str, Verdict]]) -> list[dict[str, Any]]:
-    rows = []
-    for a, b in combinations(verdicts, 2):
-        both = [
-            (v.correct, verdicts[b][tid].correct)
-            for tid, v in verdicts[a].items()
-            if v.correct is not None and tid in verdicts[b] and verdicts[b][tid].correct is not None
-        ]
-        first = [bool(x) for x, _ in both]
-        second = [bool(y) for _, y in both]
-        kappa = cohen_kappa(first, second)
-        rows.append(
-            {
-                "judges": [a, b],
-                "n": len(both),
-                "agreement": None if not both else sum(x == y for x, y in both) / len(both),
-                "kappa": None if kappa is None else round(kappa, 6),
-            }
-        )
-    return rows
-
-
-def _reason_kind(reason: str | None) -> str:
-    return (reason or "unknown").split(":", 1)[0]
-
-
-def _flag(value: bool | None) -> str:
-    return "" if value is None else ("true" if value else "false")
-
-
 def summarize(
-    run: str | Path,
-    verdicts: Mapping[str, Mapping[str, Verdict]],
+    trajectories: Iterable[Trajectory],
+    verdicts: Iterable[Verdict],
+    tasks: Iterable[Task] = (),
     *,
-    overrides: Path | None = None,
-    metrics: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Write ``RUN/summary.json`` and ``RUN/samples.csv``; return the summary.
+    seed: int = 0,
+    calibration_bin_size: int = 100,
+) -> Summary:
+    """Summarize a run's trajectories under one judge's verdicts.
 
     Args:
-        run: The run directory.
-        verdicts: Per judge (the first is the primary: the CSV's ``correct`` column), the
-            verdicts by trajectory id.
-        overrides: An overrides file (module docstring).
-        metrics: Further metrics to include under ``"metrics"`` (from the metrics module).
+        trajectories: The run log's trajectories.
+        verdicts: One judge's verdicts on them (a trajectory without one is unscored).
+        tasks: The task records the run used; synthesized ones add process metrics and the
+            difficulty cells. When given, every trajectory's task must be among them.
+        seed: Seed of the bootstrap CIs.
+        calibration_bin_size: Answers per calibration bin (and the fewest it is computed on).
 
     Raises:
-        ValueError: when no judge is given.
-        ConfigError: for a bad overrides file.
+        UserError: see the module docstring.
     """
-    if not verdicts:
-        raise ValueError("summarize needs at least one judge's verdicts")
-    directory = Path(run)
-    manifest = read_manifest(directory)
-    rows = [
-        (t.id, t.task_id, t.sample, t.prediction, t.answers, t.termination, t.turns,
-         len(t.tool_calls))
-        for t in iter_records(
-            directory / TRAJECTORIES_FILE, _Row, what="trajectory record", torn_tail=True
-        )
-    ]  # fmt: skip
-    ids = {row[0] for row in rows}
-    fixed = (
-        load_overrides(overrides, ids, {row[1] for row in rows}) if overrides is not None else None
+    runs = list(trajectories)
+    ids = {t.id for t in runs}
+    judged = _by_trajectory(verdicts, ids)
+    by_task = {task.id: task for task in tasks}
+    if by_task:
+        foreign = sorted({t.task_id for t in runs} - by_task.keys())
+        if foreign:
+            raise UserError(
+                f"{len(foreign)} trajectories' tasks are not in the task set (first: "
+                f"{foreign[0]!r}): the run log comes from another task set"
+            )
+    outcomes = _outcomes(runs, judged)
+    reasons = Counter(
+        "no verdict" if (v := judged.get(t.id)) is None else (v.unscored_reason or "unscored")
+        for t in runs
+        if (v := judged.get(t.id)) is None or v.correct is None
     )
-    judges: dict[str, Any] = {}
-    for name, by_id in verdicts.items():
-        counts: Counter[str] = Counter()
-        reasons: Counter[str] = Counter()
-        versions = {v.judge_version for v in by_id.values() if v.trajectory_id in ids}
-        models = {v.model for v in by_id.values() if v.trajectory_id in ids and v.model}
-        for tid, task_id, *_ in rows:
-            verdict = by_id.get(tid)
-            override = fixed.lookup(tid, task_id) if fixed else None
-            correct = verdict.correct if verdict is not None else None
-            if override is not None:
-                counts["overridden"] += 1
-                correct = override.correct
-            if verdict is None and override is None:
-                counts["missing"] += 1
-            elif correct is None:
-                counts["unscored"] += 1
-                reasons[_reason_kind(verdict.unscored_reason if verdict else None)] += 1
-            else:
-                counts["correct" if correct else "incorrect"] += 1
-        scored = counts["correct"] + counts["incorrect"]
-        judges[name] = {
-            "judge_version": sorted(versions)[0] if len(versions) == 1 else sorted(versions),
-            "model": sorted(models)[0] if len(models) == 1 else (sorted(models) or None),
-            "trajectories": len(rows),
-            "correct": counts["correct"],
-            "incorrect": counts["incorrect"],
-            "unscored": counts["unscored"],
-            "missing": counts["missing"],
-            "overridden": counts["overridden"],
-            "unscored_reasons": dict(sorted(reasons.items())),
-            "accuracy": counts["correct"] / scored if scored else None,
-            "accuracy_all": counts["correct"] / len(rows) if rows else None,
-        }
-    primary = next(iter(verdicts))
-    summary: dict[str, Any] = {
-        "schema_version": 1,
-        "run": str(directory),
-        "model": manifest.model,
-        "tasks": manifest.tasks,
-        "tasks_digest": manifest.tasks_digest,
-        "trajectories": len(rows),
-        "judge": primary,
-        "judges": judges,
-        "overrides": None
-        if fixed is None
-        else {
-            "file": fixed.file,
-            "trajectories": len(fixed.trajectories),
-            "tasks": len(fixed.tasks),
-        },
-        "agreement": _agreement(verdicts) if len(verdicts) > 1 else [],
-        "accuracy_note": (
-            "accuracy = correct / scored; accuracy_all = correct / all trajectories "
-            "(unscored and missing count as not correct)"
-        ),
+    groups = {
+        "all": runs,
+        "correct": [t for t in runs if (v := judged.get(t.id)) and v.correct is True],
+        "incorrect": [t for t in runs if (v := judged.get(t.id)) and v.correct is False],
+        "unscored": [t for t in runs if (v := judged.get(t.id)) is None or v.correct is None],
     }
-    if metrics is not None:
-        summary["metrics"] = dict(metrics)
-    write_atomic(directory / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    write_atomic(directory / SAMPLES_FILE, _csv(rows, verdicts, fixed, primary))
-    return summary
+    records = [
+        record
+        for t in runs
+        if (task := by_task.get(t.task_id)) is not None
+        and (record := process_record(t, task)) is not None
+    ]
+    process = _process(records, judged)
+    first = next(iter(judged.values()), None)
+    calls = [c for t in runs for c in t.tool_calls]
+    return Summary(
+        judge=None if first is None else first.judge,
+        judge_version=None if first is None else first.judge_version,
+        judge_model=None if first is None else first.model,
+        trajectories=len(runs),
+        tasks=len(outcomes),
+        accuracy=accuracy(outcomes, seed=seed),
+        unscored_reasons=dict(reasons.most_common()),
+        repeats=repeats(outcomes),
+        calibration=calibration_error(
+            [judged[t.id].confidence if t.id in judged else None for t in runs],
+            [judged[t.id].correct if t.id in judged else None for t in runs],
+            bin_size=calibration_bin_size,
+        ),
+        episodes={name: _episodes(group) for name, group in groups.items()},
+        tools=dict(Counter(c.name for c in calls).most_common()),
+        tool_categories=dict(Counter(tool_category(c.name) for c in calls).most_common()),
+        failed_tool_calls=sum(c.error for c in calls),
+        search_credits=sum(len(search_queries(c)) for c in calls),
+        terminations=dict(Counter(t.termination for t in runs).most_common()),
+        tokens=Tokens(
+            prompt=sum(t.usage.prompt_tokens for t in runs),
+            completion=sum(t.usage.completion_tokens for t in runs),
+            model_calls=sum(t.usage.model_calls for t in runs),
+            per_episode=distribution(
+                [t.usage.prompt_tokens + t.usage.completion_tokens for t in runs]
+            ),
+            estimated=any(t.usage.estimated for t in runs),
+        ),
+        wall_time_s=distribution([t.duration_s for t in runs]),
+        process=process,
+        process_reason=None
+        if process is not None
+        else "no task with evidence URLs (process metrics need synthesized tasks)",
+        difficulty=_difficulty(runs, judged, by_task, records, seed),
+        process_records=records,
+    )
 
 
-def _csv(
-    rows: list[tuple[Any, ...]],
-    verdicts: Mapping[str, Mapping[str, Verdict]],
-    fixed: Overrides | None,
-    primary: str,
-) -> str:
-    others = [name for name in verdicts if name != primary]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([
-        "trajectory_id", "task_id", "sample", "prediction", "answers", "termination", "turns",
-        "tool_calls", "correct", f"judge_{primary}", "unscored_reason", "override_reason",
-        "extracted_answer", "confidence", *(f"judge_{name}" for name in others),
-    ])  # fmt: skip
-    for tid, task_id, sample, prediction, answers, termination, turns, calls in rows:
-        verdict = verdicts[primary].get(tid)
-        override = fixed.lookup(tid, task_id) if fixed else None
-        judged = verdict.correct if verdict else None
-        correct = override.correct if override else judged
-        writer.writerow([
-            tid, task_id, sample, prediction or "", " | ".join(answers), termination, turns,
-            calls, _flag(correct), _flag(judged),
-            (verdict.unscored_reason if verdict else "not judged") or "",
-            override.reason if override else "",
-            (verdict.extracted_answer if verdict else None) or "",
-            "" if verdict is None or verdict.confidence is None else verdict.confidence,
-            *(_flag(v.correct if (v := verdicts[n].get(tid)) else None) for n in others),
-        ])  # fmt: skip
-    return buffer.getvalue()
+class RegimeGap(BaseModel):
+    """A tool-free and a tool-enabled run of the same tasks, and the gap between them."""
+
+    model_config = _RECORD
+
+    tasks: int
+    """Tasks scored in both runs (the comparison is over these only)."""
+    tool_free: float | None
+    tool_enabled: float | None
+    gap: float | None
+    """``tool_enabled - tool_free``."""
+    ci95: Interval | None
+    """Paired bootstrap CI of the gap, resampling shared tasks."""
+
+
+def compare_regimes(
+    tool_free: Iterable[Verdict],
+    tool_enabled: Iterable[Verdict],
+    *,
+    seed: int = 0,
+    resamples: int = 2_000,
+) -> RegimeGap:
+    """Accuracy without and with tools on the tasks both runs scored, and the gap.
+
+    Each task's accuracy is the mean over its scored samples in that run; the CI resamples the
+    shared tasks (paired), so the task mix cancels out of the gap.
+    """
+
+    def per_task(verdicts: Iterable[Verdict]) -> dict[str, float]:
+        scored: dict[str, list[float]] = {}
+        for v in verdicts:
+            if v.correct is not None:
+                scored.setdefault(v.task_id, []).append(1.0 if v.correct else 0.0)
+        return {task: sum(s) / len(s) for task, s in scored.items()}
+
+    free, enabled = per_task(tool_free), per_task(tool_enabled)
+    shared = sorted(free.keys() & enabled.keys())
+    if not shared:
+        return RegimeGap(tasks=0, tool_free=None, tool_enabled=None, gap=None, ci95=None)
+    a = float(np.mean([free[t] for t in shared]))
+    b = float(np.mean([enabled[t] for t in shared]))
+    diffs = [[enabled[t] - free[t]] for t in shared]
+    return RegimeGap(
+        tasks=len(shared),
+        tool_free=a,
+        tool_enabled=b,
+        gap=b - a,
+        ci95=bootstrap_ci(diffs, seed=seed, resamples=resamples),
+    )

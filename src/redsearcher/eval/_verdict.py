@@ -42,3 +42,6 @@ class Verdict(BaseModel):
     reasoning: str | None = None
     raw: str | None = None
     """The judge's raw output (LLM judges), kept for re-parsing and audit."""
+    override_reason: str | None = None
+    """Set only on a verdict a manual override replaced (``--overrides``): why. Verdict files
+    never hold overrides; the summary's input does."""
