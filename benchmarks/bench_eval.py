@@ -9,10 +9,11 @@ bytes per trajectory. A third of the predictions are right, a third near misses,
 answer, some tasks have no reference answer.
 
 Measured per judge (``exact``, ``f1``, ``contains``, ``gaia`` on tagged answers): the whole
-:func:`redsearcher.eval.evaluate` — reading and validating every trajectory, judging, writing
-the verdicts file with fsync'd group commits, then ``summary.json`` and ``samples.csv`` (a
-second read of the log) — from a fresh verdicts file; and a resume of the same command, which
-judges nothing. The ceiling is reading and validating the log once
+:func:`redsearcher.eval.evaluate` — reading and validating every trajectory once, judging,
+writing the verdicts file with fsync'd group commits, then the metrics' ``summarize``
+(``summary.json``; no task file, so no process metrics), ``judges.json`` and ``samples.csv`` —
+from a fresh verdicts file; and a resume of the same command, which judges nothing but still
+reads the log and rewrites the three files. The ceiling is reading and validating the log once
 (``redsearcher.log.read_trajectories``), which any scorer of typed records must pay: the ratio
 says how much the scoring itself adds.
 
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -183,6 +185,12 @@ def main() -> None:
             f"| {judge} | {wall:.2f} | {n / wall:,.0f} | {cpu:.2f} | {n / cpu:,.0f} "
             f"| {ceiling_cpu / cpu:.2f}x | {resume:.2f} |"
         )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines.append("")
+    lines.append(
+        f"Peak RSS of the benchmark process: {peak:,.0f} MB (`evaluate` holds the run's "
+        "trajectories in memory for the metrics' summary)."
+    )
     text = "\n".join(lines)
     print(text)
     if args.record:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from redsearcher.eval._evaluate import JudgeRun, judge_run, read_verdicts
+from redsearcher.eval._evaluate import JudgeRun, gc_paused, judge_run, read_verdicts
 from redsearcher.eval._judges import Judge
 from redsearcher.eval._outputs import write_outputs
 from redsearcher.eval._summary import Summary
@@ -67,7 +67,8 @@ async def evaluate(
     if not names or len(set(names)) != len(names):
         raise ValueError(f"give one or more distinct judges, not {names}")
     read_manifest(run)  # "not a run directory" before anything else
-    trajectories = list(read_trajectories(run))  # read once: for the judges and the summary
+    with gc_paused():  # thousands of acyclic records kept alive: see gc_paused
+        trajectories = list(read_trajectories(run))  # read once: for judges and summary
     runs = []
     for judge in judges:
         runs.append(
@@ -82,9 +83,10 @@ async def evaluate(
                 trajectories=trajectories,
             )
         )
-    verdicts = {stats.judge: read_verdicts(stats.path) for stats in runs}
-    versions = {stats.judge: stats.judge_version for stats in runs}
-    summary, judged = write_outputs(
-        run, trajectories, verdicts, versions=versions, overrides=overrides, tasks=tasks
-    )
+    with gc_paused():
+        verdicts = {stats.judge: read_verdicts(stats.path) for stats in runs}
+        versions = {stats.judge: stats.judge_version for stats in runs}
+        summary, judged = write_outputs(
+            run, trajectories, verdicts, versions=versions, overrides=overrides, tasks=tasks
+        )
     return Evaluation(runs, summary, judged)
