@@ -23,9 +23,14 @@ from urllib.parse import unquote
 
 from redsearcher.world.ingest._wiki_page import WikiLink
 
+_SPACE = re.compile(r"[ \t\n\r\f\v]+")  # ASCII only: a no-break space is text
 _EXTRACTOR_LINK = re.compile(
     r'(?:<|&lt;)a href="([^"]*)"(?:>|&gt;)(.*?)(?:<|&lt;)/a(?:>|&gt;)', re.DOTALL
 )
+
+
+def _squash(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
 
 
 def link_target(href: str) -> str | None:
@@ -180,7 +185,7 @@ class _ParsoidText(HTMLParser):
         return "display:none" in style or attrs.get("role") == "navigation"
 
     def _break(self) -> None:
-        text = " ".join("".join(self.line).split())
+        text = _squash("".join(self.line))
         if text:
             self.lines.append(text)
         self.line = []
@@ -227,7 +232,7 @@ class _ParsoidText(HTMLParser):
         if self.link is not None and self.link[0] == depth:
             _, target, anchor = self.link
             if target is not None:
-                text = " ".join("".join(anchor).split())
+                text = _squash("".join(anchor))
                 self.links.append(WikiLink(target, text or None))
             self.link = None
         if tag in _BLOCK:
