@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import tarfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 from urllib.parse import quote
@@ -198,7 +198,7 @@ def _tar_rows(path: Path, report: IngestReport) -> Rows:
 
 
 # -- records -> pages ----------------------------------------------------------------------------
-def _jsonl_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
+def _jsonl_page(row: Mapping[str, Any], language: str, text: bool) -> WikiPage | None:
     links = string_list(row, "links")
     return WikiPage(
         title=required_str(row, "title"),
@@ -209,11 +209,11 @@ def _jsonl_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
     )
 
 
-def _wikiextractor_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
-    text, links = split_extractor_links(required_str(row, "text"))
+def _wikiextractor_page(row: Mapping[str, Any], language: str, text: bool) -> WikiPage | None:
+    plain, links = split_extractor_links(required_str(row, "text"))
     return WikiPage(
         title=required_str(row, "title"),
-        text=text,
+        text=plain,
         url=optional_str(row, "url"),
         links=links,
     )
@@ -233,14 +233,14 @@ def _namespace(value: Any, path: str) -> int:
     return int(value)
 
 
-def _cirrus_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
+def _cirrus_page(row: Mapping[str, Any], language: str, text: bool) -> WikiPage | None:
     if _namespace(field(row, "namespace"), "namespace") != 0:
         return None
     title = required_str(row, "title")
-    text = optional_str(row, "text")
-    if text is None:
-        text = optional_str(row, "opening_text")
-    if text is None:
+    plain = optional_str(row, "text")
+    if plain is None:
+        plain = optional_str(row, "opening_text")
+    if plain is None:
         raise BadPage("missing_field", "text")
     redirects = [
         r.get("title")
@@ -251,7 +251,7 @@ def _cirrus_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
         raise BadPage("wrong_type", "redirect.title is not a string")
     return WikiPage(
         title=title,
-        text=text,
+        text=plain,
         url=title_url(title, language),
         links=tuple(WikiLink(t) for t in string_list(row, "outgoing_link") if t.strip()),
         item=optional_item(row, "wikibase_item"),
@@ -259,11 +259,12 @@ def _cirrus_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
     )
 
 
-def _enterprise_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
+def _enterprise_page(row: Mapping[str, Any], language: str, text: bool) -> WikiPage | None:
     if _namespace(field(row, "namespace.identifier"), "namespace.identifier") != 0:
         return None
     title = required_str(row, "name")
-    text, links = parsoid_text(required_str(row, "article_body.html"))
+    body = required_str(row, "article_body.html")
+    plain, links = parsoid_text(body) if text else ("", ())
     redirects = []
     for redirect in object_list(row, "redirects"):
         name = redirect.get("name")
@@ -272,7 +273,7 @@ def _enterprise_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
         redirects.append(name)
     return WikiPage(
         title=title,
-        text=text,
+        text=plain,
         url=optional_str(row, "url") or title_url(title, language),
         links=links,
         item=optional_item(row, "main_entity.identifier"),
@@ -280,7 +281,7 @@ def _enterprise_page(row: Mapping[str, Any], language: str) -> WikiPage | None:
     )
 
 
-_PAGE = {
+_PAGE: dict[str, Callable[[Mapping[str, Any], str, bool], WikiPage | None]] = {
     "jsonl": _jsonl_page,
     "parquet": _jsonl_page,
     "wikiextractor": _wikiextractor_page,
@@ -298,12 +299,14 @@ def _rows(path: Path, fmt: WikiFormat, report: IngestReport) -> Rows:
 
 
 def iter_pages(
-    path: Path, fmt: WikiFormat, report: IngestReport, language: str = "en"
+    path: Path, fmt: WikiFormat, report: IngestReport, language: str = "en", *, text: bool = True
 ) -> Iterator[tuple[int, WikiPage]]:
     """Stream the pages of one input with their line (Parquet: row) numbers.
 
     Malformed records are skipped and reported (file, line, reason, the field in the detail);
     Cirrus action lines and pages outside namespace 0 are passed over (``other_namespace``).
+    With ``text=False`` the Enterprise HTML is not parsed (pages come without text and
+    links): the first pass needs only titles, items and redirects.
 
     Raises:
         InputFormatError: for a file that is not of format ``fmt`` as a whole.
@@ -318,7 +321,7 @@ def iter_pages(
         if fmt == "cirrus" and "index" in row and "title" not in row:
             continue  # the bulk action line before each page
         try:
-            page = page_of(row, language)
+            page = page_of(row, language, text)
         except BadPage as bad:
             report.skip(bad.reason, file=where, line=line, detail=bad.detail)
             continue

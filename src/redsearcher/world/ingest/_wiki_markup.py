@@ -260,7 +260,9 @@ def parsoid_text(page_html: str) -> tuple[str, tuple[WikiLink, ...]]:
     with their anchors, except those inside dropped markup.
     """
     parser = _ParsoidText()
-    parser.feed(page_html)
+    body = page_html.find("<body")  # the head is all metadata: not worth tokenizing
+    parser.stack.append("html")
+    parser.feed(page_html[body:] if body >= 0 else page_html)
     parser.close()
     parser._break()
     return "\n".join(parser.lines), tuple(parser.links)

@@ -194,7 +194,7 @@ def ingest_wikipedia(
         resolver_quiet = _Resolver(scratch, quiet, indexed=True)
         for path, fmt in indexed:
             tracker = display.task(f"wikipedia index {stem(path)}")
-            for _, page in iter_pages(path, fmt, quiet, config.language):
+            for _, page in iter_pages(path, fmt, quiet, config.language, text=False):
                 tracker.advance()
                 resolver_quiet.index(page)
             tracker.done()
