@@ -121,6 +121,19 @@ def test_links_resolve_through_redirects_listed_on_later_pages(fmt: str, tmp_pat
     assert counts["wikipedia_redirects"] == 10  # of joined pages (Bodybuilding has no item)
 
 
+def test_links_to_other_namespaces_are_not_entities(tmp_path: Path) -> None:
+    rows = INPUTS["cirrus"].read_text(encoding="utf-8").splitlines()
+    doc = json.loads(rows[1])
+    doc["outgoing_link"] = ["Category:Actors", "File:Arnold.jpg", "User_talk:X", "Actor"]
+    path = tmp_path / "cirrus.json"
+    path.write_text("\n".join([rows[0], json.dumps(doc)]) + "\n", encoding="utf-8")
+    world = _ingest(tmp_path, path)
+    assert _docs(world)["Arnold Schwarzenegger"].mentions == ("Q2685", "Q33999")
+    counts = world.manifest.report["counts"]
+    assert counts["links_other_namespace"] == 3
+    assert "links_unresolved" not in counts
+
+
 def test_without_redirect_lists_a_redirect_link_stays_unresolved(tmp_path: Path) -> None:
     world = _ingest(tmp_path, INPUTS["wikiextractor"])
     assert _docs(world)["Arnold Schwarzenegger"].mentions == ("Q2685", "Q33999")

@@ -49,6 +49,40 @@ from redsearcher.world.ingest._wikidata import title_key
 __all__ = ["ingest_wikipedia", "wiki_doc_id"]
 
 
+#: English Wikipedia namespace prefixes (and aliases) of pages that are not articles: a
+#: link to ``File:…`` or ``Category:…`` (Cirrus ``outgoing_link`` lists them all) is no entity.
+OTHER_NAMESPACES = frozenset(
+    (
+        "talk",
+        "user",
+        "user talk",
+        "wikipedia",
+        "wikipedia talk",
+        "wp",
+        "project",
+        "file",
+        "image",
+        "file talk",
+        "mediawiki",
+        "template",
+        "template talk",
+        "help",
+        "help talk",
+        "category",
+        "category talk",
+        "portal",
+        "portal talk",
+        "draft",
+        "draft talk",
+        "timedtext",
+        "module",
+        "module talk",
+        "special",
+        "media",
+    )
+)
+
+
 def wiki_doc_id(title: str) -> str:
     """The document id of a page: ``wiki:`` + sha1(normalized title)[:16]."""
     return "wiki:" + hashlib.sha1(title_key(title).encode("utf-8")).hexdigest()[:16]
@@ -117,6 +151,10 @@ class _PageWriter:
     def _linked(self, page: WikiPage, about: str | None) -> list[LinkedEntity]:
         anchors: dict[str, list[str]] = {}  # entity -> anchors, in first-link order
         for link in page.links:
+            prefix, colon, _ = link.target.partition(":")
+            if colon and prefix.strip().replace("_", " ").lower() in OTHER_NAMESPACES:
+                self.report.count("links_other_namespace")
+                continue
             target = self.resolver.target(link.target)
             if target is None:
                 self.report.count("links_unresolved")
