@@ -283,6 +283,40 @@ class Scratch:
         )
         return cursor.rowcount == 1
 
+    # -- Wikipedia titles and redirects (``_wikipedia``) ---------------------------------------
+    def has_entity(self, entity_id: str) -> bool:
+        """Whether ``entity_id`` is an ingested entity."""
+        row = self.db.execute("SELECT 1 FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        return row is not None
+
+    def add_wiki_titles(self, rows: Iterable[tuple[str, str, bool]]) -> None:
+        """Record ``(title_key, entity id, is_redirect)`` rows of Wikipedia pages.
+
+        A page's own title wins over a redirect of the same title, and otherwise the first
+        row of a title wins, so the table is the same whatever order the pages come in.
+        """
+        db = self.db
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS wiki_titles (key TEXT PRIMARY KEY, item TEXT NOT NULL,
+                   redirect INTEGER NOT NULL) WITHOUT ROWID"""
+        )
+        db.executemany(
+            """INSERT INTO wiki_titles VALUES (?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET item = excluded.item, redirect = excluded.redirect
+            WHERE excluded.redirect < wiki_titles.redirect""",
+            ((key, item, int(redirect)) for key, item, redirect in rows),
+        )
+
+    def wiki_title_item(self, key: str) -> tuple[str, bool] | None:
+        """``(entity id, reached through a redirect)`` of a recorded title key, if any."""
+        try:
+            row = self.db.execute(
+                "SELECT item, redirect FROM wiki_titles WHERE key = ?", (key,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # no page recorded a title yet
+            return None
+        return None if row is None else (str(row[0]), bool(row[1]))
+
 
 def _prefixed(alias: str) -> str:
     return ", ".join(f"{alias}.{c.strip()}" for c in _FACT_COLUMNS.split(","))
