@@ -82,6 +82,8 @@ class Scratch:
         self._dir: Path | None = None
         self._db: sqlite3.Connection | None = None
         self.next_fact_id = 1
+        self._object_index = False
+        self._label_index = False
 
     def __enter__(self) -> Scratch:
         self._parent.mkdir(parents=True, exist_ok=True)
@@ -282,6 +284,49 @@ class Scratch:
             "INSERT OR IGNORE INTO searches VALUES (?, ?, ?)", (query, search_type, page)
         )
         return cursor.rowcount == 1
+
+    # -- fact detection (``_statements``) -------------------------------------------------------
+    def facts_to(self, objects: Sequence[str]) -> list[Fact]:
+        """Numbered entity facts whose object is one of ``objects``, by id.
+
+        The index on ``object`` is built on first use (after ``finalize_facts``, so it covers
+        the completed symmetric facts too); ingests without Wikipedia pages never pay for it.
+        """
+        db = self.db
+        if not self._object_index:
+            db.execute("CREATE INDEX IF NOT EXISTS facts_object ON facts (object)")
+            self._object_index = True
+        out: list[Fact] = []
+        for chunk in _chunks(objects):
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT id, {_FACT_COLUMNS} FROM facts WHERE object IN ({marks})"
+                " AND kind = 'entity'",
+                tuple(chunk),
+            )
+            out.extend(Fact(*row) for row in rows)
+        out.sort(key=lambda f: f.id)
+        return out
+
+    def label_owners(self, names: Sequence[str]) -> dict[str, set[str]]:
+        """For each of ``names`` that is some entity's label: the ids of those entities.
+
+        Fact detection uses it to veto an alias that is another entity's label (``Great
+        Britain`` is an alias of the United Kingdom and the label of the island). The label
+        index is built on first use.
+        """
+        db = self.db
+        if not self._label_index:
+            db.execute("CREATE INDEX IF NOT EXISTS entities_label ON entities (label)")
+            self._label_index = True
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(names):
+            marks = ",".join("?" * len(chunk))
+            for label, eid in db.execute(
+                f"SELECT label, id FROM entities WHERE label IN ({marks})", tuple(chunk)
+            ):
+                out.setdefault(label, set()).add(eid)
+        return out
 
 
 def _prefixed(alias: str) -> str:
