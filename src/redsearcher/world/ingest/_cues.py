@@ -20,6 +20,18 @@ from dataclasses import dataclass
 #: The pseudo-predicate of cues that tie a name to no relation (``north of Quebec``).
 NO_RELATION = "-"
 
+#: "a research university in New Haven": an institution or a place *in* somewhere.
+_INSTITUTION_IN = (
+    r"(?:university|college|school|library|museum|institute|company|corporation|firm|"
+    r"organi[sz]ation|agency|hospital|church|cathedral|palace|stadium|building|monastery|"
+    r"abbey|temple|mosque|theatre|theater|observatory|zoo)(?: (?:located|based|situated))? in"
+)
+_PLACE_IN = (
+    r"(?:island|province|region|city|town|village|municipality|port|lake|river|mountain|"
+    r"territory|prefecture|county|state|country|commune|borough|suburb|capital|metropolis|"
+    r"archipelago|peninsula|valley|desert)(?: (?:located|situated))? in"
+)
+
 #: Predicate -> regex of its cue words (matched case-insensitively, at word boundaries).
 CUES: dict[str, str] = {
     # births and deaths
@@ -70,12 +82,14 @@ CUES: dict[str, str] = {
     # places and organisations
     "located_in": (
         r"located|situated|lies|lying|city in|town in|village in|municipality in|"
-        r"capital of|city of|region of|province of|state of|county|district|commune in|"
+        r"capital(?: city)? of|city of|region of|province of|state of|county|district|commune in|"
         r"suburb of|part of|(?:largest|biggest|most populous|capital) city|"
-        r"administrative region of"
+        r"administrative region of|" + _INSTITUTION_IN + "|" + _PLACE_IN
     ),
-    "capital": r"capital|seat of government|administrative cent(?:re|er)",
-    "headquartered_in": r"headquartered|headquarters|based in|head office|based",
+    "capital": r"capital(?: city)?(?: of)?|seat of government|administrative cent(?:re|er)",
+    "headquartered_in": (
+        r"headquartered|headquarters|based in|head office|based|" + _INSTITUTION_IN
+    ),
     "founded_by": (
         r"founded by|co-founded|founded|founder|co-founder|established by|established|"
         r"created by|formed by"
@@ -178,19 +192,19 @@ def attributed(text: str, cues: list[Cue], start: int, end: int) -> set[str]:
             distance = 0.0  # the cue overlaps the value (``a 1984 film``)
         if best is None or distance < best_distance:
             best, best_distance = cue, distance
-    if best is None:
+    if best is None or best.predicate == NO_RELATION:
         return set()
     chosen = {c.predicate for c in cues if (c.start, c.end) == (best.start, best.end)}
     lo, hi = best.start, best.end
     for cue in sorted((c for c in cues if c.end <= lo), key=lambda c: -c.end):
         if cue.end > lo:
             continue  # overlaps a cue already in the chain
-        if not _CHAIN_GAP.match(text[cue.end : lo]):
+        if cue.predicate == NO_RELATION or not _CHAIN_GAP.match(text[cue.end : lo]):
             break
         chosen.add(cue.predicate)
         lo = cue.start
     for cue in sorted((c for c in cues if c.start >= hi and c.end <= start), key=lambda c: c.start):
-        if not _CHAIN_GAP.match(text[hi : cue.start]):
+        if cue.predicate == NO_RELATION or not _CHAIN_GAP.match(text[hi : cue.start]):
             break
         chosen.add(cue.predicate)
         hi = cue.end

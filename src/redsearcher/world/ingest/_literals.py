@@ -177,7 +177,8 @@ def find_quantity(text: str, fact: Fact, start: int, end: int) -> list[Hit]:
             ):
                 continue
         else:
-            if _ANY_UNIT.match(rest) or text[max(0, match.start() - 1) : match.start()] in "$€£":
+            currency = match.start() > 0 and text[match.start() - 1] in "$€£"
+            if _ANY_UNIT.match(rest) or currency:
                 continue
             looks_like_year = (
                 not word and not decimals and "," not in match.group(1) and len(digits) == 4
