@@ -20,14 +20,15 @@ from dataclasses import dataclass
 #: The pseudo-predicate of cues that tie a name to no relation (``north of Quebec``).
 NO_RELATION = "-"
 
-#: "a research university in New Haven": an institution or a place *in* somewhere.
+#: "a research university in New Haven": an institution or a place *in* somewhere (lower
+#: case only: ``St John's College in the 1970s`` is a name, not a cue).
 _INSTITUTION_IN = (
-    r"(?:university|college|school|library|museum|institute|company|corporation|firm|"
+    r"(?-i:university|college|school|library|museum|institute|company|corporation|firm|"
     r"organi[sz]ation|agency|hospital|church|cathedral|palace|stadium|building|monastery|"
     r"abbey|temple|mosque|theatre|theater|observatory|zoo)(?: (?:located|based|situated))? in"
 )
 _PLACE_IN = (
-    r"(?:island|province|region|city|town|village|municipality|port|lake|river|mountain|"
+    r"(?-i:island|province|region|city|town|village|municipality|port|lake|river|mountain|"
     r"territory|prefecture|county|state|country|commune|borough|suburb|capital|metropolis|"
     r"archipelago|peninsula|valley|desert)(?: (?:located|situated))? in"
 )
@@ -189,7 +190,7 @@ def attributed(text: str, cues: list[Cue], start: int, end: int) -> set[str]:
                 continue
             distance = 1.5 * (cue.start - end) + 2
         else:
-            distance = 0.0  # the cue overlaps the value (``a 1984 film``)
+            continue  # a cue inside the value is part of its name (``St John's College in``)
         if best is None or distance < best_distance:
             best, best_distance = cue, distance
     if best is None or best.predicate == NO_RELATION:
