@@ -23,7 +23,14 @@ from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._dispersion import min_source_dispersion
 from redsearcher.synth._draft import Draft, attribute_options, drafts, make_unique, var_graph
 from redsearcher.synth._evolve import evolve
-from redsearcher.synth._graph import SeedFilter, densify, expand, pick_seed, seed_pool
+from redsearcher.synth._graph import (
+    SeedFilter,
+    densify,
+    expand,
+    pick_seed,
+    seed_pool,
+    text_seeds,
+)
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
 from redsearcher.synth._seeds import blocked_entities
@@ -235,6 +242,7 @@ class Synthesizer:
         self._lap = _Clock(self.report)
         self._filter = SeedFilter(allow_fictional=config.allow_fictional)
         self._pool = seed_pool(kg, self._filter)
+        self._text_seeds = text_seeds(kg, self._pool)
         self._blocked = blocked_entities(kg, allow_fictional=config.allow_fictional)
         self._stated_by: Callable[[int], list[str]] = lambda fid: kg.stated_by(kg.fact_row(fid))
 
@@ -277,7 +285,8 @@ class Synthesizer:
         high = target_range.high if target_range.high is not None else target_range.low + 1
         target = int(rng.integers(target_range.low, high + 1))
         with self._lap("sample"):
-            seed = pick_seed(require_graph(kg, self._pool, self._filter), rng)
+            pool = require_graph(kg, self._pool, self._filter)
+            seed = pick_seed(pool, rng, self._text_seeds)
             size = int(rng.integers(cfg.min_nodes, cfg.max_nodes + 1))
             graph = expand(kg, seed, size, rng, hub_cap=cfg.hub_cap, blocked=self._blocked)
             if len(graph.rows) < cfg.min_nodes:
