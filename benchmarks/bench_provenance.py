@@ -43,6 +43,8 @@ def _fact(row: dict[str, Any]) -> Fact | None:
         return Fact(
             1, subject, predicate, "quantity", amount=amount, unit=parse_unit(value.get("unit"))
         )
+    if kind == "string" and isinstance(value, dict):
+        value = value.get("text", value.get("string"))  # monolingual text, or a string
     if kind == "string" and isinstance(value, str):
         return Fact(1, subject, predicate, "string", string=value)
     return None

@@ -410,3 +410,13 @@ def test_page_statements_use_neighbours_both_ways_and_veto_borrowed_aliases(
             rel("Q9", "located_in", "Q145", 3)
         ]
         assert scratch.label_owners(["Great Britain", "Nowhere"]) == {"Great Britain": {"Q23666"}}
+
+
+def test_strings_verbatim_and_single_words_need_a_cue() -> None:
+    names = {"M": ("British Museum",), "K": ("Kharkiv",)}
+    address = Fact(1, "M", "address", "string", string="Great Russell Street, London")
+    assert stated("The museum is on Great Russell Street, London, since 1759.", address, names, "M")
+    assert not stated("The museum is on Great Russell Street.", address, names, "M")
+    # Kharkiv: "Kharkov" is only the Russian form of the name, no official language
+    language = Fact(2, "K", "official_language", "string", string="Russian")
+    assert not stated("Kharkov is the Russian form of the name.", language, names, "K")

@@ -100,6 +100,15 @@ def _in_lifespan(text: str, sentence: _Sentence, predicate: str, start: int, end
     return (start < cut) if _LIFESPAN[predicate] == 0 else (start > cut)
 
 
+def _specific(value: str | None) -> bool:
+    """Whether a string value is specific enough to be its own evidence.
+
+    Several words or a digit are (``Great Russell Street, London``); a single word
+    (``Russian`` as an official language) needs a cue word of its predicate.
+    """
+    return bool(value) and (" " in value.strip() or any(c.isdigit() for c in value))
+
+
 def _value_hits(text: str, fact: Fact, sentence: _Sentence) -> list[Hit]:
     if fact.kind == "date":
         return find_date(text, fact, sentence.start, sentence.end)
@@ -133,8 +142,8 @@ def _stated_in(
         if fact.subject != about and fact.subject not in sentence.by_entity:
             return None
         values = [(h.start, h.end) for h in _value_hits(text, fact, sentence)]
-        if values and fact.kind == "string":
-            return values[0]  # a verbatim string value is its own evidence
+        if values and fact.kind == "string" and _specific(fact.string or ""):
+            return values[0]  # an address-like string is its own evidence
         if sentence.first and fact.subject == about and fact.predicate in _LIFESPAN:
             for start, end in values:
                 if _in_lifespan(text, sentence, fact.predicate, start, end):
@@ -174,7 +183,9 @@ def detect(
     linked_ids = {e.id for e in linked} - {about}
     out: dict[int, Statement] = {}
     for fact in facts:
-        if fact.id in out or (fact.predicate not in CUES and fact.kind != "string"):
+        if fact.id in out or (
+            fact.predicate not in CUES and not (fact.kind == "string" and _specific(fact.string))
+        ):
             continue
         for sentence in parts:
             value = _stated_in(text, fact, sentence, about, linked_ids)
