@@ -106,7 +106,8 @@ def _specific(value: str | None) -> bool:
     Several words or a digit are (``Great Russell Street, London``); a single word
     (``Russian`` as an official language) needs a cue word of its predicate.
     """
-    return bool(value) and (" " in value.strip() or any(c.isdigit() for c in value))
+    text = (value or "").strip()
+    return " " in text or any(c.isdigit() for c in text)
 
 
 def _value_hits(text: str, fact: Fact, sentence: _Sentence) -> list[Hit]:
