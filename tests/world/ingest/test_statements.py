@@ -420,3 +420,14 @@ def test_strings_verbatim_and_single_words_need_a_cue() -> None:
     # Kharkiv: "Kharkov" is only the Russian form of the name, no official language
     language = Fact(2, "K", "official_language", "string", string="Russian")
     assert not stated("Kharkov is the Russian form of the name.", language, names, "K")
+
+
+def test_a_container_phrase_before_a_name_is_not_the_reverse_relation() -> None:
+    # Ancient Rome's page: "the city of Rome" does not say Rome lies in Ancient Rome
+    names = {"AR": ("Ancient Rome",), "R": ("Rome",)}
+    text = "Ancient Rome is the civilisation from the founding of the city of Rome onwards."
+    assert not stated(text, rel("R", "located_in", "AR"), names, "AR")
+    # Russia's page: "Saint Petersburg is its second-largest city" does
+    names = {"RU": ("Russia",), "SP": ("Saint Petersburg",)}
+    text = "Moscow is the capital and largest city of Russia, while Saint Petersburg is its second-largest city."
+    assert stated(text, rel("SP", "located_in", "RU"), names, "RU")

@@ -100,6 +100,12 @@ def _in_lifespan(text: str, sentence: _Sentence, predicate: str, start: int, end
     return (start < cut) if _LIFESPAN[predicate] == 0 else (start > cut)
 
 
+#: Predicates whose object contains their subject; ``<place word> of|in`` right before a name
+#: makes that name the container.
+_CONTAINMENT = frozenset({"located_in", "headquartered_in"})
+_CONTAINER_BEFORE = re.compile(r"\b(?:of|in)\s+(?:the\s+)?$")
+
+
 def _specific(value: str | None) -> bool:
     """Whether a string value is specific enough to be its own evidence.
 
@@ -139,6 +145,10 @@ def _stated_in(
         else:
             return None
         values = [(t.start, t.end) for t in targets]
+        if o == about and fact.predicate in _CONTAINMENT:
+            # "the city of Rome" on Ancient Rome's page names Rome as a container, the
+            # reverse of "Rome is in Ancient Rome"
+            values = [(a, b) for a, b in values if not _CONTAINER_BEFORE.search(text, 0, a)]
     else:
         if fact.subject != about and fact.subject not in sentence.by_entity:
             return None
