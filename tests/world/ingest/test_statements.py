@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from redsearcher.world import Fact
+from redsearcher.world.ingest import _statements
 from redsearcher.world.ingest._cues import attributed, find_cues
 from redsearcher.world.ingest._demonyms import states_citizenship
 from redsearcher.world.ingest._literals import (
@@ -21,7 +22,13 @@ from redsearcher.world.ingest._literals import (
     qualifiers_agree,
 )
 from redsearcher.world.ingest._scratch import Scratch
-from redsearcher.world.ingest._spans import embedded, find_names, sentences, usable_name
+from redsearcher.world.ingest._spans import (
+    embedded,
+    find_names,
+    name_phrases,
+    sentences,
+    usable_name,
+)
 from redsearcher.world.ingest._statements import (
     LinkedEntity,
     candidates,
@@ -397,7 +404,7 @@ def test_page_statements_use_neighbours_both_ways_and_veto_borrowed_aliases(
             ]
         )
         scratch.finalize_facts([])
-        facts, names = candidates(scratch, "Q22", [])
+        facts, names = candidates(scratch, "", "Q22", [])
         assert sorted(f.id for f in facts) == [1, 2]  # Scotland's own fact and Edinburgh's
         assert names["Q145"] == ("United Kingdom", "UK")  # "Great Britain" is the island's
         assert "Q9" not in names  # not a neighbour of the page's entity
@@ -431,3 +438,34 @@ def test_a_container_phrase_before_a_name_is_not_the_reverse_relation() -> None:
     names = {"RU": ("Russia",), "SP": ("Saint Petersburg",)}
     text = "Moscow is the capital and largest city of Russia, while Saint Petersburg is its second-largest city."
     assert stated(text, rel("SP", "located_in", "RU"), names, "RU")
+
+
+def test_name_phrases() -> None:
+    phrases = name_phrases("He was Governor of California, and met the Dalai Lama. Then Paris.")
+    assert {"Governor of California", "Governor", "California", "Dalai Lama", "Then Paris"} <= (
+        phrases
+    )
+    assert "California and" not in phrases and "of California" not in phrases
+
+
+def test_a_hubs_incoming_facts_come_only_from_entities_the_page_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_statements, "HUB_INCOMING", 1)
+    with Scratch(tmp_path, "t") as scratch:
+        scratch.add_entities(
+            [
+                ("Q40", "Austria", (), None),
+                ("Q1", "Arnold Schwarzenegger", ("Arnie",), None),
+                ("Q2", "Wolfgang Amadeus Mozart", (), None),
+                ("Q3", "Nobody Here", (), None),
+            ]
+        )
+        scratch.add_raw_facts([rel(f"Q{i}", "born_in", "Q40") for i in (1, 2, 3)])
+        scratch.finalize_facts([])
+        assert scratch.count_to("Q40") == 3
+        text = "Austria is the birthplace of Arnold Schwarzenegger and of Wolfgang Amadeus Mozart."
+        facts, names = candidates(scratch, text, "Q40", [])
+        assert [f.subject for f in facts] == ["Q1", "Q2"]  # not Q3: the page never names it
+        assert "Q3" not in names
+        assert page_statements(scratch, text, "Q40", []) == [1, 2]

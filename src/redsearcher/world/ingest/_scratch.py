@@ -286,27 +286,46 @@ class Scratch:
         return cursor.rowcount == 1
 
     # -- fact detection (``_statements``) -------------------------------------------------------
-    def facts_to(self, objects: Sequence[str]) -> list[Fact]:
+    def _index_objects(self) -> sqlite3.Connection:
+        # Built on first use (after ``finalize_facts``, so it covers the completed symmetric
+        # facts too); ingests without Wikipedia pages never pay for it.
+        if not self._object_index:
+            self.db.execute("CREATE INDEX IF NOT EXISTS facts_object ON facts (object, subject)")
+            self._object_index = True
+        return self.db
+
+    def facts_to(self, objects: Sequence[str], subjects: Sequence[str] | None = None) -> list[Fact]:
         """Numbered entity facts whose object is one of ``objects``, by id.
 
-        The index on ``object`` is built on first use (after ``finalize_facts``, so it covers
-        the completed symmetric facts too); ingests without Wikipedia pages never pay for it.
+        With ``subjects``, only those whose subject is one of them (a hub's incoming facts
+        from the entities a page names, not its millions of citizens).
         """
-        db = self.db
-        if not self._object_index:
-            db.execute("CREATE INDEX IF NOT EXISTS facts_object ON facts (object)")
-            self._object_index = True
+        db = self._index_objects()
         out: list[Fact] = []
         for chunk in _chunks(objects):
             marks = ",".join("?" * len(chunk))
-            rows = db.execute(
+            query = (
                 f"SELECT id, {_FACT_COLUMNS} FROM facts WHERE object IN ({marks})"
-                " AND kind = 'entity'",
-                tuple(chunk),
+                " AND kind = 'entity'"
             )
-            out.extend(Fact(*row) for row in rows)
+            if subjects is None:
+                out.extend(Fact(*row) for row in db.execute(query, tuple(chunk)))
+                continue
+            for part in _chunks(subjects):
+                subject_marks = ",".join("?" * len(part))
+                rows = db.execute(f"{query} AND subject IN ({subject_marks})", (*chunk, *part))
+                out.extend(Fact(*row) for row in rows)
         out.sort(key=lambda f: f.id)
         return out
+
+    def count_to(self, obj: str) -> int:
+        """How many entity facts have ``obj`` as their object."""
+        row = (
+            self._index_objects()
+            .execute("SELECT COUNT(*) FROM facts WHERE object = ? AND kind = 'entity'", (obj,))
+            .fetchone()
+        )
+        return int(row[0])
 
     def label_owners(self, names: Sequence[str]) -> dict[str, set[str]]:
         """For each of ``names`` that is some entity's label: the ids of those entities.

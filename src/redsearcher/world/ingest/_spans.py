@@ -240,3 +240,30 @@ def _surnames(
             if not embedded(text, start, end):
                 out.append(Span(start, end, entity))
     return out
+
+
+_CAPITALISED = re.compile(r"[A-Z][\w’'.&-]*")
+_CONNECTORS = frozenset({"of", "the", "and", "de", "du", "da", "del", "der", "von", "van", "la"})
+
+
+def name_phrases(text: str, longest: int = 8) -> set[str]:
+    """The strings a label look-up can try for the names a text writes.
+
+    Every run of capitalised words (connectors such as ``of the`` allowed inside) and every
+    sub-run that starts and ends with a capitalised word: ``Governor of California``,
+    ``Governor``, ``California``. Runs stop at punctuation, so ``Washington, D.C.`` is not
+    among them.
+    """
+    phrases: set[str] = set()
+    for line in re.split(r"[,;:()\[\]\"“”!?]|\.\s|\n", text):
+        words = line.split()
+        for i, first in enumerate(words):
+            if not _CAPITALISED.fullmatch(first.rstrip(".")):
+                continue
+            for j in range(i, min(len(words), i + longest)):
+                word = words[j].rstrip(".")
+                if _CAPITALISED.fullmatch(word):
+                    phrases.add(" ".join([*words[i:j], word]))
+                elif word not in _CONNECTORS:
+                    break
+    return phrases

@@ -39,7 +39,7 @@ from redsearcher.world.ingest._literals import (
     qualifiers_agree,
 )
 from redsearcher.world.ingest._scratch import Scratch
-from redsearcher.world.ingest._spans import Span, find_names, sentences
+from redsearcher.world.ingest._spans import Span, find_names, name_phrases, sentences
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,15 +206,28 @@ def detect(
     return [out[k] for k in sorted(out)]
 
 
+#: Above this many incoming facts, a page's entity is a hub and its incoming facts are looked
+#: up only from the entities the page names by label.
+HUB_INCOMING = 2000
+
+
 def candidates(
-    scratch: Scratch, about: str | None, linked: Sequence[LinkedEntity]
+    scratch: Scratch, text: str, about: str | None, linked: Sequence[LinkedEntity]
 ) -> tuple[list[Fact], dict[str, tuple[str, ...]]]:
     """The facts a page could state and the names of the entities it may name."""
     subjects = ([about] if about else []) + [e.id for e in linked if e.id != about]
     if not subjects:
         return [], {}
     facts = scratch.facts_about(subjects)
-    incoming = scratch.facts_to([about]) if about else []
+    incoming: list[Fact] = []
+    if about and scratch.count_to(about) <= HUB_INCOMING:
+        incoming = scratch.facts_to([about])
+    elif about:
+        # A hub (a country with millions of citizens in a full dump): look only at the
+        # entities whose label the page writes, found through the label index.
+        named = scratch.label_owners(sorted(name_phrases(text)))
+        ids = sorted({i for owners in named.values() for i in owners})
+        incoming = scratch.facts_to([about], subjects=ids) if ids else []
     nameable = set(subjects)
     nameable.update(f.object for f in facts if f.subject == about and f.object)
     nameable.update(f.subject for f in incoming)
@@ -253,7 +266,7 @@ def page_statements(
         about: The entity the page is about, when it joined to one.
         linked: The entities the page hyperlinks (``about`` excluded), in link order.
     """
-    facts, names = candidates(scratch, about, linked)
+    facts, names = candidates(scratch, text, about, linked)
     if not facts:
         return []
     return [s.fact_id for s in detect(text, about, linked, facts, names)]
