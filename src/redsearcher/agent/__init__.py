@@ -26,6 +26,7 @@ from redsearcher.agent._context import (
 from redsearcher.agent._execute import ToolCrashed, execute_calls
 from redsearcher.agent._loop import TokenCount, run_episode
 from redsearcher.agent._prompts import PROMPT_NAMES, PROMPT_VERSION, Prompts, load_prompt
+from redsearcher.agent._tokens import TokenSegment, TokenTrace, episode_segments
 
 __all__ = [
     "PROMPT_NAMES",
@@ -43,9 +44,12 @@ __all__ = [
     "RollbackAnswer",
     "Stop",
     "TokenCount",
+    "TokenSegment",
+    "TokenTrace",
     "ToolCrashed",
     "Window",
     "build_strategy",
+    "episode_segments",
     "execute_calls",
     "load_prompt",
     "run_episode",
