@@ -25,11 +25,13 @@ from redsearcher.agent import (
 from redsearcher.env import LocalEnvironment
 from redsearcher.errors import UserError
 from redsearcher.log import Trajectory
-from redsearcher.model import TokenizerChat
+from redsearcher.model import ModelConfig, OpenAIChatModel, TokenConfig, TokenizerChat
 from redsearcher.testing import (
     Expect,
+    ScriptedChatServer,
     ScriptedModel,
     Step,
+    StepError,
     text_answer,
     text_tool_call,
     tiny_chat_tokenizer,
@@ -273,3 +275,75 @@ def test_a_chat_episode_records_no_ids_and_writes_as_before(tiny_env: LocalEnvir
     assert all(r.path == "/v1/chat/completions" for c in model.calls for r in c.requests)
     with pytest.raises(UserError, match="no token ids"):
         episode_segments(traj)
+
+
+def test_a_refused_prompt_restarts_and_the_first_window_keeps_what_was_sent(
+    chat: TokenizerChat, tiny_env: LocalEnvironment
+) -> None:
+    too_long = StepError(status=400, message="too long", code="context_length_exceeded")
+    steps = [search(0), Step(error=too_long), answer(last_message_contains=RESET)]
+    with ScriptedModel(steps, protocol="text", chat_template=chat) as model:
+        traj = run(model, tiny_env, agent("discard_all", window=10_000))
+    assert traj.termination == "answer" and len(traj.segments) == 2
+    first, second = episode_segments(traj)
+    # The refused request's prompt (with the tool result) was sent: its ids end the window.
+    assert first.ids == model.calls[1].prompt_ids
+    assert first.response_mask[-1] == 0 and policy_runs(first) == [
+        model.calls[0].token_completion.ids
+    ]  # type: ignore[union-attr]
+    assert second.prompt_ids == model.calls[2].prompt_ids
+
+
+def test_a_nudge_and_a_turn_cut_by_max_tokens_are_observations(
+    chat: TokenizerChat, tiny_env: LocalEnvironment
+) -> None:
+    nudge = load_prompt("nudge")
+    cut = chat.encode("I think")  # no end of sequence: max_tokens ended the turn
+    steps = [Step(token_ids=cut, finish_reason="length"), answer(last_message_contains=nudge)]
+    with ScriptedModel(steps, protocol="text", chat_template=chat) as model:
+        traj = run(model, tiny_env)
+    assert traj.termination == "answer"
+    [segment] = episode_segments(traj)
+    assert policy_runs(segment)[0] == cut
+    between = segment.response_ids[len(cut) : segment.response_mask.index(1, len(cut))]
+    # The template's whole end-of-turn glue (the model did not close its turn), the nudge as a
+    # user turn, then the assistant header: all mask 0.
+    assert chat.decode(between) == (
+        f"<|im_end|>\n<|im_start|>user\n{nudge}<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
+def test_over_http_the_scripted_server_answers_as_vllm(
+    chat: TokenizerChat, tiny_env: LocalEnvironment
+) -> None:
+    async def main(base_url: str) -> Trajectory:
+        config = ModelConfig(
+            name="m",
+            base_url=base_url,
+            protocol="text",
+            max_retries=0,
+            tokens=TokenConfig(),
+        )
+        async with (
+            OpenAIChatModel(config, chat_template=chat) as model,
+            Toolbox.local(tiny_env) as box,
+        ):
+            return await run_episode(
+                TASK,
+                model=model,
+                toolbox=box,
+                config=agent(window=10_000),
+                count_tokens=per_message,
+            )
+
+    with ScriptedChatServer(
+        [search(0), answer(last_message_contains="<tool_response>")], chat_template=chat
+    ) as server:
+        traj = asyncio.run(main(server.base_url))
+        requests = server.requests
+    assert traj.termination == "answer" and traj.prediction == "Ilse Velden"
+    assert [r.path for r in requests] == ["/v1/completions"] * 2
+    [segment] = episode_segments(traj)
+    assert segment.prompt_ids == requests[0].body["prompt"]
+    assert sent_prefixes(segment) == [r.body["prompt"] for r in requests]
+    assert traj.provenance.config["model"]["tokens"]["api"] == "vllm"
