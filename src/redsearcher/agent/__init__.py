@@ -5,7 +5,9 @@
 ``context_limit``, ``error``). The loop is the same for every model; the message protocol comes
 from the model (``redsearcher.model``) and context management from a registered strategy
 (``discard_all`` — the paper's — ``keep_last_k``, ``rollback_answer``, ``none``). See
-``docs/agent.md``.
+``docs/agent.md``. With a token-exact model (``ModelConfig.tokens``) each segment also records
+its token ids, mask and log-probs (``TokenTrace``); ``episode_segments`` hands them to trainers
+(``docs/rl.md``).
 """
 
 from redsearcher.agent._config import AgentConfig, ContextConfig

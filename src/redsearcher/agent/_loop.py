@@ -26,6 +26,10 @@ the protocol turns such tool arguments into a malformed call the model reads abo
 replaces every lone surrogate left in the reply (and in what comes back to the model) with
 U+FFFD before keeping it — otherwise the next request, the tool's cache key or the run log's
 JSON line would fail to encode. ``Trajectory.text_repairs`` counts the replacements.
+
+With a token-exact model (one whose ``chat_template`` is set, ``ModelConfig.tokens``), each
+model call sends the segment's token ids instead of the messages (``_tokens.TokenTrace``), and
+each closed segment records them; the messages, tool calls and terminations stay the same.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ SFT sample must reproduce the model's context token for token.
 Long-horizon context management (discard-all, §2.3 of the paper) splits an episode into
 *segments*: each segment is one context window, from the prompt to the point where history was
 dropped (or the episode ended). Each segment is a training sample of its own; the trajectory
-keeps all of them.
+keeps all of them. Token-exact episodes (``docs/rl.md``) also record each segment's token ids,
+loss mask and log-probs (``SegmentTokens``), as sent and generated, never re-tokenized.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ implements it over ``POST {base_url}/chat/completions`` (vLLM, SGLang, OpenAI, t
 server). The message protocol — ``native`` OpenAI tool calls or the Qwen/Hermes ``text``
 protocol — is chosen by ``ModelConfig.protocol`` and implemented once per protocol in
 ``_protocols`` (registry kind ``"protocol"``). ``count_tokens`` sizes prompts for the agent's
-context strategies. Nothing here touches the network at import or construction.
+context strategies. Token-exact episodes for RL (``ModelConfig.tokens``, ``docs/rl.md``) apply
+the served model's chat template on the client (``TokenizerChat``) and send token ids to vLLM's
+``/completions`` or SGLang's ``/generate`` (``OpenAIChatModel.complete_ids``). Nothing here
+touches the network at import or construction.
 """
 
 from redsearcher.model._chat_template import HFTokenizer, RenderedIds, TokenizerChat
