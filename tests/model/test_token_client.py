@@ -8,6 +8,7 @@ over mock transports for answers the scripted server never gives (a server too o
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,25 @@ def test_a_token_request_returns_the_generated_ids_and_logprobs(
         assert (params["temperature"], params["max_new_tokens"], params["top_k"]) == (0.7, 64, 5)
 
 
+def test_the_scripted_server_answers_only_what_was_asked_as_vllm_does(chat: TokenizerChat) -> None:
+    steps = [Step(content="Harwick"), Step(content="Harwick")]
+    with ScriptedChatServer(steps, chat_template=chat) as server:
+        # Without return_token_ids the ids come from the token_id:N strings of the logprobs.
+        no_ids = SamplingConfig(extra_body={"return_token_ids": False})
+        model = OpenAIChatModel(config(server.base_url, sampling=no_ids), chat_template=chat)
+        answer = ask(model, [1, 2])
+        first = server.requests[0]
+        # Without either, the tokens are text: no ids to read, and the answer is refused.
+        neither = SamplingConfig(
+            extra_body={"return_token_ids": False, "return_tokens_as_token_ids": False}
+        )
+        model = OpenAIChatModel(config(server.base_url, sampling=neither), chat_template=chat)
+        with pytest.raises(ModelUnavailable, match="ask for return_token_ids"):
+            ask(model, [1, 2])
+    assert answer.ids == [*chat.encode("Harwick"), chat.eos_id]
+    assert first.body["return_token_ids"] is False
+
+
 def test_reasoning_is_split_from_the_generated_text(chat: TokenizerChat) -> None:
     steps = [Step(content="<think>\nHarwick, surely.\n</think>\n" + text_answer("Harwick"))]
     with ScriptedChatServer(steps, chat_template=chat) as server:
@@ -212,22 +232,42 @@ def test_token_exact_needs_the_text_protocol() -> None:
         ModelConfig(name="m", base_url="http://x.test/v1", tokens=TokenConfig())
 
 
-def test_a_template_that_rewrites_history_is_refused(chat: TokenizerChat) -> None:
-    # A template whose output for a message depends on what follows it (it numbers messages
-    # from the end) cannot be extended by appending ids.
-    rewriting = (
-        "{% for m in messages %}<|im_start|>{{ m.role }} {{ messages|length - loop.index }}\n"
+def with_template(chat: TokenizerChat, template: str) -> TokenizerChat:
+    tokenizer = copy.copy(chat.tokenizer)
+    tokenizer.chat_template = template  # type: ignore[attr-defined]
+    return TokenizerChat(tokenizer)
+
+
+def test_a_template_that_closes_a_turn_differently_before_more_messages_is_refused(
+    chat: TokenizerChat,
+) -> None:
+    closing = (
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
+        "{% if loop.last %}<|im_end|>{% else %}<|endoftext|>{% endif %}\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    with pytest.raises(ConfigError, match="not append-only"):
+        with_template(chat, closing).observation([Message(role="user", content="more")])
+
+
+def test_a_template_that_rewrites_the_last_turn_like_qwen3_still_appends(
+    chat: TokenizerChat,
+) -> None:
+    # Qwen3 writes an empty think block into the last assistant turn only; what follows a
+    # turn is all an observation reads, so the earlier turns may render differently.
+    qwen3_like = (
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n"
+        "{% if m.role == 'assistant' and loop.last %}<think>\n\n</think>\n\n{% endif %}"
         "{{ m.content }}<|im_end|>\n{% endfor %}"
         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
     )
-    tokenizer = chat.tokenizer
-    original = tokenizer.chat_template  # type: ignore[attr-defined]
-    tokenizer.chat_template = rewriting  # type: ignore[attr-defined]
-    try:
-        with pytest.raises(ConfigError, match="not append-only"):
-            chat.observation([Message(role="user", content="more")])
-    finally:
-        tokenizer.chat_template = original  # type: ignore[attr-defined]
+    qwen3 = with_template(chat, qwen3_like)
+    rendered = qwen3.observation([Message(role="user", content="<tool_response>\nHarwick")])
+    assert (
+        qwen3.decode(rendered.message_ids)
+        == "<|im_start|>user\n<tool_response>\nHarwick<|im_end|>\n"
+    )
+    assert qwen3.decode(rendered.generation_ids) == "<|im_start|>assistant\n"
 
 
 def test_turn_end_glue_depends_on_how_the_turn_ended(chat: TokenizerChat) -> None:

@@ -10,8 +10,8 @@ and slime do, token-exact episodes keep the ids themselves and only ever *append
 * the first prompt is the template applied to the opening messages (``prompt``);
 * a model turn appends exactly the ids the server generated;
 * what follows a turn — the template's end-of-turn glue (``turn_end``), the next messages
-  (tool results, a nudge) and the assistant header (``observation``) — is rendered from the
-  template by difference against a fixed conversation, and tokenized on its own.
+  (tool results, a nudge) and the assistant header (``observation``) — is rendered by the
+  template after a fixed assistant turn, read off after that turn, and tokenized on its own.
 
 :class:`TokenizerChat` wraps a Hugging Face tokenizer whose ``chat_template`` is the served
 model's (``transformers`` is the optional extra ``rl``; it is imported only when a tokenizer is
@@ -20,6 +20,7 @@ loaded from a directory).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,7 +88,7 @@ class TokenizerChat:
     ) -> None:
         self.tokenizer = tokenizer
         self.template_kwargs = dict(template_kwargs or {})
-        self._glue: dict[tuple[str, ...], str] = {}
+        self._glue: dict[str, str] = {}
 
     @classmethod
     def from_pretrained(
@@ -165,18 +166,32 @@ class TokenizerChat:
     ) -> RenderedIds:
         """The ids that append ``messages`` after a closed assistant turn, then the header.
 
-        Rendered as the difference between a fixed conversation that ends with an assistant
-        turn and the same conversation followed by ``messages``, so what the history holds
-        cannot change how the new messages look.
+        Rendered after a fixed conversation that ends with an assistant turn: the text after
+        that turn's content and its end-of-turn glue. Only what follows the turn is read, so a
+        template may render the earlier turns differently once more messages follow (Qwen3
+        writes an empty ``<think>`` block into the last assistant turn only).
         """
-        base = self.render(_BASE, tools, add_generation_prompt=False)
         conversation = [*_BASE, *(wire_message(m) for m in messages)]
         closed = self.render(conversation, tools, add_generation_prompt=False)
         opened = self.render(conversation, tools, add_generation_prompt=True)
+        after = _after_sentinel(closed)
+        glue = self._turn_glue(tools)
+        if not after.startswith(glue):
+            raise ConfigError(
+                "the chat template is not append-only: the end of an assistant turn renders "
+                f"as {glue!r} alone but as {after[: len(glue)]!r} before further messages"
+            )
         return RenderedIds(
-            self.encode(_suffix(closed, base, "observation")),
-            self.encode(_suffix(opened, closed, "header")),
+            self.encode(after[len(glue) :]), self.encode(_suffix(opened, closed, "header"))
         )
+
+    def _turn_glue(self, tools: Sequence[dict[str, Any]]) -> str:
+        key = json.dumps(list(tools), sort_keys=True, ensure_ascii=False)
+        glue = self._glue.get(key)
+        if glue is None:
+            glue = _after_sentinel(self.render(_BASE, tools, add_generation_prompt=False))
+            self._glue[key] = glue
+        return glue
 
     def turn_end(
         self, response_ids: Sequence[int], tools: Sequence[dict[str, Any]] = ()
@@ -187,18 +202,17 @@ class TokenizerChat:
         generated the first token itself, so only ``\n`` is appended; a turn cut by a stop
         string or ``max_tokens`` gets the whole glue.
         """
-        key = tuple(str(t.get("function", {}).get("name", "")) for t in tools)
-        glue = self._glue.get(key)
-        if glue is None:
-            text = self.render(_BASE, tools, add_generation_prompt=False)
-            at = text.rfind(_SENTINEL)
-            if at < 0:
-                raise ConfigError("the chat template does not render assistant content verbatim")
-            glue = self._glue[key] = text[at + len(_SENTINEL) :]
-        ids = self.encode(glue)
+        ids = self.encode(self._turn_glue(tools))
         if ids and response_ids and response_ids[-1] == ids[0]:
             return ids[1:]
         return ids
+
+
+def _after_sentinel(text: str) -> str:
+    at = text.rfind(_SENTINEL)
+    if at < 0:
+        raise ConfigError("the chat template does not render assistant content verbatim")
+    return text[at + len(_SENTINEL) :]
 
 
 def _suffix(longer: str, prefix: str, what: str) -> str:

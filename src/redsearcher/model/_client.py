@@ -378,11 +378,17 @@ def _read_vllm(data: dict[str, Any], url: str) -> tuple[str, list[int], list[flo
         logprobs = choice.get("logprobs") or {}
         values = logprobs.get("token_logprobs")
         ids = choice.get("token_ids")
-        if ids is None:
-            ids = [int(str(t).removeprefix("token_id:")) for t in logprobs.get("tokens") or []]
+        names = logprobs.get("tokens")
         finish = choice.get("finish_reason")
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+    except (KeyError, IndexError, TypeError, AttributeError) as err:
         raise ModelUnavailable(f"{url} answered 200 without a text completion") from err
+    if ids is None and isinstance(names, list):
+        if not all(isinstance(n, str) and n.startswith("token_id:") for n in names):
+            raise ModelUnavailable(
+                f"{url} answered without token ids (no choices[0].token_ids, and logprobs "
+                "tokens are text, not token_id:N); ask for return_token_ids"
+            )
+        ids = [int(n.removeprefix("token_id:")) for n in names]
     return _checked(url, text, ids, values, finish)
 
 

@@ -42,12 +42,9 @@ def prompt_ids(body: Any, api: IdsApi) -> list[int]:
         raise RequestError(
             400, f"{field!r} must be a non-empty list of token ids (ints)", param=field
         )
-    if api == "vllm" and not (body.get("logprobs") and body.get("return_token_ids")):
-        raise RequestError(400, "token-exact requests ask for logprobs and return_token_ids")
-    if api == "sglang" and body.get("return_logprob") is not True:
-        raise RequestError(
-            400, "token-exact requests ask for return_logprob", param="return_logprob"
-        )
+    logprobs = body.get("logprobs")
+    if api == "vllm" and logprobs is not None and (type(logprobs) is not int or logprobs < 0):
+        raise RequestError(400, "'logprobs' must be a non-negative integer", param="logprobs")
     return ids
 
 
@@ -96,7 +93,13 @@ def ids_answer(
     chat: TokenizerChat,
     api: IdsApi,
 ) -> dict[str, Any]:
-    """The answer to a token-id request in the server's shape."""
+    """The answer to a token-id request in the server's shape.
+
+    As the servers do, only what was asked for comes back: vLLM's ``token_ids`` and
+    ``prompt_token_ids`` with ``return_token_ids``, its ``logprobs`` with ``logprobs`` (tokens
+    as ``token_id:N`` with ``return_tokens_as_token_ids``, else as text); SGLang's
+    ``output_token_logprobs`` with ``return_logprob``.
+    """
     text, out, logprobs, finish = generated(step, chat)
     usage = {
         "prompt_tokens": len(prompt),
@@ -104,40 +107,39 @@ def ids_answer(
         "total_tokens": len(prompt) + len(out),
     }
     if api == "sglang":
-        return {
-            "text": text,
-            "output_ids": out,
-            "meta_info": {
-                "id": ids.completion_id,
-                "finish_reason": {"type": finish},
-                **{k: v for k, v in usage.items() if k != "total_tokens"},
-                "output_token_logprobs": [
-                    [lp, t, None] for lp, t in zip(logprobs, out, strict=True)
-                ],
-            },
+        meta: dict[str, Any] = {
+            "id": ids.completion_id,
+            "finish_reason": {"type": finish},
+            **{k: v for k, v in usage.items() if k != "total_tokens"},
         }
+        if body.get("return_logprob"):
+            meta["output_token_logprobs"] = [
+                [lp, t, None] for lp, t in zip(logprobs, out, strict=True)
+            ]
+        return {"text": text, "output_ids": out, "meta_info": meta}
+    choice: dict[str, Any] = {
+        "index": 0,
+        "text": text,
+        "logprobs": None,
+        "finish_reason": finish,
+        "stop_reason": None,
+    }
+    if body.get("logprobs") is not None:
+        as_ids = bool(body.get("return_tokens_as_token_ids"))
+        names = [f"token_id:{t}" if as_ids else chat.decode([t]) for t in out]
+        choice["logprobs"] = {
+            "text_offset": [],
+            "token_logprobs": logprobs,
+            "tokens": names,
+            "top_logprobs": [{n: lp} for n, lp in zip(names, logprobs, strict=True)],
+        }
+    if body.get("return_token_ids"):
+        choice.update(token_ids=out, prompt_token_ids=prompt)
     return {
         "id": ids.completion_id.replace("chatcmpl", "cmpl"),
         "object": "text_completion",
         "created": ids.created,
         "model": body["model"],
-        "choices": [
-            {
-                "index": 0,
-                "text": text,
-                "logprobs": {
-                    "text_offset": [],
-                    "token_logprobs": logprobs,
-                    "tokens": [f"token_id:{t}" for t in out],
-                    "top_logprobs": [
-                        {f"token_id:{t}": lp} for t, lp in zip(out, logprobs, strict=True)
-                    ],
-                },
-                "finish_reason": finish,
-                "stop_reason": None,
-                "token_ids": out,
-                "prompt_token_ids": prompt,
-            }
-        ],
+        "choices": [choice],
         "usage": usage,
     }
