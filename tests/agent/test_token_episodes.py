@@ -25,7 +25,13 @@ from redsearcher.agent import (
 from redsearcher.env import LocalEnvironment
 from redsearcher.errors import UserError
 from redsearcher.log import Trajectory
-from redsearcher.model import ModelConfig, OpenAIChatModel, TokenConfig, TokenizerChat
+from redsearcher.model import (
+    ModelConfig,
+    OpenAIChatModel,
+    SamplingConfig,
+    TokenConfig,
+    TokenizerChat,
+)
 from redsearcher.testing import (
     Expect,
     ScriptedChatServer,
@@ -323,6 +329,7 @@ def test_over_http_the_scripted_server_answers_as_vllm(
             protocol="text",
             max_retries=0,
             tokens=TokenConfig(),
+            sampling=SamplingConfig(max_tokens=512),
         )
         async with (
             OpenAIChatModel(config, chat_template=chat) as model,

@@ -50,6 +50,7 @@ def chat() -> TokenizerChat:
 
 
 def config(base_url: str, api: str = "vllm", **kw: Any) -> ModelConfig:
+    kw.setdefault("sampling", SamplingConfig(max_tokens=256))
     return ModelConfig(
         name="m",
         base_url=base_url,
@@ -116,13 +117,14 @@ def test_the_scripted_server_answers_only_what_was_asked_as_vllm_does(chat: Toke
     steps = [Step(content="Harwick"), Step(content="Harwick")]
     with ScriptedChatServer(steps, chat_template=chat) as server:
         # Without return_token_ids the ids come from the token_id:N strings of the logprobs.
-        no_ids = SamplingConfig(extra_body={"return_token_ids": False})
+        no_ids = SamplingConfig(max_tokens=8, extra_body={"return_token_ids": False})
         model = OpenAIChatModel(config(server.base_url, sampling=no_ids), chat_template=chat)
         answer = ask(model, [1, 2])
         first = server.requests[0]
         # Without either, the tokens are text: no ids to read, and the answer is refused.
         neither = SamplingConfig(
-            extra_body={"return_token_ids": False, "return_tokens_as_token_ids": False}
+            max_tokens=8,
+            extra_body={"return_token_ids": False, "return_tokens_as_token_ids": False},
         )
         model = OpenAIChatModel(config(server.base_url, sampling=neither), chat_template=chat)
         with pytest.raises(ModelUnavailable, match="ask for return_token_ids"):
@@ -208,8 +210,11 @@ def test_the_tokenizer_directory_loads_offline_and_the_default_stays_off(
 ) -> None:
     tiny_chat_tokenizer(save_to=tmp_path / "tok")
     tokens = TokenConfig(tokenizer=tmp_path / "tok", template_kwargs={"unused": True})
+    sampling = SamplingConfig(max_tokens=64)
     model = OpenAIChatModel(
-        ModelConfig(name="m", base_url="http://x.test/v1", protocol="text", tokens=tokens)
+        ModelConfig(
+            name="m", base_url="http://x.test/v1", protocol="text", tokens=tokens, sampling=sampling
+        )
     )
     loaded = model.chat_template
     assert loaded is not None and loaded.tokenizer.chat_template == CHATML_TEMPLATE
@@ -221,15 +226,24 @@ def test_the_tokenizer_directory_loads_offline_and_the_default_stays_off(
         asyncio.run(plain.complete_ids([1]))
     missing = TokenConfig(tokenizer=tmp_path / "nowhere")
     broken = OpenAIChatModel(
-        ModelConfig(name="m", base_url="http://x.test/v1", protocol="text", tokens=missing)
+        ModelConfig(
+            name="m",
+            base_url="http://x.test/v1",
+            protocol="text",
+            tokens=missing,
+            sampling=sampling,
+        )
     )
     with pytest.raises(ConfigError, match="cannot load"):
         _ = broken.chat_template
 
 
-def test_token_exact_needs_the_text_protocol() -> None:
+def test_token_exact_needs_the_text_protocol_and_max_tokens() -> None:
+    sampling = SamplingConfig(max_tokens=64)
     with pytest.raises(ValidationError, match="needs protocol 'text'"):
-        ModelConfig(name="m", base_url="http://x.test/v1", tokens=TokenConfig())
+        ModelConfig(name="m", base_url="http://x.test/v1", tokens=TokenConfig(), sampling=sampling)
+    with pytest.raises(ValidationError, match=r"needs sampling\.max_tokens"):
+        ModelConfig(name="m", base_url="http://x.test/v1", protocol="text", tokens=TokenConfig())
 
 
 def with_template(chat: TokenizerChat, template: str) -> TokenizerChat:

@@ -122,7 +122,8 @@ class ModelConfig(BaseModel):
 
     tokens: TokenConfig | None = None
     """Token-exact episodes for RL (``None``, the default: plain chat completions). Needs
-    ``protocol: text``: tool calls are read from the generated text on the client."""
+    ``protocol: text`` (tool calls are read from the generated text on the client) and
+    ``sampling.max_tokens`` (the raw endpoints' defaults are tiny)."""
 
     @model_validator(mode="after")
     def _tokens_need_text(self) -> ModelConfig:
@@ -130,5 +131,10 @@ class ModelConfig(BaseModel):
             raise ValueError(
                 "tokens (token-exact episodes) needs protocol 'text': the raw completion "
                 "endpoint returns text, and tool calls are parsed from it on the client"
+            )
+        if self.tokens is not None and self.sampling.max_tokens is None:
+            raise ValueError(
+                "tokens (token-exact episodes) needs sampling.max_tokens: the raw completion "
+                "endpoints cut an answer at their own default (vLLM 16 tokens, SGLang 128)"
             )
         return self

@@ -117,7 +117,8 @@ class ScriptedModel(LedgerChecks):
         name: The model name (sent in each request, shown in provenance).
         protocol: ``native`` or ``text``: the text protocol's stop sequences are sent, and
             the agent loop parses ``<tool_call>`` text (write it with ``text_tool_call``).
-        sampling: Sampling parameters of the requests (default: ``SamplingConfig()``).
+        sampling: Sampling parameters of the requests (default: ``SamplingConfig()``, with
+            ``max_tokens=4096`` for a token-exact model).
         endpoint: The base URL reported as :attr:`~redsearcher.model.Completion.endpoint`.
         latency_s: Delay before every answer: seconds, or a ``(min, max)`` range drawn from
             the seeded RNG (a step's ``latency_s`` adds to it).
@@ -172,7 +173,8 @@ class ScriptedModel(LedgerChecks):
             base_url=endpoint,
             api_key=None,
             protocol=protocol,
-            sampling=sampling or SamplingConfig(),
+            # Token-exact requests need a max_tokens (the raw endpoints' defaults are tiny).
+            sampling=sampling or SamplingConfig(max_tokens=None if chat_template is None else 4096),
             max_retries=max_retries,
             backoff_s=0.0,
             tokenizer=tokenizer,
