@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from redsearcher.errors import UserError
 from redsearcher.log import Message, SegmentTokens, Trajectory
@@ -121,7 +121,7 @@ class TokenSegment:
     sample: int
     index: int
     """The segment's position in the episode (0-based)."""
-    end: str
+    end: Literal["discarded", "final"]
     """``discarded`` (the context strategy dropped the history after it) or ``final``."""
     prompt_ids: list[int]
     response_ids: list[int]

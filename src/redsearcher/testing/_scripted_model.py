@@ -66,7 +66,8 @@ class ModelCall:
     """One :meth:`ScriptedModel.complete` call, as the code under test made it."""
 
     messages: list[Message]
-    """The messages passed (the list copied; the messages themselves are immutable)."""
+    """The messages passed (the list copied; the messages themselves are immutable); empty for
+    a token-exact call, whose prompt is :attr:`prompt_ids`."""
     tools: list[dict[str, Any]]
     """The ``tools`` passed."""
     requests: list[RecordedRequest] = field(default_factory=list)
