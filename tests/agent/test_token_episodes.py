@@ -150,6 +150,14 @@ def test_a_plain_episode_records_prompt_turns_and_observations(
     rendered = chat.render(traj.messages, add_generation_prompt=False)
     assert chat.decode(segment.ids) + "\n" == rendered
     assert segment.episode_id == traj.id and segment.reward is None
+    # The same, turn by turn: prompt as sent, completion and log-probs as returned, and the
+    # observation ids appended after it.
+    turns = segment.turns()
+    assert [t.prompt_ids for t in turns] == [c.prompt_ids for c in calls]
+    assert [(t.completion_ids, t.logprobs) for t in turns] == [
+        (c.token_completion.ids, c.token_completion.logprobs) for c in calls if c.token_completion
+    ]
+    assert turns[0].observation_ids == between and turns[1].observation_ids == []
 
 
 def test_re_tokenizing_the_text_would_drift_and_the_record_does_not(

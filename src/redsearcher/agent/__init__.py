@@ -28,7 +28,7 @@ from redsearcher.agent._context import (
 from redsearcher.agent._execute import ToolCrashed, execute_calls
 from redsearcher.agent._loop import TokenCount, run_episode
 from redsearcher.agent._prompts import PROMPT_NAMES, PROMPT_VERSION, Prompts, load_prompt
-from redsearcher.agent._tokens import TokenSegment, TokenTrace, episode_segments
+from redsearcher.agent._tokens import TokenSegment, TokenTrace, TokenTurn, episode_segments
 
 __all__ = [
     "PROMPT_NAMES",
@@ -48,6 +48,7 @@ __all__ = [
     "TokenCount",
     "TokenSegment",
     "TokenTrace",
+    "TokenTurn",
     "ToolCrashed",
     "Window",
     "build_strategy",

@@ -28,7 +28,7 @@ from redsearcher.errors import UserError
 from redsearcher.log import Message, SegmentTokens, Trajectory
 from redsearcher.model import TokenizerChat
 
-__all__ = ["TokenSegment", "TokenTrace", "episode_segments"]
+__all__ = ["TokenSegment", "TokenTrace", "TokenTurn", "episode_segments"]
 
 
 class TokenTrace:
@@ -108,6 +108,21 @@ class TokenTrace:
 
 
 @dataclass(frozen=True)
+class TokenTurn:
+    """One model turn of a segment, read off its ids and mask."""
+
+    prompt_ids: list[int]
+    """The prompt as sent: every id of the segment before the turn's first generated id."""
+    completion_ids: list[int]
+    """The ids the server generated."""
+    logprobs: list[float]
+    """Their sampling log-probs, as the server returned them."""
+    observation_ids: list[int]
+    """What was appended after the turn (template glue, tool results, the assistant
+    header), up to the next turn; empty for the segment's last turn."""
+
+
+@dataclass(frozen=True)
 class TokenSegment:
     """One training sample of a token-exact episode: one context window's ids.
 
@@ -134,6 +149,28 @@ class TokenSegment:
     def ids(self) -> list[int]:
         """Prompt and response, the whole sequence."""
         return [*self.prompt_ids, *self.response_ids]
+
+    def turns(self) -> list[TokenTurn]:
+        """The segment's model turns: each a run of mask-1 ids and what follows it."""
+        mask, starts = self.response_mask, []
+        for i, bit in enumerate(mask):
+            if bit and (i == 0 or not mask[i - 1]):
+                starts.append(i)
+        ids, offset, out = self.ids, len(self.prompt_ids), []
+        for k, start in enumerate(starts):
+            end = start
+            while end < len(mask) and mask[end]:
+                end += 1
+            following = starts[k + 1] if k + 1 < len(starts) else len(mask)
+            out.append(
+                TokenTurn(
+                    prompt_ids=ids[: offset + start],
+                    completion_ids=self.response_ids[start:end],
+                    logprobs=self.logprobs[start:end],
+                    observation_ids=self.response_ids[end:following],
+                )
+            )
+        return out
 
 
 def episode_segments(trajectory: Trajectory) -> list[TokenSegment]:
