@@ -24,12 +24,13 @@ from redsearcher.world._records import Fact
 from redsearcher.world._store import WorldWriter
 from redsearcher.world._vocab import PREDICATES
 from redsearcher.world.ingest._config import IngestConfig
+from redsearcher.world.ingest._dump import ingest_wikidata
 from redsearcher.world.ingest._io import detect_compression
 from redsearcher.world.ingest._kb import DescriptionTap, write_kb_pages
 from redsearcher.world.ingest._replay import expand, ingest_replay
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay, summary_table
+from redsearcher.world.ingest._resume import state_dir
 from redsearcher.world.ingest._scratch import Scratch
-from redsearcher.world.ingest._wikidata import ingest_wikidata
 from redsearcher.world.ingest._wikipedia import ingest_wikipedia
 
 Paths = str | Path | Sequence[str | Path] | None
@@ -104,7 +105,7 @@ def ingest_world(
         "wikidata": [str(p) for p in wikidata_paths],
         "wikipedia": [str(p) for p in wikipedia_paths],
         "replay": [str(p) for p in replay_paths],
-        "config": config.model_dump(mode="json"),
+        "config": config.source_dict(),
         "completeness": "complete" if config.complete_dump else "sample",
     }
     report = IngestReport(config.max_problems)
@@ -137,9 +138,10 @@ def _run(
     scratch_parent = config.scratch_dir or out.parent
     kb_pages = config.kb_pages and bool(wikidata_paths)
     world_writer = DescriptionTap if kb_pages else WorldWriter
+    keep = state_dir(scratch_parent, out.name) if config.resume and wikidata_paths else None
     with (
         ProgressDisplay(progress) as display,
-        Scratch(scratch_parent, out.name) as scratch,
+        Scratch(scratch_parent, out.name, keep=keep) as scratch,
         world_writer(
             out, source=source, overwrite=overwrite, batch_rows=config.batch_rows
         ) as writer,

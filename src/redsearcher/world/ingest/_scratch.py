@@ -46,7 +46,7 @@ CREATE TABLE searches (query TEXT NOT NULL, search_type TEXT NOT NULL, page INTE
 """
 
 
-def _fact_row(fact: Fact) -> tuple[Any, ...]:
+def fact_row(fact: Fact) -> tuple[Any, ...]:
     return (
         fact.subject,
         fact.predicate,
@@ -76,20 +76,34 @@ class Scratch:
         name: A name hint (the output World's name).
     """
 
-    def __init__(self, parent: Path, name: str) -> None:
+    def __init__(self, parent: Path, name: str, *, keep: Path | None = None) -> None:
         self._parent = parent
         self._name = name
+        self._keep = keep
         self._dir: Path | None = None
         self._db: sqlite3.Connection | None = None
         self.next_fact_id = 1
 
     def __enter__(self) -> Scratch:
+        """Open the store; with ``keep`` (a resumable ingest) reopen the one left there.
+
+        A kept store uses a rollback journal so that a killed process leaves its last commit
+        intact (see ``_resume``), and it survives a failed ingest; a temporary one needs
+        neither.
+        """
         self._parent.mkdir(parents=True, exist_ok=True)
-        self._dir = Path(tempfile.mkdtemp(prefix=f".{self._name}.scratch-", dir=self._parent))
+        if self._keep is not None:
+            self._keep.mkdir(parents=True, exist_ok=True)
+            self._dir = self._keep
+        else:
+            self._dir = Path(tempfile.mkdtemp(prefix=f".{self._name}.scratch-", dir=self._parent))
         db = sqlite3.connect(self._dir / "scratch.sqlite")
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-65536"):
+        journal = "journal_mode=DELETE" if self._keep is not None else "journal_mode=OFF"
+        for pragma in (journal, "synchronous=OFF", "cache_size=-65536"):
             db.execute(f"PRAGMA {pragma}")
-        db.executescript(_DDL)
+        existing = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entities'").fetchone()
+        if existing is None:
+            db.executescript(_DDL)
         self._db = db
         return self
 
@@ -102,9 +116,16 @@ class Scratch:
         if self._db is not None:
             self._db.close()
             self._db = None
-        if self._dir is not None:
+        if self._dir is not None and (self._keep is None or exc_type is None):
             shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        self._dir = None
+
+    @property
+    def directory(self) -> Path:
+        """The directory holding the store."""
+        if self._dir is None:
+            raise RuntimeError("scratch store is not open")
+        return self._dir
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -114,6 +135,11 @@ class Scratch:
         return self._db
 
     # -- entities ----------------------------------------------------------------------------
+    def has_entity(self, eid: str) -> bool:
+        """Whether ``eid`` was added (duplicate records in a dump are skipped)."""
+        row = self.db.execute("SELECT 1 FROM entities WHERE id = ?", (eid,)).fetchone()
+        return row is not None
+
     def add_entities(self, rows: Iterable[tuple[str, str, tuple[str, ...], str | None]]) -> None:
         """Add ``(id, label, aliases, title_key)`` rows."""
         self.db.executemany(
@@ -181,7 +207,13 @@ class Scratch:
         """Add facts in dump order (their ``id`` is ignored; numbering comes later)."""
         self.db.executemany(
             f"INSERT INTO raw_facts ({_FACT_COLUMNS}) VALUES ({','.join('?' * 12)})",
-            (_fact_row(f) for f in facts),
+            (fact_row(f) for f in facts),
+        )
+
+    def add_raw_fact_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Add facts already turned into rows by ``fact_row`` (by a worker process)."""
+        self.db.executemany(
+            f"INSERT INTO raw_facts ({_FACT_COLUMNS}) VALUES ({','.join('?' * 12)})", rows
         )
 
     def finalize_facts(self, symmetric: Sequence[str]) -> tuple[int, int, int]:
