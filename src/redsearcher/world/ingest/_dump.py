@@ -45,6 +45,7 @@ from redsearcher.world.ingest._worker import (
     init_worker,
     parse_chunk,
     subclass_edges,
+    watch_parent,
 )
 
 _FLUSH = 5_000
@@ -171,13 +172,16 @@ def _keep_classes(
         return edges
     found = list(edges)
     tasks = prefetch(_tasks(paths, config, Position()))
-    for pairs in ordered_map(_edges_task, tasks, workers, _no_setup, ()):
+    parent = os.getpid() if workers > 1 else None
+    for pairs in ordered_map(_edges_task, tasks, workers, _class_setup, (parent,)):
         found.extend((child, parent) for child, parents in pairs for parent in parents)
     return found
 
 
-def _no_setup() -> None:
-    """The class pass needs no worker state."""
+def _class_setup(parent: int | None) -> None:
+    """The class pass needs no worker state, only the watch on its parent."""
+    if parent is not None:
+        watch_parent(parent)
 
 
 def ingest_wikidata(
@@ -240,7 +244,10 @@ def _stream(
     paths, report, props, checkpoints = apply.paths, apply.report, apply.props, apply.checkpoints
     tasks = prefetch(_tasks(paths, apply.config, position))
     tracker = display.task(f"wikidata {paths[position.file].name}") if paths else None
-    for index, size, result in ordered_map(_parse_task, tasks, workers, init_worker, (setup,)):
+    parent = os.getpid() if workers > 1 else None
+    for index, size, result in ordered_map(
+        _parse_task, tasks, workers, init_worker, (setup, parent)
+    ):
         path = paths[index]
         if result is None:  # the end of a file
             if position.good == 0 and position.bad > 0:

@@ -19,6 +19,9 @@ Events:
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,10 +93,28 @@ class _State:
 _STATE: _State | None = None
 
 
-def init_worker(setup: WorkerSetup) -> None:
-    """Prepare this process for ``parse_chunk`` (a pool initializer)."""
+def init_worker(setup: WorkerSetup, parent: int | None = None) -> None:
+    """Prepare this process for ``parse_chunk`` (a pool initializer).
+
+    ``parent`` is the pid of the ingest when this runs in a worker process: the worker then
+    exits as soon as that process is gone, since a killed ingest (the case ``resume`` is
+    for) cannot shut its pool down and would leave idle workers behind.
+    """
     global _STATE
     _STATE = _State(setup)
+    if parent is not None:
+        watch_parent(parent)
+
+
+def watch_parent(parent: int) -> None:
+    """Exit this process when ``parent`` is no longer its parent (checked every second)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _line_text(raw: bytes) -> str | None:
