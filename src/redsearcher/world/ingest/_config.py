@@ -130,7 +130,7 @@ class IngestConfig(BaseModel):
     """Processes that parse the dumps (0: one per CPU). The World is byte-identical for any
     number: one writer takes the parsed chunks in dump order."""
 
-    chunk_bytes: int = Field(default=32 << 20, ge=1)
+    chunk_bytes: int = Field(default=8 << 20, ge=1)
     """Dump bytes (decompressed) per chunk: the unit of work of a worker and of ``resume``."""
 
     resume: bool = False

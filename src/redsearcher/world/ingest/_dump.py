@@ -113,6 +113,9 @@ class _Writer:
         self.names: list[tuple[str, str, tuple[str, ...], str | None]] = []
         self.facts: list[tuple[object, ...]] = []
         self.pending: set[str] = set()
+        """Ids of the kept items of the current chunk (``known`` holds the earlier ones)."""
+        self.known: set[str] = set()
+        """Ids of the current chunk's items that were added before the chunk."""
 
     def flush(self) -> None:
         add_items(self.scratch, self.items)
@@ -121,10 +124,12 @@ class _Writer:
         self.items.clear()
         self.names.clear()
         self.facts.clear()
-        self.pending.clear()
 
     def apply(self, path: Path, first_line: int, result: ChunkResult) -> None:
         report = self.report
+        ids = [e[2][0] for e in result.events if e[0] == "item"]
+        self.known = self.scratch.existing_entities(ids)  # one query per 500, not one per item
+        self.pending = set()
         for kind, rel, payload in result.events:
             line = first_line + rel
             if kind == "bad":
@@ -144,7 +149,7 @@ class _Writer:
     def _item(self, path: Path, line: int, out: ItemOut) -> None:
         eid, drop, item, name, facts, skipped, subclass_of = out
         report = self.report
-        if eid in self.pending or self.scratch.has_entity(eid):
+        if eid in self.pending or eid in self.known:
             report.skip("duplicate_entity", file=path, line=line, detail=eid)
             return
         if subclass_of:

@@ -135,10 +135,14 @@ class Scratch:
         return self._db
 
     # -- entities ----------------------------------------------------------------------------
-    def has_entity(self, eid: str) -> bool:
-        """Whether ``eid`` was added (duplicate records in a dump are skipped)."""
-        row = self.db.execute("SELECT 1 FROM entities WHERE id = ?", (eid,)).fetchone()
-        return row is not None
+    def existing_entities(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` that were added (duplicate records in a dump are skipped)."""
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT id FROM entities WHERE id IN ({marks})", tuple(chunk))
+            found.update(row[0] for row in rows)
+        return found
 
     def add_entities(self, rows: Iterable[tuple[str, str, tuple[str, ...], str | None]]) -> None:
         """Add ``(id, label, aliases, title_key)`` rows."""

@@ -1,0 +1,268 @@
+"""Wikidata ingest at scale: throughput per core, memory and scratch disk, projected to the full dump.
+
+Input: ``k`` copies of the shared real sample (``/work/shared/realdata/wikidata-sample.json.gz``,
+61,324 items), every Q-id of copy ``c`` shifted by ``c * 10**9`` (ids and item values alike, so
+the copies are distinct Worlds of the same shape and size), written gzip'ed like the real dump.
+
+Each configuration runs in a fresh child process (``--one``) that calls ``ingest_world`` and
+reports, from ``getrusage`` and a sampling thread: wall time, the time and parent CPU of the
+streaming phase (reader + writer; the part that does not parallelize), CPU of the workers, peak
+RSS summed over the process tree, and peak size of the scratch store. The raw ceiling is
+measured in the same run on the same file: gzip decompression alone (the single reader's
+ceiling) and decompression + ``json.loads`` of every line in one process.
+
+Usage: python benchmarks/bench_ingest_scale.py [--copies 4] [--record]
+       (--record appends a section to benchmarks/RESULTS.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _measure import machine, today
+
+SAMPLE = Path("/work/shared/realdata/wikidata-sample.json.gz")
+SHIFT = 10**9
+FULL_ITEMS = 110_000_000
+FULL_BYTES = 1.4e12  # decompressed latest-all.json (~140 GB gzip), ~12.7 KB per item
+_QID = re.compile(rb'"Q([0-9]+)"')
+_NUMERIC = re.compile(rb'"numeric-id":([0-9]+)')
+
+
+def make_copies(copies: int, out: Path) -> tuple[int, int]:
+    """Write ``copies`` renumbered copies of the sample to ``out`` (gzip); (items, bytes)."""
+    lines = [
+        line.rstrip(b"\n").rstrip(b",")
+        for line in gzip.open(SAMPLE, "rb")
+        if line.strip() not in (b"[", b"]", b"")
+    ]
+    size = 0
+    with gzip.open(out, "wb", compresslevel=6) as fh:
+        fh.write(b"[\n")
+        for copy in range(copies):
+            shift = copy * SHIFT
+            for index, line in enumerate(lines):
+                if shift:
+                    line = _QID.sub(lambda m: b'"Q%d"' % (int(m[1]) + shift), line)
+                    line = _NUMERIC.sub(lambda m: b'"numeric-id":%d' % (int(m[1]) + shift), line)
+                last = copy == copies - 1 and index == len(lines) - 1
+                row = line + (b"\n" if last else b",\n")
+                fh.write(row)
+                size += len(row)
+        fh.write(b"]\n")
+    return copies * len(lines), size + 4
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in (proc, *proc.children(recursive=True)):
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    for root, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def one(dump: Path, out: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """Run one ingest in this process and measure it (the ``--one`` child)."""
+    from redsearcher.world.ingest import IngestConfig, ingest_world
+    from redsearcher.world.ingest import _dump
+
+    scratch = out.parent / f"{out.name}-scratch"
+    config = IngestConfig(kb_pages=False, scratch_dir=scratch, **settings)
+    me = psutil.Process()
+    peaks = {"rss": 0, "scratch": 0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peaks["rss"] = max(peaks["rss"], _tree_rss(me))
+            peaks["scratch"] = max(peaks["scratch"], _dir_size(scratch))
+            time.sleep(0.2)
+
+    phase: dict[str, float] = {}
+    stream = _dump._stream
+
+    def timed(*args: Any, **kwargs: Any) -> None:
+        start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+        stream(*args, **kwargs)
+        end = resource.getrusage(resource.RUSAGE_SELF)
+        phase["stream_s"] = time.perf_counter() - start
+        phase["stream_parent_cpu_s"] = (end.ru_utime - cpu.ru_utime) + (end.ru_stime - cpu.ru_stime)
+
+    _dump._stream = timed  # type: ignore[assignment]
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    start = time.perf_counter()
+    manifest = ingest_world(out, wikidata=dump, config=config, progress=False)
+    wall = time.perf_counter() - start
+    stop.set()
+    thread.join()
+    me_ru = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "wall_s": wall,
+        **phase,
+        "parent_cpu_s": me_ru.ru_utime + me_ru.ru_stime,
+        "worker_cpu_s": kids.ru_utime + kids.ru_stime,
+        "peak_rss_mb": peaks["rss"] / 2**20,
+        "scratch_mb": peaks["scratch"] / 2**20,
+        "entities": manifest.counts["entities"],
+        "facts": manifest.counts["facts"],
+        "hash": manifest.content_hash,
+    }
+
+
+def raw_ceiling(dump: Path) -> dict[str, float]:
+    """Decompression alone, then decompression + ``json.loads`` of every line (one process)."""
+    start = time.perf_counter()
+    with gzip.open(dump, "rb") as fh:
+        while fh.read(1 << 24):
+            pass
+    decompress = time.perf_counter() - start
+    start = time.perf_counter()
+    with gzip.open(dump, "rb") as fh:
+        for line in fh:
+            text = line.strip().rstrip(b",")
+            if text not in (b"[", b"]", b""):
+                json.loads(text)
+    return {"decompress_s": decompress, "parse_s": time.perf_counter() - start}
+
+
+def run_child(dump: Path, out: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--one", str(dump), str(out), json.dumps(settings)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"ingest failed ({settings}):\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def project(r: dict[str, Any], items: int, size: int, workers: int) -> dict[str, float]:
+    """Project one run to the full dump on 16 cores (see RESULTS.md for the assumptions).
+
+    Work scales with bytes (JSON parsing dominates); the streaming phase's parent CPU (reader
+    + writer) is serial, the workers' CPU divides over 15 workers, and the post-stream phase
+    (naming, numbering, writing the World) is serial and scales with items.
+    """
+    scale_bytes, scale_items = FULL_BYTES / size, FULL_ITEMS / items
+    serial = r["stream_parent_cpu_s"] * scale_bytes
+    parallel = r["worker_cpu_s"] * scale_bytes / 15 if workers > 1 else 0.0
+    if workers <= 1:  # everything ran in the parent: split it by the ceiling's share
+        serial = r["stream_parent_cpu_s"] * scale_bytes
+    post = (r["wall_s"] - r["stream_s"]) * scale_items
+    return {"serial_h": serial / 3600, "parallel_h": parallel / 3600, "post_h": post / 3600}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=4)
+    parser.add_argument("--record", action="store_true")
+    parser.add_argument("--one", nargs=3, metavar=("DUMP", "OUT", "SETTINGS"))
+    args = parser.parse_args()
+    if args.one:
+        dump, out, settings = args.one
+        print(json.dumps(one(Path(dump), Path(out), json.loads(settings))))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-scale-"))
+    try:
+        dump = tmp / "dump.json.gz"
+        items, size = make_copies(args.copies, dump)
+        print(f"{args.copies} copies: {items:,} items, {size / 1e6:.0f} MB decompressed")
+        ceiling = raw_ceiling(dump)
+        print(f"ceiling: {ceiling}")
+        runs = {
+            "workers 1": {"workers": 1},
+            "workers 2": {"workers": 2},
+            "workers 2, --keep-class Q5 (class pass)": {"workers": 2, "keep_class": ["Q5"]},
+        }
+        results = {}
+        for name, settings in runs.items():
+            results[name] = run_child(dump, tmp / "world", settings)
+            print(name, json.dumps(results[name]))
+        same = results["workers 1"]["hash"] == results["workers 2"]["hash"]
+        print(f"workers 1 and 2 give the same World: {same}")
+        lines = report(args.copies, items, size, ceiling, results, same)
+        print("\n".join(lines))
+        if args.record:
+            path = Path(__file__).parent / "RESULTS.md"
+            with path.open("a") as fh:
+                fh.write("\n" + "\n".join(lines) + "\n")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(
+    copies: int,
+    items: int,
+    size: int,
+    ceiling: dict[str, float],
+    results: dict[str, dict[str, Any]],
+    same: bool,
+) -> list[str]:
+    lines = [
+        f"## Wikidata ingest at scale (`bench_ingest_scale.py`) — {today()}",
+        "",
+        f"Machine: {machine()} (shared, noisy). Input: {copies} renumbered copies of the real "
+        f"sample, {items:,} items, {size / 1e6:.0f} MB decompressed, gzip; `--no-kb-pages`.",
+        f"Raw ceiling in the same run: gzip decompression alone {ceiling['decompress_s']:.1f} s "
+        f"({size / 1e6 / ceiling['decompress_s']:.0f} MB/s); decompression + `json.loads` of "
+        f"every line in one process {ceiling['parse_s']:.1f} s "
+        f"({items / ceiling['parse_s']:,.0f} items/s).",
+        "",
+        "| run | wall s | items/s | items per CPU-s | parent CPU s (stream) | worker CPU s "
+        "| vs ceiling | peak RSS MB | scratch MB | entities |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in results.items():
+        cpu = r["parent_cpu_s"] + r["worker_cpu_s"]
+        lines.append(
+            f"| {name} | {r['wall_s']:.1f} | {items / r['wall_s']:,.0f} | {items / cpu:,.0f} "
+            f"| {r['stream_parent_cpu_s']:.1f} | {r['worker_cpu_s']:.1f} "
+            f"| {r['wall_s'] / ceiling['parse_s']:.1f}x | {r['peak_rss_mb']:.0f} "
+            f"| {r['scratch_mb']:.0f} | {r['entities']:,} |"
+        )
+    lines.append("")
+    lines.append(f"Same World (content hash) with 1 and 2 workers: {same}.")
+    two = results["workers 2"]
+    p = project(two, items, size, 2)
+    lines.append(
+        f"Projection from `workers 2` to the full dump ({FULL_ITEMS / 1e6:.0f}M items, "
+        f"{FULL_BYTES / 1e12:.1f} TB decompressed; work scaled by bytes, the post-stream phase "
+        f"by items) on 16 cores (15 workers + the reader/writer): serial reader+writer "
+        f"{p['serial_h']:.1f} h, worker parsing {p['parallel_h']:.1f} h (in parallel with it), "
+        f"post-stream phase {p['post_h']:.1f} h; stream = max of the first two."
+    )
+    return lines
+
+
+if __name__ == "__main__":
+    main()
