@@ -227,3 +227,15 @@ def test_bad_filter_inputs_are_named(small: Path, tmp_path: Path) -> None:
         IngestConfig(keep_class=["city"])
     with pytest.raises(ValueError, match="language code"):
         IngestConfig(languages=["English"])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_errors_come_in_input_order(tmp_path: Path, workers: int) -> None:
+    """A worker pool reads ahead; the first bad file is still the one reported."""
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_bytes(b"[\nnot json,\nnor this,\n]\n")
+    second.write_bytes(b"")
+    config = IngestConfig(workers=workers, chunk_bytes=8)
+    with pytest.raises(InputFormatError, match="no line holds a JSON object") as err:
+        ingest_world(tmp_path / "w", wikidata=[first, second], config=config, progress=False)
+    assert err.value.path == str(first) and err.value.line == 2

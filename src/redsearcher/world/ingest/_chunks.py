@@ -192,12 +192,22 @@ def ordered_map(
         workers, mp_context=context, initializer=initializer, initargs=initargs
     )
     window: deque[Future[R]] = deque()
+    failed: Exception | None = None
     try:
-        for item in items:
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except Exception as err:  # a bad input: first hand out what came before it
+                failed = err
+                break
             window.append(pool.submit(fn, item))
             if len(window) >= 2 * workers:
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
+        if failed is not None:
+            raise failed
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
