@@ -239,3 +239,20 @@ def test_errors_come_in_input_order(tmp_path: Path, workers: int) -> None:
     with pytest.raises(InputFormatError, match="no line holds a JSON object") as err:
         ingest_world(tmp_path / "w", wikidata=[first, second], config=config, progress=False)
     assert err.value.path == str(first) and err.value.line == 2
+
+
+def test_cli_flags_reach_the_config(tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("Q30\nQ223\nQ2685\n")
+    out = tmp_path / "world"
+    flags = ["--keep-class", "Q6256", "--ids", str(ids), "--languages", "en", "--stubs"]
+    assert _ingest_cli(out, SLICE, *flags, "--min-sitelinks", "1", "--workers", "2") == 0
+    world = World.open(out)
+    assert _ids(world) == {"Q223"}  # Q30 has no sitelink in the slice, Q2685 is no country
+    config = world.manifest.source["config"]
+    assert config["keep_class"] == ["Q6256"] and config["min_sitelinks"] == 1
+    assert config["languages"] == ["en"] and config["stubs"] is True
+    assert "workers" not in config and "resume" not in config
+    no_pass = tmp_path / "no-pass"
+    assert _ingest_cli(no_pass, SLICE, "--keep-class", "Q6256", "--no-class-pass") == 0
+    assert _ids(World.open(no_pass)) == {"Q30", "Q40"}
