@@ -265,6 +265,15 @@ class Scratch:
         self.next_fact_id = kept + completed + 1
         return kept, raw - kept, completed
 
+    def iter_fact_rows(self, batch: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The numbered facts in id order, as lists of ``batch`` rows (the last one shorter).
+
+        Rows hold the columns of the ``facts`` table in schema order (``id`` first).
+        """
+        cursor = self.db.execute(f"SELECT id, {_FACT_COLUMNS} FROM facts ORDER BY id")
+        while rows := cursor.fetchmany(batch):
+            yield rows
+
     def iter_facts(self, batch: int = 10_000) -> Iterator[Fact]:
         """The numbered facts in id order."""
         cursor = self.db.execute(f"SELECT id, {_FACT_COLUMNS} FROM facts ORDER BY id")
