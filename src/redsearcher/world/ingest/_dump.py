@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from redsearcher.errors import InputFormatError
 from redsearcher.world._store import WorldWriter
 from redsearcher.world.ingest._chunks import Chunk, iter_chunks, ordered_map, prefetch
 from redsearcher.world.ingest._config import IngestConfig
-from redsearcher.world.ingest._filters import ItemFilter, build_filter
+from redsearcher.world.ingest._filters import build_filter
 from redsearcher.world.ingest._io import first_char
 from redsearcher.world.ingest._properties import label_from_item
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
@@ -177,8 +178,8 @@ def _keep_classes(
         return edges
     found = list(edges)
     tasks = prefetch(_tasks(paths, config, Position()))
-    parent = os.getpid() if workers > 1 else None
-    for pairs in ordered_map(_edges_task, tasks, workers, _class_setup, (parent,)):
+    me = os.getpid() if workers > 1 else None
+    for pairs in ordered_map(_edges_task, tasks, workers, _class_setup, (me,)):
         found.extend((child, parent) for child, parents in pairs for parent in parents)
     return found
 
@@ -220,10 +221,7 @@ def ingest_wikidata(
         for child, parents in saved.subclass:
             props.types.add_subclass(child, parents)
         classes = None if saved.keep_classes is None else frozenset(saved.keep_classes)
-        item_filter = build_filter(config, [])
-        item_filter = ItemFilter(
-            classes, item_filter.ids, item_filter.min_sitelinks, item_filter.languages
-        )
+        item_filter = replace(build_filter(config, []), classes=classes)  # no second class pass
     else:
         item_filter = build_filter(config, _keep_classes(paths, config, edges, workers))
         checkpoints.save_classes(item_filter.classes)
@@ -248,7 +246,9 @@ def _stream(
 ) -> None:
     paths, report, props, checkpoints = apply.paths, apply.report, apply.props, apply.checkpoints
     tasks = prefetch(_tasks(paths, apply.config, position))
-    tracker = display.task(f"wikidata {paths[position.file].name}") if paths else None
+    tracker = None
+    if position.file < len(paths):
+        tracker = display.task(f"wikidata {paths[position.file].name}")
     parent = os.getpid() if workers > 1 else None
     for index, size, result in ordered_map(
         _parse_task, tasks, workers, init_worker, (setup, parent)
