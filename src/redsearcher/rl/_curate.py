@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from redsearcher.agent import AgentConfig
-from redsearcher.errors import UserError
+from redsearcher.errors import ConfigError, UserError
 from redsearcher.log import JsonlFile, Task, Trajectory, iter_records, read_trajectories
 from redsearcher.model import ModelConfig, ModelUnavailable
 from redsearcher.rl._verifier import (
@@ -116,7 +116,10 @@ class CurationConfig(BaseModel):
         if self.band_low > self.band_high:
             raise ValueError(f"band_low {self.band_low} is above band_high {self.band_high}")
         if self.verify:
-            verifier_prompt(self.verifier_prompt_version)  # fail now, not after the rollout
+            try:
+                verifier_prompt(self.verifier_prompt_version)  # fail now, not after the rollout
+            except ConfigError as err:
+                raise ValueError(str(err)) from err
         return self
 
 

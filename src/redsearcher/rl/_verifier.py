@@ -61,6 +61,8 @@ def verifier_prompt(version: str = VERIFIER_PROMPT_VERSION) -> str:
     Raises:
         ConfigError: for an unknown version.
     """
+    if not version or "/" in version or "\\" in version or version.startswith("."):
+        raise ConfigError(f"no verifier prompt of version {version!r}")
     path = resources.files("redsearcher.rl").joinpath("prompts", f"verifier.{version}.txt")
     try:
         return path.read_text(encoding="utf-8").rstrip()
