@@ -103,3 +103,16 @@ def test_batch_without_dynamic_sampling_trains_zero_std_groups() -> None:
     assert [s.loss_weight for s in batch.samples] == [1.0, 1.0]
     assert [s.advantage for s in batch.samples] == [0.0, 0.0]
     assert batch.zero_std_groups == ["B"] and batch.dropped_groups == []
+
+
+def test_repetition_in_reasoning_counts() -> None:
+    from redsearcher.log import Message
+
+    trajectory = make_trajectory("t")
+    looping = Message(role="assistant", content="<answer>Paris</answer>", reasoning=LOOP)
+    segment = trajectory.segments[0].model_copy(
+        update={"messages": [*trajectory.segments[0].messages[:2], looping]}
+    )
+    stats = trajectory_stats(trajectory.model_copy(update={"segments": [segment]}))
+    assert stats.text is not None and stats.text.startswith("I will search again")
+    assert abnormal_reasons(stats) == ["repetition"]

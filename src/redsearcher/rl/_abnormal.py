@@ -134,13 +134,19 @@ _TRUNCATED = frozenset({"context_limit", "max_turns", "max_tool_calls"})
 def trajectory_stats(trajectory: Trajectory) -> SampleStats:
     """The filter's inputs from one of our trajectories.
 
-    The text is every assistant message the policy wrote (all segments); the response length
+    The text is everything the policy wrote (reasoning and content of every assistant message,
+    all segments: a thinking model loops in its reasoning first); the response length
     is the completion tokens the server reported (or estimated); a trajectory that ended at a
     limit (context, turns, tool calls) *without* an answer counts as truncated (one that gave
     the answer it was asked for at the limit finished its response).
     """
     text = "\n".join(
-        m.content for s in trajectory.segments for m in s.messages if m.role == "assistant"
+        part
+        for s in trajectory.segments
+        for m in s.messages
+        if m.role == "assistant"
+        for part in (m.reasoning, m.content)
+        if part
     )
     return SampleStats(
         text=text,
