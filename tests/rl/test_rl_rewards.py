@@ -7,7 +7,13 @@ import math
 import pytest
 
 from redsearcher.eval import ProcessRecord, Verdict
-from redsearcher.rl import RewardConfig, outcome_reward, sample_reward, sample_rewards
+from redsearcher.rl import (
+    RewardConfig,
+    judge_rewards,
+    outcome_reward,
+    sample_reward,
+    sample_rewards,
+)
 
 
 def verdict(correct: bool | None, reason: str | None = None) -> Verdict:
@@ -78,3 +84,35 @@ def test_batch_rewards_count_unscored() -> None:
     assert rewards == [1.0, None, 0.0, None] and unscored == 2
     with pytest.raises(ValueError, match="2 process records for 1"):
         sample_rewards([1.0], [None, None])
+
+
+def test_judge_rewards_never_turn_outages_into_zero(caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    from records_support import make_trajectory
+    from redsearcher.log import Trajectory
+    from redsearcher.model import ModelUnavailable
+
+    batch = [
+        make_trajectory("a", 0, prediction="Paris"),
+        make_trajectory("a", 1, prediction="Lyon"),
+        make_trajectory("a", 2, prediction=None, termination="error", error="env 503"),
+        make_trajectory("b", 0, answers=(), prediction="Paris"),
+    ]
+    rewards = asyncio.run(judge_rewards(batch, "exact"))
+    assert [r.reward for r in rewards] == [1.0, 0.0, None, None]
+    assert rewards[2].unscored_reason is not None and "env 503" in rewards[2].unscored_reason
+    assert "2 of 4 samples unscored" in caplog.text
+
+    async def judge_down(trajectory: Trajectory) -> float | None:
+        raise ModelUnavailable("judge endpoint gone")
+
+    down = asyncio.run(judge_rewards(batch[:2], judge_down))
+    assert [r.reward for r in down] == [None, None]
+    assert down[0].unscored_reason is not None and "judge endpoint gone" in down[0].unscored_reason
+
+    async def buggy(trajectory: Trajectory) -> float | None:
+        raise RuntimeError("a bug, not an outage")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        asyncio.run(judge_rewards(batch[:1], buggy))

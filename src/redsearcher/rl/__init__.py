@@ -49,6 +49,7 @@ from redsearcher.rl._curate import (
 from redsearcher.rl._rewards import (
     RewardConfig,
     SampleReward,
+    judge_rewards,
     outcome_reward,
     sample_reward,
     sample_rewards,
@@ -92,6 +93,7 @@ __all__ = [
     "dynamic_sampling",
     "group_advantages",
     "grpo_batch",
+    "judge_rewards",
     "outcome_reward",
     "parse_band",
     "parse_verifier_output",

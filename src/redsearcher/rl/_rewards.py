@@ -17,15 +17,35 @@ so any trainer's sample can use it.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from redsearcher.eval import ProcessRecord, Verdict
+from redsearcher.log import Trajectory
+from redsearcher.model import ModelRequestError, ModelUnavailable
+from redsearcher.registry import lookup
 
-__all__ = ["RewardConfig", "SampleReward", "outcome_reward", "sample_reward", "sample_rewards"]
+__all__ = [
+    "RewardConfig",
+    "SampleReward",
+    "judge_rewards",
+    "outcome_reward",
+    "sample_reward",
+    "sample_rewards",
+]
+
+logger = logging.getLogger(__name__)
+
+Scorer = Callable[[Trajectory], Awaitable[float | None]]
+"""A registered scorer or judge (registry kind ``scorer``): ``None`` means unscored."""
+
+#: What a judge raises when it (or its model) is out: the sample is unscored, not wrong.
+_OUTAGES = (ModelUnavailable, ModelRequestError, TimeoutError)
 
 
 class RewardConfig(BaseModel):
@@ -151,3 +171,75 @@ def sample_rewards(
     records = processes if processes is not None else [None] * len(outcomes)
     rewards = [sample_reward(o, p, config).reward for o, p in zip(outcomes, records, strict=True)]
     return rewards, sum(r is None for r in rewards)
+
+
+async def _judge_one(
+    trajectory: Trajectory,
+    scorer: Scorer,
+    process: ProcessRecord | None,
+    config: RewardConfig | None,
+) -> SampleReward:
+    if trajectory.termination == "error":
+        why = trajectory.error or "no detail"
+        return SampleReward(
+            reward=None, outcome=None, unscored_reason=f"the episode ended in error: {why}"
+        )
+    try:
+        score = await scorer(trajectory)
+    except _OUTAGES as err:
+        return SampleReward(
+            reward=None,
+            outcome=None,
+            unscored_reason=f"the judge failed: {type(err).__name__}: {err}",
+        )
+    reward = sample_reward(score, process, config)
+    if reward.unscored:
+        return reward.model_copy(update={"unscored_reason": "the judge left it unscored"})
+    return reward
+
+
+async def judge_rewards(
+    trajectories: Sequence[Trajectory],
+    scorer: str | Scorer = "exact",
+    *,
+    processes: Sequence[ProcessRecord | None] | None = None,
+    config: RewardConfig | None = None,
+    concurrency: int = 16,
+) -> list[SampleReward]:
+    """Judge finished episodes with a registered scorer/judge and turn the scores into rewards.
+
+    An episode that ended in ``error`` (an environment or model outage the agent recorded) and
+    a judge that is out (:class:`~redsearcher.model.ModelUnavailable`, a rejected request, a
+    timeout) give an *unscored* sample with the reason, never reward 0; the count is logged.
+    Anything else a judge raises is a bug and propagates.
+
+    Args:
+        trajectories: The episodes, in batch order.
+        scorer: A registered scorer name (registry kind ``scorer``) or the scorer itself.
+        processes: One process record per episode for process terms (optional).
+        config: Reward weights (outcome only when omitted).
+        concurrency: Judge calls in flight at once.
+
+    Raises:
+        ConfigError: for an unknown scorer name.
+        ValueError: when ``processes`` is not one per episode.
+    """
+    if processes is not None and len(processes) != len(trajectories):
+        raise ValueError(f"{len(processes)} process records for {len(trajectories)} samples")
+    judge: Any = lookup("scorer", scorer)() if isinstance(scorer, str) else scorer
+    records = processes if processes is not None else [None] * len(trajectories)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(trajectory: Trajectory, process: ProcessRecord | None) -> SampleReward:
+        async with gate:
+            return await _judge_one(trajectory, judge, process, config)
+
+    rewards = await asyncio.gather(*(one(t, p) for t, p in zip(trajectories, records, strict=True)))
+    unscored = sum(r.unscored for r in rewards)
+    if unscored:
+        logger.warning(
+            "%d of %d samples unscored (dropped from the gradient, not rewarded 0)",
+            unscored,
+            len(rewards),
+        )
+    return list(rewards)
