@@ -127,7 +127,9 @@ def test_curate_with_verifier_end_to_end(
     assert checks["t2"].provenance.model == "judge-agent" and checks["t2"].score is None
 
 
-def test_curate_without_verifier_keeps_the_band(tmp_path: Path, env: EnvServer) -> None:
+def test_curate_without_verifier_keeps_the_band(
+    tmp_path: Path, env: EnvServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     tasks = write_tasks(tmp_path / "tasks.jsonl")
     policy = ScriptedChatServer(policy_scripts()).start()
     base = ["rl", "curate", str(tasks), "--model", "policy", "--base-url", policy.base_url,
@@ -138,6 +140,9 @@ def test_curate_without_verifier_keeps_the_band(tmp_path: Path, env: EnvServer) 
         assert run(base) == 0
         # other settings on the same directory are refused, naming the key
         assert run([*base, "--band", "0.5-1"]) == 2
+        assert "band_low" in capsys.readouterr().err
+        assert run([*base, "--scorer", "another-judge"]) == 2
+        assert "scorer" in capsys.readouterr().err
     finally:
         policy.stop()
     kept = [r.id for r in read_curation(tmp_path / "out") if r.kept]

@@ -293,18 +293,21 @@ async def curate(
     root = Path(out)
     loaded = list(tasks) if not isinstance(tasks, str | Path) else load_tasks(tasks)
     if not loaded:
-        raise UserError(f"{tasks}: no tasks to curate")
+        where = tasks if isinstance(tasks, str | Path) else "the task list"
+        raise UserError(f"{where}: no tasks to curate")
     hint = "use another --out, or the settings it was written with"
     episodes = verifier_episodes = decided_now = 0
+    runs = (rollout_config or RolloutConfig()).model_copy(update={"n_samples": config.k})
+    # The scorer decides every pass rate: a rerun judging with another one must not mix in.
+    header = {**config.model_dump(mode="json"), "scorer": runs.scorer}
     with JsonlFile.open(
         root / CURATION_FILE,
-        header=config.model_dump(mode="json"),
+        header=header,
         key="id",
         model=CurationRecord,
         hint=hint,
     ) as file:
         if any(t.id not in file.done for t in loaded):
-            runs = (rollout_config or RolloutConfig()).model_copy(update={"n_samples": config.k})
             summary = await run_rollout(
                 loaded, out=root / "rollout", env_url=env_url, model=model, base_urls=base_urls,
                 agent=agent, config=runs, display=display, services=services, **rollout_options,
