@@ -27,6 +27,7 @@ def _attach() -> None:
         _env,
         _eval,
         _export,
+        _rl,
         _rollout,
         _run,
         _synth,
@@ -40,6 +41,7 @@ def _attach() -> None:
     app.command("run")(_run.run)
     app.command("rollout")(_rollout.rollout)
     app.add_typer(_export.app, name="export")
+    app.add_typer(_rl.app, name="rl")
     app.command("synth")(_synth.synth)
     app.command("verify")(_synth.verify)
     app.command("eval")(_eval.eval_command)
