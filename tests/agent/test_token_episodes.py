@@ -26,12 +26,14 @@ from redsearcher.env import LocalEnvironment
 from redsearcher.errors import UserError
 from redsearcher.log import Trajectory
 from redsearcher.model import (
+    ChatModel,
     ModelConfig,
     OpenAIChatModel,
     SamplingConfig,
     TokenConfig,
     TokenizerChat,
 )
+from redsearcher.rollout import EndpointPool
 from redsearcher.testing import (
     Expect,
     ScriptedChatServer,
@@ -75,9 +77,7 @@ def agent(
     return AgentConfig(context_window=window, context=context)
 
 
-def run(
-    model: ScriptedModel, env: LocalEnvironment, config: AgentConfig | None = None
-) -> Trajectory:
+def run(model: ChatModel, env: LocalEnvironment, config: AgentConfig | None = None) -> Trajectory:
     async def main() -> Trajectory:
         async with Toolbox.local(env) as box:
             return await run_episode(
@@ -362,3 +362,16 @@ def test_over_http_the_scripted_server_answers_as_vllm(
     assert segment.prompt_ids == requests[0].body["prompt"]
     assert sent_prefixes(segment) == [r.body["prompt"] for r in requests]
     assert traj.provenance.config["model"]["tokens"]["api"] == "vllm"
+
+
+def test_a_rollout_endpoint_pool_runs_token_exact_episodes(
+    chat: TokenizerChat, tiny_env: LocalEnvironment
+) -> None:
+    """The rollout's pinned model forwards the template and the token-id requests."""
+    with ScriptedModel([search(0), answer()], protocol="text", chat_template=chat) as model:
+        pinned = EndpointPool({"http://s0": model}).model_for("t#0")
+        traj = run(pinned, tiny_env)
+    assert traj.termination == "answer"
+    [segment] = episode_segments(traj)
+    calls = [c for c in model.calls if c.token_completion is not None]
+    assert len(calls) == 2 and sent_prefixes(segment) == [c.prompt_ids for c in calls]
