@@ -8,7 +8,9 @@ the rollout is handed a scorer through the registry and never imports evaluation
 ``load_benchmark`` reads a benchmark file users have locally (BrowseComp, BrowseComp-ZH, GAIA,
 HLE, xbench-DeepSearch, Frames, generic JSONL, our synthesized tasks) into task records;
 ``summarize`` turns a run's trajectories and one judge's verdicts into a ``Summary``
-(``summary.json``), with process metrics from provenance for synthesized tasks.
+(``summary.json``), with process metrics from provenance for synthesized tasks;
+``write_report`` renders a summary as one self-contained HTML file with plots, and
+``ViewServer`` (``redsearcher view``) serves runs for reading trajectories step by step.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,7 @@ from redsearcher.eval._metrics import (
     repeats,
 )
 from redsearcher.eval._process import ProcessRecord, process_record
+from redsearcher.eval._report import ReportRow, render_report, turn_counts, write_report
 from redsearcher.eval._scorers import ExactScorer
 from redsearcher.eval._summary import RegimeGap, Summary, compare_regimes, summarize
 from redsearcher.eval._verdict import Verdict
@@ -58,6 +61,7 @@ __all__ += [
     "ProcessRecord",
     "RegimeGap",
     "Repeats",
+    "ReportRow",
     "Summary",
     "accuracy",
     "avg_at_k",
@@ -68,22 +72,31 @@ __all__ += [
     "load_benchmark",
     "pass_at_k",
     "process_record",
+    "render_report",
     "repeats",
     "run_bench",
     "summarize",
+    "turn_counts",
+    "write_report",
 ]
+__all__ += ["ViewServer"]
 
 if TYPE_CHECKING:
     from redsearcher.eval._bench import BenchIdentity, BenchReport, BenchResult, run_bench
+    from redsearcher.eval._view_app import ViewServer
 
 # ``run_bench`` pulls in the rollout, agent and model stack; scoring a run must not pay for that.
 _LAZY = frozenset({"BenchIdentity", "BenchReport", "BenchResult", "run_bench"})
 
 
 def __getattr__(name: str) -> Any:
-    """Import the bench runner on first use (see ``_LAZY``)."""
+    """Import the bench runner and the viewer on first use (see ``_LAZY``)."""
     if name in _LAZY:
         from redsearcher.eval import _bench
 
         return getattr(_bench, name)
+    if name == "ViewServer":
+        from redsearcher.eval import _view_app
+
+        return _view_app.ViewServer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
