@@ -30,15 +30,20 @@ def view(
     ] = None,
 ) -> None:
     """Serve a trajectory viewer for RUN_DIR on 127.0.0.1 until interrupted."""
-    import threading
-
     from redsearcher.eval import ViewServer
 
     server = ViewServer(run_dir, port=port, tasks=tasks, judge=judge).start()
     typer.echo(f"viewer: {server.base_url} (Ctrl-C to stop)")
     try:
-        threading.Event().wait()
+        wait_until_interrupted(server.base_url)
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+
+
+def wait_until_interrupted(url: str) -> None:
+    """Block until Ctrl-C (a seam: tests replace it to use the served ``url`` and return)."""
+    import threading
+
+    threading.Event().wait()
