@@ -22,6 +22,10 @@ from redsearcher.log import Message, RunManifest, ToolCallRecord
 __all__ = ["PAGE_SIZE", "Filters", "index_page", "run_page", "trajectory_page"]
 
 PAGE_SIZE = 200
+#: Observations longer than this start collapsed unless they read evidence (a whole page dump
+#: of 100 KB is rarely what one scrolls past). Shorter ones are laid out only when scrolled
+#: near (``content-visibility: auto`` on ``pre.obs``): a 200-turn episode carries megabytes.
+_OPEN_CHARS = 20_000
 _URL = re.compile(r"https?://[^\s)\]>\"'<`]+")
 _THINK = re.compile(r"<think>(.*?)(?:</think>|\Z)", re.DOTALL)
 _CSS = """
@@ -35,6 +39,7 @@ vertical-align:top;text-align:left}th{background:#f3f3f3}.q{max-width:520px}
 .call{border-left:4px solid #0072b2;margin:.4em 0;padding:.2em .6em;background:#fff}
 .call.err{border-left-color:#d55e00}
 pre{white-space:pre-wrap;word-break:break-word;margin:.3em 0;font-size:.88em}
+pre.obs{content-visibility:auto;contain-intrinsic-size:auto 300px}
 .thought{color:#555;font-style:italic}mark.ev{background:#ffe066}
 .ev-read{background:#ffe066}form label{margin-right:1em}.note{color:#555;font-size:.9em}
 """
@@ -210,8 +215,9 @@ def _call(call: ToolCallRecord, evidence: Mapping[str, str]) -> str:
         f'<div class="call{" err" if call.error else ""}"><b>{esc(call.name)}</b> '
         f'{" ".join(tags)} <span class="note">{esc(f"{call.latency_s:.2f}")} s</span>'
         f"<pre>{highlight(_arguments(call), evidence)}</pre>"
-        f"<details open><summary>observation ({esc(len(call.output))} chars)</summary>"
-        f"<pre>{highlight(call.output, evidence)}</pre></details></div>"
+        f"<details{' open' if read or len(call.output) <= _OPEN_CHARS else ''}>"
+        f"<summary>observation ({esc(len(call.output))} chars)</summary>"
+        f'<pre class="obs">{highlight(call.output, evidence)}</pre></details></div>'
     )
 
 
