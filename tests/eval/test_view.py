@@ -367,3 +367,71 @@ def test_browser_opens_a_trajectory_and_renders_it(
     assert "Steps" in body and "turn 0" in body and "reads evidence" in body
     assert set(task.evidence_urls) <= set(marks)
     assert HOSTILE in hostile_text and scripts == 0 and dialogs == []
+
+
+def test_text_protocol_thoughts_and_context_windows(tmp_path: Path) -> None:
+    """Qwen-style text protocol: ``<think>`` is a thought, ``<tool_response>`` turns are the
+    observations (shown once, with their call), and a discard-all episode shows each window."""
+    call = ToolCallRecord(
+        id="t0",
+        turn=0,
+        segment=0,
+        name="search",
+        arguments={"query": ["velden"]},
+        output="A Google search for 'velden' found 1 results: [Velden](https://x.org/v)",
+    )
+    later = ToolCallRecord(
+        id="t1",
+        turn=1,
+        segment=1,
+        name="visit",
+        arguments={"url": "https://x.org/v"},
+        output="The useful information in https://x.org/v for user goal g as follows",
+    )
+    first = [
+        Message(role="system", content="sys"),
+        Message(role="user", content="Who?"),
+        Message(role="assistant", content="<think>first I search</think><tool_call>{}</tool_call>"),
+        Message(role="user", content="<tool_response>\nA Google search ...</tool_response>"),
+    ]
+    second = [
+        Message(role="system", content="sys"),
+        Message(role="user", content="Who?"),
+        Message(role="assistant", content="<think>now I read</think>", tool_calls=None),
+        Message(role="user", content="<tool_response>\nThe useful ...</tool_response>"),
+        Message(role="user", content="You must answer now."),
+        Message(role="assistant", content="<think>done</think><answer>Velden</answer>"),
+    ]
+    trajectory = Trajectory(
+        id="p#0",
+        task_id="p",
+        sample=0,
+        question="Who?",
+        answers=["Velden"],
+        segments=[
+            Segment(index=0, messages=first, first_turn=0, end="discarded"),
+            Segment(index=1, messages=second, first_turn=1, end="final"),
+        ],
+        tool_calls=[call, later],
+        prediction="Velden",
+        termination="answer",
+        turns=3,
+        provenance=TrajectoryProvenance(model="m", protocol="text"),
+    )
+    run = tmp_path / "run"
+    run.mkdir()
+    manifest = make_manifest(protocol="text", n_samples=1)
+    (run / "run.json").write_text(manifest.model_dump_json(), encoding="utf-8")
+    (run / "trajectories.jsonl").write_text(trajectory.model_dump_json() + "\n", "utf-8")
+    with ViewServer(run) as server:
+        page = _get(server, "trajectory", r=".", id="p#0").text
+        listed = _text(_get(server, "run", r=".").text)
+    text = _text(page)
+    assert "Context window 1 (discarded)" in text and "Context window 2 (final)" in text
+    assert text.index("turn 0") < text.index("first I search") < text.index("velden")
+    assert text.index("turn 1") < text.index("now I read") < text.index("useful information")
+    assert "turn 2" in text and "done" in text and "You must answer now." in text
+    assert "<tool_response>" not in html.unescape(page)  # observations shown with their calls
+    assert page.count('class="thought"') == 3
+    assert "no verdict" in text.lower()
+    assert "1 trajectories: 0 correct, 0 incorrect, 1 unscored" in listed
