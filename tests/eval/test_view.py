@@ -92,6 +92,13 @@ def test_index_lists_the_bench_runs(viewer: ViewServer) -> None:
     assert "default-src 'none'" in response.headers["content-security-policy"]
     text = _text(response.text)
     assert "rollout oracle native 32 1" in text and "tool-free" in text
+    assert 'href="report"' in response.text
+    report = _get(viewer, "report")
+    assert (
+        report.status_code == 200
+        and "default-src 'none'" in report.headers["content-security-policy"]
+    )
+    assert "redsearcher-synthetic tools exact 100.0%" in _text(report.text)
 
 
 def test_run_list_filters_by_verdict_and_difficulty(viewer: ViewServer) -> None:

@@ -5,7 +5,8 @@ The viewer serves run logs full of model output, so it is built to be harmless t
 - it binds ``127.0.0.1`` only and answers only requests addressed to a loopback name (``Host``
   checked), so neither another machine nor a web page using DNS rebinding can read the runs;
 - it only reads: GET routes, run names looked up among the directories found at start (a
-  request never names a path), no write anywhere;
+  request never names a path; ``/report`` is the viewed directory's ``report.html``), no write
+  anywhere;
 - every page is escaped HTML with no script, served with a Content-Security-Policy that
   forbids scripts, frames and remote loads (:mod:`._view_html`).
 
@@ -55,8 +56,15 @@ def create_view_app(runs: Runs) -> Any:
 
         return page(f'<!DOCTYPE html><p>{esc(what)}</p><p><a href="./">runs</a></p>', 404)
 
+    report = runs.root / "report.html"
+
     async def index(request: Request) -> Response:
-        return page(index_page(runs.manifests(), str(runs.root)))
+        return page(index_page(runs.manifests(), str(runs.root), report.is_file()))
+
+    async def report_page(request: Request) -> Response:
+        if not report.is_file():
+            return missing(f"no report.html in {runs.root}")
+        return page(report.read_text(encoding="utf-8"))
 
     async def run(request: Request) -> Response:
         name = request.query_params.get("r", "")
@@ -80,6 +88,7 @@ def create_view_app(runs: Runs) -> Any:
             Route("/", index, methods=["GET"]),
             Route("/run", run, methods=["GET"]),
             Route("/trajectory", trajectory, methods=["GET"]),
+            Route("/report", report_page, methods=["GET"]),
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=_LOOPBACK)],
     )

@@ -100,8 +100,8 @@ def _badge(outcome: str) -> str:
     return f'<span class="badge {esc(outcome)}">{esc(outcome)}</span>'
 
 
-def index_page(manifests: Mapping[str, RunManifest], root: str) -> str:
-    """The runs under the viewed directory."""
+def index_page(manifests: Mapping[str, RunManifest], root: str, report: bool = False) -> str:
+    """The runs under the viewed directory (and a link to its HTML report, if it has one)."""
     rows = []
     for name, m in manifests.items():
         link = "run?" + urlencode({"r": name})
@@ -114,6 +114,9 @@ def index_page(manifests: Mapping[str, RunManifest], root: str) -> str:
         f"<h1>Runs in {esc(root)}</h1><table><tr><th>run</th><th>model</th><th>protocol</th>"
         "<th>tasks</th><th>samples</th><th>tools</th></tr>" + "".join(rows) + "</table>"
     )
+    if report:
+        body += '<p><a href="report">the evaluation report (report.html)</a></p>'
+
     return _page(f"runs: {root}", body)
 
 
