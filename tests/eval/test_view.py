@@ -267,6 +267,14 @@ def test_refusals(tmp_path: Path) -> None:
         ViewServer(tmp_path).runs.get("run")
 
 
+def test_a_taken_port_is_a_user_error(tmp_path: Path) -> None:
+    _hostile_run(tmp_path)
+    with ViewServer(tmp_path) as first:
+        second = ViewServer(tmp_path, port=first.port)
+        with pytest.raises(UserError, match=f"cannot listen on 127.0.0.1:{first.port}"):
+            second.start()
+
+
 def test_view_cli_serves_on_loopback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _hostile_run(tmp_path)
     seen: list[str] = []

@@ -120,8 +120,8 @@ def index_page(manifests: Mapping[str, RunManifest], root: str, report: bool = F
     return _page(f"runs: {root}", body)
 
 
-def _select(name: str, label: str, current: str, options: Sequence[str]) -> str:
-    opts = ['<option value="">all</option>'] + [
+def _select(name: str, label: str, current: str, options: Sequence[str], unset: str = "all") -> str:
+    opts = [f'<option value="">{esc(unset)}</option>'] + [
         f'<option value="{esc(o)}"{" selected" if o == current else ""}>{esc(o)}</option>'
         for o in options
     ]
@@ -146,7 +146,7 @@ def run_page(view: RunView, filters: Filters) -> str:
         + _select("treewidth", "treewidth", filters.treewidth, treewidths)
         + _select("msd", "MSD", filters.msd, msds)
         + _select("termination", "termination", filters.termination, terminations)
-        + _select("judge", "judge", view.judge or "", view.judges)
+        + _select("judge", "judge", view.judge or "", view.judges, unset="default")
         + f'<label>text <input name="q" value="{esc(filters.text)}"></label>'
         '<button type="submit">filter</button></form>'
     )
