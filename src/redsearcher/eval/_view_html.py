@@ -105,10 +105,12 @@ def index_page(manifests: Mapping[str, RunManifest], root: str, report: bool = F
     rows = []
     for name, m in manifests.items():
         link = "run?" + urlencode({"r": name})
+        tools = m.agent.get("tools")
+        shown = ", ".join(str(t) for t in tools) if isinstance(tools, list) else ""
         rows.append(
             f'<tr><td><a href="{esc(link)}">{esc(name)}</a></td><td>{esc(m.model)}</td>'
             f"<td>{esc(m.protocol)}</td><td>{esc(m.task_count)}</td><td>{esc(m.n_samples)}</td>"
-            f"<td>{esc(', '.join(str(t) for t in m.agent.get('tools', [])) or '–')}</td></tr>"
+            f"<td>{esc(shown or '–')}</td></tr>"
         )
     body = (
         f"<h1>Runs in {esc(root)}</h1><table><tr><th>run</th><th>model</th><th>protocol</th>"
@@ -116,7 +118,6 @@ def index_page(manifests: Mapping[str, RunManifest], root: str, report: bool = F
     )
     if report:
         body += '<p><a href="report">the evaluation report (report.html)</a></p>'
-
     return _page(f"runs: {root}", body)
 
 
@@ -135,8 +136,10 @@ def run_page(view: RunView, filters: Filters) -> str:
     counts["unscored"] = len(view.rows) - counts["correct"] - counts["incorrect"]
     start = filters.page * PAGE_SIZE
     shown = kept[start : start + PAGE_SIZE]
-    treewidths = sorted({str(r.treewidth) for r in view.rows if r.treewidth is not None})
-    msds = sorted({str(r.msd) for r in view.rows if r.msd is not None})
+    treewidths = [
+        str(v) for v in sorted({r.treewidth for r in view.rows if r.treewidth is not None})
+    ]
+    msds = [str(v) for v in sorted({r.msd for r in view.rows if r.msd is not None})]
     terminations = sorted({r.termination for r in view.rows})
     judge = view.judge or "none"
     form = (
