@@ -5,9 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-server}"
 
-# System packages the project uses (the sandbox of later issues needs bubblewrap).
+# System packages the project uses (the sandbox of later issues needs bubblewrap; the `dev`
+# extra's browser test of the trajectory viewer needs Debian's chromium at /usr/bin/chromium).
 apt_pkgs=()
 command -v bwrap >/dev/null 2>&1 || apt_pkgs+=(bubblewrap)
+case ",${extras}," in
+  *,dev,*) [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium) ;;
+esac
 if [ "${#apt_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_pkgs[@]}" >/dev/null) \

@@ -32,6 +32,7 @@ def _attach() -> None:
         _run,
         _synth,
         _testing,
+        _view,
         _world,
     )
 
@@ -46,6 +47,7 @@ def _attach() -> None:
     app.command("verify")(_synth.verify)
     app.command("eval")(_eval.eval_command)
     app.command("bench")(_bench.bench)
+    app.command("view")(_view.view)
 
 
 _attach()

@@ -56,7 +56,7 @@ def bench(
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
-    """Run a benchmark end to end: load, roll out, judge, summarize (OUT/summary.json)."""
+    """Run a benchmark end to end: load, roll out, judge, summarize, report (OUT/report.html)."""
     import asyncio
 
     from redsearcher.config import load_config
@@ -94,3 +94,4 @@ def bench(
     if report.regime_gap is not None and report.regime_gap.gap is not None:
         typer.echo(f"tool-free vs tool-enabled gap: {report.regime_gap.gap:+.1%}")
     typer.echo(f"summary: {result.summary_path}")
+    typer.echo(f"report: {result.html_path} (trajectories: redsearcher view {target})")

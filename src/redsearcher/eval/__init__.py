@@ -16,7 +16,9 @@ registry and never imports evaluation.
 ``load_benchmark`` reads a benchmark file users have locally (BrowseComp, BrowseComp-ZH, GAIA,
 HLE, xbench-DeepSearch, Frames, generic JSONL, our synthesized tasks) into task records;
 ``summarize`` turns a run's trajectories and one judge's verdicts into a ``Summary``
-(``summary.json``), with process metrics from provenance for synthesized tasks.
+(``summary.json``), with process metrics from provenance for synthesized tasks;
+``write_report`` renders a summary as one self-contained HTML file with plots, and
+``ViewServer`` (``redsearcher view``) serves runs for reading trajectories step by step.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -76,6 +78,7 @@ from redsearcher.eval._parsers import (
     parse_xbench,
 )
 from redsearcher.eval._process import ProcessRecord, process_record
+from redsearcher.eval._report import ReportRow, render_report, turn_counts, write_report
 from redsearcher.eval._rules import contains_match, gaia_match, token_f1
 from redsearcher.eval._run import Evaluation, evaluate
 from redsearcher.eval._scorers import ContainsJudge, ExactScorer, F1Judge
@@ -139,6 +142,7 @@ __all__ += [
     "ProcessRecord",
     "RegimeGap",
     "Repeats",
+    "ReportRow",
     "Summary",
     "accuracy",
     "avg_at_k",
@@ -149,22 +153,31 @@ __all__ += [
     "load_benchmark",
     "pass_at_k",
     "process_record",
+    "render_report",
     "repeats",
     "run_bench",
     "summarize",
+    "turn_counts",
+    "write_report",
 ]
+__all__ += ["ViewServer"]
 
 if TYPE_CHECKING:
     from redsearcher.eval._bench import BenchIdentity, BenchReport, BenchResult, run_bench
+    from redsearcher.eval._view_app import ViewServer
 
 # ``run_bench`` pulls in the rollout, agent and model stack; scoring a run must not pay for that.
 _LAZY = frozenset({"BenchIdentity", "BenchReport", "BenchResult", "run_bench"})
 
 
 def __getattr__(name: str) -> Any:
-    """Import the bench runner on first use (see ``_LAZY``)."""
+    """Import the bench runner and the viewer on first use (see ``_LAZY``)."""
     if name in _LAZY:
         from redsearcher.eval import _bench
 
         return getattr(_bench, name)
+    if name == "ViewServer":
+        from redsearcher.eval import _view_app
+
+        return _view_app.ViewServer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,8 +14,8 @@ measured the same questions against the same documents.
 Judging: this build scores with the ``exact`` rule (normalised exact match against the answer
 and its aliases); the benchmark's pinned LLM judge is recorded as ``default_judge`` and used by
 ``redsearcher eval`` where that judge is available. Verdicts go to
-``<run>/verdicts-exact.jsonl`` and the summary to ``<out>/summary.json``, each written whole or
-not at all (temporary file and rename).
+``<run>/verdicts-exact.jsonl``, the summary to ``<out>/summary.json`` and the HTML report to
+``<out>/report.html``, each written whole or not at all (temporary file and rename).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from redsearcher.eval import _benchmarks as pinned
 from redsearcher.eval._benchmarks import BENCHMARKS, BenchmarkSet, LoadOptions, load_benchmark
 from redsearcher.eval._evaluate import judge_run, read_verdicts
 from redsearcher.eval._match import exact_match
+from redsearcher.eval._report import turn_counts, write_report
 from redsearcher.eval._scorers import ExactScorer
 from redsearcher.eval._summary import RegimeGap, Summary, compare_regimes, summarize
 from redsearcher.eval._verdict import Verdict
@@ -93,6 +94,8 @@ class BenchResult:
     out: Path
     summary_path: Path
     report: BenchReport
+    html_path: Path
+    """The HTML report (``<out>/report.html``)."""
 
 
 def exact_verdicts(trajectories: Sequence[Trajectory]) -> list[Verdict]:
@@ -236,7 +239,9 @@ async def run_bench(
         runs = await _episodes(
             loaded.tasks, target / "rollout", env_url, model, agent, n_repeats, pool, display
         )
-        summary = summarize(runs, await _judge(target / "rollout", runs), loaded.tasks)
+        verdicts = await _judge(target / "rollout", runs)
+        summary = summarize(runs, verdicts, loaded.tasks)
+        turns = turn_counts(runs, verdicts)
         free_summary = gap = None
         if tool_free:
             free_agent = AgentConfig(tools=[])
@@ -272,7 +277,17 @@ async def run_bench(
     report = BenchReport(identity=identity, summary=summary, tool_free=free_summary, regime_gap=gap)
     path = target / "summary.json"
     write_atomic(path, json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
-    return BenchResult(out=target, summary_path=path, report=report)
+    html = write_report(
+        target / "report.html",
+        summary,
+        benchmark=name,
+        title=f"{name}: {model.name}",
+        identity=identity.model_dump(),
+        tool_free=free_summary,
+        regime_gap=gap,
+        turns=turns,
+    )
+    return BenchResult(out=target, summary_path=path, report=report, html_path=html)
 
 
 def _serve_pinned(target: Path, manifest: pinned.SyntheticManifest) -> tuple[str, Any]:
