@@ -84,13 +84,16 @@ def test_ambiguity_histogram_sorts_numerically() -> None:
     assert isinstance(ambiguous, dict) and list(ambiguous) == ["2", "9", "10", "100+"]
 
 
-def _ingest(tmp_path: Path, name: str, kb_pages: bool) -> Path:
+def _ingest(tmp_path: Path, name: str, kb_pages: bool, *, complete: bool = True) -> Path:
+    """The slice as a World. Marked a complete dump by default: 22 items are too few for a
+    task unique *in reality* (a sample World's test, ``test_reality.py``), and these tests are
+    about the pipeline from ingest through serving, not that estimate."""
     out = tmp_path / name
     ingest_world(
         out,
         wikidata=REAL / "wikidata.json",
         wikipedia=REAL / "enwiki.jsonl",
-        config=IngestConfig(kb_pages=kb_pages),
+        config=IngestConfig(kb_pages=kb_pages, complete_dump=complete),
         progress=False,
     )
     return out

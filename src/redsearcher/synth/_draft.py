@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from redsearcher.log import Constraint, NodeRole
+from redsearcher.log import Condition, Constraint, NodeRole
 from redsearcher.synth._conditions import fuzz, holds
 from redsearcher.synth._csp import Solutions, solve
 from redsearcher.synth._graph import MasterGraph, edge_key
 from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._reality import MAX_RIVALS, RealityEstimate, estimate_rivals
 from redsearcher.synth._strength import COARSE_DATE_OPS, strong_constraints
 from redsearcher.synth._treewidth import treewidth
 
@@ -45,6 +46,8 @@ class Draft:
     shape: str
     tool_checks: list[dict[str, Any]] = field(default_factory=list)
     solutions: Solutions | None = None
+    reality: RealityEstimate | None = None
+    """On a sample World, the answer's estimated rivals in reality (``_reality``)."""
 
     @property
     def bound(self) -> dict[str, int]:
@@ -75,6 +78,10 @@ class Draft:
             limit=limit,
             order_hint=order,
         )
+
+    def estimate(self, kg: KnowledgeGraph) -> RealityEstimate:
+        """The answer's expected rivals in reality (meaningful on a sample World)."""
+        return estimate_rivals(kg, self.constraints, self.roles, self.rows, self.types, self.answer)
 
     def count_solutions(self, kg: KnowledgeGraph, *, budget: int, cap: int = 100) -> str:
         """How many solutions the draft has, for the rejection report ("100+" past ``cap``)."""
@@ -188,9 +195,14 @@ def _draft(
 
 
 def attribute_options(
-    kg: KnowledgeGraph, draft: Draft, var: str, rng: np.random.Generator
+    kg: KnowledgeGraph, draft: Draft, var: str, rng: np.random.Generator, *, exact: bool = False
 ) -> list[Constraint]:
-    """Fuzzed attribute constraints the intended entity of ``var`` satisfies."""
+    """Fuzzed attribute constraints the intended entity of ``var`` satisfies.
+
+    With ``exact``, a date known to the day is also offered as that day ("born on 3 May
+    1950"): the clue that pins a person or an event in reality, where a fuzzed year keeps
+    thousands.
+    """
     used = {(c.subject, c.predicate) for c in draft.constraints}
     out: list[Constraint] = []
     for f in kg.facts_of(draft.rows[var]).tolist():
@@ -203,19 +215,27 @@ def attribute_options(
         value = kg.value(f)
         if kind == "string" and _ID_VALUE.search(str(value)):
             continue  # an unresolved item id: no question may print it
-        cond = fuzz(kind, value, rng, precision=int(kg.f.precision[f]))
-        if kg.time_varying[f]:  # one of a dated series: the question says which time
-            cond.at = kg.time_of(f)
-        out.append(
-            Constraint(
-                kind="attribute",
-                predicate=pred,
-                subject=var,
-                condition=cond,
-                fact_ids=[kg.fact_id(f)],
+        precision = int(kg.f.precision[f])
+        conds = [fuzz(kind, value, rng, precision=precision)]
+        if exact and kind == "date" and precision >= _DAY and _DAY_VALUE.match(str(value)):
+            conds.append(Condition(op="eq", value=str(value)[:10]))
+        for cond in conds:
+            if kg.time_varying[f]:  # one of a dated series: the question says which time
+                cond.at = kg.time_of(f)
+            out.append(
+                Constraint(
+                    kind="attribute",
+                    predicate=pred,
+                    subject=var,
+                    condition=cond,
+                    fact_ids=[kg.fact_id(f)],
+                )
             )
-        )
     return out
+
+
+_DAY = 11  # Wikidata's day precision
+_DAY_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def make_unique(
@@ -228,20 +248,31 @@ def make_unique(
 ) -> str | None:
     """Add separating attributes until the draft has one solution; the reason if it cannot.
 
-    On a sample World a unique draft also needs ``MIN_STRONG`` strong constraints; while it
-    has fewer, attributes of the answer (then of latent nodes) are added as for a rival, and a
-    draft that cannot get them is rejected as ``thin_strong``.
+    On a sample World a unique draft also needs ``MIN_STRONG`` strong constraints and an
+    answer with at most ``MAX_RIVALS`` estimated rivals in reality (``_reality``); while it
+    falls short, attributes are added as for a rival (for the estimate, the one that lowers
+    it most, a day-precision date allowed), and a draft that cannot get there is rejected as
+    ``thin_strong`` or ``crowd_in_reality``.
     """
+    sample = kg.completeness == "sample"
     for added_so_far in range(max_attributes + 1):
         sols = draft.solve(kg, budget=budget)
         draft.solutions = sols
         thin = sols.unique and _thin(kg, draft)
-        if sols.unique and not thin:
+        crowd = False
+        if sols.unique and not thin and sample:
+            draft.reality = draft.estimate(kg)
+            crowd = draft.reality.rivals > MAX_RIVALS
+        if sols.unique and not thin and not crowd:
             return None
         if sols.count == 0 and sols.complete:
             return "unsatisfiable"
         if added_so_far == max_attributes:
             break  # the last attribute allowed is in and a rival still stands
+        if crowd:
+            if not _pin_in_reality(kg, draft, rng):
+                return "crowd_in_reality"
+            continue
         rival = next((a for a in sols.assignments if a != draft.rows), None)
         candidates = [v for v, r in draft.roles.items() if r != "observed"]
         if rival is not None:
@@ -253,7 +284,7 @@ def make_unique(
             options = attribute_options(kg, draft, var, rng)
             if rival is not None and var in rival:
                 options = [o for o in options if not _passes(kg, o, rival[var])]
-            if kg.completeness == "sample":  # a coarse date cannot separate on a sample World
+            if sample:  # a coarse date cannot separate on a sample World
                 options = [o for o in options if not _coarse(o)]
             if options:
                 draft.constraints.append(options[int(rng.integers(len(options)))])
@@ -261,7 +292,37 @@ def make_unique(
                 break
         if not added:
             return "thin_strong" if thin else "ambiguous" if sols.complete else "search_budget"
+    if crowd:
+        return "crowd_in_reality"
     return "thin_strong" if thin else "ambiguous"
+
+
+def _pin_in_reality(kg: KnowledgeGraph, draft: Draft, rng: np.random.Generator) -> bool:
+    """Add the attribute that lowers the answer's estimated rivals in reality most.
+
+    Any hidden node's attribute may (the answer's or a latent node's); False when none lowers
+    the estimate by a tenth.
+    """
+    assert draft.reality is not None
+    best, best_rivals = None, draft.reality.rivals
+    for var in [v for v, r in draft.roles.items() if r != "observed"]:
+        for option in attribute_options(kg, draft, var, rng, exact=True):
+            if _coarse(option):
+                continue
+            rivals = estimate_rivals(
+                kg,
+                [*draft.constraints, option],
+                draft.roles,
+                draft.rows,
+                draft.types,
+                draft.answer,
+            ).rivals
+            if rivals < best_rivals * 0.9:
+                best, best_rivals = option, rivals
+    if best is None:
+        return False
+    draft.constraints.append(best)
+    return True
 
 
 MIN_STRONG = 2

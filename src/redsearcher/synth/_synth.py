@@ -385,6 +385,8 @@ class Synthesizer:
                     verdict = await self.verifier.completeness(task)
                 elif stage == "structural":
                     verdict = self.verifier.structural(task, proven_unique=True)
+                    if draft.reality is not None:  # a sample World: the decision, per task
+                        verdict.detail["reality"] = draft.reality.record()
                 else:
                     verdict = self.verifier.shortcut(task)
             task.verification.append(verdict)
