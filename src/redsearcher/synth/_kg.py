@@ -130,6 +130,8 @@ class KnowledgeGraph:
         types = ent.column("type").to_pylist()
         self.type_names: list[str] = sorted(set(types))
         type_code = {t: i for i, t in enumerate(self.type_names)}
+        self.type_code: dict[str, int] = type_code
+        """Type name -> its code in ``types`` (built once: a real World has thousands)."""
         self.types = np.array([type_code[t] for t in types], dtype=np.int16)
         self.is_distractor = ent.column("distractor_of").is_valid().to_numpy(zero_copy_only=False)
         n = len(self.ids)

@@ -153,16 +153,35 @@ def _mean_in_degree(kg: KnowledgeGraph, pred: int) -> float:
 
 
 def _attribute_share(kg: KnowledgeGraph, c: Constraint) -> float:
-    assert c.condition is not None
+    cond = c.condition
+    assert cond is not None
     pred = kg.pred_code(c.predicate)
     if pred < 0:
         return 1.0
+    return _condition_share(kg, pred, cond.op, cond.value, cond.low, cond.high, cond.unit, cond.at)
+
+
+@lru_cache(maxsize=65536)
+def _condition_share(
+    kg: KnowledgeGraph,
+    pred: int,
+    op: str,
+    value: str | float | None,
+    low: float | None,
+    high: float | None,
+    unit: str | None,
+    at: str | None,
+) -> float:
+    """One condition's share (cached: a draft is estimated once per candidate attribute)."""
+    cond = Condition.model_validate(
+        {"op": op, "value": value, "low": low, "high": high, "unit": unit, "at": at}
+    )
     try:
-        count = len(passing(kg, pred, c.condition))
+        count = len(passing(kg, pred, cond))
     except ValueError:
         return _OTHER_CLUE
     share = max(count - 1, 0.5) / _with_pred(kg, pred)  # the intended entity is not a rival
-    cap = _DATE_CAPS.get(c.condition.op if c.condition.op != "eq" else _eq_kind(c.condition))
+    cap = _DATE_CAPS.get(op if op != "eq" else _eq_kind(cond))
     return share if cap is None else min(share, cap)
 
 
@@ -178,6 +197,7 @@ def _eq_kind(cond: Condition) -> str:
 _DAY = re.compile(r"^-?\d{4}-\d{2}-\d{2}$")
 
 
+@lru_cache(maxsize=65536)
 def _same_share(kg: KnowledgeGraph, pred: int, row: int) -> float:
     values = kg.objects(row, pred)
     sharing = {int(s) for v in values.tolist() for s in kg.subjects(int(v), pred).tolist()}
