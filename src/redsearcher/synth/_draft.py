@@ -157,7 +157,8 @@ def _draft(
     dist = _bfs(adj, answer)
     order = sorted(nodes, key=lambda v: (dist.get(v, 99), v))
     name = {v: f"x{i}" for i, v in enumerate(order)}
-    far = max(order, key=lambda v: (dist.get(v, 0), -v))
+    # the named node: the farthest from the answer whose name picks one entity
+    far = max(order, key=lambda v: (not kg.shared_name[g.rows[v]], dist.get(v, 0), -v))
     roles: dict[str, NodeRole] = {}
     for v in order:
         if v == answer:

@@ -303,6 +303,9 @@ class Synthesizer:
         if not hidden_connected(draft.constraints, draft.roles, draft.answer):
             report.rejected["filler_component"] += 1  # a part the answer does not depend on
             return None
+        if any(kg.shared_name[draft.rows[v]] for v in draft.bound):
+            report.rejected["shared_name"] += 1  # "A Star Is Born": which of the four films?
+            return None
         with self._lap("unique"):
             reason = make_unique(
                 kg, draft, rng, max_attributes=cfg.max_attributes, budget=cfg.budget
