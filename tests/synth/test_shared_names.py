@@ -1,4 +1,5 @@
-"""A name two entities share ("A Star Is Born": four films) is never the one a question gives."""
+"""What a question names: never a name two entities share ("A Star Is Born": four films),
+and never a clause between two named entities ("Oaxaca lies in Mexico")."""
 
 from __future__ import annotations
 
@@ -19,11 +20,14 @@ ENTITIES = [
     Entity("Q5", "Pomona College", "university"),
     Entity("Q6", "John Quincy Adams", "person", aliases=("John Adams",)),
     Entity("Q7", "John Adams", "person"),  # another's alias
+    Entity("Q8", "United States", "country"),
 ]
 FACTS = [
     Fact.relation(1, "Q1", "cast_member", "Q3"),
     Fact.relation(2, "Q3", "spouse", "Q4"),
     Fact.relation(3, "Q3", "educated_at", "Q5"),
+    Fact.relation(4, "Q4", "citizen_of", "Q8"),
+    Fact.relation(5, "Q3", "citizen_of", "Q8"),
 ]
 
 
@@ -64,3 +68,28 @@ def test_the_named_node_is_one_whose_name_picks_one_entity(kg: KnowledgeGraph) -
             seen += 1
         assert film not in named
     assert seen == 1
+
+
+def test_a_clause_between_two_named_entities_is_left_out(kg: KnowledgeGraph) -> None:
+    kris, rita, pomona, usa = (kg.row_of[e] for e in ("Q3", "Q4", "Q5", "Q8"))
+    edu, spouse, citizen = (kg.pred_code(p) for p in ("educated_at", "spouse", "citizen_of"))
+    # Pomona - Kris - Rita, both citizens of the United States: from the answer Pomona, Rita
+    # is the farthest node and named, the country is named too, so "Rita is a citizen of the
+    # United States" would tie two named entities; Kris's citizenship stays.
+    graph = MasterGraph(
+        rows=[pomona, kris, rita, usa],
+        edges=[
+            Edge("relation", 1, 0, edu, (kg.fact_row(3),)),
+            Edge("relation", 1, 2, spouse, (kg.fact_row(2),)),
+            Edge("relation", 2, 3, citizen, (kg.fact_row(4),)),
+            Edge("relation", 1, 3, citizen, (kg.fact_row(5),)),
+        ],
+    )
+    draft = next(d for d in drafts(kg, graph, min_nodes=3, per_graph=1) if d.shape == "chain")
+    assert draft.rows[draft.answer] == pomona
+    named = {draft.rows[v] for v, r in draft.roles.items() if r == "observed"}
+    assert named == {rita, usa}
+    clauses = [(draft.rows[c.subject], c.predicate) for c in draft.constraints]
+    assert sorted(clauses) == sorted(
+        [(kris, "educated_at"), (kris, "spouse"), (kris, "citizen_of")]
+    )

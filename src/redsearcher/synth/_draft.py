@@ -185,12 +185,30 @@ def _draft(
                 fact_ids=[kg.fact_id(f) for f in e.facts],
             )
         )
+    # a clause between two named entities ("Oaxaca lies in Mexico") says nothing about the
+    # answer: it is left out, and so is a named entity no other clause mentions
+    constraints = [
+        c
+        for c in constraints
+        if roles[c.subject] != "observed" or roles[c.object or ""] != "observed"
+    ]
+    used = {v for c in constraints for v in (c.subject, c.object)} | {name[answer]}
+    kept = [v for v in order if name[v] in used]
+    rename = {name[v]: f"x{i}" for i, v in enumerate(kept)}
     return Draft(
-        types={name[v]: kg.type_of(g.rows[v]) for v in order},
-        rows={name[v]: g.rows[v] for v in order},
-        roles=roles,
-        constraints=constraints,
-        answer=name[answer],
+        types={rename[name[v]]: kg.type_of(g.rows[v]) for v in kept},
+        rows={rename[name[v]]: g.rows[v] for v in kept},
+        roles={rename[name[v]]: roles[name[v]] for v in kept},
+        constraints=[
+            c.model_copy(
+                update={
+                    "subject": rename[c.subject],
+                    "object": rename[c.object] if c.object else None,
+                }
+            )
+            for c in constraints
+        ],
+        answer=rename[name[answer]],
         shape=shape,
     )
 
