@@ -72,6 +72,16 @@ def synth(
     allow_fictional: Annotated[
         bool, typer.Option(help="Let fictional entities (characters) be seeds and nodes.")
     ] = False,
+    concept_filter: Annotated[
+        bool, typer.Option(help="With --model: the LLM drops abstract entities from the seeds.")
+    ] = True,
+    concept_verdicts: Annotated[
+        Path | None,
+        typer.Option(help="Cache of concept verdicts (default: OUT.concepts.jsonl)."),
+    ] = None,
+    concept_max_calls: Annotated[
+        int, typer.Option(help="Concept-filter calls in this run (0: the whole seed pool).")
+    ] = 0,
 ) -> None:
     """Synthesize verified search tasks with controlled treewidth and source dispersion.
 
@@ -80,7 +90,7 @@ def synth(
     Re-running with the same --out resumes.
     """
     from redsearcher.config import load_config
-    from redsearcher.synth import SynthConfig, open_verifier, synthesize
+    from redsearcher.synth import SynthConfig, default_verdicts_path, open_verifier, synthesize
 
     cfg = load_config(
         SynthConfig,
@@ -101,8 +111,13 @@ def synth(
 
     async def main(verifier: Verifier) -> SynthReport:
         try:
+            run_cfg = cfg
+            if realizer is not None and concept_filter:
+                path = concept_verdicts or default_verdicts_path(out)
+                await _concepts(verifier, cfg, realizer.model, path, concept_max_calls, quiet)
+                run_cfg = cfg.model_copy(update={"seed_verdicts": str(path)})
             return await synthesize(
-                verifier, cfg, out, realizer=realizer, checks=checks, progress=not quiet
+                verifier, run_cfg, out, realizer=realizer, checks=checks, progress=not quiet
             )
         finally:
             await verifier.aclose()
@@ -111,6 +126,24 @@ def synth(
         report = asyncio.run(main(verifier))
     print_synth_report(report, cfg.treewidth, cfg.msd, console)
     console.print(f"wrote {report.emitted} tasks to {out}")
+
+
+async def _concepts(
+    verifier: Verifier, cfg: Any, chat: Any, path: Path, max_calls: int, quiet: bool
+) -> None:
+    """The LLM concept filter over the offline seed pool; its verdicts go to ``path``."""
+    from redsearcher.synth import ConceptClassifier, SeedFilter, classify_seeds, seed_pool
+
+    pool = seed_pool(verifier.kg, SeedFilter(allow_fictional=cfg.allow_fictional))
+    report = await classify_seeds(
+        verifier.kg, pool, ConceptClassifier(chat), path, max_calls=max_calls, progress=not quiet
+    )
+    Console().print(
+        f"concept filter: {report.candidates:,} seed candidates, {report.cached:,} judged "
+        f"before, {report.calls} calls now ({report.judged['concrete']:,} concrete, "
+        f"{report.judged['abstract']:,} abstract, {report.unanswered:,} unanswered); "
+        f"{report.abstract:,} excluded as abstract, {report.unjudged:,} left to the class filter"
+    )
 
 
 def print_synth_report(report: SynthReport, treewidth: str, msd: str, console: Console) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from redsearcher._cli._densify import densify
 from redsearcher._cli._ingest import export_dump, ingest
 from redsearcher.config import load_config
 from redsearcher.errors import WorldFormatError
@@ -19,6 +20,7 @@ from redsearcher.world.generate import GeneratorConfig, generate_world
 app = typer.Typer(help="Build, ingest and inspect Worlds.", no_args_is_help=True)
 app.command("ingest")(ingest)
 app.command("export-dump")(export_dump)
+app.command("densify")(densify)
 
 console = Console()
 

@@ -28,7 +28,19 @@ from redsearcher.log import (
 )
 from redsearcher.synth._config import Range, SynthConfig, parse_range
 from redsearcher.synth._csp import Solutions, solve
+from redsearcher.synth._densify import DensifyReport, densify_world, write_densified
+from redsearcher.synth._discovery import Candidate, Discovery, link_pairs
 from redsearcher.synth._dispersion import Cover, min_source_dispersion
+from redsearcher.synth._entity_filter import (
+    ConceptClassifier,
+    ConceptReport,
+    ConceptVerdict,
+    abstract_rows,
+    classify_seeds,
+    default_verdicts_path,
+)
+from redsearcher.synth._graph import SeedFilter, seed_pool
+from redsearcher.synth._graph_agent import GraphAgent, Judgment
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._llm_verify import LLMAudit, NoToolSolver
 from redsearcher.synth._pipeline import (
@@ -44,10 +56,18 @@ from redsearcher.synth._treewidth import TreeDecomposition, treewidth, validate_
 from redsearcher.synth._verify import Verifier, evidence_facts
 
 __all__ = [
+    "Candidate",
+    "ConceptClassifier",
+    "ConceptReport",
+    "ConceptVerdict",
     "Condition",
     "Constraint",
     "Cover",
+    "DensifyReport",
+    "Discovery",
+    "GraphAgent",
     "GraphNode",
+    "Judgment",
     "KnowledgeGraph",
     "LLMAudit",
     "LLMRealizer",
@@ -57,6 +77,7 @@ __all__ = [
     "Range",
     "Realization",
     "Realizer",
+    "SeedFilter",
     "Solutions",
     "SynthConfig",
     "SynthReport",
@@ -67,16 +88,23 @@ __all__ = [
     "Verdict",
     "Verifier",
     "VerifyReport",
+    "abstract_rows",
     "check_served_world",
+    "classify_seeds",
+    "default_verdicts_path",
+    "densify_world",
     "evidence_facts",
+    "link_pairs",
     "min_source_dispersion",
     "open_verifier",
     "parse_range",
     "read_tasks",
+    "seed_pool",
     "solution_count_key",
     "solve",
     "synthesize",
     "treewidth",
     "validate_decomposition",
     "verify_tasks",
+    "write_densified",
 ]

@@ -88,6 +88,9 @@ class SynthConfig(BaseModel):
     """Let fictional and legendary entities (characters, fictional humans and their classes,
     told by their type or description) be seeds and nodes; off, since a question that treats
     Ivan Drago as a real boxer is false in reality."""
+    seed_verdicts: str | None = None
+    """A JSONL of LLM concept verdicts (``redsearcher synth --model``, the paper's concept
+    filter): entities it judges abstract are no seeds. None: the offline class filter only."""
     max_attributes: int = Field(default=4, ge=0)
     """Separating attributes added per task before it is rejected as ambiguous."""
     hub_cap: int = Field(default=150, ge=2)

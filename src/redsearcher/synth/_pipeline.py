@@ -27,6 +27,7 @@ from redsearcher.env import LocalEnvironment, build_index, default_index_dir
 from redsearcher.errors import UserError
 from redsearcher.log import JsonlFile, Task, Verdict, read_tasks
 from redsearcher.synth._config import SynthConfig
+from redsearcher.synth._entity_filter import exclusions_digest
 from redsearcher.synth._graph import SeedFilter
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
@@ -168,6 +169,8 @@ async def synthesize(
         "world_hash": verifier.kg.world_hash,
         "config": config.model_dump(mode="json", exclude={"n", "workers"}),
     }
+    if config.seed_verdicts:  # the LLM concept filter's exclusions shape the seed pool
+        meta["seed_exclusions_sha256"] = exclusions_digest(verifier.kg, config.seed_verdicts)
     if verifier.kg.completeness == "sample":  # its tasks say so; a complete World's do not
         meta["uniqueness"] = "within_world_sample"
     report = SynthReport()

@@ -22,6 +22,7 @@ from redsearcher.log import GraphNode, Task, TaskProvenance, Verdict
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._dispersion import min_source_dispersion
 from redsearcher.synth._draft import Draft, attribute_options, drafts, make_unique, var_graph
+from redsearcher.synth._entity_filter import abstract_rows
 from redsearcher.synth._evolve import evolve
 from redsearcher.synth._graph import SeedFilter, densify, expand, pick_seed, seed_pool
 from redsearcher.synth._kg import KnowledgeGraph
@@ -235,6 +236,8 @@ class Synthesizer:
         self._lap = _Clock(self.report)
         self._filter = SeedFilter(allow_fictional=config.allow_fictional)
         self._pool = seed_pool(kg, self._filter)
+        if config.seed_verdicts:  # the LLM concept filter's verdicts (synth/_entity_filter.py)
+            self._pool = np.setdiff1d(self._pool, abstract_rows(kg, config.seed_verdicts))
         self._blocked = blocked_entities(kg, allow_fictional=config.allow_fictional)
         self._stated_by: Callable[[int], list[str]] = lambda fid: kg.stated_by(kg.fact_row(fid))
 

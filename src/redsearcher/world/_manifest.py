@@ -44,10 +44,11 @@ class Manifest(BaseModel):
 
         An ingest records it in ``source["completeness"]`` (``--complete-dump`` for a full
         dump); an ingest written before that record is a ``sample``, since nothing says it is
-        whole. Everything else (the synthetic generator) is complete by construction: the World
-        is the whole universe its tasks are asked about.
+        whole. A World derived from another (``source["parent"]``: ``world densify``) records
+        its parent's. Everything else (the synthetic generator) is complete by construction:
+        the World is the whole universe its tasks are asked about.
         """
-        if self.source.get("kind") != "ingest":
+        if self.source.get("kind") != "ingest" and "parent" not in self.source:
             return "complete"
         return "complete" if self.source.get("completeness") == "complete" else "sample"
 
