@@ -332,6 +332,8 @@ def test_proper_name_types_and_names_ending_in_a_stop_read_as_english() -> None:
     assert g.readable_type("academy Awards") is None
     assert g.readable_type("golden Globe Award") is None
     assert g.readable_type("borough of New York City") == "borough of New York City"
+    assert g.readable_type("Motion picture award") == "motion picture award"
+    assert g.readable_type("United States Navy") == "United States Navy"  # not sentence case
     nodes = [
         GraphNode(var="x0", entity="Q1", label="Gladiator", type="film", role="answer"),
         GraphNode(var="x1", entity="Q2", label="Warner Bros.", type="company", role="observed"),

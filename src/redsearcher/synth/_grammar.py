@@ -116,7 +116,7 @@ RELATIONS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "screenwriter": (("was written by {o}", "has a screenplay by {o}"), ("wrote the screenplay of {s}", "is a screenwriter of {s}")),
     "production_company": (("was produced by {o}", "is a production of {o}"), ("produced {s}", "is the production company of {s}")),
     "filming_location": (("was filmed in {o}", "was shot in {o}"), ("is where {s} was filmed", "served as a filming location of {s}")),
-    "performer": (("is performed by {o}", "has {o} as its performer"), ("performed {s}", "is the performer of {s}")),
+    "performer": (("is performed by {o}", "has {o} as its performer"), ("is the performer of {s}", "is credited as the performer of {s}")),
     "record_label": (("was released on {o}", "came out on the label {o}"), ("released {s}", "is the label of {s}")),
     "producer": (("was produced by {o}", "has {o} as its producer"), ("produced {s}", "is the producer of {s}")),
     "published_in": (("appeared in {o}", "was published in {o}"), ("published {s}", "is where {s} appeared")),
@@ -454,6 +454,8 @@ def readable_type(type_name: str) -> str | None:
     words = word.split()
     if len(words) > 1 and words[0].islower() and words[1][:1].isupper():
         return None  # a proper name with its first letter lowered: "academy Awards"
+    if len(words) > 1 and words[0][:1].isupper() and all(w.islower() for w in words[1:]):
+        word = word[0].lower() + word[1:]  # a sentence-case class label: "Motion picture award"
     return word if any(ch.isalpha() for ch in word) else None
 
 
