@@ -317,13 +317,15 @@ def make_unique(
 
 
 def _pin_in_reality(kg: KnowledgeGraph, draft: Draft, rng: np.random.Generator) -> bool:
-    """Add the attribute that lowers the answer's estimated rivals in reality most.
+    """Add an attribute that lowers the answer's estimated rivals in reality.
 
-    Any hidden node's attribute may (the answer's or a latent node's); False when none lowers
-    the estimate by a tenth.
+    Any hidden node's attribute may (the answer's or a latent node's). The least specific
+    one that brings the estimate within ``MAX_RIVALS`` wins (a fuzzed year before a day,
+    which a search engine finds at once); when none does, the one that lowers it most, if
+    it lowers it by a tenth at all (else False).
     """
     assert draft.reality is not None
-    best, best_rivals = None, draft.reality.rivals
+    scored: list[tuple[float, int, Constraint]] = []
     for var in [v for v, r in draft.roles.items() if r != "observed"]:
         for option in attribute_options(kg, draft, var, rng, exact=True):
             if _coarse(option):
@@ -336,11 +338,13 @@ def _pin_in_reality(kg: KnowledgeGraph, draft: Draft, rng: np.random.Generator) 
                 draft.types,
                 draft.answer,
             ).rivals
-            if rivals < best_rivals * 0.9:
-                best, best_rivals = option, rivals
-    if best is None:
+            if rivals < draft.reality.rivals * 0.9:
+                scored.append((rivals, len(scored), option))
+    if not scored:
         return False
-    draft.constraints.append(best)
+    enough = [x for x in scored if x[0] <= MAX_RIVALS]
+    pick = max(enough) if enough else min(scored)
+    draft.constraints.append(pick[2])
     return True
 
 
