@@ -29,7 +29,16 @@ def ingest(
         list[Path] | None,
         typer.Option(
             "--wikipedia",
-            help="Wikipedia pages: JSONL or Parquet with title, text[, url, links]; repeatable.",
+            help="Wikipedia pages: JSONL/Parquet (title, text[, url, links]), WikiExtractor "
+            "--json, a CirrusSearch dump or an Enterprise HTML dump (.tar.gz); repeatable.",
+        ),
+    ] = None,
+    wikipedia_format: Annotated[
+        str | None,
+        typer.Option(
+            "--wikipedia-format",
+            help="Format of the --wikipedia inputs: auto (detect per file, the default), "
+            "jsonl, parquet, wikiextractor, cirrus or enterprise.",
         ),
     ] = None,
     replay: Annotated[
@@ -119,6 +128,7 @@ def ingest(
         "kb_pages": kb_pages,
         "complete_dump": complete_dump,
         "class_file": class_file,
+        "wikipedia_format": wikipedia_format,
     }
     try:
         bare = [p.strip() for p in prop or () if "=" not in p]

@@ -38,6 +38,8 @@ __all__ = [
     "expand",
     "pick_seed",
     "seed_pool",
+    "text_seeds",
+    "text_stated",
 ]
 
 #: Entity types whose members many others share ("the same country"): the object side of a
@@ -153,10 +155,44 @@ def seed_pool(kg: KnowledgeGraph, f: SeedFilter) -> np.ndarray:
     return _Pool(kg, f).rows
 
 
-def pick_seed(pool: np.ndarray, rng: np.random.Generator) -> int:
-    """A random seed from the pool."""
+#: Chance that a seed (and each expansion step, where it can) follows text: a seed whose own
+#: text page states one of its relations, an edge whose fact a text page states. A cover uses a
+#: Wikipedia page only where it replaces a database page, so a task's evidence must lean on
+#: facts the text states; drawn uniformly, 96% of the real sample's seeds have no text page and
+#: about 1% of their relations are stated by one. A fifth of the draws stay uniform for variety.
+#: Only Worlds with knowledge-base pages are affected.
+TEXT_FIRST = 0.8
+
+
+def text_stated(kg: KnowledgeGraph, fact_row: int) -> bool:
+    """Whether a text page (a document that is not a knowledge-base page) states the fact."""
+    return any(d not in kg.database_docs for d in kg.stated_by(fact_row))
+
+
+def text_seeds(kg: KnowledgeGraph, pool: np.ndarray) -> np.ndarray:
+    """The pool's entities with a text page that states one of their usable relations.
+
+    Empty for a World without knowledge-base pages (a synthetic World, a text-only one):
+    there every stated fact is stated by text, and sampling stays exactly as it was.
+    """
+    if not kg.database_docs:
+        return np.array([], np.int64)
+    keep = [
+        r
+        for r in pool.tolist()
+        if kg.page_chars[r] > 0 and any(text_stated(kg, n[0]) for n in _neighbours(kg, r))
+    ]
+    return np.array(keep, np.int64)
+
+
+def pick_seed(
+    pool: np.ndarray, rng: np.random.Generator, preferred: np.ndarray | None = None
+) -> int:
+    """A random seed from the pool; from ``preferred`` (if any) with chance ``TEXT_FIRST``."""
     if not len(pool):
         raise ValueError("no entity of this World passes the seed filter")
+    if preferred is not None and len(preferred) and rng.random() < TEXT_FIRST:
+        return int(preferred[rng.integers(len(preferred))])
     return int(pool[rng.integers(len(pool))])
 
 
@@ -194,9 +230,11 @@ def expand(
 ) -> MasterGraph:
     """Grow a tree of ``size`` nodes from ``seed`` over relation facts (both directions).
 
-    Walks prefer the newest node (long chains, as deep backtracking needs) and skip look-alike
-    entities, ``blocked`` ones (fictional, meta) and hubs above ``hub_cap`` relations (a country
-    has thousands of citizens; it can still join later as a shared value).
+    Walks prefer the newest node (long chains, as deep backtracking needs) and, in a World
+    with knowledge-base pages, mostly an edge whose fact a text page states (``TEXT_FIRST``);
+    they skip look-alike entities, ``blocked`` ones (fictional, meta) and hubs above
+    ``hub_cap`` relations (a country has thousands of citizens; it can still join later as a
+    shared value).
     """
     g = MasterGraph(rows=[seed])
     index = {seed: 0}
@@ -211,6 +249,9 @@ def expand(
         ]
         if not options:
             continue
+        texted = [n for n in options if text_stated(kg, n[0])] if kg.database_docs else []
+        if texted and rng.random() < TEXT_FIRST:
+            options = texted
         fact, pred, other, outgoing = options[int(rng.integers(len(options)))]
         index[other] = len(g.rows)
         g.rows.append(other)

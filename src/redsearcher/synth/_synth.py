@@ -24,7 +24,14 @@ from redsearcher.synth._dispersion import min_source_dispersion
 from redsearcher.synth._draft import Draft, attribute_options, drafts, make_unique, var_graph
 from redsearcher.synth._entity_filter import abstract_rows
 from redsearcher.synth._evolve import evolve
-from redsearcher.synth._graph import SeedFilter, densify, expand, pick_seed, seed_pool
+from redsearcher.synth._graph import (
+    SeedFilter,
+    densify,
+    expand,
+    pick_seed,
+    seed_pool,
+    text_seeds,
+)
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._realize import OfflineRealizer, Realizer
 from redsearcher.synth._seeds import blocked_entities
@@ -238,6 +245,7 @@ class Synthesizer:
         self._pool = seed_pool(kg, self._filter)
         if config.seed_verdicts:  # the LLM concept filter's verdicts (synth/_entity_filter.py)
             self._pool = np.setdiff1d(self._pool, abstract_rows(kg, config.seed_verdicts))
+        self._text_seeds = text_seeds(kg, self._pool)
         self._blocked = blocked_entities(kg, allow_fictional=config.allow_fictional)
         self._stated_by: Callable[[int], list[str]] = lambda fid: kg.stated_by(kg.fact_row(fid))
 
@@ -280,7 +288,8 @@ class Synthesizer:
         high = target_range.high if target_range.high is not None else target_range.low + 1
         target = int(rng.integers(target_range.low, high + 1))
         with self._lap("sample"):
-            seed = pick_seed(require_graph(kg, self._pool, self._filter), rng)
+            pool = require_graph(kg, self._pool, self._filter)
+            seed = pick_seed(pool, rng, self._text_seeds)
             size = int(rng.integers(cfg.min_nodes, cfg.max_nodes + 1))
             graph = expand(kg, seed, size, rng, hub_cap=cfg.hub_cap, blocked=self._blocked)
             if len(graph.rows) < cfg.min_nodes:

@@ -95,7 +95,7 @@ def test_all_sources_deterministic_with_progress(fixtures: Path, tmp_path: Path)
         "entities": 15,
         "facts": 43,
         "documents": 7 + 6 + 13,  # pages, recordings, knowledge-base pages
-        "provenance": 25 + 34,  # every fact but the 2 coordinates has a knowledge-base page
+        "provenance": 20 + 34,  # every fact but the 2 coordinates has a knowledge-base page
         "recorded_searches": 7,
     }
     assert World.open(tmp_path / "a").recompute_hash() == first.content_hash

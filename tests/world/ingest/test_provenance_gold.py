@@ -3,7 +3,7 @@
 The gold set is judged by reading, independently of any detector; these tests keep it usable:
 every row is well formed, its quote is verbatim page text, its fact exists in a World ingested
 from the committed slice, splits are disjoint by page, and ``score`` counts what it should.
-The precision threshold itself belongs to whoever changes the detector.
+The last test holds the detector to the precision target on the held-out split.
 """
 
 from __future__ import annotations
@@ -170,3 +170,16 @@ def test_score_reports_unmapped_rows(gold: list[dict[str, Any]], world: World) -
     result = bench_provenance.score(world.path, [*gold[:5], ghost])
     assert result["unmapped"] == [ghost]
     assert result["mapped"] == 5 and result["rows"] == 6
+
+
+def test_detector_precision_on_the_held_out_split(gold: list[dict[str, Any]], world: World) -> None:
+    """Issue 12's target: provenance precision >= 0.9 on the held-out gold rows.
+
+    The slice reproduces the full sample's numbers (its README); recall is pinned just under
+    today's 0.55 so a change that trades recall away silently is noticed too.
+    """
+    test_rows = [r for r in gold if r["split"] == "test"]
+    result = bench_provenance.score(world.path, test_rows)
+    assert result["unmapped"] == []
+    assert result["precision"] is not None and result["precision"] >= 0.9, result
+    assert result["recall"] >= 0.5, result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -95,6 +96,13 @@ class IngestConfig(BaseModel):
     scratch_dir: Path | None = None
     """Where the temporary SQLite scratch store lives (it grows with the number of entities
     and facts, never with document text). Default: next to the output World."""
+
+    wikipedia_format: Literal[
+        "auto", "jsonl", "parquet", "wikiextractor", "cirrus", "enterprise"
+    ] = "auto"
+    """The format of the Wikipedia inputs (``--wikipedia-format``): ``auto`` detects it per
+    file by content; naming one makes every input read as that format (a file that is not
+    fails on its first record). See ``docs/ingest.md``."""
 
     def adding_properties(self, pids: list[str]) -> IngestConfig:
         """This config, extracting ``pids`` too (each named from its label unless mapped).

@@ -1,7 +1,7 @@
 """Knowledge-base pages: one database-style document per entity, stating all of its facts.
 
-Real text states few of a dump's facts: the lead summaries of the shared real sample state 142
-of 99,347 (one birth date in ten thousand), so on text alone almost every fact is uncoverable
+Real text states few of a dump's facts: the lead summaries of the shared real sample state
+about 600 of 99,347 (0.6%), so on text alone almost every fact is uncoverable
 and synthesis has nothing to build on. The web the paper's agents search does have a source for
 such facts — item pages, infoboxes, database entries — and this module writes that source:
 for every entity with at least one fact, a page of kind ``database`` like a Wikidata item page
@@ -17,7 +17,7 @@ or an infobox::
 
 The page is an ordinary document: it gets its own obfuscated URL (``env/_urls.py``, kind
 ``database``), it is indexed and searchable, and its provenance rows are the facts it states
-*by the project's one provenance rule* (``_mentions.states``): the text is built so that the
+*by the rendered-page rule* (``_mentions.states``): the text is built so that the
 rule accepts every rendered fact (labels of entity values, the year of dates, the grouped form
 of amounts, strings verbatim), and each row is still checked with the rule rather than assumed,
 so a page and its provenance cannot disagree.

@@ -1,25 +1,25 @@
-"""The mention-matching rule: which facts a real document states.
+"""The rendered-page rule: which facts a knowledge-base page states.
 
-Real text carries no provenance, yet synthesis and judging need to know which page supports
-which fact. The rule below is deliberately simple, explainable and linear in the input (only
-facts about entities the document mentions are ever looked at):
+Knowledge-base pages (``_kb``) are text this project writes, one ``Property: value`` line per
+fact, so their provenance needs no reading of prose: it only has to confirm that the rendered
+value is on the page. Wikipedia pages are prose and use the precision-first detector of
+``_statements`` instead. The rule below is linear in the page (only facts about entities the
+page mentions are looked at):
 
-    A document D states fact (s, p, o) iff s is in mentions(D) and the object's surface form
+    A page D states fact (s, p, o) iff s is in mentions(D) and the object's surface form
     occurs in D's text (case-insensitive, word-bounded):
 
     * entity object: o is in mentions(D) too, and its label or an alias occurs, or D links to o;
-    * date: the year occurs (negative years as ``490 BC``/``BCE``). Full dates in any common
-      format (``11 March 1952``, ``March 11, 1952``, ``1952-03-11``) contain the year, so the
-      year check accepts them;
+    * date: the year occurs (negative years as ``490 BC``/``BCE``); a page writes dates in full
+      at their precision, and the full date contains the year;
     * quantity: the value occurs as an integer or decimal, with or without thousands
       separators (``145700``, ``145,700``), not as part of a longer number;
     * string: the string occurs;
     * coordinates: never (a text rarely states them; the maps tool serves them).
 
-    ``links_to`` facts are stated by the page whose hyperlink made them, and by no other.
-
-The rule favours recall: a page about A that links to B counts as stating every relation
-between A and B in the dump.
+On prose this rule is far too loose (a page about A that links B would state every relation
+between them, and ``1.28 billion`` would state a founding in year 1); it is kept for rendered
+pages only, where each line says exactly one fact.
 """
 
 from __future__ import annotations

@@ -82,6 +82,8 @@ class Scratch:
         self._dir: Path | None = None
         self._db: sqlite3.Connection | None = None
         self.next_fact_id = 1
+        self._object_index = False
+        self._label_index = False
 
     def __enter__(self) -> Scratch:
         self._parent.mkdir(parents=True, exist_ok=True)
@@ -282,6 +284,101 @@ class Scratch:
             "INSERT OR IGNORE INTO searches VALUES (?, ?, ?)", (query, search_type, page)
         )
         return cursor.rowcount == 1
+
+    # -- Wikipedia titles and redirects (``_wikipedia``) ---------------------------------------
+    def has_entity(self, entity_id: str) -> bool:
+        """Whether ``entity_id`` is an ingested entity."""
+        row = self.db.execute("SELECT 1 FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        return row is not None
+
+    def add_wiki_titles(self, rows: Iterable[tuple[str, str, bool]]) -> None:
+        """Record ``(title_key, entity id, is_redirect)`` rows of Wikipedia pages.
+
+        A page's own title wins over a redirect of the same title, and otherwise the first
+        row of a title wins, so the table is the same whatever order the pages come in.
+        """
+        db = self.db
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS wiki_titles (key TEXT PRIMARY KEY, item TEXT NOT NULL,
+                   redirect INTEGER NOT NULL) WITHOUT ROWID"""
+        )
+        db.executemany(
+            """INSERT INTO wiki_titles VALUES (?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET item = excluded.item, redirect = excluded.redirect
+            WHERE excluded.redirect < wiki_titles.redirect""",
+            ((key, item, int(redirect)) for key, item, redirect in rows),
+        )
+
+    def wiki_title_item(self, key: str) -> tuple[str, bool] | None:
+        """``(entity id, reached through a redirect)`` of a recorded title key, if any."""
+        try:
+            row = self.db.execute(
+                "SELECT item, redirect FROM wiki_titles WHERE key = ?", (key,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # no page recorded a title yet
+            return None
+        return None if row is None else (str(row[0]), bool(row[1]))
+    # -- fact detection (``_statements``) -------------------------------------------------------
+    def _index_objects(self) -> sqlite3.Connection:
+        # Built on first use (after ``finalize_facts``, so it covers the completed symmetric
+        # facts too); ingests without Wikipedia pages never pay for it.
+        if not self._object_index:
+            self.db.execute("CREATE INDEX IF NOT EXISTS facts_object ON facts (object, subject)")
+            self._object_index = True
+        return self.db
+
+    def facts_to(self, objects: Sequence[str], subjects: Sequence[str] | None = None) -> list[Fact]:
+        """Numbered entity facts whose object is one of ``objects``, by id.
+
+        With ``subjects``, only those whose subject is one of them (a hub's incoming facts
+        from the entities a page names, not its millions of citizens).
+        """
+        db = self._index_objects()
+        out: list[Fact] = []
+        for chunk in _chunks(objects):
+            marks = ",".join("?" * len(chunk))
+            query = (
+                f"SELECT id, {_FACT_COLUMNS} FROM facts WHERE object IN ({marks})"
+                " AND kind = 'entity'"
+            )
+            if subjects is None:
+                out.extend(Fact(*row) for row in db.execute(query, tuple(chunk)))
+                continue
+            for part in _chunks(subjects):
+                subject_marks = ",".join("?" * len(part))
+                rows = db.execute(f"{query} AND subject IN ({subject_marks})", (*chunk, *part))
+                out.extend(Fact(*row) for row in rows)
+        out.sort(key=lambda f: f.id)
+        return out
+
+    def count_to(self, obj: str) -> int:
+        """How many entity facts have ``obj`` as their object."""
+        row = (
+            self._index_objects()
+            .execute("SELECT COUNT(*) FROM facts WHERE object = ? AND kind = 'entity'", (obj,))
+            .fetchone()
+        )
+        return int(row[0])
+
+    def label_owners(self, names: Sequence[str]) -> dict[str, set[str]]:
+        """For each of ``names`` that is some entity's label: the ids of those entities.
+
+        Fact detection uses it to veto an alias that is another entity's label (``Great
+        Britain`` is an alias of the United Kingdom and the label of the island). The label
+        index is built on first use.
+        """
+        db = self.db
+        if not self._label_index:
+            db.execute("CREATE INDEX IF NOT EXISTS entities_label ON entities (label)")
+            self._label_index = True
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(names):
+            marks = ",".join("?" * len(chunk))
+            for label, eid in db.execute(
+                f"SELECT label, id FROM entities WHERE label IN ({marks})", tuple(chunk)
+            ):
+                out.setdefault(label, set()).add(eid)
+        return out
 
 
 def _prefixed(alias: str) -> str:

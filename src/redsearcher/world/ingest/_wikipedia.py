@@ -1,51 +1,86 @@
-"""Wikipedia page text (FineWiki-style extracts) as encyclopedia documents with provenance.
+"""Wikipedia pages, in any supported format, as encyclopedia documents joined to items.
 
-Pages come as JSON Lines (plain, ``.gz`` or ``.bz2``) or Parquet with ``title`` and ``text``
-and optionally ``url`` and ``links`` (titles of linked pages). A page joins to the entity whose
-sitelink title equals its title after normalization (``_`` -> space, first letter
-case-insensitive), and so do its links. Each page becomes one ``encyclopedia`` document whose
-mentions are the joined entity followed by the linked entities; pages that join to nothing are
-kept as documents about nothing and counted as ``unjoined``. Links between joined pages become
-``links_to`` facts, and the documents' provenance follows the mention-matching rule
-(``_mentions``). Pages are streamed one at a time (Parquet in record batches); the only state
-kept is in the scratch store.
+The readers (``_wiki_formats``) turn every format into ``WikiPage`` records; this module joins
+them to entities and resolves their hyperlinks:
+
+* **Join.** A page is about the entity its input names (Cirrus ``wikibase_item``, Enterprise
+  ``main_entity.identifier``, a JSONL ``wikibase_item``) when that entity was ingested, else
+  the entity whose ``{language}wiki`` sitelink title equals the page title after
+  normalization (``_`` -> space, first letter case-insensitive). Pages that join to nothing
+  stay documents about nothing, counted as ``unjoined``.
+* **Redirects.** Formats that list the redirects to a page (Cirrus ``redirect``, Enterprise
+  ``redirects``) are read twice: a first pass records, in the scratch store, every page title
+  and redirect title with the item of its page, so a link may come before the page that
+  carries its redirect. Memory stays independent of the dump size.
+* **Entity linking by hyperlinks.** A link's target title resolves through that table (title
+  or redirect -> item), else by sitelink; the linked entities go to fact detection with the
+  anchor texts that linked them (``LinkedEntity``), and a link between joined pages is a
+  ``links_to`` fact.
+
+Each page becomes one ``encyclopedia`` document whose mentions are the joined entity followed
+by the linked entities; the facts it states are decided by ``_statements.page_statements``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import cast
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from redsearcher.errors import InputFormatError
 from redsearcher.world._records import Document, Fact, Provenance
 from redsearcher.world._store import WorldWriter
 from redsearcher.world.ingest._config import LINKS_TO, IngestConfig
-from redsearcher.world.ingest._io import JsonLines, detect_compression, stem
+from redsearcher.world.ingest._io import stem
 from redsearcher.world.ingest._replay import canonical_url
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
 from redsearcher.world.ingest._scratch import Scratch
 from redsearcher.world.ingest._sink import DocumentSink
 from redsearcher.world.ingest._statements import LinkedEntity, page_statements
+from redsearcher.world.ingest._wiki_formats import (
+    INDEXED_FORMATS,
+    WikiFormat,
+    detect_format,
+    iter_pages,
+)
+from redsearcher.world.ingest._wiki_page import WikiPage
 from redsearcher.world.ingest._wikidata import title_key
 
-_PARQUET_MAGIC = b"PAR1"
-_PARQUET_BATCH = 1024
+__all__ = ["ingest_wikipedia", "wiki_doc_id"]
 
 
-@dataclass(frozen=True, slots=True)
-class WikiPage:
-    """One Wikipedia page as read from the input."""
-
-    title: str
-    text: str
-    url: str | None
-    links: tuple[str, ...]
+#: English Wikipedia namespace prefixes (and aliases) of pages that are not articles: a
+#: link to ``File:…`` or ``Category:…`` (Cirrus ``outgoing_link`` lists them all) is no entity.
+OTHER_NAMESPACES = frozenset(
+    (
+        "talk",
+        "user",
+        "user talk",
+        "wikipedia",
+        "wikipedia talk",
+        "wp",
+        "project",
+        "file",
+        "image",
+        "file talk",
+        "mediawiki",
+        "template",
+        "template talk",
+        "help",
+        "help talk",
+        "category",
+        "category talk",
+        "portal",
+        "portal talk",
+        "draft",
+        "draft talk",
+        "timedtext",
+        "module",
+        "module talk",
+        "special",
+        "media",
+    )
+)
 
 
 def wiki_doc_id(title: str) -> str:
@@ -53,87 +88,83 @@ def wiki_doc_id(title: str) -> str:
     return "wiki:" + hashlib.sha1(title_key(title).encode("utf-8")).hexdigest()[:16]
 
 
-def _page(row: dict[str, Any]) -> WikiPage | tuple[str, str]:
-    """A ``WikiPage``, or ``(reason, detail)`` when the row is malformed."""
-    title, text, url, links = row.get("title"), row.get("text"), row.get("url"), row.get("links")
-    for name, value in (("title", title), ("text", text)):
-        if value is None:
-            return "missing_field", name
-        if not isinstance(value, str):
-            return "wrong_type", f"{name} is a {type(value).__name__}, not a string"
-    assert isinstance(title, str) and isinstance(text, str)
-    if not title.strip():
-        return "missing_field", "title is empty"
-    if url is not None and not isinstance(url, str):
-        return "wrong_type", f"url is a {type(url).__name__}, not a string"
-    if links is None:
-        links = []
-    if not isinstance(links, list) or not all(isinstance(t, str) for t in links):
-        return "wrong_type", "links is not a list of strings"
-    return WikiPage(title, text, url or None, tuple(links))
+class _Resolver:
+    """Page titles and link targets -> entity ids (the scratch store does the remembering)."""
 
+    def __init__(self, scratch: Scratch, report: IngestReport, indexed: bool) -> None:
+        self.scratch = scratch
+        self.report = report
+        self.indexed = indexed
 
-def _is_parquet(path: Path) -> bool:
-    if path.suffix.lower() == ".parquet":
-        return True
-    with path.open("rb") as fh:
-        return fh.read(4) == _PARQUET_MAGIC
+    def about(self, page: WikiPage) -> str | None:
+        """The entity a page is about: its named item when ingested, else by sitelink."""
+        if page.item is not None and self.scratch.has_entity(page.item):
+            self.report.count("joined_by_item")
+            return page.item
+        found = self.scratch.entity_by_title(title_key(page.title))
+        if found is not None:
+            self.report.count("joined_by_sitelink")
+        return found
 
+    def target(self, title: str) -> str | None:
+        """The entity a link to ``title`` reaches: by the title/redirect table, else by sitelink."""
+        key = title_key(title)
+        if self.indexed:
+            hit = self.scratch.wiki_title_item(key)
+            if hit is not None:
+                item, via_redirect = hit
+                if via_redirect:
+                    self.report.count("links_via_redirect")
+                return item
+        return self.scratch.entity_by_title(key)
 
-def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        parquet = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as err:
-        raise InputFormatError(path, f"not a readable Parquet file: {err}") from err
-    schema = parquet.schema_arrow
-    for name in ("title", "text"):
-        if name not in schema.names:
-            raise InputFormatError(path, "Parquet file lacks a required column", field=name)
-        if not (
-            pa.types.is_string(schema.field(name).type)
-            or pa.types.is_large_string(schema.field(name).type)
-        ):
-            raise InputFormatError(path, "column is not a string column", field=name)
-    columns = [c for c in ("title", "text", "url", "links") if c in schema.names]
-    row = 0
-    try:
-        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH, columns=columns):
-            for record in batch.to_pylist():
-                row += 1
-                yield row, record
-    except (pa.ArrowException, OSError) as err:
-        raise InputFormatError(path, f"cannot read Parquet row group: {err}", line=row) from err
-
-
-def iter_pages(path: Path, report: IngestReport) -> Iterator[tuple[int, WikiPage]]:
-    """Stream the well-formed pages of a JSONL or Parquet file with their line/row numbers.
-
-    Malformed rows are skipped and reported; for Parquet the "line" is the 1-based row.
-
-    Raises:
-        InputFormatError: for a file that is not JSON Lines or Parquet with ``title``/``text``.
-    """
-    detect_compression(path)
-    rows = _parquet_rows(path) if _is_parquet(path) else iter(JsonLines(path, report))
-    for line, row in rows:
-        page = _page(row)
-        if isinstance(page, WikiPage):
-            yield line, page
-        else:
-            report.skip(page[0], file=path, line=line, detail=page[1])
+    def index(self, page: WikiPage) -> None:
+        """First pass: remember the page's title and its redirects with the page's item."""
+        item = self.about(page)
+        if item is None:
+            return
+        self.scratch.add_wiki_titles(
+            [(title_key(page.title), item, False)]
+            + [(title_key(r), item, True) for r in page.redirects if r.strip()]
+        )
+        self.report.count("wikipedia_redirects", len(page.redirects))
 
 
 class _PageWriter:
     """Turns pages into documents, ``links_to`` facts and provenance."""
 
     def __init__(
-        self, config: IngestConfig, scratch: Scratch, writer: WorldWriter, report: IngestReport
+        self,
+        config: IngestConfig,
+        scratch: Scratch,
+        writer: WorldWriter,
+        report: IngestReport,
+        resolver: _Resolver,
     ) -> None:
         self.config = config
         self.scratch = scratch
         self.writer = writer
         self.report = report
+        self.resolver = resolver
         self.docs = DocumentSink(writer, config.batch_rows)
+
+    def _linked(self, page: WikiPage, about: str | None) -> list[LinkedEntity]:
+        anchors: dict[str, list[str]] = {}  # entity -> anchors, in first-link order
+        for link in page.links:
+            prefix, colon, _ = link.target.partition(":")
+            if colon and prefix.strip().replace("_", " ").lower() in OTHER_NAMESPACES:
+                self.report.count("links_other_namespace")
+                continue
+            target = self.resolver.target(link.target)
+            if target is None:
+                self.report.count("links_unresolved")
+                continue
+            if target == about:
+                continue
+            seen = anchors.setdefault(target, [])
+            if link.anchor and link.anchor not in seen:
+                seen.append(link.anchor)
+        return [LinkedEntity(eid, tuple(texts)) for eid, texts in anchors.items()]
 
     def add(self, page: WikiPage) -> None:
         scratch, report = self.scratch, self.report
@@ -141,15 +172,9 @@ class _PageWriter:
         if not scratch.add_doc(doc_id):
             report.skip("duplicate_title")
             return
-        about = scratch.entity_by_title(title_key(page.title))
-        linked: list[str] = []
-        for title in page.links:
-            target = scratch.entity_by_title(title_key(title)) if title.strip() else None
-            if target is None:
-                report.count("links_unresolved")
-            elif target != about and target not in linked:
-                linked.append(target)
-        mentions = ([about] if about else []) + linked
+        about = self.resolver.about(page)
+        linked = self._linked(page, about)
+        mentions = ([about] if about else []) + [e.id for e in linked]
         if about is None:
             report.unjoined += 1
         if page.url:
@@ -169,16 +194,22 @@ class _PageWriter:
         report.count("wikipedia_documents")
         stated: set[int] = set()
         if about is not None and self.config.links:
-            for target in linked:
-                fact_id, new = scratch.add_link(about, target)
+            for entity in linked:
+                fact_id, new = scratch.add_link(about, entity.id)
                 if new:
-                    self.writer.add_facts([Fact.relation(fact_id, about, LINKS_TO, target)])
+                    self.writer.add_facts([Fact.relation(fact_id, about, LINKS_TO, entity.id)])
                     report.count("links_to")
                 stated.add(fact_id)
         if self.config.provenance and mentions:
-            links = [LinkedEntity(target) for target in linked]
-            stated.update(page_statements(scratch, page.text, about, links))
+            stated.update(page_statements(scratch, page.text, about, linked))
         self.writer.add_provenance(Provenance(doc_id, f) for f in sorted(stated))
+
+
+def input_formats(paths: Sequence[Path], fmt: str) -> list[tuple[Path, WikiFormat]]:
+    """Each input with its format: ``fmt`` for all of them, or detected per file (``auto``)."""
+    if fmt == "auto":
+        return [(path, detect_format(path)) for path in paths]
+    return [(path, cast(WikiFormat, fmt)) for path in paths]  # IngestConfig validated it
 
 
 def ingest_wikipedia(
@@ -193,10 +224,24 @@ def ingest_wikipedia(
 
     Facts from Wikidata must already be numbered (``Scratch.finalize_facts``).
     """
-    pages = _PageWriter(config, scratch, writer, report)
-    for path in paths:
+    inputs = input_formats(paths, config.wikipedia_format)
+    indexed = [(path, fmt) for path, fmt in inputs if fmt in INDEXED_FORMATS]
+    resolver = _Resolver(scratch, report, indexed=bool(indexed))
+    if indexed:  # first pass: titles and redirects -> items (problems are reported once, below)
+        quiet = IngestReport(0)
+        resolver_quiet = _Resolver(scratch, quiet, indexed=True)
+        for path, fmt in indexed:
+            tracker = display.task(f"wikipedia index {stem(path)}")
+            for _, page in iter_pages(path, fmt, quiet, config.language, text=False):
+                tracker.advance()
+                resolver_quiet.index(page)
+            tracker.done()
+        report.count("wikipedia_redirects", quiet.counts["wikipedia_redirects"])
+    pages = _PageWriter(config, scratch, writer, report, resolver)
+    for path, fmt in inputs:
+        report.count(f"wikipedia_format_{fmt}")
         tracker = display.task(f"wikipedia {stem(path)}")
-        for _, page in iter_pages(path, report):
+        for _, page in iter_pages(path, fmt, report, config.language):
             tracker.advance()
             pages.add(page)
         tracker.done()
