@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -221,3 +222,20 @@ def test_real_sample_slice_ingest_synth_serve_and_oracle_walk(tmp_path: Path) ->
         with open_verifier(world, index_dir=index, env_url=server.base_url) as verifier:
             _, report = asyncio.run(verify_tasks(verifier, tasks))
     assert report.passed == 2 and report.stages["completeness"]["passed"] == 2
+
+
+def test_text_quota_keeps_the_share_of_tasks_citing_a_text_page() -> None:
+    from redsearcher.synth._pipeline import _TextQuota
+
+    def task(*docs: str) -> SimpleNamespace:
+        return SimpleNamespace(evidence_documents=list(docs))
+
+    kb = frozenset({"kb:A", "kb:B"})
+    quota = _TextQuota(kb, SynthConfig(n=4, text_share=0.5), [])
+    admitted = [quota.admit(t) for t in (task("kb:A"), task("kb:B"), task("kb:A", "kb:B"))]
+    assert admitted == [True, True, False]  # two of four may cite database pages only
+    assert quota.admit(task("kb:A", "wiki:x")) and quota.admit(task("web:y"))
+    # A resumed file's tasks count: one database-only task already written leaves one.
+    resumed = _TextQuota(kb, SynthConfig(n=4, text_share=0.5), [task("kb:A")])
+    assert [resumed.admit(task("kb:B")), resumed.admit(task("kb:B"))] == [True, False]
+    assert _TextQuota(kb, SynthConfig(n=4, text_share=0.0), []).left == 4

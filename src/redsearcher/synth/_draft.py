@@ -22,13 +22,13 @@ import numpy as np
 from redsearcher.log import Condition, Constraint, NodeRole
 from redsearcher.synth._conditions import fuzz, holds
 from redsearcher.synth._csp import Solutions, solve
-from redsearcher.synth._graph import MasterGraph, edge_key
+from redsearcher.synth._graph import MasterGraph, edge_key, text_stated
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._reality import MAX_RIVALS, RealityEstimate, estimate_rivals
 from redsearcher.synth._strength import COARSE_DATE_OPS, strong_constraints
 from redsearcher.synth._treewidth import treewidth
 
-__all__ = ["Draft", "drafts", "make_unique", "var_graph"]
+__all__ = ["Draft", "drafts", "make_unique", "text_first", "var_graph"]
 
 _ATTRIBUTE_KINDS = ("date", "quantity", "string")
 _ID_VALUE = re.compile(r"\b[QP]\d+\b")  # a raw id as a string value: the question would print it
@@ -305,6 +305,7 @@ def make_unique(
                 options = [o for o in options if not _passes(kg, o, rival[var])]
             if sample:  # a coarse date cannot separate on a sample World
                 options = [o for o in options if not _coarse(o)]
+            options = text_first(kg, options)
             if options:
                 draft.constraints.append(options[int(rng.integers(len(options)))])
                 added = True
@@ -343,7 +344,8 @@ def _pin_in_reality(kg: KnowledgeGraph, draft: Draft, rng: np.random.Generator) 
     if not scored:
         return False
     enough = [x for x in scored if x[0] <= MAX_RIVALS]
-    pick = max(enough) if enough else min(scored)
+    texts = [x for x in enough if _text(kg, x[2])]
+    pick = max(texts or enough) if enough else min(scored)
     draft.constraints.append(pick[2])
     return True
 
@@ -359,6 +361,21 @@ def _thin(kg: KnowledgeGraph, draft: Draft) -> bool:
     if kg.completeness != "sample":
         return False
     return len(strong_constraints(kg, draft.constraints, draft.roles)) < MIN_STRONG
+
+
+def _text(kg: KnowledgeGraph, c: Constraint) -> bool:
+    return bool(kg.database_docs) and all(text_stated(kg, kg.fact_row(f)) for f in c.fact_ids)
+
+
+def text_first(kg: KnowledgeGraph, options: list[Constraint]) -> list[Constraint]:
+    """The options whose facts a text page states, when there are any (else all of them).
+
+    In a World with knowledge-base pages, an attribute only its entity's database page
+    states keeps that page in every cover; one a Wikipedia page states lets the cover name
+    the page instead (issue 12: text carries evidence).
+    """
+    texts = [o for o in options if _text(kg, o)]
+    return texts or options
 
 
 def _coarse(c: Constraint) -> bool:
