@@ -25,7 +25,9 @@ def test_register_and_lookup(scratch_entries: Any) -> None:
 
     assert registry.lookup("scorer", "test-double")(4) == 8
     assert "test-double" in registry.names("scorer")
-    with pytest.raises(ConfigError, match="known: exact, test-double"):
+    with pytest.raises(
+        ConfigError, match="known: ab, browsecomp, contains, exact, f1, gaia, test-double, xbench"
+    ):
         registry.lookup("scorer", "triple")
     with pytest.raises(ValueError, match="already registered"):
         registry.register("scorer", "test-double")(lambda x: x)

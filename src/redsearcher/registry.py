@@ -42,7 +42,7 @@ BUILTINS: Final[dict[str, tuple[str, ...]]] = {
     "tool": ("redsearcher.tools._tools",),
     "protocol": ("redsearcher.model._protocols",),
     "context_strategy": ("redsearcher.agent._context",),
-    "scorer": ("redsearcher.eval._scorers",),
+    "scorer": ("redsearcher.eval._scorers", "redsearcher.eval._llm_judges"),
     "render_style": ("redsearcher.tools._render_styles",),
     "sft_format": ("redsearcher.export._sft",),
     "rl_format": ("redsearcher.export._rl",),

@@ -356,3 +356,17 @@ def test_sharded_transport_deals_requests_round_robin() -> None:
         assert asyncio.run(go(server.base_url)) == [0, 1, 2, 0, 1]
     finally:
         server.stop()
+
+
+def test_a_long_failure_streak_keeps_the_cooldown_capped() -> None:
+    # 2 ** 1024 overflows a float: a streak that long must still give the capped cooldown.
+    pool = EndpointPool(fake_models(1), cooldown_s=0.0, max_cooldown_s=5.0, clock=lambda: 100.0)
+    [endpoint] = pool._endpoints
+    for _ in range(1100):
+        pool._failed(endpoint)
+    assert endpoint.streak == 1100 and endpoint.down_until == 100.0
+    pool = EndpointPool(fake_models(1), cooldown_s=1.0, max_cooldown_s=5.0, clock=lambda: 100.0)
+    [endpoint] = pool._endpoints
+    endpoint.streak = 5000
+    pool._failed(endpoint)
+    assert endpoint.down_until == 105.0

@@ -288,5 +288,7 @@ def test_the_scorer_is_named_in_the_config(tmp_path: Path) -> None:
     async def episode(task: Task, *, sample: int = 0, **kw: Any) -> Trajectory:
         return make_trajectory(task.id, sample, answers=task.answers, prediction="wrong")
 
-    with pytest.raises(ConfigError, match="unknown scorer 'nope'; known: exact"):
+    with pytest.raises(
+        ConfigError, match="unknown scorer 'nope'; known: ab, browsecomp, contains, exact"
+    ):
         run(tmp_path, make_tasks(1), episode, scorer="nope")

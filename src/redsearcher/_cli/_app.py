@@ -22,7 +22,18 @@ err_console = Console(stderr=True)
 
 def _attach() -> None:
     # Imported here so that `import redsearcher._cli` stays cheap and there is no import cycle.
-    from redsearcher._cli import _bench, _env, _export, _rollout, _run, _synth, _testing, _world
+    from redsearcher._cli import (
+        _bench,
+        _env,
+        _eval,
+        _export,
+        _rl,
+        _rollout,
+        _run,
+        _synth,
+        _testing,
+        _world,
+    )
 
     app.add_typer(_world.app, name="world")
     app.add_typer(_env.app, name="env")
@@ -30,8 +41,10 @@ def _attach() -> None:
     app.command("run")(_run.run)
     app.command("rollout")(_rollout.rollout)
     app.add_typer(_export.app, name="export")
+    app.add_typer(_rl.app, name="rl")
     app.command("synth")(_synth.synth)
     app.command("verify")(_synth.verify)
+    app.command("eval")(_eval.eval_command)
     app.command("bench")(_bench.bench)
 
 

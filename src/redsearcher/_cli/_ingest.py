@@ -102,6 +102,56 @@ def ingest(
             "record that their uniqueness holds within the World only).",
         ),
     ] = None,
+    keep_class: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-class",
+            help="Keep only instances of this class or its P279 subclasses; repeatable.",
+        ),
+    ] = None,
+    class_pass: Annotated[
+        bool | None,
+        typer.Option(
+            "--class-pass/--no-class-pass",
+            help="With --keep-class, first read the dumps for P279 edges (default: on; off: "
+            "--class-file alone).",
+        ),
+    ] = None,
+    ids_file: Annotated[
+        Path | None,
+        typer.Option("--ids", help="Keep only the items listed in this file (one Q-id a line)."),
+    ] = None,
+    min_sitelinks: Annotated[
+        int | None,
+        typer.Option("--min-sitelinks", help="Keep only items with at least N sitelinks."),
+    ] = None,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            "--languages",
+            help="Label languages in order of preference (en,de); items with a label in none "
+            "of them are dropped.",
+        ),
+    ] = None,
+    stubs: Annotated[
+        bool | None,
+        typer.Option(
+            "--stubs/--no-stubs",
+            help="Keep filtered-out items that kept items point at as label-only entities.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Parsing processes (0: one per CPU; default 1)."),
+    ] = None,
+    resume: Annotated[
+        bool | None,
+        typer.Option(
+            "--resume/--no-resume",
+            help="Checkpoint after every chunk and continue an interrupted ingest of the same "
+            "inputs (state in .<out>.ingest-resume next to --out).",
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML file with an 'ingest' section.")
     ] = None,
@@ -129,6 +179,14 @@ def ingest(
         "complete_dump": complete_dump,
         "class_file": class_file,
         "wikipedia_format": wikipedia_format,
+        "keep_class": keep_class or None,
+        "class_pass": class_pass,
+        "ids_file": ids_file,
+        "min_sitelinks": min_sitelinks,
+        "languages": [x.strip() for x in languages.split(",") if x.strip()] if languages else None,
+        "stubs": stubs,
+        "workers": workers,
+        "resume": resume,
     }
     try:
         bare = [p.strip() for p in prop or () if "=" not in p]

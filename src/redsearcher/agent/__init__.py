@@ -5,7 +5,9 @@
 ``context_limit``, ``error``). The loop is the same for every model; the message protocol comes
 from the model (``redsearcher.model``) and context management from a registered strategy
 (``discard_all`` — the paper's — ``keep_last_k``, ``rollback_answer``, ``none``). See
-``docs/agent.md``.
+``docs/agent.md``. With a token-exact model (``ModelConfig.tokens``) each segment also records
+its token ids, mask and log-probs (``TokenTrace``); ``episode_segments`` hands them to trainers
+(``docs/rl.md``).
 """
 
 from redsearcher.agent._config import AgentConfig, ContextConfig
@@ -26,6 +28,7 @@ from redsearcher.agent._context import (
 from redsearcher.agent._execute import ToolCrashed, execute_calls
 from redsearcher.agent._loop import TokenCount, run_episode
 from redsearcher.agent._prompts import PROMPT_NAMES, PROMPT_VERSION, Prompts, load_prompt
+from redsearcher.agent._tokens import TokenSegment, TokenTrace, TokenTurn, episode_segments
 
 __all__ = [
     "PROMPT_NAMES",
@@ -43,9 +46,13 @@ __all__ = [
     "RollbackAnswer",
     "Stop",
     "TokenCount",
+    "TokenSegment",
+    "TokenTrace",
+    "TokenTurn",
     "ToolCrashed",
     "Window",
     "build_strategy",
+    "episode_segments",
     "execute_calls",
     "load_prompt",
     "run_episode",

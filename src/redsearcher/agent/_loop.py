@@ -26,6 +26,10 @@ the protocol turns such tool arguments into a malformed call the model reads abo
 replaces every lone surrogate left in the reply (and in what comes back to the model) with
 U+FFFD before keeping it — otherwise the next request, the tool's cache key or the run log's
 JSON line would fail to encode. ``Trajectory.text_repairs`` counts the replacements.
+
+With a token-exact model (one whose ``chat_template`` is set, ``ModelConfig.tokens``), each
+model call sends the segment's token ids instead of the messages (``_tokens.TokenTrace``), and
+each closed segment records them; the messages, tool calls and terminations stay the same.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from redsearcher.agent._config import AgentConfig
 from redsearcher.agent._context import AnswerNow, Restart, Stop, Window, build_strategy
 from redsearcher.agent._execute import ToolCrashed, execute_calls
 from redsearcher.agent._prompts import Prompts
+from redsearcher.agent._tokens import TokenTrace
 from redsearcher.errors import ConfigError
 from redsearcher.log import (
     Message,
@@ -56,6 +61,7 @@ from redsearcher.log import (
 )
 from redsearcher.model import (
     ChatModel,
+    CompletesTokens,
     Completion,
     ContextLengthExceeded,
     CountsTokens,
@@ -180,6 +186,10 @@ class _Episode:
         self.anchor: tuple[int, int] | None = None
         self.prediction: str | None = None
         self.error: str | None = None
+        # Token-exact episodes (ModelConfig.tokens): the current segment's ids (``_tokens``).
+        chat = model.chat_template if isinstance(model, CompletesTokens) else None
+        self.chat = chat
+        self.trace = None if chat is None else TokenTrace(chat, self.window, self.request_tools)
 
     # -- the cycle ---------------------------------------------------------------------------
 
@@ -230,7 +240,10 @@ class _Episode:
             self.window.append(Message(role="user", content=self.prompts.nudge))
 
     async def _complete(self) -> Completion:
-        completion = await self.model.complete(self.window, self.request_tools)
+        if self.trace is not None:
+            completion = await self._complete_ids(self.trace)
+        else:
+            completion = await self.model.complete(self.window, self.request_tools)
         self.model_calls += 1
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
@@ -238,6 +251,14 @@ class _Episode:
         self.endpoint = completion.endpoint
         self.anchor = None if completion.estimated else (len(self.window), completion.prompt_tokens)
         return completion
+
+    async def _complete_ids(self, trace: TokenTrace) -> Completion:
+        """A token-exact turn: send the trace's ids, append exactly the ids generated."""
+        assert isinstance(self.model, CompletesTokens)
+        trace.sync(self.window)
+        answer = await self.model.complete_ids(trace.ids)
+        trace.generated(answer.ids, answer.logprobs)
+        return answer.completion
 
     def _clean(self, value: Any) -> Any:
         """``value`` with lone surrogates replaced by U+FFFD (counted in ``repairs``)."""
@@ -345,8 +366,11 @@ class _Episode:
         if isinstance(action, Restart):
             self._close_segment("discarded")
             self.window, self.first_turn, self.anchor = list(action.messages), self.turns, None
+            if self.chat is not None:
+                self.trace = TokenTrace(self.chat, self.window, self.request_tools)
             return None
         assert isinstance(action, AnswerNow)
+        self._rollback_trace(action.messages)
         self.window, self.anchor = list(action.messages), None
         try:
             completion = await self._complete()
@@ -354,6 +378,21 @@ class _Episode:
             return "context_limit"
         self.prediction = self._answer(self._accept(completion))
         return "answer" if self.prediction is not None else "context_limit"
+
+    def _rollback_trace(self, messages: Sequence[Message]) -> None:
+        """Cut the ids back to the messages an :class:`AnswerNow` keeps of the window.
+
+        The kept messages are a prefix of the window (all but the new instruction); if they
+        are not, the segment's ids start over from the new window.
+        """
+        if self.trace is None or self.chat is None:
+            return
+        kept = len(messages) - 1
+        prefix = kept <= len(self.window) and all(
+            a is b for a, b in zip(messages[:kept], self.window, strict=False)
+        )
+        if not (prefix and self.trace.rollback(kept)):
+            self.trace = TokenTrace(self.chat, messages, self.request_tools)
 
     # -- the record --------------------------------------------------------------------------
 
@@ -364,6 +403,7 @@ class _Episode:
                 messages=list(self.window),
                 first_turn=self.first_turn,
                 end=end,
+                tokens=None if self.trace is None else self.trace.record(),
             )
         )
 

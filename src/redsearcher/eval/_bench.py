@@ -33,7 +33,9 @@ from redsearcher.agent import AgentConfig
 from redsearcher.errors import UserError
 from redsearcher.eval import _benchmarks as pinned
 from redsearcher.eval._benchmarks import BENCHMARKS, BenchmarkSet, LoadOptions, load_benchmark
+from redsearcher.eval._evaluate import judge_run, read_verdicts
 from redsearcher.eval._match import exact_match
+from redsearcher.eval._scorers import ExactScorer
 from redsearcher.eval._summary import RegimeGap, Summary, compare_regimes, summarize
 from redsearcher.eval._verdict import Verdict
 from redsearcher.log import Task, Trajectory, read_tasks, read_trajectories
@@ -48,8 +50,8 @@ from redsearcher.rollout import (
 
 __all__ = ["BenchIdentity", "BenchReport", "BenchResult", "exact_verdicts", "run_bench"]
 
-#: The version string of the ``exact`` rule verdicts written here.
-EXACT_JUDGE_VERSION = "rule:normalize_answer/1"
+#: The version string of the ``exact`` rule verdicts written here (the ``exact`` judge's).
+EXACT_JUDGE_VERSION = ExactScorer.version
 
 
 class BenchIdentity(BaseModel):
@@ -97,7 +99,8 @@ def exact_verdicts(trajectories: Sequence[Trajectory]) -> list[Verdict]:
     """The ``exact`` rule's verdict on each trajectory (unscored without a reference answer)."""
     verdicts = []
     for t in trajectories:
-        scored = bool(t.answers)
+        scored = bool(t.answers) and t.termination != "error"
+        reason = "no reference answer" if not t.answers else f"episode error: {t.error or '?'}"
         verdicts.append(
             Verdict(
                 trajectory_id=t.id,
@@ -106,7 +109,7 @@ def exact_verdicts(trajectories: Sequence[Trajectory]) -> list[Verdict]:
                 judge="exact",
                 judge_version=EXACT_JUDGE_VERSION,
                 correct=exact_match(t.prediction, t.answers) if scored else None,
-                unscored_reason=None if scored else "no reference answer",
+                unscored_reason=None if scored else reason,
                 extracted_answer=t.prediction,
             )
         )
@@ -168,12 +171,14 @@ async def _episodes(
     return list(read_trajectories(run_dir))
 
 
-def _judge(run_dir: Path, trajectories: Sequence[Trajectory]) -> list[Verdict]:
-    verdicts = exact_verdicts(trajectories)
-    write_atomic(
-        run_dir / "verdicts-exact.jsonl", "".join(v.model_dump_json() + "\n" for v in verdicts)
-    )
-    return verdicts
+async def _judge(run_dir: Path, trajectories: Sequence[Trajectory]) -> list[Verdict]:
+    """The ``exact`` judge's verdicts, through the verdict file ``redsearcher eval`` writes.
+
+    So ``redsearcher eval`` resumes it, and can add other judges to the same run later.
+    """
+    stats = await judge_run(run_dir, ExactScorer(), trajectories=trajectories)
+    by_id = read_verdicts(stats.path)
+    return [by_id[t.id] for t in trajectories if t.id in by_id]
 
 
 async def run_bench(
@@ -231,7 +236,7 @@ async def run_bench(
         runs = await _episodes(
             loaded.tasks, target / "rollout", env_url, model, agent, n_repeats, pool, display
         )
-        summary = summarize(runs, _judge(target / "rollout", runs), loaded.tasks)
+        summary = summarize(runs, await _judge(target / "rollout", runs), loaded.tasks)
         free_summary = gap = None
         if tool_free:
             free_agent = AgentConfig(tools=[])
@@ -245,7 +250,7 @@ async def run_bench(
                 tool_free_pool or pool,
                 display,
             )
-            free_verdicts = _judge(target / "tool-free", free_runs)
+            free_verdicts = await _judge(target / "tool-free", free_runs)
             free_summary = summarize(free_runs, free_verdicts, loaded.tasks)
             gap = compare_regimes(free_verdicts, exact_verdicts(runs))
     finally:

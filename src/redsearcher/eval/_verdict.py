@@ -37,6 +37,11 @@ class Verdict(BaseModel):
     extracted_answer: str | None = None
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     """The agent's stated confidence when elicited and parsed (0-1), for calibration."""
+    score: float | None = None
+    """A graded value behind the decision, where the judge has one (token F1 for ``f1``)."""
     reasoning: str | None = None
     raw: str | None = None
     """The judge's raw output (LLM judges), kept for re-parsing and audit."""
+    override_reason: str | None = None
+    """Set only on a verdict a manual override replaced (``--overrides``): why. Verdict files
+    never hold overrides; the summary's input does."""

@@ -21,6 +21,7 @@ from redsearcher.log._reader import RecordError, iter_records
 from redsearcher.log._records import (
     Message,
     Segment,
+    SegmentTokens,
     Termination,
     ToolCallRecord,
     Trajectory,
@@ -62,6 +63,7 @@ __all__ = [
     "RunLog",
     "RunManifest",
     "Segment",
+    "SegmentTokens",
     "Task",
     "TaskProvenance",
     "TaskTool",

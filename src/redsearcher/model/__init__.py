@@ -5,11 +5,15 @@ implements it over ``POST {base_url}/chat/completions`` (vLLM, SGLang, OpenAI, t
 server). The message protocol — ``native`` OpenAI tool calls or the Qwen/Hermes ``text``
 protocol — is chosen by ``ModelConfig.protocol`` and implemented once per protocol in
 ``_protocols`` (registry kind ``"protocol"``). ``count_tokens`` sizes prompts for the agent's
-context strategies. Nothing here touches the network at import or construction.
+context strategies. Token-exact episodes for RL (``ModelConfig.tokens``, ``docs/rl.md``) apply
+the served model's chat template on the client (``TokenizerChat``) and send token ids to vLLM's
+``/completions`` or SGLang's ``/generate`` (``OpenAIChatModel.complete_ids``). Nothing here
+touches the network at import or construction.
 """
 
+from redsearcher.model._chat_template import HFTokenizer, RenderedIds, TokenizerChat
 from redsearcher.model._client import OpenAIChatModel, is_context_length_error, wire_message
-from redsearcher.model._config import ModelConfig, SamplingConfig
+from redsearcher.model._config import ModelConfig, SamplingConfig, TokenConfig
 from redsearcher.model._protocols import (
     MessageProtocol,
     NativeProtocol,
@@ -32,12 +36,14 @@ from redsearcher.model._tokens import (
 )
 from redsearcher.model._types import (
     ChatModel,
+    CompletesTokens,
     Completion,
     ContextLengthExceeded,
     CountsTokens,
     DescribesSettings,
     ModelRequestError,
     ModelUnavailable,
+    TokenCompletion,
 )
 
 __all__ = [
@@ -45,10 +51,12 @@ __all__ = [
     "MESSAGE_OVERHEAD",
     "REPLY_OVERHEAD",
     "ChatModel",
+    "CompletesTokens",
     "Completion",
     "ContextLengthExceeded",
     "CountsTokens",
     "DescribesSettings",
+    "HFTokenizer",
     "MessageProtocol",
     "ModelConfig",
     "ModelRequestError",
@@ -58,9 +66,13 @@ __all__ = [
     "ParsedCall",
     "ParsedTurn",
     "ProtocolOptions",
+    "RenderedIds",
     "SamplingConfig",
     "TextProtocol",
+    "TokenCompletion",
+    "TokenConfig",
     "TokenCounter",
+    "TokenizerChat",
     "bad_text_error",
     "count_tokens",
     "estimate_text_tokens",

@@ -19,7 +19,7 @@ import json
 import logging
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,7 +35,11 @@ from redsearcher.model._types import (
     ContextLengthExceeded,
     ModelRequestError,
     ModelUnavailable,
+    TokenCompletion,
 )
+
+if TYPE_CHECKING:
+    from redsearcher.model._chat_template import TokenizerChat
 
 __all__ = ["OpenAIChatModel", "is_context_length_error", "wire_message"]
 
@@ -92,6 +96,8 @@ class OpenAIChatModel(AsyncClosing):
         transport: The ``httpx`` transport of the client made on first use (a proxy, or the
             in-process :class:`~redsearcher.testing.ScriptedModel`); ignored with ``client``.
         rng: Source of the retry jitter (tests seed it).
+        chat_template: The tokenizer and template of token-exact requests (by default loaded
+            from ``config.tokens.tokenizer`` on first use); ignored without ``config.tokens``.
     """
 
     def __init__(
@@ -101,6 +107,7 @@ class OpenAIChatModel(AsyncClosing):
         client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        chat_template: TokenizerChat | None = None,
     ) -> None:
         self.config = config
         self.name: str = config.name
@@ -117,6 +124,13 @@ class OpenAIChatModel(AsyncClosing):
         self._owns_client = client is None
         self._rng = rng or random.Random()
         self._counter: TokenCounter | None = None
+        self._chat_template = chat_template
+        tokens = config.tokens
+        if tokens is not None and tokens.api == "sglang":
+            root = self.endpoint.removesuffix("/v1")
+            self._ids_url = httpx.URL(root + "/generate")
+        else:
+            self._ids_url = httpx.URL(self.endpoint + "/completions")
 
     async def aclose(self) -> None:
         """Close the HTTP client if this model made it (idempotent)."""
@@ -143,7 +157,96 @@ class OpenAIChatModel(AsyncClosing):
             "base_url": self.endpoint,
             "sampling": self.config.sampling.model_dump(mode="json"),
             "tokenizer": None if self.config.tokenizer is None else str(self.config.tokenizer),
-        }
+        } | self._token_settings()
+
+    def _token_settings(self) -> dict[str, Any]:
+        # Only when set, so the provenance of plain chat episodes reads as it always did.
+        tokens = self.config.tokens
+        return {} if tokens is None else {"tokens": tokens.model_dump(mode="json")}
+
+    # -- token-exact requests ----------------------------------------------------------------
+
+    @property
+    def chat_template(self) -> TokenizerChat | None:
+        """The served model's tokenizer and template; ``None`` unless ``config.tokens`` is set.
+
+        Raises:
+            ImportError: without ``transformers`` (the ``rl`` extra).
+            ConfigError: for a tokenizer directory that cannot be loaded.
+        """
+        tokens = self.config.tokens
+        if tokens is None:
+            return None
+        if self._chat_template is None:
+            from redsearcher.model._chat_template import TokenizerChat
+
+            if tokens.tokenizer is None:
+                raise ConfigError("model.tokens.tokenizer: the tokenizer directory is required")
+            self._chat_template = TokenizerChat.from_pretrained(
+                tokens.tokenizer, template_kwargs=tokens.template_kwargs
+            )
+        return self._chat_template
+
+    def ids_request_body(self, prompt_ids: Sequence[int]) -> dict[str, Any]:
+        """The JSON body of a token-exact request (``docs/rl.md``)."""
+        sampling = self.config.sampling
+        tokens = self.config.tokens
+        params: dict[str, Any] = {"temperature": sampling.temperature}
+        if sampling.top_p is not None:
+            params["top_p"] = sampling.top_p
+        if sampling.presence_penalty is not None:
+            params["presence_penalty"] = sampling.presence_penalty
+        if self._stop:
+            params["stop"] = list(self._stop)
+        if tokens is not None and tokens.api == "sglang":
+            if sampling.max_tokens is not None:
+                params["max_new_tokens"] = sampling.max_tokens
+            params.update(sampling.extra_body)
+            return {
+                "input_ids": list(prompt_ids),
+                "sampling_params": params,
+                "return_logprob": True,
+            }
+        if sampling.max_tokens is not None:
+            params["max_tokens"] = sampling.max_tokens
+        body: dict[str, Any] = {"model": self.name, "prompt": list(prompt_ids), **params}
+        body.update(logprobs=1, return_tokens_as_token_ids=True, return_token_ids=True)
+        body.update(sampling.extra_body)
+        return body
+
+    async def complete_ids(self, prompt_ids: Sequence[int]) -> TokenCompletion:
+        """Sample the next turn after ``prompt_ids``: the ids, their log-probs and the answer.
+
+        Raises:
+            ConfigError: when ``config.tokens`` is not set, or as :meth:`complete`.
+            ModelUnavailable: as :meth:`complete`, and for an answer without token ids or
+                log-probs (a server too old, or not asked the right way; ``docs/rl.md``).
+            ContextLengthExceeded: as :meth:`complete`.
+            ModelRequestError: as :meth:`complete`.
+        """
+        tokens = self.config.tokens
+        if tokens is None:
+            raise ConfigError(f"model {self.name!r}: token-exact requests need model.tokens")
+        prompt = [int(i) for i in prompt_ids]
+        data = await self._post(self.ids_request_body(prompt), self._ids_url)
+        url = str(self._ids_url)
+        if tokens.api == "sglang":
+            text, ids, logprobs, finish = _read_sglang(data, url)
+        else:
+            text, ids, logprobs, finish = _read_vllm(data, url)
+        if not text and ids and self.chat_template is not None:
+            text = self.chat_template.decode(ids, skip_special_tokens=True)
+        thought, content = split_reasoning(text)
+        message = Message(role="assistant", content=content, reasoning=thought, train=True)
+        completion = Completion(
+            message=message,
+            finish_reason=finish,
+            prompt_tokens=len(prompt),
+            completion_tokens=len(ids),
+            estimated=False,
+            endpoint=self.endpoint,
+        )
+        return TokenCompletion(completion, prompt, ids, logprobs)
 
     def request_body(
         self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
@@ -225,9 +328,10 @@ class OpenAIChatModel(AsyncClosing):
             self._client = httpx.AsyncClient(timeout=timeout, transport=self._transport)
         return self._client
 
-    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _post(self, body: dict[str, Any], url: httpx.URL | None = None) -> dict[str, Any]:
         client = self._http()
-        request = client.build_request("POST", self._url, json=body, headers=self._headers)
+        target = self._url if url is None else url
+        request = client.build_request("POST", target, json=body, headers=self._headers)
         response = await send_with_retries(
             client,
             request,
@@ -239,23 +343,93 @@ class OpenAIChatModel(AsyncClosing):
             describe=lambda r: f"HTTP {r.status_code}: {error_fields(r)[0]}",
             sleep=_sleep,
         )
+        where = str(target)
         status = response.status_code
         if status == 200:
             try:
                 data = response.json()
             except ValueError as err:
-                raise ModelUnavailable(f"{self.url} answered 200 with non-JSON") from err
+                raise ModelUnavailable(f"{where} answered 200 with non-JSON") from err
             if not isinstance(data, dict):
-                raise ModelUnavailable(f"{self.url} answered 200 with a non-object")
+                raise ModelUnavailable(f"{where} answered 200 with a non-object")
             return data
         message, code = error_fields(response)
         if status in (401, 403):
-            raise ConfigError(f"{self.url} rejected the API key (HTTP {status}): {message}")
+            raise ConfigError(f"{where} rejected the API key (HTTP {status}): {message}")
         if status == 404:
             raise ConfigError(
-                f"{self.url} answered 404 ({message}); check base_url and the model "
-                f"name {self.name!r}"
+                f"{where} answered 404 ({message}); check base_url and the model name {self.name!r}"
             )
         if is_context_length_error(status, message, code):
             raise ContextLengthExceeded(message)
         raise ModelRequestError(status, message)
+
+
+def _read_vllm(data: dict[str, Any], url: str) -> tuple[str, list[int], list[float], str | None]:
+    """Text, ids, log-probs and finish reason of a vLLM ``text_completion``.
+
+    The ids come from ``token_ids`` (``return_token_ids``) or else from the ``token_id:N``
+    strings of ``logprobs.tokens`` (``return_tokens_as_token_ids``); the log-probs from
+    ``logprobs.token_logprobs``.
+    """
+    try:
+        choice = data["choices"][0]
+        text = choice.get("text") or ""
+        logprobs = choice.get("logprobs") or {}
+        values = logprobs.get("token_logprobs")
+        ids = choice.get("token_ids")
+        names = logprobs.get("tokens")
+        finish = choice.get("finish_reason")
+    except (KeyError, IndexError, TypeError, AttributeError) as err:
+        raise ModelUnavailable(f"{url} answered 200 without a text completion") from err
+    if ids is None and isinstance(names, list):
+        if not all(isinstance(n, str) and n.startswith("token_id:") for n in names):
+            raise ModelUnavailable(
+                f"{url} answered without token ids (no choices[0].token_ids, and logprobs "
+                "tokens are text, not token_id:N); ask for return_token_ids"
+            )
+        ids = [int(n.removeprefix("token_id:")) for n in names]
+    return _checked(url, text, ids, values, finish)
+
+
+def _read_sglang(data: dict[str, Any], url: str) -> tuple[str, list[int], list[float], str | None]:
+    """Text, ids, log-probs and finish reason of an SGLang ``/generate`` answer.
+
+    ``meta_info.output_token_logprobs`` holds ``[logprob, token_id, text]`` per generated token.
+    """
+    try:
+        meta = data["meta_info"]
+        pairs = meta["output_token_logprobs"]
+        ids = [int(p[1]) for p in pairs]
+        values = [p[0] for p in pairs]
+        finish_info = meta.get("finish_reason")
+        finish = finish_info.get("type") if isinstance(finish_info, dict) else finish_info
+        text = data.get("text") or ""
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+        raise ModelUnavailable(
+            f"{url} answered 200 without meta_info.output_token_logprobs "
+            "(send return_logprob: true)"
+        ) from err
+    if finish == "abort":
+        raise ModelUnavailable(f"{url} aborted the request")
+    return _checked(url, text, ids, values, finish)
+
+
+def _checked(
+    url: str, text: Any, ids: Any, values: Any, finish: Any
+) -> tuple[str, list[int], list[float], str | None]:
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise ModelUnavailable(f"{url} answered without generated token ids")
+    if not isinstance(values, list) or len(values) != len(ids):
+        raise ModelUnavailable(
+            f"{url} answered {len(ids)} token ids but "
+            f"{len(values) if isinstance(values, list) else 'no'} log-probs"
+        )
+    if any(not isinstance(v, int | float) for v in values):
+        raise ModelUnavailable(f"{url} answered a log-prob that is not a number")
+    return (
+        text if isinstance(text, str) else "",
+        ids,
+        [float(v) for v in values],
+        finish if isinstance(finish, str) else None,
+    )

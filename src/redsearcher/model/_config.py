@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-__all__ = ["ModelConfig", "SamplingConfig"]
+__all__ = ["ModelConfig", "SamplingConfig", "TokenConfig"]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -48,6 +48,31 @@ class SamplingConfig(BaseModel):
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """Further request fields sent as they are (e.g. vLLM's ``top_k``, ``repetition_penalty``,
     ``chat_template_kwargs``); they override the fields above."""
+
+
+class TokenConfig(BaseModel):
+    """Token-exact episodes (``docs/rl.md``): the client keeps token ids, the server samples.
+
+    The chat template is applied here, with the served model's own tokenizer, and each turn is
+    sent as token ids to the server's raw completion endpoint, so the ids the policy read and
+    generated are recorded exactly, with their log-probs, instead of re-tokenized from text.
+    """
+
+    model_config = _CONFIG
+
+    tokenizer: Path | None = None
+    """The served model's Hugging Face tokenizer directory (``tokenizer.json`` and
+    ``tokenizer_config.json`` with its ``chat_template``); loaded offline with
+    ``transformers`` (the ``rl`` extra). ``None`` only when the code that builds the client
+    passes the tokenizer itself (``OpenAIChatModel(chat_template=...)``)."""
+
+    api: Literal["vllm", "sglang"] = "vllm"
+    """``vllm``: ``POST {base_url}/completions`` with a token-id ``prompt``, ``logprobs`` and
+    ``return_token_ids``; ``sglang``: SGLang's native ``POST {root}/generate`` with
+    ``input_ids`` and ``return_logprob`` (``{root}`` is ``base_url`` without ``/v1``)."""
+
+    template_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra chat-template variables (e.g. ``{"enable_thinking": false}``)."""
 
 
 class ModelConfig(BaseModel):
@@ -94,3 +119,22 @@ class ModelConfig(BaseModel):
     tokenizer: Path | None = None
     """A HuggingFace ``tokenizer.json`` for exact prompt counts (needs the ``tokenizers``
     package); ``None`` uses the documented estimate of :func:`~redsearcher.model.count_tokens`."""
+
+    tokens: TokenConfig | None = None
+    """Token-exact episodes for RL (``None``, the default: plain chat completions). Needs
+    ``protocol: text`` (tool calls are read from the generated text on the client) and
+    ``sampling.max_tokens`` (the raw endpoints' defaults are tiny)."""
+
+    @model_validator(mode="after")
+    def _tokens_need_text(self) -> ModelConfig:
+        if self.tokens is not None and self.protocol != "text":
+            raise ValueError(
+                "tokens (token-exact episodes) needs protocol 'text': the raw completion "
+                "endpoint returns text, and tool calls are parsed from it on the client"
+            )
+        if self.tokens is not None and self.sampling.max_tokens is None:
+            raise ValueError(
+                "tokens (token-exact episodes) needs sampling.max_tokens: the raw completion "
+                "endpoints cut an answer at their own default (vLLM 16 tokens, SGLang 128)"
+            )
+        return self

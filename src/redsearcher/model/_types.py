@@ -23,12 +23,14 @@ from redsearcher.log import Message
 
 __all__ = [
     "ChatModel",
+    "CompletesTokens",
     "Completion",
     "ContextLengthExceeded",
     "CountsTokens",
     "DescribesSettings",
     "ModelRequestError",
     "ModelUnavailable",
+    "TokenCompletion",
 ]
 
 
@@ -84,6 +86,20 @@ class Completion:
     """The base URL that served the answer."""
 
 
+@dataclass(frozen=True)
+class TokenCompletion:
+    """One answer of a token-exact request: the parsed answer and the ids behind it."""
+
+    completion: Completion
+    """The answer as :meth:`ChatModel.complete` would give it (content from the text)."""
+    prompt_ids: list[int]
+    """The prompt token ids as sent."""
+    ids: list[int]
+    """The token ids the server generated (a stop token included when it generated one)."""
+    logprobs: list[float]
+    """The sampling log-prob of each of ``ids``, as the server returned it."""
+
+
 @runtime_checkable
 class ChatModel(Protocol):
     """An OpenAI-style chat model as the agent loop uses it."""
@@ -131,4 +147,22 @@ class DescribesSettings(Protocol):
 
     def settings(self) -> dict[str, Any]:
         """JSON-ready settings (model, protocol, sampling); never secrets."""
+        ...
+
+
+@runtime_checkable
+class CompletesTokens(Protocol):
+    """Optional: a model that can answer a token-id prompt with ids and log-probs.
+
+    The agent loop runs a token-exact episode when the model has a :attr:`chat_template`
+    (``ModelConfig.tokens`` set), and a plain chat episode otherwise.
+    """
+
+    @property
+    def chat_template(self) -> Any:
+        """The :class:`~redsearcher.model.TokenizerChat` of the served model, or ``None``."""
+        ...
+
+    async def complete_ids(self, prompt_ids: Sequence[int]) -> TokenCompletion:
+        """Sample the next turn after ``prompt_ids`` (raises as :meth:`ChatModel.complete`)."""
         ...

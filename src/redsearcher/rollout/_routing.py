@@ -25,16 +25,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from redsearcher.model import ChatModel, Completion, ModelConfig, ModelUnavailable
+from redsearcher.model import (
+    ChatModel,
+    CompletesTokens,
+    Completion,
+    ModelConfig,
+    ModelUnavailable,
+    TokenCompletion,
+)
 
 if TYPE_CHECKING:
     from redsearcher.log import Message
 
 __all__ = ["EndpointPool", "EndpointStats", "PinnedModel"]
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -237,7 +246,9 @@ class EndpointPool:
     def _failed(self, endpoint: _Endpoint) -> None:
         endpoint.failures += 1
         endpoint.streak += 1
-        cooldown = min(self.cooldown_s * 2 ** (endpoint.streak - 1), self.max_cooldown_s)
+        # Cap the exponent first: 2.0 ** 1024 overflows a float after a long failure streak.
+        doubling = 2.0 ** min(endpoint.streak - 1, 60)
+        cooldown = min(self.cooldown_s * doubling, self.max_cooldown_s)
         endpoint.down_until = max(endpoint.down_until, self._clock() + cooldown)
 
     async def aclose(self) -> None:
@@ -298,6 +309,28 @@ class PinnedModel:
             ModelUnavailable: when every endpoint stayed unavailable past the pool's wait.
             RuntimeError: after :meth:`aclose`.
         """
+        return await self._send(lambda model: model.complete(messages, tools))
+
+    @property
+    def chat_template(self) -> Any:
+        """The endpoints' chat template when they serve token-exact episodes, else ``None``.
+
+        Forwarded so that a rollout through the pool runs token-exact episodes exactly as a
+        single client does (``ModelConfig.tokens``); every endpoint serves the same model.
+        """
+        return getattr(self.pool._endpoints[0].model, "chat_template", None)
+
+    async def complete_ids(self, prompt_ids: Sequence[int]) -> TokenCompletion:
+        """Sample after a token-id prompt, pinned and failing over like :meth:`complete`."""
+
+        async def send(model: ChatModel) -> TokenCompletion:
+            if not isinstance(model, CompletesTokens):
+                raise TypeError(f"model {self.name!r} cannot answer token-id prompts")
+            return await model.complete_ids(prompt_ids)
+
+        return await self._send(send)
+
+    async def _send(self, call: Callable[[ChatModel], Awaitable[_T]]) -> _T:
         if self._closed:
             raise RuntimeError(f"the model of trajectory {self.trajectory_id!r} is closed")
         pool = self.pool
@@ -309,7 +342,7 @@ class PinnedModel:
             endpoint.outstanding += 1
             endpoint.requests += 1
             try:
-                completion = await endpoint.lanes[self._lane].complete(messages, tools)
+                completion = await call(endpoint.lanes[self._lane])
             except ModelUnavailable:
                 failed = endpoint
                 failed.outstanding -= 1

@@ -11,6 +11,8 @@ imports pytest.
 ``oracle_scripts`` turns synthesized tasks' verified walks into scripts: a policy that needs no
 model, for the main job and end-to-end tests. ``tiny_world`` writes a hand-built World whose
 answers are known by construction; ``small_world`` generates a small synthetic one.
+``tiny_chat_tokenizer`` trains a real byte-level BPE with a ChatML template offline, and both
+scripted models answer token-id requests as vLLM and SGLang do, for token-exact episodes.
 """
 
 from redsearcher.testing._chat_server import ScriptedChatServer
@@ -30,10 +32,12 @@ from redsearcher.testing._script import (
 )
 from redsearcher.testing._scripted_model import ModelCall, ScriptedModel
 from redsearcher.testing._serve import scripted_chat_server, serve_chat_server
+from redsearcher.testing._tokenizer import CHATML_TEMPLATE, tiny_chat_tokenizer
 from redsearcher.testing._wire import estimate_tokens
 from redsearcher.testing._worlds import small_world, tiny_world
 
 __all__ = [
+    "CHATML_TEMPLATE",
     "Expect",
     "ModelCall",
     "RecordedRequest",
@@ -53,5 +57,6 @@ __all__ = [
     "text_answer",
     "text_python_call",
     "text_tool_call",
+    "tiny_chat_tokenizer",
     "tiny_world",
 ]

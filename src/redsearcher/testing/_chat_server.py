@@ -19,7 +19,9 @@ from collections.abc import Sequence
 from types import TracebackType
 
 from redsearcher._util import ServerHandle, ThreadedUvicorn
+from redsearcher.model import TokenizerChat
 from redsearcher.testing._http import CHAT_PATH, ChatApp
+from redsearcher.testing._ids import IdsApi
 from redsearcher.testing._ledger import Ledger, LedgerChecks, RecordedRequest
 from redsearcher.testing._script import Script, Step, as_scripts
 
@@ -67,6 +69,10 @@ class ScriptedChatServer(LedgerChecks, ServerHandle):
             set ``TCP_NODELAY`` (httpx, hence the OpenAI SDK) wait for the delayed ACK, ~40 ms,
             on every request over a kept-alive connection; answering ``Connection: close``
             makes each request a fresh, fast connection.
+        chat_template: Also answer token-id requests as ``token_api`` does (vLLM:
+            ``POST /v1/completions``; SGLang: ``POST /generate``), each step's text tokenized
+            with this tokenizer unless the step fixes ``token_ids`` (``docs/rl.md``).
+        token_api: ``vllm`` or ``sglang``.
     """
 
     _label = "scripted chat server"
@@ -85,6 +91,8 @@ class ScriptedChatServer(LedgerChecks, ServerHandle):
         max_body_bytes: int = MAX_BODY_BYTES,
         models: Sequence[str] = ("scripted",),
         keep_alive: bool = False,
+        chat_template: TokenizerChat | None = None,
+        token_api: IdsApi = "vllm",
     ) -> None:
         self.scripts: list[Script] = as_scripts(scripts)
         self.host = host
@@ -103,6 +111,8 @@ class ScriptedChatServer(LedgerChecks, ServerHandle):
             max_body_bytes=max_body_bytes,
             models=models,
             keep_alive=keep_alive,
+            chat_template=chat_template,
+            token_api=token_api,
         )
         self._server: ThreadedUvicorn | None = None
 

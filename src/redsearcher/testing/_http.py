@@ -14,7 +14,8 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from redsearcher.testing import _wire
+from redsearcher.model import TokenizerChat
+from redsearcher.testing import _ids, _wire
 from redsearcher.testing._ledger import Ledger, RecordedRequest
 from redsearcher.testing._reply import Replier
 from redsearcher.testing._script import Step
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CHAT_PATH", "ChatApp"]
+__all__ = ["CHAT_PATH", "IDS_PATHS", "ChatApp"]
 
 CHAT_PATH = "/v1/chat/completions"
+#: Where token-id requests go: vLLM's raw completions, SGLang's native generate.
+IDS_PATHS: dict[str, str] = {"vllm": "/v1/completions", "sglang": "/generate"}
 _KNOWN_PATHS = frozenset({CHAT_PATH, "/v1/models", "/health"})
 
 
@@ -41,6 +44,9 @@ class ChatApp:
         max_body_bytes: Larger request bodies are answered 413.
         models: Model ids listed by ``GET /v1/models``.
         keep_alive: Keep connections open (else every response says ``Connection: close``).
+        chat_template: Answers token-id requests at ``IDS_PATHS[token_api]`` too, the text of
+            each step tokenized with it (:mod:`._ids`).
+        token_api: ``vllm`` or ``sglang``: which server's token-id endpoint to serve.
     """
 
     def __init__(
@@ -52,8 +58,12 @@ class ChatApp:
         max_body_bytes: int,
         models: Sequence[str],
         keep_alive: bool,
+        chat_template: TokenizerChat | None = None,
+        token_api: _ids.IdsApi = "vllm",
     ) -> None:
         self.ledger = ledger
+        self._chat_template = chat_template
+        self._token_api: _ids.IdsApi = token_api
         self._replier = Replier(ledger, error_rate=error_rate, retry_after_ms=retry_after_ms)
         self._max_body = max_body_bytes
         self._models = tuple(models)
@@ -65,9 +75,13 @@ class ChatApp:
         from starlette.routing import Route
 
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        ids_routes = []
+        if self._chat_template is not None:
+            ids_routes = [Route(IDS_PATHS[self._token_api], self._ids, methods=["POST"])]
         app = Starlette(
             routes=[
                 Route(CHAT_PATH, self._chat, methods=["POST"]),
+                *ids_routes,
                 Route("/v1/models", self._list_models, methods=["GET"]),
                 Route("/health", self._health, methods=["GET"]),
                 Route("/{path:path}", self._fallback, methods=methods),
@@ -177,6 +191,35 @@ class ChatApp:
             return self._stream(reply.step, body, reply.ids)
         from starlette.responses import JSONResponse
 
+        return JSONResponse(reply.payload, reply.status, headers=reply.headers)
+
+    async def _ids(self, request: Request) -> Response:
+        from starlette.responses import JSONResponse
+
+        chat, api = self._chat_template, self._token_api
+        assert chat is not None  # the route exists only with a tokenizer
+        received = time.time()
+        body: Any = None
+        try:
+            raw = await self._read_body(request)
+            try:
+                body = json.loads(raw)
+            except ValueError as err:
+                raise RequestError(400, f"request body is not valid JSON: {err}") from err
+            prompt = _ids.prompt_ids(body, api)
+        except RequestError as err:
+            self._record(request, received, err.status, body=body, error=err.message)
+            self._fail(request, err.message)
+            return self._error(err.status, err.message, param=err.param, code=err.code)
+        reply = await self._replier.reply(
+            body,
+            received,
+            view=_ids.chat_view(body, prompt, chat),
+            render=lambda step, ids: _ids.ids_answer(step, body, ids, prompt, chat, api),
+        )
+        self._record(request, received, reply.status, **reply.record)
+        if reply.failure is not None:
+            self._fail(request, reply.failure)
         return JSONResponse(reply.payload, reply.status, headers=reply.headers)
 
     def _stream(self, step: Step, body: dict[str, Any], ids: _wire.AnswerIds) -> Response:

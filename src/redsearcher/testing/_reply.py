@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,8 +72,23 @@ class Replier:
         self._default = default
         self._ids = itertools.count(1)
 
-    async def reply(self, body: dict[str, Any], received: float) -> Reply:
-        """The answer to ``body`` (already validated), received at ``received`` (Unix time)."""
+    async def reply(
+        self,
+        body: dict[str, Any],
+        received: float,
+        *,
+        view: dict[str, Any] | None = None,
+        render: Callable[[Step, AnswerIds], dict[str, Any]] | None = None,
+    ) -> Reply:
+        """The answer to ``body`` (already validated), received at ``received`` (Unix time).
+
+        Args:
+            body: The request.
+            received: When it arrived.
+            view: The chat body that scripts are picked and expectations checked by (a
+                token-id request's decoded prompt, :mod:`._ids`); default ``body``.
+            render: Makes the 200 answer of a step (default: a ``chat.completion``).
+        """
         delay, injected = self.ledger.draw_fault()
         if delay:
             await asyncio.sleep(delay)
@@ -87,8 +103,9 @@ class Replier:
                 {"body": body, "injected": True, "error": message},
                 headers=headers,
             )
+        seen = body if view is None else view
         try:
-            script_index, step_index, step = self.ledger.select(body)
+            script_index, step_index, step = self.ledger.select(seen)
         except RequestError as err:
             if self._default is None:
                 return Reply(
@@ -97,21 +114,23 @@ class Replier:
                     {"body": body, "error": err.message},
                     failure=err.message,
                 )
-            return await self._answer(self._default, body, received, None, None)
-        return await self._answer(step, body, received, script_index, step_index)
+            return await self._answer(self._default, body, seen, received, None, None, render)
+        return await self._answer(step, body, seen, received, script_index, step_index, render)
 
     async def _answer(
         self,
         step: Step,
         body: dict[str, Any],
+        seen: dict[str, Any],
         received: float,
         script_index: int | None,
         step_index: int | None,
+        render: Callable[[Step, AnswerIds], dict[str, Any]] | None,
     ) -> Reply:
         where = {"script_index": script_index, "step_index": step_index, "body": body}
         if step.latency_s:
             await asyncio.sleep(step.latency_s)
-        problems = _wire.check_expectations(step, body)
+        problems = _wire.check_expectations(step, seen)
         if problems:
             if script_index is None:
                 label = "the default step"
@@ -133,4 +152,9 @@ class Replier:
             created=int(received),
             call_prefix=f"call_{prefix}",
         )
-        return Reply(200, _wire.completion(step, body, ids), where, step=step, ids=ids)
+        try:
+            payload = _wire.completion(step, body, ids) if render is None else render(step, ids)
+        except RequestError as err:
+            payload = _wire.error_body(err.status, err.message)
+            return Reply(err.status, payload, {**where, "error": err.message}, failure=err.message)
+        return Reply(200, payload, where, step=step, ids=ids)

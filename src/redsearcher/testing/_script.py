@@ -141,13 +141,29 @@ class Step(BaseModel):
     completion_tokens: int | None = Field(default=None, ge=0)
     """Overrides ``usage.completion_tokens`` (otherwise estimated)."""
 
+    token_ids: list[int] | None = None
+    """Token-exact requests only: the ids the model "generated" (e.g. a split of the text that
+    re-tokenizing it would not give); by default ``content`` tokenized, then the end of
+    sequence. Without ``content`` the text is these ids decoded."""
+
+    logprobs: list[float] | None = None
+    """Token-exact requests only: the log-prob of each generated id (by default a fixed,
+    made-up value per id and position)."""
+
     @model_validator(mode="after")
     def _one_kind_of_answer(self) -> Step:
         answers = self.content is not None or bool(self.tool_calls)
         if self.error is not None and (answers or self.reasoning_content is not None):
             raise ValueError("an error step cannot also have content, tool_calls or reasoning")
+        answers = answers or self.token_ids is not None
         if self.error is None and not answers:
             raise ValueError("a step needs content, tool_calls or error (use content='' for empty)")
+        if self.error is not None and self.token_ids is not None:
+            raise ValueError("an error step cannot also have token_ids")
+        if self.logprobs is not None and (
+            self.token_ids is None or len(self.logprobs) != len(self.token_ids)
+        ):
+            raise ValueError("logprobs needs token_ids of the same length")
         return self
 
     def describe(self) -> str:

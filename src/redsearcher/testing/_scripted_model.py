@@ -45,8 +45,11 @@ from redsearcher.model import (
     ModelUnavailable,
     OpenAIChatModel,
     SamplingConfig,
+    TokenCompletion,
+    TokenConfig,
+    TokenizerChat,
 )
-from redsearcher.testing import _wire
+from redsearcher.testing import _ids, _wire
 from redsearcher.testing._ledger import Ledger, LedgerChecks, RecordedRequest
 from redsearcher.testing._reply import Replier
 from redsearcher.testing._script import Script, Step, as_scripts
@@ -63,7 +66,8 @@ class ModelCall:
     """One :meth:`ScriptedModel.complete` call, as the code under test made it."""
 
     messages: list[Message]
-    """The messages passed (the list copied; the messages themselves are immutable)."""
+    """The messages passed (the list copied; the messages themselves are immutable); empty for
+    a token-exact call, whose prompt is :attr:`prompt_ids`."""
     tools: list[dict[str, Any]]
     """The ``tools`` passed."""
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -72,6 +76,10 @@ class ModelCall:
     """What the call returned, if it returned."""
     error: BaseException | None = None
     """What the call raised, if it raised."""
+    prompt_ids: list[int] | None = None
+    """A token-exact call's prompt ids (:meth:`ScriptedModel.complete_ids`); else ``None``."""
+    token_completion: TokenCompletion | None = None
+    """What a token-exact call returned, if it returned."""
 
     @property
     def body(self) -> dict[str, Any] | None:
@@ -110,7 +118,8 @@ class ScriptedModel(LedgerChecks):
         name: The model name (sent in each request, shown in provenance).
         protocol: ``native`` or ``text``: the text protocol's stop sequences are sent, and
             the agent loop parses ``<tool_call>`` text (write it with ``text_tool_call``).
-        sampling: Sampling parameters of the requests (default: ``SamplingConfig()``).
+        sampling: Sampling parameters of the requests (default: ``SamplingConfig()``, with
+            ``max_tokens=4096`` for a token-exact model).
         endpoint: The base URL reported as :attr:`~redsearcher.model.Completion.endpoint`.
         latency_s: Delay before every answer: seconds, or a ``(min, max)`` range drawn from
             the seeded RNG (a step's ``latency_s`` adds to it).
@@ -123,6 +132,11 @@ class ScriptedModel(LedgerChecks):
         max_retries: Retries of the client after 408/429/5xx (each retry consumes a step);
             0, the default, raises ``ModelUnavailable`` at the first.
         tokenizer: A ``tokenizer.json`` for :meth:`count_tokens` (default: the estimate).
+        chat_template: Makes the model token-exact (``docs/rl.md``): the agent loop sends
+            token ids (:meth:`complete_ids`), answered as ``token_api`` answers them, the
+            step's text tokenized with this tokenizer unless the step fixes ``token_ids``.
+            Needs ``protocol="text"``.
+        token_api: ``vllm`` (``/v1/completions``) or ``sglang`` (``/generate``).
     """
 
     def __init__(
@@ -140,6 +154,8 @@ class ScriptedModel(LedgerChecks):
         default: Step | None = None,
         max_retries: int = 0,
         tokenizer: Path | None = None,
+        chat_template: TokenizerChat | None = None,
+        token_api: _ids.IdsApi = "vllm",
     ) -> None:
         self.scripts: list[Script] = as_scripts(scripts)
         self._ledger = Ledger.with_faults(
@@ -158,12 +174,18 @@ class ScriptedModel(LedgerChecks):
             base_url=endpoint,
             api_key=None,
             protocol=protocol,
-            sampling=sampling or SamplingConfig(),
+            # Token-exact requests need a max_tokens (the raw endpoints' defaults are tiny).
+            sampling=sampling or SamplingConfig(max_tokens=None if chat_template is None else 4096),
             max_retries=max_retries,
             backoff_s=0.0,
             tokenizer=tokenizer,
+            tokens=None if chat_template is None else TokenConfig(api=token_api),
         )
-        self._client = OpenAIChatModel(config, transport=httpx.MockTransport(self._handle))
+        self._chat = chat_template
+        self._token_api: _ids.IdsApi = token_api
+        self._client = OpenAIChatModel(
+            config, transport=httpx.MockTransport(self._handle), chat_template=chat_template
+        )
         self.name: str = config.name
         self.protocol: str = config.protocol
         self.endpoint: str = self._client.endpoint
@@ -205,6 +227,28 @@ class ScriptedModel(LedgerChecks):
         finally:
             _CURRENT.reset(token)
         return call.completion
+
+    @property
+    def chat_template(self) -> TokenizerChat | None:
+        """The tokenizer of token-exact episodes (``None``: a plain chat model)."""
+        return self._chat
+
+    async def complete_ids(self, prompt_ids: Sequence[int]) -> TokenCompletion:
+        """Answer a token-id prompt with the next scripted step, as vLLM or SGLang would."""
+        call = ModelCall([], [], prompt_ids=list(prompt_ids))
+        self.calls.append(call)
+        token = _CURRENT.set(call)
+        try:
+            if self.fail_with is not None:
+                raise self.fail_with.with_traceback(None)
+            answer = await self._client.complete_ids(prompt_ids)
+        except BaseException as err:
+            call.error = err
+            raise
+        finally:
+            _CURRENT.reset(token)
+        call.token_completion, call.completion = answer, answer.completion
+        return answer
 
     def count_tokens(self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]) -> int:
         """Prompt tokens of a request, as :class:`~redsearcher.model.OpenAIChatModel` counts."""
@@ -262,13 +306,25 @@ class ScriptedModel(LedgerChecks):
                 body = json.loads(await request.aread())
             except ValueError as err:
                 raise RequestError(400, f"request body is not valid JSON: {err}") from err
-            body = _wire.validate_request(body)
+            if path.endswith("/chat/completions") or self._chat is None:
+                body = _wire.validate_request(body)
+            else:
+                prompt = _ids.prompt_ids(body, self._token_api)
         except RequestError as err:
             self._record(request, received, err.status, body=body, error=err.message)
             self._ledger.fail(f"{request.method} {path}: {err.message}")
             payload = _wire.error_body(err.status, err.message, param=err.param, code=err.code)
             return httpx.Response(err.status, json=payload)
-        reply = await self._replier.reply(body, received)
+        if path.endswith("/chat/completions") or self._chat is None:
+            reply = await self._replier.reply(body, received)
+        else:
+            chat, api = self._chat, self._token_api
+            reply = await self._replier.reply(
+                body,
+                received,
+                view=_ids.chat_view(body, prompt, chat),
+                render=lambda step, ids: _ids.ids_answer(step, body, ids, prompt, chat, api),
+            )
         self._record(request, received, reply.status, **reply.record)
         if reply.failure is not None:
             self._ledger.fail(f"{request.method} {path}: {reply.failure}")

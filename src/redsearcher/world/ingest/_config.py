@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -20,6 +20,18 @@ _PREDICATE = re.compile(r"^[a-z][a-z0-9_]*$")
 _CLASS = re.compile(r"^Q[1-9][0-9]*$")
 _TYPE_WORD = re.compile(r"^[a-z][a-z0-9 _-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]+)*$")
+
+#: Settings of how an ingest runs, not of what it makes (kept out of the manifest).
+RUN_ONLY = ("workers", "chunk_bytes", "resume")
+#: Streaming filters, recorded in the manifest only when set.
+FILTER_DEFAULTS: dict[str, Any] = {
+    "keep_class": [],
+    "class_pass": True,
+    "ids_file": None,
+    "min_sitelinks": 0,
+    "languages": None,
+    "stubs": False,
+}
 
 #: The predicate of a hyperlink between two Wikipedia pages (page entity -> linked entity).
 LINKS_TO = "links_to"
@@ -87,6 +99,45 @@ class IngestConfig(BaseModel):
     World say that their uniqueness holds within the World only, since the real web may hold
     more entities that satisfy the same constraints."""
 
+    keep_class: list[str] = Field(default_factory=list)
+    """Keep only instances (``P31``) of these classes or of their ``P279`` subclasses
+    (``--keep-class Q5``); the subclass closure comes from ``class_file`` plus, with
+    ``class_pass``, a first read of the dumps. Other items are dropped like ``require_sitelink``
+    drops them (``class_not_kept``): their labels still serve, their claims do not."""
+
+    class_pass: bool = True
+    """With ``keep_class``: read the dumps once before ingesting, only to collect ``P279``
+    edges (lines without ``"P279"`` are not even parsed). Off: ``class_file`` alone."""
+
+    ids_file: Path | None = None
+    """Keep only the items listed in this file (one Q-id per line, ``#`` comments)."""
+
+    min_sitelinks: int = Field(default=0, ge=0)
+    """Keep only items with at least this many sitelinks (any wiki)."""
+
+    languages: list[str] | None = None
+    """Label languages in order of preference (``--languages en,de``): label, aliases and
+    description come from the first of them (then ``mul``) that has one, and items with a
+    label in none of them are dropped (``no_label_in_languages``). ``None``: ``language``,
+    then ``mul``, then any label, and no item is dropped for its labels."""
+
+    stubs: bool = False
+    """Keep items that a filter dropped but that a kept item's relation points at, as
+    label-only entities (no facts, no aliases), instead of dropping the relation as
+    dangling."""
+
+    workers: int = Field(default=1, ge=0)
+    """Processes that parse the dumps (0: one per CPU). The World is byte-identical for any
+    number: one writer takes the parsed chunks in dump order."""
+
+    chunk_bytes: int = Field(default=8 << 20, ge=1)
+    """Dump bytes (decompressed) per chunk: the unit of work of a worker and of ``resume``."""
+
+    resume: bool = False
+    """Keep the scratch store in ``.<out>.ingest-resume`` next to the output and commit it after
+    every chunk, so that a restarted ingest with the same inputs and settings continues from
+    the last committed chunk (and ends byte-identical to an uninterrupted run)."""
+
     max_problems: int = Field(default=100, ge=0)
     """How many problems (bad records) are kept in the report with file and line."""
 
@@ -103,6 +154,19 @@ class IngestConfig(BaseModel):
     """The format of the Wikipedia inputs (``--wikipedia-format``): ``auto`` detects it per
     file by content; naming one makes every input read as that format (a file that is not
     fails on its first record). See ``docs/ingest.md``."""
+
+    def source_dict(self) -> dict[str, Any]:
+        """The settings as recorded in the manifest: what decides the World's content.
+
+        ``workers``, ``chunk_bytes`` and ``resume`` change how it is computed, never what, and
+        the streaming filters are left out while unset, so a World's manifest does not depend
+        on them (nor on the version that added them).
+        """
+        dumped = self.model_dump(mode="json", exclude=set(RUN_ONLY))
+        for name, default in FILTER_DEFAULTS.items():
+            if dumped.get(name) == default:
+                del dumped[name]
+        return dumped
 
     def adding_properties(self, pids: list[str]) -> IngestConfig:
         """This config, extracting ``pids`` too (each named from its label unless mapped).
@@ -139,6 +203,24 @@ class IngestConfig(BaseModel):
                 raise ValueError(f"predicate {name!r} for {pid} must be snake_case")
             if name == LINKS_TO:
                 raise ValueError(f"{LINKS_TO!r} is reserved for Wikipedia hyperlinks")
+        return value
+
+    @field_validator("keep_class")
+    @classmethod
+    def _check_keep_class(cls, value: list[str]) -> list[str]:
+        for cid in value:
+            if not _CLASS.match(cid):
+                raise ValueError(f"not a Wikidata class id: {cid!r} (expected Q123)")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _check_languages(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("languages must name at least one language")
+        for lang in value or ():
+            if not _LANGUAGE.match(lang):
+                raise ValueError(f"not a Wikimedia language code: {lang!r}")
         return value
 
     @field_validator("type_map")

@@ -12,24 +12,27 @@ records are skipped and reported in the manifest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from rich.console import Console
 
 from redsearcher.errors import UserError
 from redsearcher.world._manifest import Manifest
 from redsearcher.world._records import Fact
+from redsearcher.world._schema import TABLES
 from redsearcher.world._store import WorldWriter
 from redsearcher.world._vocab import PREDICATES
 from redsearcher.world.ingest._config import IngestConfig
+from redsearcher.world.ingest._dump import ingest_wikidata
 from redsearcher.world.ingest._io import detect_compression
 from redsearcher.world.ingest._kb import DescriptionTap, write_kb_pages
 from redsearcher.world.ingest._replay import expand, ingest_replay
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay, summary_table
+from redsearcher.world.ingest._resume import state_dir
 from redsearcher.world.ingest._scratch import Scratch
-from redsearcher.world.ingest._wikidata import ingest_wikidata
 from redsearcher.world.ingest._wikipedia import ingest_wikipedia
 
 Paths = str | Path | Sequence[str | Path] | None
@@ -44,19 +47,35 @@ def _paths(value: Paths) -> list[Path]:
 
 
 def _write_facts(
-    scratch: Scratch, writer: WorldWriter, report: IngestReport, complete_symmetric: bool
+    scratch: Scratch,
+    writer: WorldWriter,
+    report: IngestReport,
+    complete_symmetric: bool,
+    batch_rows: int,
 ) -> None:
+    """Number the facts and write them: full row groups straight from SQLite rows as Arrow.
+
+    A full dump has billions of facts, and a ``Fact`` object per row costs more than the rest
+    of writing it. Batches of exactly ``batch_rows`` rows go in as Arrow columns (the row groups
+    ``WorldWriter`` would have cut); the last partial batch goes through ``add_facts`` so that
+    later facts (``links_to``) share its row group as before, keeping the file bytes unchanged.
+    """
     symmetric = sorted(p.name for p in PREDICATES.values() if p.symmetric and complete_symmetric)
     _, dangling, completed = scratch.finalize_facts(symmetric)
     report.dangling = dangling
     report.count("symmetric_completed", completed)
-    writer.add_facts(_counted(scratch.iter_facts(), report))
-
-
-def _counted(facts: Iterator[Fact], report: IngestReport) -> Iterator[Fact]:
-    for fact in facts:
-        report.count("relations" if fact.kind == "entity" else "attributes")
-        yield fact
+    schema = TABLES["facts"]
+    for rows in scratch.iter_fact_rows(batch_rows):
+        relations = sum(1 for row in rows if row[3] == "entity")
+        for key, n in (("relations", relations), ("attributes", len(rows) - relations)):
+            if n:
+                report.count(key, n)
+        if len(rows) < batch_rows:
+            writer.add_facts(Fact(*row) for row in rows)
+            continue
+        values = zip(*rows, strict=True)
+        columns = [pa.array(list(c), type=f.type) for c, f in zip(values, schema, strict=True)]
+        writer.add_batch("facts", pa.RecordBatch.from_arrays(columns, schema=schema))
 
 
 def ingest_world(
@@ -104,7 +123,7 @@ def ingest_world(
         "wikidata": [str(p) for p in wikidata_paths],
         "wikipedia": [str(p) for p in wikipedia_paths],
         "replay": [str(p) for p in replay_paths],
-        "config": config.model_dump(mode="json"),
+        "config": config.source_dict(),
         "completeness": "complete" if config.complete_dump else "sample",
     }
     report = IngestReport(config.max_problems)
@@ -137,9 +156,10 @@ def _run(
     scratch_parent = config.scratch_dir or out.parent
     kb_pages = config.kb_pages and bool(wikidata_paths)
     world_writer = DescriptionTap if kb_pages else WorldWriter
+    keep = state_dir(scratch_parent, out.name) if config.resume and wikidata_paths else None
     with (
         ProgressDisplay(progress) as display,
-        Scratch(scratch_parent, out.name) as scratch,
+        Scratch(scratch_parent, out.name, keep=keep) as scratch,
         world_writer(
             out, source=source, overwrite=overwrite, batch_rows=config.batch_rows
         ) as writer,
@@ -148,7 +168,7 @@ def _run(
             writer.scratch = scratch
         if wikidata_paths:
             ingest_wikidata(wikidata_paths, config, scratch, writer, report, display)
-            _write_facts(scratch, writer, report, config.complete_symmetric)
+            _write_facts(scratch, writer, report, config.complete_symmetric, config.batch_rows)
         if wikipedia_paths:
             ingest_wikipedia(wikipedia_paths, config, scratch, writer, report, display)
         if replay_paths:

@@ -46,7 +46,7 @@ CREATE TABLE searches (query TEXT NOT NULL, search_type TEXT NOT NULL, page INTE
 """
 
 
-def _fact_row(fact: Fact) -> tuple[Any, ...]:
+def fact_row(fact: Fact) -> tuple[Any, ...]:
     return (
         fact.subject,
         fact.predicate,
@@ -76,9 +76,10 @@ class Scratch:
         name: A name hint (the output World's name).
     """
 
-    def __init__(self, parent: Path, name: str) -> None:
+    def __init__(self, parent: Path, name: str, *, keep: Path | None = None) -> None:
         self._parent = parent
         self._name = name
+        self._keep = keep
         self._dir: Path | None = None
         self._db: sqlite3.Connection | None = None
         self.next_fact_id = 1
@@ -86,12 +87,25 @@ class Scratch:
         self._label_index = False
 
     def __enter__(self) -> Scratch:
+        """Open the store; with ``keep`` (a resumable ingest) reopen the one left there.
+
+        A kept store uses a rollback journal so that a killed process leaves its last commit
+        intact (see ``_resume``), and it survives a failed ingest; a temporary one needs
+        neither.
+        """
         self._parent.mkdir(parents=True, exist_ok=True)
-        self._dir = Path(tempfile.mkdtemp(prefix=f".{self._name}.scratch-", dir=self._parent))
+        if self._keep is not None:
+            self._keep.mkdir(parents=True, exist_ok=True)
+            self._dir = self._keep
+        else:
+            self._dir = Path(tempfile.mkdtemp(prefix=f".{self._name}.scratch-", dir=self._parent))
         db = sqlite3.connect(self._dir / "scratch.sqlite")
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-65536"):
+        journal = "journal_mode=DELETE" if self._keep is not None else "journal_mode=OFF"
+        for pragma in (journal, "synchronous=OFF", "cache_size=-65536"):
             db.execute(f"PRAGMA {pragma}")
-        db.executescript(_DDL)
+        existing = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entities'").fetchone()
+        if existing is None:
+            db.executescript(_DDL)
         self._db = db
         return self
 
@@ -104,9 +118,16 @@ class Scratch:
         if self._db is not None:
             self._db.close()
             self._db = None
-        if self._dir is not None:
+        if self._dir is not None and (self._keep is None or exc_type is None):
             shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        self._dir = None
+
+    @property
+    def directory(self) -> Path:
+        """The directory holding the store."""
+        if self._dir is None:
+            raise RuntimeError("scratch store is not open")
+        return self._dir
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -116,6 +137,15 @@ class Scratch:
         return self._db
 
     # -- entities ----------------------------------------------------------------------------
+    def existing_entities(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` that were added (duplicate records in a dump are skipped)."""
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT id FROM entities WHERE id IN ({marks})", tuple(chunk))
+            found.update(row[0] for row in rows)
+        return found
+
     def add_entities(self, rows: Iterable[tuple[str, str, tuple[str, ...], str | None]]) -> None:
         """Add ``(id, label, aliases, title_key)`` rows."""
         self.db.executemany(
@@ -183,7 +213,13 @@ class Scratch:
         """Add facts in dump order (their ``id`` is ignored; numbering comes later)."""
         self.db.executemany(
             f"INSERT INTO raw_facts ({_FACT_COLUMNS}) VALUES ({','.join('?' * 12)})",
-            (_fact_row(f) for f in facts),
+            (fact_row(f) for f in facts),
+        )
+
+    def add_raw_fact_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Add facts already turned into rows by ``fact_row`` (by a worker process)."""
+        self.db.executemany(
+            f"INSERT INTO raw_facts ({_FACT_COLUMNS}) VALUES ({','.join('?' * 12)})", rows
         )
 
     def finalize_facts(self, symmetric: Sequence[str]) -> tuple[int, int, int]:
@@ -230,6 +266,15 @@ class Scratch:
             completed = db.execute("SELECT COUNT(*) FROM facts").fetchone()[0] - kept
         self.next_fact_id = kept + completed + 1
         return kept, raw - kept, completed
+
+    def iter_fact_rows(self, batch: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The numbered facts in id order, as lists of ``batch`` rows (the last one shorter).
+
+        Rows hold the columns of the ``facts`` table in schema order (``id`` first).
+        """
+        cursor = self.db.execute(f"SELECT id, {_FACT_COLUMNS} FROM facts ORDER BY id")
+        while rows := cursor.fetchmany(batch):
+            yield rows
 
     def iter_facts(self, batch: int = 10_000) -> Iterator[Fact]:
         """The numbered facts in id order."""

@@ -36,31 +36,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from redsearcher.errors import InputFormatError
 from redsearcher.world._records import Entity, Fact
-from redsearcher.world._store import WorldWriter
 from redsearcher.world._vocab import PREDICATES, Predicate, wikidata_properties
 from redsearcher.world.ingest._config import IngestConfig
-from redsearcher.world.ingest._io import JsonLines, first_char
 from redsearcher.world.ingest._properties import (
     SKIP_DATATYPES,
     TYPE_PROPERTIES,
     PropertyNames,
-    label_from_item,
-    property_record,
 )
-from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
-from redsearcher.world.ingest._scratch import Scratch
 from redsearcher.world.ingest._types import (
-    ITEMS_DDL,
-    ItemRow,
     TypeResolver,
-    add_items,
-    read_class_file,
-    write_entities,
 )
 from redsearcher.world.ingest._values import BadValue, SkipValue, simple_string, snak_value
 
@@ -156,8 +143,8 @@ def _text(entry: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _pick(texts: dict[str, Any], language: str) -> str | None:
-    for lang in (language, "mul"):
+def _pick(texts: dict[str, Any], languages: Sequence[str]) -> str | None:
+    for lang in (*languages, "mul"):
         if (value := _text(texts.get(lang))) is not None:
             return value
     return None
@@ -245,9 +232,17 @@ def _fact(subject: str, pred: Predicate, kind: str, value: Any, q: dict[str, Any
 
 
 def parse_entity(
-    obj: dict[str, Any], language: str, props: PropertyMap, *, keep_deprecated: bool = False
+    obj: dict[str, Any],
+    language: str,
+    props: PropertyMap,
+    *,
+    keep_deprecated: bool = False,
+    languages: Sequence[str] | None = None,
 ) -> ParsedEntity:
     """Read one entity record of the dump.
+
+    ``languages`` (default: ``language`` alone) are the label languages in order of
+    preference; ``language`` picks the sitelink.
 
     Raises:
         NotAnItem: for properties and lexemes.
@@ -260,11 +255,13 @@ def parse_entity(
         raise BadRecord("missing_field", "no 'id'")
     if not isinstance(eid, str) or not eid:
         raise BadRecord("wrong_type", f"'id' is {eid!r}")
+    chain = tuple(languages or (language,))
     labels, descriptions = _texts(obj, "labels"), _texts(obj, "descriptions")
-    label = _pick(labels, language)
+    label = _pick(labels, chain)
     if label is None:
         label = next((t for t in map(_text, labels.values()) if t is not None), eid)
-    aliases_raw = _texts(obj, "aliases").get(language, [])
+    all_aliases = _texts(obj, "aliases")
+    aliases_raw: Any = next((all_aliases[lang] for lang in chain if all_aliases.get(lang)), [])
     aliases = [t for t in map(_text, aliases_raw if isinstance(aliases_raw, list) else ()) if t]
     sitelink = _texts(obj, "sitelinks").get(f"{language}wiki")
     title = sitelink.get("title") if isinstance(sitelink, dict) else None
@@ -275,13 +272,13 @@ def parse_entity(
         id=eid,
         label=label,
         type=etype,
-        description=_pick(descriptions, language),
+        description=_pick(descriptions, chain),
         aliases=tuple(dict.fromkeys(a for a in aliases if a != label)),
     )
     parsed = ParsedEntity(entity, title if isinstance(title, str) and title else None)
     parsed.classes = classes
     parsed.subclass_of = _item_values(claims, "P279")
-    parsed.lang_label = _pick(labels, language)
+    parsed.lang_label = _pick(labels, chain)
     for pid in claims:
         if pid not in props.map:
             _deferred_claims(eid, pid, _statements(claims, pid), props, parsed, keep_deprecated)
@@ -349,113 +346,3 @@ def _deferred_claims(
         props.names.deferred.add(pid)
         qualifiers = _qualifiers(statement, props, parsed.skipped)
         parsed.facts.append(_fact(eid, Predicate(pid, (), _ANY), kind, value, qualifiers))
-
-
-def _records(path: Path, report: IngestReport) -> JsonLines:
-    start = first_char(path)
-    if start is None:
-        raise InputFormatError(path, "empty file: not a Wikidata JSON dump")
-    if start not in "[{":
-        raise InputFormatError(
-            path, f"not a Wikidata JSON dump: starts with {start!r}, expected '[' or '{{'", line=1
-        )
-    return JsonLines(path, report, ignore=frozenset("[]"), strip_comma=True)
-
-
-def ingest_wikidata(
-    paths: Sequence[Path],
-    config: IngestConfig,
-    scratch: Scratch,
-    writer: WorldWriter,
-    report: IngestReport,
-    display: ProgressDisplay,
-) -> None:
-    """Stream the dumps: items, raw facts and names to ``scratch``; entities to ``writer``.
-
-    ``Special:EntityData`` files (``{"entities": {"Q42": {...}}}`` on one line) are read too.
-    When the dumps are read, deferred properties are named, item values of string predicates
-    become labels and the entities are written with their resolved types. Call
-    ``Scratch.finalize_facts`` afterwards to number the facts and drop dangling ones.
-    """
-    edges = read_class_file(config.class_file) if config.class_file else []
-    props = PropertyMap(config, TypeResolver(config.type_map, edges))
-    scratch.db.execute(ITEMS_DDL)
-    seen: set[str] = set()
-    items: list[ItemRow] = []
-    names: list[tuple[str, str, tuple[str, ...], str | None]] = []
-    facts: list[Fact] = []
-
-    def flush() -> None:
-        add_items(scratch, items)
-        scratch.add_entities(names)
-        items.clear()
-        scratch.add_raw_facts(facts)
-        names.clear()
-        facts.clear()
-
-    for path in paths:
-        tracker = display.task(f"wikidata {path.name}")
-        for line, obj in _records(path, report):
-            wrapped = obj.get("entities")
-            records = (
-                list(wrapped.values()) if "id" not in obj and isinstance(wrapped, dict) else [obj]
-            )
-            for record in records:
-                tracker.advance()
-                report.count("wikidata_records")
-                try:
-                    if not isinstance(record, dict):
-                        raise BadRecord("not_an_object", "entity is not an object")
-                    parsed = parse_entity(
-                        record, config.language, props, keep_deprecated=config.keep_deprecated
-                    )
-                except NotAnItem:
-                    if record.get("type") == "property" and (
-                        found := property_record(record, config.language)
-                    ):
-                        props.names.from_dump[found[0]] = found[1]
-                    report.skip("not_an_item")
-                    continue
-                except BadRecord as bad:
-                    report.skip(bad.reason, file=path, line=line, detail=bad.detail)
-                    continue
-                entity = parsed.entity
-                if entity.id in seen:
-                    report.skip("duplicate_entity", file=path, line=line, detail=entity.id)
-                    continue
-                if parsed.subclass_of:
-                    props.types.add_subclass(entity.id, parsed.subclass_of)
-                kept = not (config.require_sitelink and parsed.title is None)
-                items.append(
-                    (
-                        entity.id,
-                        kept,
-                        entity.label,
-                        parsed.lang_label,
-                        entity.description,
-                        entity.aliases,
-                        tuple(parsed.classes),
-                    )
-                )
-                if not kept:
-                    report.skip("no_sitelink")
-                    continue
-                for reason, detail in parsed.skipped:
-                    where = path if detail else None
-                    report.skip(reason, file=where, line=line if detail else None, detail=detail)
-                seen.add(entity.id)
-                key = title_key(parsed.title) if parsed.title else None
-                names.append((entity.id, entity.label, entity.aliases, key))
-                facts.extend(parsed.facts)
-                if len(items) >= _FLUSH or len(facts) >= 10 * _FLUSH:
-                    flush()
-        tracker.done()
-    flush()
-    report.count("entities", len(seen))
-    report.predicates = {
-        pid: sorted({p.name for p in preds}) for pid, preds in sorted(props.map.items())
-    }
-    for pid, name in props.names.finish(scratch, report).items():
-        report.predicates[pid] = [name]
-    label_from_item(scratch, report)
-    write_entities(scratch, writer, props.types, report)
