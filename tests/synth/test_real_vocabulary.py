@@ -327,6 +327,33 @@ def test_units_and_types_never_print_ids() -> None:
     assert g.description_handle("1996 film directed by Tom") == "film"
 
 
+def test_proper_name_types_and_names_ending_in_a_stop_read_as_english() -> None:
+    # Class labels that are proper names came in with their first letter lowered.
+    assert g.readable_type("academy Awards") is None
+    assert g.readable_type("golden Globe Award") is None
+    assert g.readable_type("borough of New York City") == "borough of New York City"
+    assert g.readable_type("Motion picture award") == "motion picture award"
+    assert g.readable_type("United States Navy") == "United States Navy"  # not sentence case
+    nodes = [
+        GraphNode(var="x0", entity="Q1", label="Gladiator", type="film", role="answer"),
+        GraphNode(var="x1", entity="Q2", label="Warner Bros.", type="company", role="observed"),
+        GraphNode(var="x2", entity="Q3", label="Best Actor", type="academy Awards", role="latent"),
+    ]
+    cs = [
+        Constraint(kind="relation", predicate="award_received", subject="x0", object="x2"),
+        Constraint(kind="relation", predicate="production_company", subject="x0", object="x1"),
+    ]
+    realizer = OfflineRealizer()
+    for seed in range(3):
+        q = realizer.realize_sync(nodes[:2], cs[1:], seed=seed).question
+        assert "Warner Bros.." not in q and "Warner Bros." in q, q
+    for seed in range(6):
+        q = realizer.realize_sync(
+            nodes, cs, seed=seed, descriptions={"Q3": "award presented annually"}
+        ).question
+        assert ".." not in q and "academy" not in q and "award" in q, q
+
+
 def test_phrase_table_covers_most_used_properties() -> None:
     assert len(WIKIDATA_RELATIONS) >= 60
     for forward, inverse in WIKIDATA_RELATIONS.values():

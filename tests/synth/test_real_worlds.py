@@ -1,10 +1,12 @@
-"""Synthesis on real Worlds: covers prefer text pages, zero tasks and graph-less Worlds fail."""
+"""Synthesis on real Worlds: covers prefer text pages, zero tasks and graph-less Worlds fail,
+and real slices go from ingest through synthesis and serving to an oracle walk over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -26,6 +28,7 @@ from redsearcher.synth import (
     synthesize,
     verify_tasks,
 )
+from redsearcher.synth._reality import MAX_RIVALS
 from redsearcher.testing import small_world
 from redsearcher.world.ingest import IngestConfig, ingest_world
 
@@ -84,13 +87,16 @@ def test_ambiguity_histogram_sorts_numerically() -> None:
     assert isinstance(ambiguous, dict) and list(ambiguous) == ["2", "9", "10", "100+"]
 
 
-def _ingest(tmp_path: Path, name: str, kb_pages: bool) -> Path:
+def _ingest(tmp_path: Path, name: str, kb_pages: bool, *, complete: bool = True) -> Path:
+    """The slice as a World. Marked a complete dump by default: 22 items are too few for a
+    task unique *in reality* (a sample World's test, ``test_reality.py``), and these tests are
+    about the pipeline from ingest through serving, not that estimate."""
     out = tmp_path / name
     ingest_world(
         out,
         wikidata=REAL / "wikidata.json",
         wikipedia=REAL / "enwiki.jsonl",
-        config=IngestConfig(kb_pages=kb_pages),
+        config=IngestConfig(kb_pages=kb_pages, complete_dump=complete),
         progress=False,
     )
     return out
@@ -175,3 +181,61 @@ def test_real_slice_served_pages_and_oracle_walk_over_http(tmp_path: Path) -> No
         with open_verifier(world, index_dir=index, env_url=server.base_url) as verifier:
             _, report = asyncio.run(verify_tasks(verifier, [task]))
     assert report.passed == 1 and report.stages["completeness"]["passed"] == 1
+
+
+GOLD = Path(__file__).resolve().parents[1] / "fixtures" / "realgold"
+
+
+def test_real_sample_slice_ingest_synth_serve_and_oracle_walk(tmp_path: Path) -> None:
+    """The sample path end to end: a real slice large enough for tasks unique in reality.
+
+    The provenance gold set's slice (1,727 real items, 204 real lead summaries) ingested as a
+    sample with KB pages; synthesis must pass the reality estimate, record it, and the oracle
+    walk must find and read every evidence page through the HTTP server.
+    """
+    world = tmp_path / "gold"
+    ingest_world(
+        world,
+        wikidata=GOLD / "wikidata.json.gz",
+        wikipedia=GOLD / "pages.jsonl",
+        config=IngestConfig(kb_pages=True),
+        progress=False,
+    )
+    index = tmp_path / "gold.index"
+    build_index(world, index, progress=False)
+    with open_verifier(world, index_dir=index) as verifier:
+        assert verifier.kg.completeness == "sample"
+        asyncio.run(
+            synthesize(verifier, SynthConfig(n=2, seed=0), tmp_path / "t.jsonl", progress=False)
+        )
+    tasks = read_tasks(tmp_path / "t.jsonl")
+    assert len(tasks) == 2
+    for task in tasks:
+        assert task.uniqueness == "within_world_sample"
+        structural = next(v for v in task.verification if v.stage == "structural")
+        reality = structural.detail["reality"]
+        assert reality["estimated_rivals"] <= reality["max_rivals"] == MAX_RIVALS
+    with EnvServer(ServerConfig(index=index)) as server:
+        with httpx.Client(base_url=server.base_url, timeout=30.0) as client:
+            for url in tasks[0].evidence_urls:
+                assert client.get(f"/{url}").status_code == 200
+        with open_verifier(world, index_dir=index, env_url=server.base_url) as verifier:
+            _, report = asyncio.run(verify_tasks(verifier, tasks))
+    assert report.passed == 2 and report.stages["completeness"]["passed"] == 2
+
+
+def test_text_quota_keeps_the_share_of_tasks_citing_a_text_page() -> None:
+    from redsearcher.synth._pipeline import _TextQuota
+
+    def task(*docs: str) -> SimpleNamespace:
+        return SimpleNamespace(evidence_documents=list(docs))
+
+    kb = frozenset({"kb:A", "kb:B"})
+    quota = _TextQuota(kb, SynthConfig(n=4, text_share=0.5), [])
+    admitted = [quota.admit(t) for t in (task("kb:A"), task("kb:B"), task("kb:A", "kb:B"))]
+    assert admitted == [True, True, False]  # two of four may cite database pages only
+    assert quota.admit(task("kb:A", "wiki:x")) and quota.admit(task("web:y"))
+    # A resumed file's tasks count: one database-only task already written leaves one.
+    resumed = _TextQuota(kb, SynthConfig(n=4, text_share=0.5), [task("kb:A")])
+    assert [resumed.admit(task("kb:B")), resumed.admit(task("kb:B"))] == [True, False]
+    assert _TextQuota(kb, SynthConfig(n=4, text_share=0.0), []).left == 4

@@ -18,8 +18,11 @@ REAL = Path(__file__).resolve().parents[1] / "fixtures" / "realkb"
 
 
 def _tasks(world: Path, out: Path, n: int) -> list[dict[str, object]]:
+    # No shortcut stage: in a World of 22 items the answer's own page, holding a day of birth,
+    # pins it; these tests are about the uniqueness field, not about that stage.
+    cfg = SynthConfig(n=n, seed=0, verify=["structural", "completeness"])
     with open_verifier(world) as verifier:
-        asyncio.run(synthesize(verifier, SynthConfig(n=n, seed=0), out, progress=False))
+        asyncio.run(synthesize(verifier, cfg, out, progress=False))
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 
 

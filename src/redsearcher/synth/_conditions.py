@@ -138,7 +138,31 @@ def _ordinals(kg: KnowledgeGraph, pred: int) -> np.ndarray:
 
 
 def passing(kg: KnowledgeGraph, pred: int, cond: Condition) -> np.ndarray:
-    """Sorted entity rows with *some* value of ``pred`` that passes ``cond`` (vectorized)."""
+    """Sorted entity rows with *some* value of ``pred`` that passes ``cond`` (vectorized).
+
+    Cached per condition (read-only arrays): a draft re-solved after each added attribute,
+    and the reality estimate of every candidate attribute, ask the same questions again.
+    """
+    return _passing(kg, pred, cond.op, cond.value, cond.low, cond.high)
+
+
+@lru_cache(maxsize=8192)
+def _passing(
+    kg: KnowledgeGraph,
+    pred: int,
+    op: str,
+    value: str | float | None,
+    low: float | None,
+    high: float | None,
+) -> np.ndarray:
+    out = _passing_rows(
+        kg, pred, Condition.model_validate({"op": op, "value": value, "low": low, "high": high})
+    )
+    out.setflags(write=False)
+    return out
+
+
+def _passing_rows(kg: KnowledgeGraph, pred: int, cond: Condition) -> np.ndarray:
     rows = _pred_rows(kg, pred)
     if cond.op == "eq":
         want = str(cond.value).casefold()

@@ -84,6 +84,12 @@ class SynthConfig(BaseModel):
     """Emit no two tasks with the same answer entity (a later one is dropped, counted as
     ``duplicate_answer``): seeds recur across master graphs, and a task set that keeps asking
     for the same entity teaches, and measures, less."""
+    text_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    """In a World with both knowledge-base and text pages, the share of the ``n`` tasks that
+    must cite a text page among their evidence documents (rounded down): once the others fill
+    the rest, a task citing database pages only is dropped (``kb_only_evidence``). Database
+    pages make every fact findable, but the paper's evidence is Wikipedia text (issue 12: text
+    carries evidence). Ignored in Worlds with one kind of page."""
     allow_fictional: bool = False
     """Let fictional and legendary entities (characters, fictional humans and their classes,
     told by their type or description) be seeds and nodes; off, since a question that treats

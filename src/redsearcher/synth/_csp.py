@@ -173,8 +173,7 @@ def solve(
     for i, c in enumerate(binary):
         links[c.subject].append((i, c.object or ""))
         links[c.object or ""].append((i, c.subject))
-    type_code = {t: i for i, t in enumerate(kg.type_names)}
-    want = {v: type_code.get(types[v], -1) for v in variables}
+    want = {v: kg.type_code.get(types[v], -1) for v in variables}
     cache: dict[tuple[int, str, int], frozenset[int]] = {}
 
     def generated(i: int, var: str, other: int) -> frozenset[int]:

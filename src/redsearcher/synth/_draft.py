@@ -19,15 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from redsearcher.log import Constraint, NodeRole
+from redsearcher.log import Condition, Constraint, NodeRole
 from redsearcher.synth._conditions import fuzz, holds
 from redsearcher.synth._csp import Solutions, solve
-from redsearcher.synth._graph import MasterGraph, edge_key
+from redsearcher.synth._graph import MasterGraph, edge_key, text_stated
 from redsearcher.synth._kg import KnowledgeGraph
+from redsearcher.synth._reality import MAX_RIVALS, RealityEstimate, estimate_rivals
 from redsearcher.synth._strength import COARSE_DATE_OPS, strong_constraints
 from redsearcher.synth._treewidth import treewidth
 
-__all__ = ["Draft", "drafts", "make_unique", "var_graph"]
+__all__ = ["Draft", "drafts", "make_unique", "text_first", "var_graph"]
 
 _ATTRIBUTE_KINDS = ("date", "quantity", "string")
 _ID_VALUE = re.compile(r"\b[QP]\d+\b")  # a raw id as a string value: the question would print it
@@ -45,6 +46,8 @@ class Draft:
     shape: str
     tool_checks: list[dict[str, Any]] = field(default_factory=list)
     solutions: Solutions | None = None
+    reality: RealityEstimate | None = None
+    """On a sample World, the answer's estimated rivals in reality (``_reality``)."""
 
     @property
     def bound(self) -> dict[str, int]:
@@ -75,6 +78,10 @@ class Draft:
             limit=limit,
             order_hint=order,
         )
+
+    def estimate(self, kg: KnowledgeGraph) -> RealityEstimate:
+        """The answer's expected rivals in reality (meaningful on a sample World)."""
+        return estimate_rivals(kg, self.constraints, self.roles, self.rows, self.types, self.answer)
 
     def count_solutions(self, kg: KnowledgeGraph, *, budget: int, cap: int = 100) -> str:
         """How many solutions the draft has, for the rejection report ("100+" past ``cap``)."""
@@ -150,7 +157,8 @@ def _draft(
     dist = _bfs(adj, answer)
     order = sorted(nodes, key=lambda v: (dist.get(v, 99), v))
     name = {v: f"x{i}" for i, v in enumerate(order)}
-    far = max(order, key=lambda v: (dist.get(v, 0), -v))
+    # the named node: the farthest from the answer whose name picks one entity
+    far = max(order, key=lambda v: (not kg.shared_name[g.rows[v]], dist.get(v, 0), -v))
     roles: dict[str, NodeRole] = {}
     for v in order:
         if v == answer:
@@ -177,20 +185,43 @@ def _draft(
                 fact_ids=[kg.fact_id(f) for f in e.facts],
             )
         )
+    # a clause between two named entities ("Oaxaca lies in Mexico") says nothing about the
+    # answer: it is left out, and so is a named entity no other clause mentions
+    constraints = [
+        c
+        for c in constraints
+        if roles[c.subject] != "observed" or roles[c.object or ""] != "observed"
+    ]
+    used = {v for c in constraints for v in (c.subject, c.object)} | {name[answer]}
+    kept = [v for v in order if name[v] in used]
+    rename = {name[v]: f"x{i}" for i, v in enumerate(kept)}
     return Draft(
-        types={name[v]: kg.type_of(g.rows[v]) for v in order},
-        rows={name[v]: g.rows[v] for v in order},
-        roles=roles,
-        constraints=constraints,
-        answer=name[answer],
+        types={rename[name[v]]: kg.type_of(g.rows[v]) for v in kept},
+        rows={rename[name[v]]: g.rows[v] for v in kept},
+        roles={rename[name[v]]: roles[name[v]] for v in kept},
+        constraints=[
+            c.model_copy(
+                update={
+                    "subject": rename[c.subject],
+                    "object": rename[c.object] if c.object else None,
+                }
+            )
+            for c in constraints
+        ],
+        answer=rename[name[answer]],
         shape=shape,
     )
 
 
 def attribute_options(
-    kg: KnowledgeGraph, draft: Draft, var: str, rng: np.random.Generator
+    kg: KnowledgeGraph, draft: Draft, var: str, rng: np.random.Generator, *, exact: bool = False
 ) -> list[Constraint]:
-    """Fuzzed attribute constraints the intended entity of ``var`` satisfies."""
+    """Fuzzed attribute constraints the intended entity of ``var`` satisfies.
+
+    With ``exact``, a date known to the day is also offered as that day ("born on 3 May
+    1950"): the clue that pins a person or an event in reality, where a fuzzed year keeps
+    thousands.
+    """
     used = {(c.subject, c.predicate) for c in draft.constraints}
     out: list[Constraint] = []
     for f in kg.facts_of(draft.rows[var]).tolist():
@@ -203,19 +234,27 @@ def attribute_options(
         value = kg.value(f)
         if kind == "string" and _ID_VALUE.search(str(value)):
             continue  # an unresolved item id: no question may print it
-        cond = fuzz(kind, value, rng, precision=int(kg.f.precision[f]))
-        if kg.time_varying[f]:  # one of a dated series: the question says which time
-            cond.at = kg.time_of(f)
-        out.append(
-            Constraint(
-                kind="attribute",
-                predicate=pred,
-                subject=var,
-                condition=cond,
-                fact_ids=[kg.fact_id(f)],
+        precision = int(kg.f.precision[f])
+        conds = [fuzz(kind, value, rng, precision=precision)]
+        if exact and kind == "date" and precision >= _DAY and _DAY_VALUE.match(str(value)):
+            conds.append(Condition(op="eq", value=str(value)[:10]))
+        for cond in conds:
+            if kg.time_varying[f]:  # one of a dated series: the question says which time
+                cond.at = kg.time_of(f)
+            out.append(
+                Constraint(
+                    kind="attribute",
+                    predicate=pred,
+                    subject=var,
+                    condition=cond,
+                    fact_ids=[kg.fact_id(f)],
+                )
             )
-        )
     return out
+
+
+_DAY = 11  # Wikidata's day precision
+_DAY_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def make_unique(
@@ -228,20 +267,31 @@ def make_unique(
 ) -> str | None:
     """Add separating attributes until the draft has one solution; the reason if it cannot.
 
-    On a sample World a unique draft also needs ``MIN_STRONG`` strong constraints; while it
-    has fewer, attributes of the answer (then of latent nodes) are added as for a rival, and a
-    draft that cannot get them is rejected as ``thin_strong``.
+    On a sample World a unique draft also needs ``MIN_STRONG`` strong constraints and an
+    answer with at most ``MAX_RIVALS`` estimated rivals in reality (``_reality``); while it
+    falls short, attributes are added as for a rival (for the estimate, the one that lowers
+    it most, a day-precision date allowed), and a draft that cannot get there is rejected as
+    ``thin_strong`` or ``crowd_in_reality``.
     """
+    sample = kg.completeness == "sample"
     for added_so_far in range(max_attributes + 1):
         sols = draft.solve(kg, budget=budget)
         draft.solutions = sols
         thin = sols.unique and _thin(kg, draft)
-        if sols.unique and not thin:
+        crowd = False
+        if sols.unique and not thin and sample:
+            draft.reality = draft.estimate(kg)
+            crowd = draft.reality.rivals > MAX_RIVALS
+        if sols.unique and not thin and not crowd:
             return None
         if sols.count == 0 and sols.complete:
             return "unsatisfiable"
         if added_so_far == max_attributes:
             break  # the last attribute allowed is in and a rival still stands
+        if crowd:
+            if not _pin_in_reality(kg, draft, rng):
+                return "crowd_in_reality"
+            continue
         rival = next((a for a in sols.assignments if a != draft.rows), None)
         candidates = [v for v, r in draft.roles.items() if r != "observed"]
         if rival is not None:
@@ -253,15 +303,51 @@ def make_unique(
             options = attribute_options(kg, draft, var, rng)
             if rival is not None and var in rival:
                 options = [o for o in options if not _passes(kg, o, rival[var])]
-            if kg.completeness == "sample":  # a coarse date cannot separate on a sample World
+            if sample:  # a coarse date cannot separate on a sample World
                 options = [o for o in options if not _coarse(o)]
+            options = text_first(kg, options)
             if options:
                 draft.constraints.append(options[int(rng.integers(len(options)))])
                 added = True
                 break
         if not added:
             return "thin_strong" if thin else "ambiguous" if sols.complete else "search_budget"
+    if crowd:
+        return "crowd_in_reality"
     return "thin_strong" if thin else "ambiguous"
+
+
+def _pin_in_reality(kg: KnowledgeGraph, draft: Draft, rng: np.random.Generator) -> bool:
+    """Add an attribute that lowers the answer's estimated rivals in reality.
+
+    Any hidden node's attribute may (the answer's or a latent node's). The least specific
+    one that brings the estimate within ``MAX_RIVALS`` wins (a fuzzed year before a day,
+    which a search engine finds at once); when none does, the one that lowers it most, if
+    it lowers it by a tenth at all (else False).
+    """
+    assert draft.reality is not None
+    scored: list[tuple[float, int, Constraint]] = []
+    for var in [v for v, r in draft.roles.items() if r != "observed"]:
+        for option in attribute_options(kg, draft, var, rng, exact=True):
+            if _coarse(option):
+                continue
+            rivals = estimate_rivals(
+                kg,
+                [*draft.constraints, option],
+                draft.roles,
+                draft.rows,
+                draft.types,
+                draft.answer,
+            ).rivals
+            if rivals < draft.reality.rivals * 0.9:
+                scored.append((rivals, len(scored), option))
+    if not scored:
+        return False
+    enough = [x for x in scored if x[0] <= MAX_RIVALS]
+    texts = [x for x in enough if _text(kg, x[2])]
+    pick = max(texts or enough) if enough else min(scored)
+    draft.constraints.append(pick[2])
+    return True
 
 
 MIN_STRONG = 2
@@ -275,6 +361,21 @@ def _thin(kg: KnowledgeGraph, draft: Draft) -> bool:
     if kg.completeness != "sample":
         return False
     return len(strong_constraints(kg, draft.constraints, draft.roles)) < MIN_STRONG
+
+
+def _text(kg: KnowledgeGraph, c: Constraint) -> bool:
+    return bool(kg.database_docs) and all(text_stated(kg, kg.fact_row(f)) for f in c.fact_ids)
+
+
+def text_first(kg: KnowledgeGraph, options: list[Constraint]) -> list[Constraint]:
+    """The options whose facts a text page states, when there are any (else all of them).
+
+    In a World with knowledge-base pages, an attribute only its entity's database page
+    states keeps that page in every cover; one a Wikipedia page states lets the cover name
+    the page instead (issue 12: text carries evidence).
+    """
+    texts = [o for o in options if _text(kg, o)]
+    return texts or options
 
 
 def _coarse(c: Constraint) -> bool:

@@ -99,7 +99,7 @@ RELATIONS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "spouse": (("is married to {o}", "is the spouse of {o}"), ("is married to {s}", "is the spouse of {s}")),
     "child": (("is a parent of {o}", "has {o} as a child"), ("is a child of {s}", "has {s} as a parent")),
     "award_received": (("received {o}", "was awarded {o}"), ("was awarded to {s}", "went to {s}")),
-    "signed_to": (("is signed to {o}", "records for the label {o}"), ("has {s} under contract", "has signed {s}")),
+    "signed_to": (("is signed to {o}", "records for {o}"), ("has {s} under contract", "has signed {s}")),
     "author_of": (("wrote {o}", "is an author of {o}"), ("was written by {s}", "has {s} among its authors")),
     "located_in": (("is located in {o}", "lies in {o}"), ("is where {s} is located", "is the location of {s}")),
     "capital": (("has {o} as its capital", "has its capital at {o}"), ("is the capital of {s}", "is the capital city of {s}")),
@@ -116,7 +116,7 @@ RELATIONS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "screenwriter": (("was written by {o}", "has a screenplay by {o}"), ("wrote the screenplay of {s}", "is a screenwriter of {s}")),
     "production_company": (("was produced by {o}", "is a production of {o}"), ("produced {s}", "is the production company of {s}")),
     "filming_location": (("was filmed in {o}", "was shot in {o}"), ("is where {s} was filmed", "served as a filming location of {s}")),
-    "performer": (("is an album by {o}", "was recorded by {o}"), ("recorded {s}", "is the performer of {s}")),
+    "performer": (("is performed by {o}", "has {o} as its performer"), ("is the performer of {s}", "is credited as the performer of {s}")),
     "record_label": (("was released on {o}", "came out on the label {o}"), ("released {s}", "is the label of {s}")),
     "producer": (("was produced by {o}", "has {o} as its producer"), ("produced {s}", "is the producer of {s}")),
     "published_in": (("appeared in {o}", "was published in {o}"), ("published {s}", "is where {s} appeared")),
@@ -451,6 +451,11 @@ def readable_type(type_name: str) -> str | None:
     word = type_name.replace("_", " ").strip()
     if not word or word.casefold() == "item" or wd.ID_WORD.search(word):
         return None
+    words = word.split()
+    if len(words) > 1 and words[0].islower() and words[1][:1].isupper():
+        return None  # a proper name with its first letter lowered: "academy Awards"
+    if len(words) > 1 and words[0][:1].isupper() and all(w.islower() for w in words[1:]):
+        word = word[0].lower() + word[1:]  # a sentence-case class label: "Motion picture award"
     return word if any(ch.isalpha() for ch in word) else None
 
 

@@ -130,6 +130,8 @@ class KnowledgeGraph:
         types = ent.column("type").to_pylist()
         self.type_names: list[str] = sorted(set(types))
         type_code = {t: i for i, t in enumerate(self.type_names)}
+        self.type_code: dict[str, int] = type_code
+        """Type name -> its code in ``types`` (built once: a real World has thousands)."""
         self.types = np.array([type_code[t] for t in types], dtype=np.int16)
         self.is_distractor = ent.column("distractor_of").is_valid().to_numpy(zero_copy_only=False)
         n = len(self.ids)
@@ -317,6 +319,26 @@ class KnowledgeGraph:
     @cached_property
     def _by_type(self) -> dict[str, np.ndarray]:
         return {t: np.flatnonzero(self.types == i) for i, t in enumerate(self.type_names)}
+
+    @cached_property
+    def shared_name(self) -> np.ndarray:
+        """By entity row: True where its label is another named entity's label or alias.
+
+        Such a name does not pick one entity ("A Star Is Born": four films; "John Adams": an
+        alias of John Quincy Adams), so a question should not name it: the reader cannot
+        tell which is meant. Case-insensitive; only named entities count.
+        """
+        owners: dict[str, set[int]] = {}
+        labels = self._labels.to_pylist()
+        aliases = self._aliases.to_pylist()
+        for row in np.flatnonzero(self.is_named).tolist():
+            for name in (labels[row], *(aliases[row] or ())):
+                if name:
+                    owners.setdefault(name.casefold(), set()).add(row)
+        out = np.zeros(len(self.ids), dtype=bool)
+        for row in np.flatnonzero(self.is_named).tolist():
+            out[row] = len(owners.get((labels[row] or "").casefold(), ())) > 1
+        return out
 
     def is_meta(self, row: int) -> bool:
         """Whether the entity looks like a list, category or other meta page."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import multiprocessing
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -185,14 +186,39 @@ async def synthesize(
     with JsonlFile.open(path, header=meta, model=Task, what="task record", hint=hint) as file:
         start = _resume_start(file.done)
         # A resumed run keeps answers distinct from the tasks already written.
-        answers = {t.answer_entity for t in read_tasks(path)} if file.done else set()
+        earlier = read_tasks(path) if file.done else []
+        answers = {t.answer_entity for t in earlier}
+        kb = verifier.kg.database_docs
+        mixed = bool(kb) and len(kb) < verifier.kg.document_count
+        quota = _TextQuota(kb, config, earlier) if mixed and config.text_share > 0 else None
         async with _graph_results(verifier, config, start, realizer, checks) as results:
             with Progress(*columns, disable=not progress, transient=False) as bar:
-                await _drain(results, report, file, config, bar, answers)
+                await _drain(results, report, file, config, bar, answers, quota)
         written = len(file.done)
     if not written:
         raise NoTasksError.explain(report, config, verifier.kg)
     return report
+
+
+class _TextQuota:
+    """How many tasks citing database pages only may still be written (``text_share``)."""
+
+    def __init__(self, kb: frozenset[str], config: SynthConfig, earlier: Sequence[Task]) -> None:
+        self.kb = kb
+        self.left = math.ceil((1.0 - config.text_share) * config.n - 1e-9)
+        self.left -= sum(not self.cites_text(t) for t in earlier)
+
+    def cites_text(self, task: Task) -> bool:
+        return any(d not in self.kb for d in task.evidence_documents)
+
+    def admit(self, task: Task) -> bool:
+        """Whether ``task`` may be written (and, when it cites no text page, count it)."""
+        if self.cites_text(task):
+            return True
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
 
 
 async def _drain(
@@ -202,6 +228,7 @@ async def _drain(
     config: SynthConfig,
     bar: Progress,
     answers: set[str | None],
+    quota: _TextQuota | None = None,
 ) -> None:
     """Append each graph's new tasks (one write and fsync per graph) until ``config.n`` are.
 
@@ -219,6 +246,9 @@ async def _drain(
                 continue
             if config.distinct_answers and task.answer_entity in answers:
                 report.rejected["duplicate_answer"] += 1
+                continue
+            if quota is not None and not quota.admit(task):
+                report.rejected["kb_only_evidence"] += 1  # text pages must carry their share
                 continue
             answers.add(task.answer_entity)
             batch.append(task)

@@ -149,6 +149,9 @@ def leaked_names(
 # -- the offline grammar -----------------------------------------------------------------------
 
 
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -401,7 +404,8 @@ class _Writer:
             sentences += self.sentences_about(topic, pending, first=not sentences)
         for i in pending:  # nothing unknown can state these (both ends named)
             sentences.append(_cap(self.statement(i, self.mention)) + ".")
-        question = " ".join([*sentences, self.ending(answer)])
+        # a name ending in a full stop ("Warner Bros.") ends its sentence without a second one
+        question = _DOUBLE_STOP.sub(".", " ".join([*sentences, self.ending(answer)]))
         texts = tuple(self.statement(i, self.definite) for i in range(len(self.constraints)))
         return question, texts
 

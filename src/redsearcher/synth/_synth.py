@@ -21,7 +21,14 @@ from redsearcher.errors import UserError
 from redsearcher.log import GraphNode, Task, TaskProvenance, Verdict
 from redsearcher.synth._config import SynthConfig
 from redsearcher.synth._dispersion import min_source_dispersion
-from redsearcher.synth._draft import Draft, attribute_options, drafts, make_unique, var_graph
+from redsearcher.synth._draft import (
+    Draft,
+    attribute_options,
+    drafts,
+    make_unique,
+    text_first,
+    var_graph,
+)
 from redsearcher.synth._entity_filter import abstract_rows
 from redsearcher.synth._evolve import evolve
 from redsearcher.synth._graph import (
@@ -315,6 +322,9 @@ class Synthesizer:
         if not hidden_connected(draft.constraints, draft.roles, draft.answer):
             report.rejected["filler_component"] += 1  # a part the answer does not depend on
             return None
+        if any(kg.shared_name[draft.rows[v]] for v in draft.bound):
+            report.rejected["shared_name"] += 1  # "A Star Is Born": which of the four films?
+            return None
         with self._lap("unique"):
             reason = make_unique(
                 kg, draft, rng, max_attributes=cfg.max_attributes, budget=cfg.budget
@@ -397,6 +407,8 @@ class Synthesizer:
                     verdict = await self.verifier.completeness(task)
                 elif stage == "structural":
                     verdict = self.verifier.structural(task, proven_unique=True)
+                    if draft.reality is not None:  # a sample World: the decision, per task
+                        verdict.detail["reality"] = draft.reality.record()
                 else:
                     verdict = self.verifier.shortcut(task)
             task.verification.append(verdict)
@@ -437,7 +449,7 @@ class Synthesizer:
     def _add_dispersed(self, draft: Draft, cover: set[str], rng: np.random.Generator) -> bool:
         """Add one attribute whose fact no document of the current cover states."""
         for var in sorted(v for v, r in draft.roles.items() if r != "observed"):
-            for option in attribute_options(self.kg, draft, var, rng):
+            for option in text_first(self.kg, attribute_options(self.kg, draft, var, rng)):
                 if not set(self._stated_by(option.fact_ids[0])) & cover:
                     draft.constraints.append(option)
                     return True

@@ -107,18 +107,22 @@ class Verifier:
         if not problems and proven_unique:
             detail["solutions"] = "1 (proved during synthesis)"
         elif not problems:
+            # distinct answers, as a reader counts them: "a city twinned with a city (call it
+            # D)" leaves D open, and several Ds are one answer
+            answer = _answer_var(task)
             sols = solve(
                 kg,
                 {n.var: n.type for n in task.nodes},
                 task.constraints,
                 bound={n.var: rows[n.var] for n in task.nodes if n.role == "observed"},
-                answer=_answer_var(task),
+                answer=answer,
+                distinct=True,
                 budget=self.budget,
             )
             detail["solutions"] = sols.count if sols.complete else f">={sols.count} (budget)"
             if not sols.unique:
                 problems.append(f"not unique: {detail['solutions']} solutions")
-            elif sols.assignments[0] != rows:
+            elif sols.assignments[0][answer] != rows[answer]:
                 problems.append("the unique solution is not the intended one")
         aliases = {n.entity: kg.aliases(rows[n.var]) for n in task.nodes if rows[n.var] >= 0}
         leaks = leaked_names(task.question, task.nodes, aliases)
