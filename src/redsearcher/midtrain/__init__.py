@@ -6,6 +6,16 @@ offline path (templates over the World) and an LLM path through the package's on
 validated against the same facts. This package sits beside ``rl``, above ``export``.
 """
 
+from redsearcher.midtrain._generator import GenContext, Generator, Rejection, Rewriter
 from redsearcher.midtrain._sample import Kind, MidtrainMessage, MidtrainSample, Stage
 
-__all__ = ["Kind", "MidtrainMessage", "MidtrainSample", "Stage"]
+__all__ = [
+    "GenContext",
+    "Generator",
+    "Kind",
+    "MidtrainMessage",
+    "MidtrainSample",
+    "Rejection",
+    "Rewriter",
+    "Stage",
+]
