@@ -28,7 +28,15 @@ from redsearcher.log import Constraint, GraphNode, Task
 from redsearcher.midtrain._generator import GenContext, Rejection
 from redsearcher.midtrain._sample import Kind, MidtrainMessage, MidtrainSample, Stage
 
-__all__ = ["PLANNING_SYSTEM", "PlanStep", "PlanningGenerator", "flatten", "verify_plan"]
+__all__ = [
+    "PLANNING_SYSTEM",
+    "PlanStep",
+    "PlanningGenerator",
+    "check_tasks",
+    "flatten",
+    "parse_plan",
+    "verify_plan",
+]
 
 VERSION = "planning/1"
 BINARY = frozenset({"relation", "same", "route"})
