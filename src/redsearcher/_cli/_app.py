@@ -27,6 +27,7 @@ def _attach() -> None:
         _env,
         _eval,
         _export,
+        _midtrain,
         _rl,
         _rollout,
         _run,
@@ -48,6 +49,7 @@ def _attach() -> None:
     app.command("eval")(_eval.eval_command)
     app.command("bench")(_bench.bench)
     app.command("view")(_view.view)
+    app.command("midtrain")(_midtrain.midtrain)
 
 
 _attach()
