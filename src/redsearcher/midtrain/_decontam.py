@@ -11,7 +11,8 @@ A sample is contaminated when it shares with a held-out question
 
 Reasons are checked in that order and a sample is counted under the first that applies, so the
 counts add up to the samples dropped. Held-out sets are our task JSONL files
-(``redsearcher.log.read_tasks``) and benchmark files read by ``redsearcher.eval.load_benchmark``.
+(``redsearcher.rollout.load_tasks``: ours, DeepTraceHub's or plain
+``{id, question, answers}``) and benchmark files read by ``redsearcher.eval.load_benchmark``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from pathlib import Path
 from typing import Final
 
 from redsearcher.eval import load_benchmark
-from redsearcher.log import Task, read_tasks
+from redsearcher.log import Task
 from redsearcher.midtrain._sample import MidtrainSample
+from redsearcher.rollout import load_tasks
 
 __all__ = ["REASONS", "Holdout", "decontaminate", "load_holdout"]
 
@@ -95,7 +97,7 @@ def load_holdout(
         raise ValueError(f"n must be >= 1, got {n}")
     holdout = Holdout(n=n)
     for path in task_files:
-        holdout.add_tasks(read_tasks(path))
+        holdout.add_tasks(load_tasks(path))
     for name, path in benchmarks:
         holdout.add_tasks(load_benchmark(name, path).tasks)
     return holdout
