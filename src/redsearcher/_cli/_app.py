@@ -22,7 +22,17 @@ err_console = Console(stderr=True)
 
 def _attach() -> None:
     # Imported here so that `import redsearcher._cli` stays cheap and there is no import cycle.
-    from redsearcher._cli import _bench, _env, _export, _rollout, _run, _synth, _testing, _world
+    from redsearcher._cli import (
+        _bench,
+        _env,
+        _export,
+        _midtrain,
+        _rollout,
+        _run,
+        _synth,
+        _testing,
+        _world,
+    )
 
     app.add_typer(_world.app, name="world")
     app.add_typer(_env.app, name="env")
@@ -33,6 +43,7 @@ def _attach() -> None:
     app.command("synth")(_synth.synth)
     app.command("verify")(_synth.verify)
     app.command("bench")(_bench.bench)
+    app.command("midtrain")(_midtrain.midtrain)
 
 
 _attach()

@@ -318,6 +318,7 @@ class Scratch:
         except sqlite3.OperationalError:  # no page recorded a title yet
             return None
         return None if row is None else (str(row[0]), bool(row[1]))
+
     # -- fact detection (``_statements``) -------------------------------------------------------
     def _index_objects(self) -> sqlite3.Connection:
         # Built on first use (after ``finalize_facts``, so it covers the completed symmetric
