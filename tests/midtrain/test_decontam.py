@@ -46,6 +46,14 @@ def holdout(tmp_path: Path, held: Task) -> Holdout:
     return load_holdout([FIXTURE], [("jsonl", bench)])
 
 
+def test_name_colon_path_entries_are_benchmarks(tmp_path: Path) -> None:
+    bench = _write(tmp_path / "b.jsonl", [{"id": "b1", "question": BENCH_QUESTION, "answer": "x"}])
+    holdout = load_holdout([FIXTURE, f"jsonl:{bench}"])
+    assert holdout.questions == 3
+    sample = _sample(0, content=BENCH_QUESTION)
+    assert decontaminate([sample], holdout)[1] == {"ngram": 1}
+
+
 def test_planted_overlaps_of_each_kind_are_dropped_with_their_reason(
     holdout: Holdout, held: Task
 ) -> None:

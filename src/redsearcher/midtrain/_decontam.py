@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from redsearcher.eval import load_benchmark
+from redsearcher.eval import BENCHMARKS, load_benchmark
 from redsearcher.log import Task
 from redsearcher.midtrain._sample import MidtrainSample
 from redsearcher.rollout import load_tasks
@@ -90,6 +90,10 @@ def load_holdout(
 ) -> Holdout:
     """Held-out questions from task JSONL files and ``(benchmark name, file)`` pairs.
 
+    A ``task_files`` entry ``NAME:PATH`` whose ``NAME`` is a benchmark ``load_benchmark`` knows
+    (``browsecomp:browse_comp_test_set.csv``) is read as that benchmark, so one repeatable
+    ``--holdout`` option takes both.
+
     Raises:
         UserError / InputFormatError: from the readers, naming the file (and line, field).
     """
@@ -97,7 +101,11 @@ def load_holdout(
         raise ValueError(f"n must be >= 1, got {n}")
     holdout = Holdout(n=n)
     for path in task_files:
-        holdout.add_tasks(load_tasks(path))
+        name, _, rest = str(path).partition(":")
+        if rest and name in BENCHMARKS and not Path(path).exists():
+            holdout.add_tasks(load_benchmark(name, rest).tasks)
+        else:
+            holdout.add_tasks(load_tasks(path))
     for name, path in benchmarks:
         holdout.add_tasks(load_benchmark(name, path).tasks)
     return holdout
