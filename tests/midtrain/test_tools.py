@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -199,8 +200,9 @@ def test_llm_path_keeps_valid_rewrites_marks_simulated_tools_and_falls_back(
     assert first.source["rewrite"] == "llm" and first.source["simulated"] is True
     assert first.source["simulated_tools"] == ["check_calendar"]
     assert first.question == good["question"]
-    assert "Look an entity up by its name." in first.messages[0].content
-    assert '"simulated": true' in first.messages[0].content
+    schemas = {t["function"]["name"]: t["function"] for t in first.source["tools"]}
+    assert schemas["search_entities"]["description"] == "Look an entity up by its name."
+    assert schemas["check_calendar"]["parameters"]["properties"] == {"zone": {"type": "string"}}
     assert any(m.name == "check_calendar" and m.content == "2024-01-01" for m in first.messages)
     assert first.messages[-1].content == good["answer"]
     assert second.source["rewrite"] == "fallback"
@@ -208,3 +210,38 @@ def test_llm_path_keeps_valid_rewrites_marks_simulated_tools_and_falls_back(
     assert third.source["fallback_reason"] == "not_json"
     assert not second.source["simulated"]
     rewriter.model.assert_all_used()
+
+
+def test_our_own_search_and_visit_answer_the_last_hop_from_the_index(
+    ctx: GenContext, tiny_index: Path
+) -> None:
+    samples = _samples(
+        ctx, 30, index=str(tiny_index), web_rate=1.0, error_rate=0.0, followup_rate=0.0
+    )
+    web = [s for s in samples if s.source.get("web")]
+    assert len(web) >= 5
+    for sample in web:
+        calls = [c["function"]["name"] for m in sample.messages for c in m.tool_calls or []]
+        assert calls[-2:] == ["search", "visit"]
+        search, visit = [m for m in sample.messages if m.role == "tool"][-2:]
+        assert search.content.startswith("A Google search for") and search.loss_weight == 0.0
+        assert "Evidence in page" in visit.content
+        fact = sample.source["answer_fact"]
+        final = next(m for m in sample.messages if m.role == "assistant" and not m.tool_calls)
+        assert EXPECTED[fact] in final.content
+        offered = {t["function"]["name"] for t in sample.source["tools"]}
+        assert {"search", "visit", "PythonInterpreter", "google_maps"} <= offered
+    # The page read states the value in the page's own words (a date written out, say).
+    assert any("April 2, 1951" in m.content for s in web for m in s.messages if m.name == "visit")
+    # Misses keep the World tool and say why.
+    assert all("web_miss" in s.source for s in samples if not s.source.get("web"))
+
+
+def test_an_index_of_another_world_is_refused(ctx: GenContext, tmp_path: Path) -> None:
+    from redsearcher.env import build_index
+    from redsearcher.testing import small_world
+
+    small_world(tmp_path / "other", entities=50)
+    build_index(tmp_path / "other", tmp_path / "other.index", progress=False)
+    with pytest.raises(UserError, match="built from World"):
+        _samples(ctx, 1, index=str(tmp_path / "other.index"))

@@ -86,6 +86,8 @@ def test_only_correct_clean_trajectories_become_samples(run: Path) -> None:
     assert call and call[0]["function"]["name"] == "search"
     assert "The Quiet Harbor" in sample.messages[3].content  # the environment's real result
     assert "The Quiet Harbor" in sample.messages[4].content
+    # The offered tools travel with the sample (native protocol), as the SFT export writes them.
+    assert {t["function"]["name"] for t in sample.source["tools"]} >= {"search", "visit"}
 
 
 def test_generator_yields_samples_and_filter_rejections(run: Path, tmp_path: Path) -> None:

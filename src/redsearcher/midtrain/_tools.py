@@ -10,7 +10,9 @@ value; a share of dialogues make a bad call first (a name where an id is wanted,
 argument name) and retry after the tool's error; a share add a follow-up question on an entity
 already seen, answered by calling again.
 
-Loss weights: tool messages 0 (observations), the bad call 0 (the model should learn the
+The offered tools' OpenAI schemas are ``source["tools"]`` (the output writes them as the
+sample's ``tools``, which chat templates render into the system prompt). Loss weights: tool
+messages 0 (observations), the bad call 0 (the model should learn the
 recovery, not the mistake), every other assistant turn 1.
 
 The LLM path (``GenContext.rewriter``) rewrites the question, the tool descriptions and the
@@ -33,6 +35,7 @@ from typing import Any, Final
 from redsearcher.errors import UserError
 from redsearcher.midtrain._generator import GenContext, Rejection
 from redsearcher.midtrain._sample import Kind, MidtrainMessage, MidtrainSample, Stage
+from redsearcher.midtrain._tools_web import WebTools, value_forms
 from redsearcher.midtrain._tools_world import WorldIndex, WorldTools, getter, predicate_noun
 
 __all__ = ["GENERATOR_VERSION", "ToolDialogueGenerator", "ToolOptions"]
@@ -47,7 +50,7 @@ _QUESTIONS: Final = (
 )
 _SYSTEM: Final = (
     "You are an assistant that answers by calling tools. Call one tool at a time and read its "
-    "response before the next call. Available tools:\n<tools>\n{tools}\n</tools>"
+    "response before the next call."
 )
 _REWRITE_INSTRUCTION: Final = (
     "You get a JSON object with a user question, tool descriptions and the final answer of a "
@@ -72,6 +75,10 @@ class ToolOptions:
     """Share of (unambiguous) chains whose start is found through ``find_entities``."""
     distractor_tools: int = 3
     """Unused ``get_<predicate>`` tools added to each tool set."""
+    index: str | None = None
+    """The World's index directory (``redsearcher env index``): enables our own tools."""
+    web_rate: float = 0.5
+    """With ``index``: share of dialogues whose last hop is a ``search`` and a ``visit``."""
 
     @classmethod
     def parse(cls, options: dict[str, Any]) -> ToolOptions:
@@ -89,6 +96,8 @@ class _Call:
     arguments: dict[str, Any]
     thought: str
     trained: bool = True
+    response: str | None = None
+    """Precomputed response (our own tools, answered by the index); else the World tools'."""
 
 
 @dataclass(slots=True)
@@ -103,6 +112,8 @@ class _Dialogue:
     followup: tuple[str, list[_Call], str, int] | None = None
     mentions: list[str] = field(default_factory=list)
     """Entity names the question must keep (checked on rewrites)."""
+    web: bool = False
+    """Whether the last hop went through our own search and visit tools."""
 
 
 class ToolDialogueGenerator:
@@ -117,12 +128,21 @@ class ToolDialogueGenerator:
             if ctx.world.count(table) == 0:
                 raise UserError(f"{ctx.world.path}: the World has no {table}; tools needs them")
 
+    def _web(self, ctx: GenContext, options: ToolOptions) -> WebTools | None:
+        if options.index is None or options.web_rate <= 0:
+            return None
+        key = f"tools_web:{options.index}"
+        if key not in ctx.cache:
+            ctx.cache[key] = WebTools(options.index, ctx.world_hash)
+        web: WebTools = ctx.cache[key]
+        return web
+
     def _index(self, ctx: GenContext) -> tuple[WorldIndex, list[str]]:
-        cached = ctx.cache.get("tools")
+        cached = ctx.cache.get("tools_index")
         if cached is None:
             index = WorldIndex.build(ctx.world)
             starts = sorted(e for e in index.functional if index.labels.get(e))
-            cached = ctx.cache["tools"] = (index, starts)
+            cached = ctx.cache["tools_index"] = (index, starts)
         return cached  # type: ignore[no-any-return]
 
     def generate(self, ctx: GenContext, n: int, seed: int) -> Iterator[MidtrainSample | Rejection]:
@@ -132,6 +152,7 @@ class ToolDialogueGenerator:
         if not starts:
             raise UserError(f"{ctx.world.path}: no entity has a single-valued fact to ask about")
         tools = WorldTools(index)
+        web = self._web(ctx, options)
         accepted = attempt = 0
         while accepted < n and attempt < 20 * n + 100:
             rng = random.Random(f"tools:{seed}:{attempt}")
@@ -140,7 +161,13 @@ class ToolDialogueGenerator:
             if isinstance(built, Rejection):
                 yield built
                 continue
-            sample = _sample(built, tools, rng, options, f"tools-{seed}-{accepted}", ctx)
+            missed = ""
+            if web is not None and rng.random() < options.web_rate:
+                missed = _through_web(built, index, web)
+            sample = _sample(built, tools, rng, options, f"tools-{seed}-{accepted}", ctx, web)
+            if missed:
+                # The hop stays a World tool call; the sample is kept, the reason recorded.
+                sample.source["web_miss"] = missed
             problem = validate(sample, tools)
             if problem is not None:
                 yield Rejection("tools", "inconsistent", problem)
@@ -319,8 +346,48 @@ def _turns(calls: list[_Call], tools: WorldTools, counter: list[int]) -> Iterato
         call_id = f"call_{counter[0]}"
         counter[0] += 1
         yield _call_message(call, call_id)
-        text, _ = tools.respond(call.name, call.arguments)
+        text = call.response if call.response is not None else tools.respond(*_args(call))[0]
         yield MidtrainMessage(role="tool", content=text, name=call.name, tool_call_id=call_id)
+
+
+def _args(call: _Call) -> tuple[str, dict[str, Any]]:
+    return call.name, call.arguments
+
+
+def _through_web(dialogue: _Dialogue, index: WorldIndex, web: WebTools) -> str:
+    """Resolve the last hop with ``search`` + ``visit``; the reason it stayed, or ``""``."""
+    last = dialogue.calls[-1]
+    if not last.name.startswith("get_"):
+        return "no_hop"
+    entity = last.arguments["entity"]
+    label = index.labels[entity]
+    noun = predicate_noun(last.name[4:])
+    query = f"{label} {noun}"
+    url = web.find(query, set(index.docs.get(dialogue.answer_fact, [])))
+    if url is None:
+        return f"no page stating fact {dialogue.answer_fact} in the results for {query!r}"
+    goal = f"the {noun} of {label}"
+    page = web.call("visit", {"url": [url], "goal": goal})
+    row = index.rows[dialogue.answer_fact]
+    if not any(form in page for form in value_forms(row, dialogue.answer)):
+        return f"the page read for fact {dialogue.answer_fact} does not show its value"
+    search = web.call("search", {"query": [query]})
+    dialogue.calls[-1:] = [
+        _Call(
+            "search",
+            {"query": [query]},
+            f"I search the web for the {noun} of {label}.",
+            response=search,
+        ),
+        _Call(
+            "visit",
+            {"url": [url], "goal": goal},
+            f"This page should state it: {url}",
+            response=page,
+        ),
+    ]
+    dialogue.web = True
+    return ""
 
 
 def _answer_sentence(phrase: str, answer: str) -> str:
@@ -334,13 +401,15 @@ def _sample(
     options: ToolOptions,
     sample_id: str,
     ctx: GenContext,
+    web_tools: WebTools | None = None,
 ) -> MidtrainSample:
     index = tools.index
     if rng.random() < options.error_rate:
         _inject_error(dialogue, index, rng)
     if rng.random() < options.followup_rate:
         _followup(dialogue, index, rng)
-    used = sorted({c.name for c in dialogue.calls})
+    web_names = {"search", "visit"} if dialogue.web else set()
+    used = sorted({c.name for c in dialogue.calls} - web_names)
     if dialogue.followup is not None:
         used = sorted({*used, *(c.name for c in dialogue.followup[1])})
     others = [getter(p) for p in index.predicates if getter(p) not in used]
@@ -371,10 +440,13 @@ def _sample(
             source["simulated"] = True
             source["simulated_tools"] = [t["name"] for t in simulated]
     schemas = [tools.schema(name, descriptions[name]) for name in offered]
+    if dialogue.web:
+        assert web_tools is not None
+        schemas += web_tools.schemas()
+        source["web"] = True
     schemas += [_simulated_schema(t) for t in simulated]
-    system = _SYSTEM.format(tools="\n".join(json.dumps(s, ensure_ascii=False) for s in schemas))
     messages = [
-        MidtrainMessage(role="system", content=system),
+        MidtrainMessage(role="system", content=_SYSTEM),
         MidtrainMessage(role="user", content=dialogue.question),
     ]
     counter = [0]
@@ -407,7 +479,7 @@ def _sample(
     docs = sorted({d for f in all_facts for d in index.docs.get(f, [])})
     row = index.rows[dialogue.answer_fact]
     answer_entity = row["object"] if row["kind"] == "entity" else row["subject"]
-    source["tools"] = offered
+    source["tools"] = schemas
     return MidtrainSample(
         id=sample_id,
         kind="tools",
@@ -428,7 +500,6 @@ def _simulated_schema(tool: dict[str, Any]) -> dict[str, Any]:
             "name": tool["name"],
             "description": tool["description"],
             "parameters": {"type": "object", "properties": properties},
-            "simulated": True,
         },
     }
 
@@ -505,14 +576,16 @@ def check_rewrite(
 def validate(sample: MidtrainSample, tools: WorldTools) -> str | None:
     """Recompute every World tool response and the answers; a problem's text, or ``None``.
 
-    Simulated tools (``source["simulated_tools"]``) are outside the World and not recomputed.
+    Simulated tools (``source["simulated_tools"]``) are outside the World and not recomputed;
+    nor are our own ``search`` / ``visit`` (answered by the index, checked when the dialogue was
+    built: the page read shows the value).
     """
     simulated = set(sample.source.get("simulated_tools", []))
     messages = sample.messages
     for i, message in enumerate(messages):
         for call in message.tool_calls or []:
             name = call["function"]["name"]
-            if name in simulated:
+            if name in simulated or (sample.source.get("web") and name in WebTools.names):
                 continue
             expected, _ = tools.respond(name, json.loads(call["function"]["arguments"]))
             reply = messages[i + 1] if i + 1 < len(messages) else None

@@ -122,7 +122,7 @@ class WorldIndex:
         columns = {name: facts.column(name).to_pylist() for name in facts.column_names}
         by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
         reverse: dict[tuple[str, str], list[str]] = defaultdict(list)
-        keys = ("predicate", "kind", "object", "string", "date", "amount", "unit")
+        keys = ("predicate", "kind", "object", "string", "date", "date_precision", "amount", "unit")
         geo = ("latitude", "longitude")
         for i, fact_id in enumerate(columns["id"]):
             row = {k: columns[k][i] for k in keys}

@@ -39,13 +39,21 @@ def _content(reasoning: str | None, content: str) -> str:
 
 
 def trajectory_samples(
-    trajectory: Trajectory, task: Task | None, *, world_hash: str | None = None
+    trajectory: Trajectory,
+    task: Task | None,
+    *,
+    world_hash: str | None = None,
+    tools: list[dict[str, Any]] | None = None,
 ) -> list[MidtrainSample]:
     """One sample per context segment with a trained turn (ids: ``{trajectory id}/{segment}``).
+
+    ``tools`` (the run manifest's OpenAI list) becomes ``source["tools"]`` for native-protocol
+    episodes; text-protocol episodes already list them in their system prompt.
 
     Observations — tool messages, and tool responses the text protocol sends as user messages —
     get loss weight 0, as do assistant turns the agent marked untrained.
     """
+    native = trajectory.provenance.protocol != "text"
     samples = []
     for segment in trajectory.segments:
         last = max((i for i, m in enumerate(segment.messages) if m.train), default=None)
@@ -85,6 +93,7 @@ def trajectory_samples(
                     "model": trajectory.provenance.model,
                     "protocol": trajectory.provenance.protocol,
                     "tool_calls": len(trajectory.tool_calls),
+                    **({"tools": tools} if tools and native else {}),
                 },
             )
         )
@@ -141,8 +150,12 @@ class TrajectoryGenerator:
         config = SFTFilterConfig.model_validate(options.get("filter", {}))
         tasks = {t.id: t for t in ctx.tasks}
         trajectories: list[Trajectory] = []
+        offered: dict[str, list[dict[str, Any]]] = {}
         for run in self._runs(ctx):
-            trajectories.extend(read_trajectories(run))
+            tools = read_manifest(run).tools
+            for trajectory in read_trajectories(run):
+                trajectories.append(trajectory)
+                offered[trajectory.id] = tools
         result = sft_filter(trajectories, config)
         for reason, count in sorted(result.dropped.items()):
             for _ in range(count):
@@ -150,7 +163,10 @@ class TrajectoryGenerator:
         accepted = 0
         for trajectory in result.kept:
             for sample in trajectory_samples(
-                trajectory, tasks.get(trajectory.task_id), world_hash=ctx.world_hash
+                trajectory,
+                tasks.get(trajectory.task_id),
+                world_hash=ctx.world_hash,
+                tools=offered.get(trajectory.id),
             ):
                 if accepted >= n:
                     return
@@ -164,7 +180,17 @@ def samples_from_runs(
 ) -> tuple[list[MidtrainSample], dict[str, int]]:
     """All kept samples of ``runs`` and the filter's drop counts (no generator protocol)."""
     by_id = {t.id: t for t in tasks}
-    trajectories = [t for run in runs for t in read_trajectories(run)]
+    trajectories: list[Trajectory] = []
+    offered: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        tools = read_manifest(run).tools
+        for trajectory in read_trajectories(run):
+            trajectories.append(trajectory)
+            offered[trajectory.id] = tools
     result = sft_filter(trajectories, config)
-    samples = [s for t in result.kept for s in trajectory_samples(t, by_id.get(t.task_id))]
+    samples = [
+        s
+        for t in result.kept
+        for s in trajectory_samples(t, by_id.get(t.task_id), tools=offered[t.id])
+    ]
     return samples, dict(result.dropped)
