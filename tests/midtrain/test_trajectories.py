@@ -127,6 +127,10 @@ def test_missing_runs_are_a_clear_error(tmp_path: Path) -> None:
     generator = TrajectoryGenerator()
     with pytest.raises(UserError, match="runs"):
         generator.check(GenContext(world, world.content_hash))
+    with pytest.raises(UserError, match="unknown trajectories option"):
+        generator.check(
+            GenContext(world, world.content_hash, options={"trajectories": {"run": "x"}})
+        )
     with pytest.raises(UserError, match="nowhere"):
         generator.check(
             GenContext(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from redsearcher.midtrain._sample import MidtrainSample
 
@@ -63,16 +64,22 @@ class Deduper:
         if not 0.0 < self.config.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {self.config.threshold}")
         self._lsh = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
-        self._hashes: dict[str, MinHash] = {}
+        # The seeded permutations, drawn once (MinHash draws them per object otherwise).
+        template = MinHash(num_perm=self.config.num_perm, seed=self.config.seed)
+        self._options: dict[str, Any] = {"permutations": template.permutations}
+        if hasattr(template, "scheme"):  # datasketch >= 2.0 wants the scheme named with them
+            self._options["scheme"] = template.scheme
+        self._hashes: dict[str, LeanMinHash] = {}
         self.report = DedupeReport()
 
-    def _minhash(self, text: str) -> MinHash:
+    def _minhash(self, text: str) -> LeanMinHash:
         words = _WORD.findall(text.lower())
         size = self.config.shingle
         shingles = {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
-        minhash = MinHash(num_perm=self.config.num_perm, seed=self.config.seed)
+        minhash = MinHash(num_perm=self.config.num_perm, seed=self.config.seed, **self._options)
         minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])
-        return minhash
+        # Kept samples are stored without the permutations (1 KB each at 128 permutations).
+        return LeanMinHash(minhash)
 
     def keep(self, sample: MidtrainSample) -> bool:
         """Whether ``sample`` is kept (and remembered); a near-duplicate is counted and dropped."""

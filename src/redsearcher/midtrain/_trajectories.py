@@ -131,7 +131,11 @@ class TrajectoryGenerator:
     stage: Stage = "II"
 
     def _runs(self, ctx: GenContext) -> list[Path]:
-        runs = ctx.kind_options("trajectories").get("runs", [])
+        options = ctx.kind_options("trajectories")
+        unknown = sorted(set(options) - {"runs", "filter"})
+        if unknown:
+            raise UserError(f"unknown trajectories option(s) {unknown}; known: ['filter', 'runs']")
+        runs = options.get("runs", [])
         if isinstance(runs, (str, Path)):
             runs = [runs]
         return [Path(r) for r in runs]
