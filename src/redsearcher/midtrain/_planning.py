@@ -190,8 +190,14 @@ def verify_plan(task: Task, step: PlanStep, text: str) -> str | None:
     return None
 
 
-def check_tasks(tasks: Sequence[Task], source: str = "--tasks") -> None:
-    """Raise ``UserError`` when there are no tasks or some lack a reasoning graph."""
+def check_tasks(
+    tasks: Sequence[Task], world_hash: str | None = None, source: str = "--tasks"
+) -> None:
+    """Raise ``UserError`` for no tasks, tasks without a graph, or tasks of another World.
+
+    A task synthesized from another World than ``world_hash`` would put that World's entity
+    and document ids into the samples' decontamination fields.
+    """
     if not tasks:
         raise UserError(f"planning needs synthesized tasks ({source}): none were given")
     bare = [t.id for t in tasks if not t.nodes or not t.constraints]
@@ -201,6 +207,14 @@ def check_tasks(tasks: Sequence[Task], source: str = "--tasks") -> None:
             f"{source}: {len(bare)} of {len(tasks)} tasks have no reasoning graph (nodes and "
             f"constraints), e.g. {shown}; planning needs `redsearcher synth` output"
         )
+    if world_hash is not None:
+        other = [t for t in tasks if t.world_hash is not None and t.world_hash != world_hash]
+        if other:
+            raise UserError(
+                f"{source}: {len(other)} of {len(tasks)} tasks were synthesized from World "
+                f"{(other[0].world_hash or '')[:12]}…, not from this World "
+                f"({world_hash[:12]}…), e.g. {other[0].id}"
+            )
 
 
 class PlanningGenerator:
@@ -210,8 +224,8 @@ class PlanningGenerator:
     stage: Stage = "I"
 
     def check(self, ctx: GenContext) -> None:
-        """Every task must carry its graph."""
-        check_tasks(ctx.tasks)
+        """Every task must carry its graph and come from the context's World."""
+        check_tasks(ctx.tasks, ctx.world_hash)
 
     def generate(self, ctx: GenContext, n: int, seed: int) -> Iterator[MidtrainSample | Rejection]:
         """Yield up to ``n`` samples, one per task in a seeded order (stops when tasks run out)."""

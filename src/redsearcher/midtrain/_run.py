@@ -337,33 +337,23 @@ def _atomic_write(path: Path, lines: Iterable[str]) -> None:
 
 
 def summary_table(summary: MidtrainSummary) -> Table:
-    """The summary as a table: per kind samples, tokens, rewrites, rejections, removals."""
+    """The summary as a table: samples made/wanted, tokens, rewrites, rejections, removals."""
     table = Table(title=f"mid-training data in {summary.out}")
-    for column in (
-        "kind",
-        "wanted",
-        "samples",
-        "written",
-        "tokens",
-        "rewrites",
-        "rejected",
-        "removed",
-    ):
-        table.add_column(column, justify="right" if column != "kind" else "left")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("samples", justify="right")
+    table.add_column("tokens", justify="right", no_wrap=True)
+    for column in ("rewrites", "rejected", "removed"):
+        table.add_column(column, overflow="fold")
 
     def counts(c: Counter[str]) -> str:
         return ", ".join(f"{k} {v}" for k, v in c.most_common()) or "-"
 
     for kind, s in summary.kinds.items():
         rewrites = Counter({k: v for k, v in s.rewrites.items() if ":" not in k})
+        made = f"{s.samples}/{s.wanted}" + (f" ({s.resumed} resumed)" if s.resumed else "")
+        if s.written != s.samples:
+            made += f", {s.written} written"
         table.add_row(
-            kind,
-            str(s.wanted),
-            str(s.samples) + (f" ({s.resumed} resumed)" if s.resumed else ""),
-            str(s.written),
-            f"{s.tokens:,}",
-            counts(rewrites),
-            counts(s.rejections),
-            counts(s.removed),
+            kind, made, f"{s.tokens:,}", counts(rewrites), counts(s.rejections), counts(s.removed)
         )
     return table
