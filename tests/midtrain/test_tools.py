@@ -6,15 +6,13 @@ values below are written from them by hand, not computed by the code under test.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
 from redsearcher.errors import UserError
-from redsearcher.log import Message
-from redsearcher.midtrain import GenContext, MidtrainSample, Rejection
+from redsearcher.midtrain import ChatRewriter, GenContext, MidtrainSample, Rejection
 from redsearcher.midtrain._tools import ToolDialogueGenerator, validate
 from redsearcher.midtrain._tools_world import ToolError, WorldIndex, WorldTools
 from redsearcher.testing import ScriptedModel, Step, tiny_world
@@ -151,18 +149,6 @@ def test_unknown_option_is_an_error(ctx: GenContext) -> None:
         _samples(ctx, 1, hops=2)
 
 
-class ScriptedRewriter:
-    """The Rewriter protocol over ``ScriptedModel`` (the package's chat-client fake)."""
-
-    def __init__(self, replies: list[str]) -> None:
-        self.model = ScriptedModel([Step(content=r) for r in replies], name="rewriter")
-        self.name = "rewriter"
-
-    def rewrite(self, instruction: str, text: str) -> str | None:
-        messages = [Message(role="system", content=instruction), Message(role="user", content=text)]
-        return asyncio.run(self.model.complete(messages, [])).message.content
-
-
 def test_llm_path_keeps_valid_rewrites_marks_simulated_tools_and_falls_back(
     ctx: GenContext,
 ) -> None:
@@ -185,7 +171,10 @@ def test_llm_path_keeps_valid_rewrites_marks_simulated_tools_and_falls_back(
     # Names every tiny-World entity, so only the answer is wrong.
     names = "Marta Velden, Ilse Velden, Oskar Brandt, The Quiet Harbor, Harwick, Caldora, Ostrand"
     wrong = dict(good, question=f"{names} Pictures?", answer="Answer: somewhere else")
-    rewriter = ScriptedRewriter([json.dumps(good), json.dumps(wrong), "not json"])
+    model = ScriptedModel(
+        [Step(content=r) for r in (json.dumps(good), json.dumps(wrong), "not json")], name="rw"
+    )
+    rewriter = ChatRewriter(model)
     llm = GenContext(
         ctx.world,
         ctx.world_hash,
@@ -209,7 +198,9 @@ def test_llm_path_keeps_valid_rewrites_marks_simulated_tools_and_falls_back(
     assert second.source["fallback_reason"] == "wrong_answer"
     assert third.source["fallback_reason"] == "not_json"
     assert not second.source["simulated"]
-    rewriter.model.assert_all_used()
+    assert first.source["rewriter"] == "rw"
+    model.assert_all_used()
+    rewriter.close()
 
 
 def test_our_own_search_and_visit_answer_the_last_hop_from_the_index(
