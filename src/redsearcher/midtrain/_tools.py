@@ -369,7 +369,9 @@ def _through_web(dialogue: _Dialogue, index: WorldIndex, web: WebTools) -> str:
     goal = f"the {noun} of {label}"
     page = web.call("visit", {"url": [url], "goal": goal})
     row = index.rows[dialogue.answer_fact]
-    if not any(form in page for form in value_forms(row, dialogue.answer)):
+    if not any(
+        re.search(rf"(?<!\w){re.escape(f)}(?!\w)", page) for f in value_forms(row, dialogue.answer)
+    ):
         return f"the page read for fact {dialogue.answer_fact} does not show its value"
     search = web.call("search", {"query": [query]})
     dialogue.calls[-1:] = [

@@ -32,7 +32,7 @@ def value_forms(row: dict[str, Any], value: str) -> list[str]:
     """Ways a page may write a fact's value (``value`` is the canonical text)."""
     forms = [value]
     if row["kind"] == "date":
-        parts = str(row["date"]).split("-")
+        parts = value.split("-")
         if len(parts) >= 2:
             month = MONTHS[int(parts[1]) - 1]
             if len(parts) == 3:
@@ -41,7 +41,8 @@ def value_forms(row: dict[str, Any], value: str) -> list[str]:
             else:
                 forms.append(f"{month} {parts[0]}")
     elif row["kind"] == "quantity" and float(row["amount"]).is_integer():
-        forms.append(f"{int(row['amount']):,}")
+        number = str(int(row["amount"]))
+        forms.append(value.replace(number, f"{int(row['amount']):,}", 1))
     return forms
 
 

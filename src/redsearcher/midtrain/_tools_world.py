@@ -11,6 +11,7 @@ unexpected argument, unknown relation). Dialogue generation is in ``_tools``.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -49,6 +50,9 @@ def predicate_noun(predicate: str) -> str:
     return _NOUNS.get(predicate, predicate.replace("_", " "))
 
 
+_QID: Final = re.compile(r"^Q\d+$")
+
+
 def getter(predicate: str) -> str:
     """The name of the tool that reads ``predicate``."""
     return f"get_{predicate}"
@@ -63,9 +67,17 @@ def fact_value(kind: str, row: dict[str, Any], labels: dict[str, str]) -> str:
     if kind == "entity":
         return str(labels.get(row["object"], row["object"]))
     if kind == "date":
-        return str(row["date"])
+        # Cut to the stated precision (9 year, 10 month): "1952", never "1952-01-01".
+        iso = str(row["date"]).lstrip("+")
+        precision = row.get("date_precision") or 11
+        return iso[:10] if precision >= 11 else iso[:7] if precision == 10 else iso[:4]
     if kind == "quantity":
+        # Ingested units are Wikidata items ("Q7727"): their label when the World has it,
+        # else the bare number (an id is no answer).
         unit = row.get("unit")
+        unit = labels.get(unit, unit) if unit else None
+        if unit and _QID.match(unit):
+            unit = None
         return f"{_number(row['amount'])} {unit}" if unit else _number(row["amount"])
     if kind == "coordinate":
         return f"{row['latitude']:.4f}, {row['longitude']:.4f}"
