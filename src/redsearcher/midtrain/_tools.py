@@ -36,7 +36,7 @@ from redsearcher.errors import UserError
 from redsearcher.midtrain._generator import GenContext, Rejection
 from redsearcher.midtrain._sample import Kind, MidtrainMessage, MidtrainSample, Stage
 from redsearcher.midtrain._tools_web import WebTools, value_forms
-from redsearcher.midtrain._tools_world import WorldIndex, WorldTools, getter, predicate_noun
+from redsearcher.midtrain._tools_world import ToolIndex, WorldTools, getter, predicate_noun
 
 __all__ = ["GENERATOR_VERSION", "ToolDialogueGenerator", "ToolOptions"]
 
@@ -137,10 +137,10 @@ class ToolDialogueGenerator:
         web: WebTools = ctx.cache[key]
         return web
 
-    def _index(self, ctx: GenContext) -> tuple[WorldIndex, list[str]]:
+    def _index(self, ctx: GenContext) -> tuple[ToolIndex, list[str]]:
         cached = ctx.cache.get("tools_index")
         if cached is None:
-            index = WorldIndex.build(ctx.world)
+            index = ToolIndex.build(ctx.world)
             starts = sorted(e for e in index.functional if index.labels.get(e))
             cached = ctx.cache["tools_index"] = (index, starts)
         return cached  # type: ignore[no-any-return]
@@ -177,7 +177,7 @@ class ToolDialogueGenerator:
 
 
 def _chain(
-    index: WorldIndex, starts: list[str], rng: random.Random, options: ToolOptions
+    index: ToolIndex, starts: list[str], rng: random.Random, options: ToolOptions
 ) -> _Dialogue | Rejection:
     start = rng.choice(starts)
     kind = index.types[start]
@@ -270,7 +270,7 @@ def _chain(
     )
 
 
-def _anchor(index: WorldIndex, start: str, rng: random.Random) -> tuple[str, str, int] | None:
+def _anchor(index: ToolIndex, start: str, rng: random.Random) -> tuple[str, str, int] | None:
     """A relation ``start -p-> obj`` that no other entity of start's type shares."""
     kind = index.types[start]
     options = []
@@ -284,7 +284,7 @@ def _anchor(index: WorldIndex, start: str, rng: random.Random) -> tuple[str, str
     return rng.choice(options) if options else None
 
 
-def _inject_error(dialogue: _Dialogue, index: WorldIndex, rng: random.Random) -> None:
+def _inject_error(dialogue: _Dialogue, index: ToolIndex, rng: random.Random) -> None:
     """Make one ``get_`` call fail first (bad id or bad argument name), then retry it."""
     positions = [i for i, c in enumerate(dialogue.calls) if c.name.startswith("get_")]
     if not positions:
@@ -304,7 +304,7 @@ def _inject_error(dialogue: _Dialogue, index: WorldIndex, rng: random.Random) ->
     dialogue.errors.append(kind)
 
 
-def _followup(dialogue: _Dialogue, index: WorldIndex, rng: random.Random) -> None:
+def _followup(dialogue: _Dialogue, index: ToolIndex, rng: random.Random) -> None:
     """A second question on an entity the dialogue already resolved (answered by a new call)."""
     calls = dialogue.calls
     entities = [c.arguments["entity"] for c in calls if c.trained and "entity" in c.arguments]
@@ -354,7 +354,7 @@ def _args(call: _Call) -> tuple[str, dict[str, Any]]:
     return call.name, call.arguments
 
 
-def _through_web(dialogue: _Dialogue, index: WorldIndex, web: WebTools) -> str:
+def _through_web(dialogue: _Dialogue, index: ToolIndex, web: WebTools) -> str:
     """Resolve the last hop with ``search`` + ``visit``; the reason it stayed, or ``""``."""
     last = dialogue.calls[-1]
     if not last.name.startswith("get_"):

@@ -20,7 +20,7 @@ from redsearcher.world import PREDICATES, World
 
 __all__ = [
     "ToolError",
-    "WorldIndex",
+    "ToolIndex",
     "WorldTools",
     "fact_value",
     "getter",
@@ -89,7 +89,7 @@ class ToolError(Exception):
 
 
 @dataclass(slots=True)
-class WorldIndex:
+class ToolIndex:
     """Entities, facts and provenance of a World, indexed for tool answers.
 
     ``facts[(subject, predicate)]`` holds fact ids; ``functional`` lists, per subject, the
@@ -113,7 +113,7 @@ class WorldIndex:
     """Predicates present in the World, sorted."""
 
     @classmethod
-    def build(cls, world: World) -> WorldIndex:
+    def build(cls, world: World) -> ToolIndex:
         """Index ``world`` (columns read with Arrow, a few seconds for 100k entities)."""
         index = cls()
         entities = world.table("entities", ["id", "label", "type", "description", "aliases"])
@@ -186,7 +186,7 @@ class WorldTools:
     ``{"error": ...}`` texts, as a tool server would return them.
     """
 
-    index: WorldIndex
+    index: ToolIndex
 
     def schema(self, name: str, description: str | None = None) -> dict[str, Any]:
         """The OpenAI ``tools[]`` entry of tool ``name`` (``description`` overrides the default)."""
