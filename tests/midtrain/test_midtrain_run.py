@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,55 @@ def test_cli_runs_and_prints_the_summary(world_dir: Path, tmp_path: Path) -> Non
     assert len(_lines(out / SAMPLES_FILE)) == 10
     bad = CliRunner().invoke(app, ["midtrain", str(world_dir), "--out", str(out), "--kinds", "x"])
     assert bad.exit_code != 0 and "unknown kind 'x'" in str(bad.exception)
+
+
+def test_dedupe_and_decontamination_are_applied_and_counted_per_kind(
+    world_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver's side of the filters (the filters themselves are tested on their own)."""
+    import types
+    from collections import Counter
+
+    held_file = tmp_path / "held.jsonl"
+    held_file.write_text("")
+    seen: dict[str, Any] = {}
+
+    class Held:
+        def reason(self, sample: MidtrainSample) -> str | None:
+            return "shared_answer_entity" if sample.id == "planning-0-1" else None
+
+    def load_holdout(files: list[Path], benchmarks: list[tuple[str, Path]]) -> Held:
+        seen["files"], seen["benchmarks"] = files, benchmarks
+        return Held()
+
+    def dedupe(samples: list[MidtrainSample]) -> tuple[list[MidtrainSample], Any]:
+        kept = [s for s in samples if s.id != "grounding-0-3"]
+        return kept, types.SimpleNamespace(dropped=len(samples) - len(kept))
+
+    decontam = types.ModuleType("redsearcher.midtrain._decontam")
+    decontam.load_holdout = load_holdout  # type: ignore[attr-defined]
+    dedup = types.ModuleType("redsearcher.midtrain._dedupe")
+    dedup.dedupe = dedupe  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "redsearcher.midtrain._decontam", decontam)
+    monkeypatch.setitem(sys.modules, "redsearcher.midtrain._dedupe", dedup)
+    out = tmp_path / "out"
+    summary = run_midtrain(
+        world_dir, out, MixtureConfig(total=20, kinds=["grounding", "planning"]),
+        tasks_file=FIXTURE, holdout=[held_file, f"browsecomp={held_file}"],
+    )  # fmt: skip
+    assert seen == {"files": [held_file], "benchmarks": [("browsecomp", held_file)]}
+    g, p = summary.kinds["grounding"], summary.kinds["planning"]
+    assert g.removed == Counter({"near_duplicate": 1}) and g.written == g.samples - 1
+    assert p.removed == Counter({"shared_answer_entity": 1}) and p.written == p.samples - 1
+    ids = {row["id"] for row in _lines(out / "openai" / "32k.jsonl")}
+    assert "grounding-0-3" not in ids and "planning-0-1" not in ids
+    assert len(_lines(out / SAMPLES_FILE)) == 20  # the run's state keeps everything
+
+
+def test_holdout_without_decontamination_in_the_build_is_refused(
+    world_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "redsearcher.midtrain._decontam", None)
+    with pytest.raises(UserError, match="decontamination is not available"):
+        run_midtrain(world_dir, tmp_path / "o", MixtureConfig(kinds=["grounding"]),
+                     holdout=[tmp_path / "h.jsonl"])  # fmt: skip

@@ -59,7 +59,11 @@ def midtrain(
     base_url: Annotated[str | None, typer.Option("--base-url", help="Its base URL.")] = None,
     holdout: Annotated[
         list[Path] | None,
-        typer.Option("--holdout", help="Held-out task file to decontaminate against (repeat)."),
+        typer.Option(
+            "--holdout",
+            help="Held-out tasks to decontaminate against: a task file, or NAME=FILE for a "
+            "benchmark's file (repeat).",
+        ),
     ] = None,
     tokenizer: Annotated[
         Path | None, typer.Option(help="tokenizer.json for token counts (default: estimate).")

@@ -74,6 +74,10 @@ class GroundingOptions:
     mention_docs: int = 2
     max_doc_chars: int = 6_000
     """Longer documents are cut (at a sentence end) so a sample stays within Stage I's 32K."""
+    prose: float = 0.5
+    """In Worlds with knowledge-base pages (``kind: database``, ingested Worlds): the share of
+    answerable intents drawn from facts a prose page states, so the data is not mostly
+    ``Date of death: 1886`` lines. Generated Worlds have prose pages only."""
 
     @classmethod
     def from_mapping(cls, data: object) -> GroundingOptions:
@@ -172,13 +176,16 @@ class GroundingGenerator:
         centrals = np.nonzero(counts > 0)[0]
         if not len(centrals):
             return
+        prose = index.prose_centrals if bool(index.is_database.any()) else centrals[:0]
         rng = random.Random(f"grounding:{seed}")
         used: set[tuple[int, int, bool]] = set()
         made = attempts = 0
         while made < n and attempts < 20 * n + 100:
             attempts += 1
-            ent = int(centrals[rng.randrange(len(centrals))])
-            result = self._one(ctx, index, opts, rng, ent, used)
+            want_prose = len(prose) > 0 and rng.random() < opts.prose
+            pool = prose if want_prose else centrals
+            ent = int(pool[rng.randrange(len(pool))])
+            result = self._one(ctx, index, opts, rng, ent, used, want_prose)
             if isinstance(result, Rejection):
                 yield result
                 continue
@@ -195,18 +202,22 @@ class GroundingGenerator:
         rng: random.Random,
         ent: int,
         used: set[tuple[int, int, bool]],
+        want_prose: bool = False,
     ) -> MidtrainSample | Rejection:
-        own_rows = [int(r) for r in index.docs_about(ent)]
-        rng.shuffle(own_rows)
-        own_rows = own_rows[: opts.own_docs]
         textual = [int(r) for r in index.facts_of(ent) if index.fact(int(r)).kind != "coordinate"]
         if not textual:
             return Rejection(self.kind, "no_textual_fact", index.ids[ent])
         answerable = rng.random() >= opts.unanswerable
-        own_set = set(own_rows)
+        own_rows = [int(r) for r in index.docs_about(ent)]
+        rng.shuffle(own_rows)
+        if want_prose and answerable:  # its prose pages first, so the cut keeps them
+            own_rows.sort(key=lambda d: bool(index.is_database[d]))
+        own_rows = own_rows[: opts.own_docs]
         if answerable:
+            # the evidence: the prose pages when asked for prose, else any own page
+            evidence = {d for d in own_rows if not (want_prose and index.is_database[d])}
             choices = [
-                f for f in textual if own_set.intersection(int(d) for d in index.stating_docs(f))
+                f for f in textual if evidence.intersection(int(d) for d in index.stating_docs(f))
             ]
             if not choices:
                 return Rejection(self.kind, "no_stated_fact", index.ids[ent])

@@ -133,7 +133,8 @@ def run_midtrain(
             kinds that start from tasks.
         tasks: Tasks already read (instead of ``tasks_file``; tests).
         rewriter: The LLM path (``None``: offline templates only).
-        holdout: Held-out task files; samples leaking any of them are dropped.
+        holdout: Held-out task files, or ``NAME=FILE`` for a benchmark's own file (a name of
+            ``redsearcher.eval.BENCHMARKS``); samples leaking any of them are dropped.
         counter: The token counter (default: the package's estimate).
         progress: Called with (kind, samples so far, wanted) after each written batch.
         batch: Samples per durable append (group commit).
@@ -158,13 +159,14 @@ def run_midtrain(
     for gen in generators.values():
         gen.check(ctx)
     decontaminate = _decontaminator(holdout)
-    counter = counter or TokenCounter()
+    counter = counter if counter is not None else TokenCounter()
     out = Path(out)
     header = {
         "config": config.model_dump(mode="json"),
         "world_hash": world.content_hash,
         "tasks_sha256": _file_hash(tasks_path),
         "rewriter": rewriter.name if rewriter is not None else None,
+        "tokens": "estimate" if counter.estimated else "tokenizer",
     }
     summary = MidtrainSummary(
         out,
@@ -253,7 +255,17 @@ def _decontaminator(holdout: Sequence[str | Path]) -> Filter | None:
     load = _optional("_decontam", "load_holdout")
     if load is None:
         raise UserError("--holdout: decontamination is not available in this build")
-    held = load([Path(p) for p in holdout])
+    from redsearcher.eval import BENCHMARKS
+
+    files: list[Path] = []
+    benchmarks: list[tuple[str, Path]] = []
+    for entry in holdout:
+        name, sep, path = str(entry).partition("=")
+        if sep and name in BENCHMARKS:
+            benchmarks.append((name, Path(path)))
+        else:
+            files.append(Path(entry))
+    held = load(files, benchmarks)
 
     def run(samples: list[MidtrainSample]) -> tuple[list[MidtrainSample], dict[str, str]]:
         kept: list[MidtrainSample] = []

@@ -135,10 +135,15 @@ def _contains(sentence: str, form: str) -> bool:
     start = sentence.find(form)
     while start >= 0:
         end = start + len(form)
-        before = sentence[start - 1] if start else " "
+        before = sentence[max(0, start - 2) : start].rjust(2)
         after = sentence[end : end + 2]
-        glued = after[:1].isalnum() or (after[:1] in ",." and after[1:2].isdigit())
-        if not before.isalnum() and not glued:
+        glued = (
+            before[1].isalnum()
+            or after[:1].isalnum()
+            or (before[1] in ",." and before[0].isdigit() and form[:1].isdigit())
+            or (after[:1] in ",." and after[1:2].isdigit() and form[-1:].isdigit())
+        )
+        if not glued:
             return True
         start = sentence.find(form, start + 1)
     return False

@@ -143,6 +143,12 @@ class WorldIndex:
         p_doc, p_fact = p_doc[ok], p_fact[ok]
         self.doc_fact_ptr, self.doc_facts = _csr(p_doc, p_fact, len(self.doc_ids))
         self.fact_doc_ptr, self.fact_docs = _csr(p_fact, p_doc, len(self._f_id))
+        self.is_database = np.array([k == "database" for k in self._kinds], dtype=bool)
+        """By document row: a knowledge-base page (``Key: value`` lines), not prose."""
+        own = (subj_rows[p_fact] == about_rows[p_doc]) & (subj_rows[p_fact] >= 0)
+        prose = own & ~self.is_database[p_doc]
+        self.prose_centrals = np.unique(about_rows[p_doc[prose]])
+        """Entity rows with a prose page about them that states one of their own facts."""
 
         type_codes = {t: i for i, t in enumerate(sorted(set(self.types)))}
         self.type_names = sorted(type_codes)
