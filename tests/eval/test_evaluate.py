@@ -191,6 +191,10 @@ def test_summary_csv_overrides_and_agreement(tmp_path: Path) -> None:
     assert metrics == result.summary and metrics.judge == "exact"
     assert (metrics.accuracy.correct, metrics.accuracy.scored) == (5, 8)
     assert metrics.accuracy.unscored == 2
+    # report.html: the same summary, rendered (self-contained) beside it
+    assert result.report == run / "report.html"
+    page = result.report.read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "62.5%" in page
     exact = summary["judges"]["exact"]
     # per sample (x2): t0 right, t1 wrong (t1#1 overridden right), t2 overridden right,
     # t3 unscored (no gold), t4 wrong (no answer)

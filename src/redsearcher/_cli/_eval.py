@@ -3,7 +3,7 @@
 A thin layer over :func:`redsearcher.eval.evaluate`. Verdicts go to
 ``RUN/verdicts-<judge>.jsonl`` (rerunning resumes; ``--retry-unscored`` re-judges the unscored
 ones); ``RUN/summary.json`` (the metrics), ``RUN/judges.json`` (per-judge counts, overrides,
-agreement) and ``RUN/samples.csv`` are rewritten atomically from all verdicts.
+agreement), ``RUN/samples.csv`` and ``RUN/report.html`` are rewritten atomically from all verdicts.
 LLM judges talk to ``--judge-base-url`` through the package's one chat client, sampled
 greedily (temperature 0).
 """
@@ -74,7 +74,7 @@ def eval_command(
     concurrency: Annotated[int, typer.Option(help="Judgements in flight at once.")] = 16,
     quiet: Annotated[bool, typer.Option(help="No summary table.")] = False,
 ) -> None:
-    """Judge a run's trajectories; write summary.json, judges.json and samples.csv into it.
+    """Judge a run's trajectories; write summary.json, judges.json, samples.csv, report.html.
 
     Resumable: trajectories already judged by the same judge are skipped. A judge that fails
     or whose output cannot be parsed leaves the trajectory unscored (reported, never counted
@@ -185,5 +185,5 @@ def _print(result: object, run: Path) -> None:
         console.print(f"agreement {' vs '.join(pair['judges'])}: kappa {kappa} over {pair['n']}")
     console.print(
         f"metrics: {run / 'summary.json'}  judges: {run / 'judges.json'}  "
-        f"per sample: {run / 'samples.csv'}"
+        f"per sample: {run / 'samples.csv'}  report: {result.report}"
     )

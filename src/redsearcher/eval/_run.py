@@ -1,4 +1,4 @@
-"""``evaluate``: judge a run with one or more judges, then write its summary and CSV.
+"""``evaluate``: judge a run with one or more judges, then write its summary, CSV and report.
 
 What ``redsearcher eval`` calls. Each judge writes its own verdicts file (resumable, see
 :func:`~redsearcher.eval.judge_run`); the summary is then computed from the verdict files as
@@ -15,6 +15,7 @@ from typing import Any
 from redsearcher.eval._evaluate import JudgeRun, gc_paused, judge_run, read_verdicts
 from redsearcher.eval._judges import Judge
 from redsearcher.eval._outputs import write_outputs
+from redsearcher.eval._report import turn_counts, write_report
 from redsearcher.eval._summary import Summary
 from redsearcher.log import Task, read_manifest, read_trajectories
 
@@ -30,6 +31,8 @@ class Evaluation:
     """``summary.json``: the metrics of the primary judge's verdicts (overrides applied)."""
     judges: dict[str, Any]
     """``judges.json``: per-judge counts, overrides, agreement."""
+    report: Path
+    """``report.html``: the self-contained HTML report of the summary."""
 
 
 async def evaluate(
@@ -43,6 +46,7 @@ async def evaluate(
     concurrency: int = 16,
     fsync: bool = True,
     progress: Callable[[JudgeRun], None] | None = None,
+    title: str | None = None,
 ) -> Evaluation:
     """Judge ``run`` with each of ``judges`` (the first is primary), then summarize it.
 
@@ -57,6 +61,7 @@ async def evaluate(
         concurrency: Judgements in flight at once, per judge.
         fsync: ``fsync`` the verdict files on every commit.
         progress: Called with a judge's running stats after each of its commits.
+        title: The HTML report's title (default: the run directory's name).
 
     Raises:
         ValueError: for no judge or a judge named twice.
@@ -89,4 +94,13 @@ async def evaluate(
         summary, judged = write_outputs(
             run, trajectories, verdicts, versions=versions, overrides=overrides, tasks=tasks
         )
-    return Evaluation(runs, summary, judged)
+        primary = verdicts[names[0]]
+        report = write_report(
+            Path(run) / "report.html",
+            summary,
+            benchmark=Path(run).name,
+            title=title,
+            identity={"run": str(run), "judge": names[0], "version": versions[names[0]]},
+            turns=turn_counts(trajectories, primary.values()),
+        )
+    return Evaluation(runs, summary, judged, report)
