@@ -123,7 +123,19 @@ def test_run_builds_indexes_serves_and_stops(tmp_path: Path) -> None:
     sft = (run / "sft.sharegpt.jsonl").read_text().splitlines()
     assert len(sft) == len(tasks)
     assert pq.read_table(run / "rl.verl.parquet").num_rows == len(tasks)
-    assert "oracle replay" in out and "accuracy (exact match)" in out
+    # Evaluation: the exact judge's verdicts, summary and HTML report beside the run, and the
+    # lower-bound reference (a no-tool guesser through the same loop, offered no tools).
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["judge"] == "exact" and summary["accuracy"]["value"] == 1.0
+    assert (run / "report.html").read_text().startswith("<!DOCTYPE html>")
+    guessed = list(read_trajectories(tmp_path / "rollout-guesser"))
+    assert len(guessed) == len(tasks) and not any(t.tool_calls for t in guessed)
+    assert (
+        json.loads((tmp_path / "rollout-guesser" / "summary.json").read_text())["accuracy"]["value"]
+        < 1.0
+    )
+    assert "oracle replay" in out and "upper bound" in out  # table cells wrap: word checks
+    assert "guesser" in out and "lower bound" in out
 
 
 def test_run_world_only(tmp_path: Path) -> None:
@@ -258,3 +270,5 @@ def test_run_with_a_model_rolls_out_through_it(tmp_path: Path) -> None:
     manifest = read_manifest(tmp_path / "rollout")
     assert manifest.model == "my-model" and manifest.endpoints == [chat.base_url]
     assert "agent model my-model" in result.output
+    assert "accuracy: my-model" in result.output and "guesser" not in result.output
+    assert (tmp_path / "rollout" / "report.html").is_file()

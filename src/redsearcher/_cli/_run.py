@@ -32,7 +32,11 @@ from redsearcher.world import Manifest, World, WorldInfo, world_info
 from redsearcher.world.generate import GeneratorConfig, generate_world
 
 if TYPE_CHECKING:
+    from redsearcher.agent import AgentConfig
+    from redsearcher.eval import Evaluation, Summary
     from redsearcher.log import TaskTool
+    from redsearcher.model import ModelConfig
+    from redsearcher.rollout import EndpointPool, RolloutSummary
     from redsearcher.synth import SynthConfig
 
 
@@ -209,6 +213,37 @@ def _synthesize(
     console.print(f"{report.emitted} tasks in {out}")
 
 
+def _rollout(
+    tasks_file: Path,
+    env_url: str,
+    run_dir: Path,
+    model: ModelConfig,
+    pool: EndpointPool | None,
+    agent: AgentConfig | None = None,
+) -> tuple[RolloutSummary, Evaluation]:
+    """One rollout of the tasks into ``run_dir`` (replacing it), then its evaluation."""
+    from redsearcher.eval import evaluate, make_judge
+    from redsearcher.rollout import RolloutConfig, load_tasks, run_rollout
+
+    tasks = load_tasks(tasks_file)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    summary = asyncio.run(
+        run_rollout(
+            tasks,
+            out=run_dir,
+            env_url=env_url,
+            model=model,
+            agent=agent,
+            config=RolloutConfig(concurrency=8, fsync=False),
+            pool=pool,
+        )
+    )
+    evaluation = asyncio.run(
+        evaluate(run_dir, [make_judge("exact")], tasks=tasks, fsync=False, title=run_dir.name)
+    )
+    return summary, evaluation
+
+
 def _agent(
     tasks_file: Path,
     env_url: str,
@@ -217,12 +252,17 @@ def _agent(
     base_url: str | None,
     console: Console,
 ) -> list[tuple[str, str]]:
-    """Roll out the agent on the tasks, export SFT and RL data; return summary rows."""
+    """Roll out, evaluate (report), export SFT and RL data; return summary rows.
+
+    With no model, two reference agents run through the real loop, tools and judge, labelled
+    as such: the oracle replay (upper bound) and a no-tool guesser (lower bound).
+    """
+    from redsearcher.agent import AgentConfig
     from redsearcher.export import export_rl, export_sft
     from redsearcher.log import read_trajectories
     from redsearcher.model import ModelConfig
-    from redsearcher.rollout import EndpointPool, RolloutConfig, load_tasks, run_rollout
-    from redsearcher.testing import ScriptedModel, oracle_scripts
+    from redsearcher.rollout import EndpointPool, load_tasks
+    from redsearcher.testing import ScriptedModel, guesser_scripts, oracle_scripts
 
     tasks = load_tasks(tasks_file)
     pool = None
@@ -233,6 +273,7 @@ def _agent(
             raise ConfigError("--model needs --base-url (an OpenAI-compatible server)")
         model = ModelConfig(name=model_name, base_url=base_url)
         console.print(f"agent model {model_name} at {base_url}")
+        label = model_name
     else:
         scripts = oracle_scripts(tasks)
         replay = ScriptedModel(scripts, name="oracle-replay")
@@ -242,31 +283,49 @@ def _agent(
             f"no --model given: the policy is the oracle replay of {len(scripts)} verified "
             "walks (a scripted model; it shows the pipeline, it measures no model)"
         )
-    shutil.rmtree(run_dir, ignore_errors=True)
-    summary = asyncio.run(
-        run_rollout(
-            tasks,
-            out=run_dir,
-            env_url=env_url,
-            model=model,
-            config=RolloutConfig(concurrency=8, fsync=False),
-            pool=pool,
-        )
-    )
+        label = "oracle replay (reference upper bound, not a model)"
+    summary, evaluation = _rollout(tasks_file, env_url, run_dir, model, pool)
     trajectories = list(read_trajectories(run_dir))
     calls = sum(len(t.tool_calls) for t in trajectories)
     tools = sorted({c.name for t in trajectories for c in t.tool_calls})
-    accuracy = "-" if summary.accuracy is None else f"{summary.accuracy:.2f}"
     sft = export_sft(run_dir, run_dir / "sft.sharegpt.jsonl", format="sharegpt")
     rl = export_rl(tasks_file, run_dir / "rl.verl.parquet", format="verl")
-    return [
+    rows = [
         ("episodes", f"{summary.completed} ({summary.errors} errors)"),
-        ("accuracy (exact match)", accuracy),
+        (f"accuracy: {label}", _accuracy(evaluation.summary)),
         ("tool calls", f"{calls} ({', '.join(tools)})"),
         ("run log", str(run_dir / "trajectories.jsonl")),
+        ("evaluation report", str(evaluation.report)),
+    ]
+    if not model_name:
+        guesser = ScriptedModel(guesser_scripts(tasks), name="no-tool-guesser")
+        guess_model = ModelConfig(name=guesser.name, base_url=guesser.endpoint)
+        _, guessed = _rollout(
+            tasks_file,
+            env_url,
+            run_dir.with_name(run_dir.name + "-guesser"),
+            guess_model,
+            EndpointPool({guesser.endpoint: guesser}),
+            AgentConfig(tools=[]),
+        )
+        rows.append(
+            ("accuracy: no-tool guesser (reference lower bound)", _accuracy(guessed.summary))
+        )
+        rows.append(("guesser report", str(guessed.report)))
+    rows += [
         ("SFT samples (ShareGPT)", f"{sft.samples} from {sft.exported} kept -> {sft.out}"),
         ("RL rows (verl parquet)", f"{rl.rows} -> {rl.out}"),
     ]
+    return rows
+
+
+def _accuracy(summary: Summary) -> str:
+    """``0.95 [0.90, 1.00] (38/40, judge exact)``: the summary's accuracy with its 95% CI."""
+    acc = summary.accuracy
+    if acc.value is None:
+        return f"- ({acc.unscored} unscored)"
+    ci = "" if acc.ci95 is None else f" [{acc.ci95.low:.2f}, {acc.ci95.high:.2f}]"
+    return f"{acc.value:.2f}{ci} ({acc.correct}/{acc.scored}, judge {summary.judge})"
 
 
 def run(

@@ -17,7 +17,7 @@ scripted models answer token-id requests as vLLM and SGLang do, for token-exact 
 
 from redsearcher.testing._chat_server import ScriptedChatServer
 from redsearcher.testing._ledger import RecordedRequest
-from redsearcher.testing._oracle import oracle_scripts
+from redsearcher.testing._oracle import guesser_scripts, oracle_scripts
 from redsearcher.testing._script import (
     Expect,
     Script,
@@ -48,6 +48,7 @@ __all__ = [
     "StepError",
     "ToolCallSpec",
     "estimate_tokens",
+    "guesser_scripts",
     "load_scripts",
     "oracle_scripts",
     "parse_scripts",

@@ -11,13 +11,14 @@ replay of what the verifier already proved — never a measure of any model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from redsearcher.log import Task
 from redsearcher.testing._script import Script, Step, ToolCallSpec, text_answer, text_tool_call
 
-__all__ = ["oracle_scripts"]
+__all__ = ["guesser_scripts", "oracle_scripts"]
 
 #: The goal the oracle states when it visits the evidence pages.
 VISIT_GOAL = "Find the facts that identify the answer."
@@ -73,3 +74,31 @@ def oracle_scripts(
         steps.append(Step(content=text_answer(task.answer)))
         scripts.append(Script(steps=steps, match=task.question, name=task.id))
     return scripts
+
+
+#: A run of capitalised words (``Lucia Merstead``, ``New York City``): the guesser's candidates.
+_NAME = re.compile(r"(?<![\w.])(?:[A-Z][\w'-]*)(?:\s+(?:of\s+|the\s+)?[A-Z][\w'-]*)*")
+
+
+def guess(question: str) -> str:
+    """The no-tool guesser's answer: the last name-like phrase the question does not open with.
+
+    A lower bound with the shape of an answer (a name), made without any search: it is right
+    only when a question names its own answer, which synthesized questions never should.
+    """
+    names = [m.group(0) for m in _NAME.finditer(question) if m.start() > 0]
+    return names[-1] if names else "unknown"
+
+
+def guesser_scripts(tasks: Sequence[Task]) -> list[Script]:
+    """One script per task answering :func:`guess` at once, with no tool call.
+
+    Run with no tools offered (``AgentConfig(tools=[])``) it is the main job's lower-bound
+    reference agent, the counterpart of the oracle's upper bound; like the oracle it is a fake
+    and is labelled as such, never presented as a model's score.
+    """
+    return [
+        Script(steps=[Step(content=text_answer(guess(t.question)))], match=t.question, name=t.id)
+        for t in tasks
+        if t.answer is not None
+    ]
