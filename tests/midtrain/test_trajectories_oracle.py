@@ -64,3 +64,31 @@ def test_oracle_trajectories_become_samples_and_decontaminate_against_their_task
         assert final.role == "assistant" and final.loss_weight == 1.0
     kept, reasons = decontaminate(samples, load_holdout([tasks_path()]))
     assert kept == [] and reasons == {"answer_entity": len(tasks)}
+
+
+def test_cli_rolls_out_the_oracle_for_the_trajectories_kind(tmp_path: Path) -> None:
+    """``midtrain --kinds trajectories`` with no runs configured: index, serve, roll out, keep."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from redsearcher._cli._app import app
+    from redsearcher.log import read_trajectories
+
+    manifest = read_manifest()
+    world = tmp_path / "world"
+    generate_world(
+        GeneratorConfig.model_validate(manifest.world_config), world, overwrite=True, progress=False
+    )
+    out = tmp_path / "mt"
+    args = ["midtrain", str(world), "--out", str(out), "--tasks", str(tasks_path())]
+    result = CliRunner().invoke(app, [*args, "--kinds", "trajectories", "--n", "5", "--quiet"])
+    assert result.exit_code == 0, result.output
+    run = out / "trajectories-rollout"
+    trajectories = list(read_trajectories(run))
+    assert len(trajectories) == len(read_tasks(tasks_path()))
+    assert all(t.score == 1.0 and t.tool_calls for t in trajectories)
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 5 and {s["kind"] for s in samples} == {"trajectories"}
+    tool_turns = [m for s in samples for m in s["messages"] if m["role"] == "tool"]
+    assert tool_turns and all(m["loss_weight"] == 0.0 for m in tool_turns)

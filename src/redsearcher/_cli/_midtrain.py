@@ -39,6 +39,67 @@ def _config(path: Path | None) -> dict[str, Any]:
     return section
 
 
+def _collect_trajectories(
+    world: Path,
+    tasks_file: Path | None,
+    run_dir: Path,
+    model: str | None,
+    base_url: str | None,
+    env: str | None,
+    console: Console,
+) -> None:
+    """Roll the agent out on the tasks into ``run_dir`` (resumable) for the trajectories kind.
+
+    Through the one rollout and agent loop: the model at ``--base-url`` when given, else the
+    oracle replay of each task's verified walk (offline). The environment is ``--env`` or, by
+    default, this World indexed under ``run_dir`` and served on loopback while the rollout runs.
+    """
+    import asyncio
+    import contextlib
+
+    from redsearcher.errors import ConfigError
+    from redsearcher.midtrain import collect_trajectories
+    from redsearcher.model import ModelConfig
+    from redsearcher.rollout import EndpointPool, RolloutConfig, load_tasks
+
+    if tasks_file is None:
+        raise ConfigError("the trajectories kind needs --tasks (synthesized tasks to roll out)")
+    tasks = load_tasks(tasks_file)
+    pool = None
+    if model and base_url:
+        agent = ModelConfig(name=model, base_url=base_url)
+        console.print(f"trajectories: rolling out {len(tasks)} tasks with {model}")
+    else:
+        from redsearcher.testing import ScriptedModel, oracle_scripts
+
+        replay = ScriptedModel(oracle_scripts(tasks), name="oracle-replay")
+        agent = ModelConfig(name=replay.name, base_url=replay.endpoint)
+        pool = EndpointPool({replay.endpoint: replay})
+        console.print(
+            f"trajectories: no --model, rolling out the oracle replay of {len(tasks)} tasks "
+            "(verified walks through the real loop and tools; no model is measured)"
+        )
+    with contextlib.ExitStack() as stack:
+        if env is None:
+            from redsearcher.env import build_index
+            from redsearcher.server import EnvServer, ServerConfig
+
+            index = run_dir.with_name(run_dir.name + "-index")
+            if not index.is_dir():  # built atomically, so a directory is a whole index
+                build_index(world, index)
+            env = stack.enter_context(EnvServer(ServerConfig(index=index))).base_url
+        asyncio.run(
+            collect_trajectories(
+                tasks,
+                out=run_dir,
+                env_url=env,
+                model=agent,
+                pool=pool,
+                config=RolloutConfig(concurrency=8),
+            )
+        )
+
+
 def midtrain(
     world: Annotated[Path, typer.Argument(help="World directory.")],
     out: Annotated[Path, typer.Option(help="Output directory (resumes what is there).")],
@@ -69,6 +130,10 @@ def midtrain(
         Path | None, typer.Option(help="tokenizer.json for token counts (default: estimate).")
     ] = None,
     pack: Annotated[bool | None, typer.Option(help="Pack the plain-text output.")] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(help="Environment server for trajectories (default: serve WORLD here)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Make mid-training data: grounding and planning (Stage I), tool use and trajectories (II)."""
@@ -94,9 +159,16 @@ def midtrain(
         raise ConfigError(f"mid-training config: {err}") from err
     if model and not base_url:
         raise ConfigError("--model needs --base-url")
+    console = Console(stderr=True)
+    if "trajectories" in mixture.kinds and not mixture.options.get("trajectories", {}).get("runs"):
+        run_dir = out / "trajectories-rollout"
+        _collect_trajectories(world, tasks, run_dir, model, base_url, env, console)
+        options = {**mixture.options.get("trajectories", {}), "runs": [str(run_dir)]}
+        mixture = mixture.model_copy(
+            update={"options": {**mixture.options, "trajectories": options}}
+        )
     rewriter = open_rewriter(model, base_url) if model and base_url else None
     counter = TokenCounter.from_file(tokenizer)
-    console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

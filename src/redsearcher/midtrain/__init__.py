@@ -55,6 +55,13 @@ from redsearcher.midtrain._run import (
 )
 from redsearcher.midtrain._sample import Kind, MidtrainMessage, MidtrainSample, Stage
 from redsearcher.midtrain._surface import Span, canonical_value, find_span, surface_forms
+from redsearcher.midtrain._tools import ToolDialogueGenerator, ToolOptions
+from redsearcher.midtrain._trajectories import (
+    TrajectoryGenerator,
+    collect_trajectories,
+    samples_from_runs,
+    trajectory_samples,
+)
 from redsearcher.midtrain._world_index import DocView, FactView, WorldIndex
 
 __all__ = [
@@ -84,11 +91,15 @@ __all__ = [
     "Rewriter",
     "Span",
     "Stage",
+    "ToolDialogueGenerator",
+    "ToolOptions",
+    "TrajectoryGenerator",
     "WorldIndex",
     "available_kinds",
     "bucket_of",
     "canonical_value",
     "check_tasks",
+    "collect_trajectories",
     "count_sample_tokens",
     "find_span",
     "flatten",
@@ -97,11 +108,13 @@ __all__ = [
     "pack_texts",
     "parse_plan",
     "run_midtrain",
+    "samples_from_runs",
     "summary_table",
     "surface_forms",
     "to_openai",
     "to_sharegpt",
     "to_text",
+    "trajectory_samples",
     "verify_plan",
     "verify_target",
     "world_index",
