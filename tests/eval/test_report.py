@@ -18,7 +18,6 @@ from redsearcher.eval import (
     ReportRow,
     Summary,
     Verdict,
-    _report,
     compare_regimes,
     render_report,
     summarize,
@@ -178,7 +177,7 @@ def test_write_report_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     def fail(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_report.os, "fsync", fail)
+    monkeypatch.setattr(os, "fsync", fail)
     with pytest.raises(OSError, match="No space"):
         write_report(out, summary, title="another")
     assert out.read_text(encoding="utf-8") == before

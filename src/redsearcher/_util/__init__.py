@@ -1,4 +1,5 @@
 from redsearcher._util._closing import AsyncClosing, Closing
+from redsearcher._util._files import write_atomic
 from redsearcher._util._retry import send_with_retries
 from redsearcher._util._serving import ServerHandle, ThreadedUvicorn, listening_socket
 from redsearcher._util._text import REPLACEMENT, has_surrogates, replace_surrogates, surrogate_path
@@ -24,4 +25,5 @@ __all__ = [
     "replace_surrogates",
     "send_with_retries",
     "surrogate_path",
+    "write_atomic",
 ]

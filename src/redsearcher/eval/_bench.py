@@ -21,7 +21,6 @@ and its aliases); the benchmark's pinned LLM judge is recorded as ``default_judg
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from redsearcher._util import write_atomic
 from redsearcher.agent import AgentConfig
 from redsearcher.errors import UserError
 from redsearcher.eval import _benchmarks as pinned
@@ -117,17 +117,6 @@ def exact_verdicts(trajectories: Sequence[Trajectory]) -> list[Verdict]:
             )
         )
     return verdicts
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``path`` whole or not at all (temporary file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _load(

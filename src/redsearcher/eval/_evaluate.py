@@ -32,8 +32,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from redsearcher._util import write_atomic
 from redsearcher.errors import InputFormatError, UserError
-from redsearcher.eval._files import write_atomic
 from redsearcher.eval._judges import Judge
 from redsearcher.eval._verdict import Verdict
 from redsearcher.log import (

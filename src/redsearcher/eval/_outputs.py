@@ -38,9 +38,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from redsearcher._util import write_atomic
 from redsearcher.config import read_config_file
 from redsearcher.errors import ConfigError
-from redsearcher.eval._files import write_atomic
 from redsearcher.eval._summary import Summary, summarize
 from redsearcher.eval._verdict import Verdict
 from redsearcher.log import Task, Trajectory

@@ -16,12 +16,11 @@ where a previous one was.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from redsearcher._util import write_atomic
 from redsearcher.eval._metrics import Accuracy, Distribution
 from redsearcher.eval._report_svg import bars, esc, grouped_bars, heat_map
 from redsearcher.eval._summary import RECALL_BINS, RegimeGap, Summary
@@ -388,22 +387,6 @@ def render_report(
             "</body></html>\n",
         ]
     )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``path`` whole or not at all: a unique temporary file beside it, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from other users
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report(

@@ -49,7 +49,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from redsearcher._util import Closing, replace_surrogates
+from redsearcher._util import Closing, replace_surrogates, write_atomic
 from redsearcher.errors import InputFormatError, UserError
 from redsearcher.log._reader import parse_line, record_name, utf8_text
 
@@ -337,7 +337,7 @@ def _pin(
         text = header.model_dump_json(indent=2) + "\n"
     else:
         text = json.dumps(header, indent=2) + "\n"
-    _write_atomic(sidecar, text)
+    write_atomic(sidecar, text)
     return header
 
 
@@ -451,17 +451,6 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``path`` whole or not at all: temporary file, ``fsync``, rename, directory sync."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:

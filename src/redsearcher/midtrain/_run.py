@@ -17,15 +17,15 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
+from redsearcher._util import write_atomic
 from redsearcher.errors import UserError
 from redsearcher.log import JsonlFile, Task, iter_records, read_tasks
 from redsearcher.midtrain._generator import GenContext, Generator, Rejection, Rewriter
@@ -331,21 +331,12 @@ def _write_outputs(
         texts = list(pack_texts(texts, counter, BUCKETS["32k"]))
     files["text/pretrain.jsonl"] = [_dumps(row) for row in texts]
     for name, lines in files.items():
-        _atomic_write(out / name, lines)
-    _atomic_write(out / "summary.json", [json.dumps(summary.to_json(), indent=2)])
+        write_atomic(out / name, lines)
+    write_atomic(out / "summary.json", [json.dumps(summary.to_json(), indent=2)])
 
 
 def _dumps(row: dict[str, Any]) -> str:
     return json.dumps(row, ensure_ascii=False)
-
-
-def _atomic_write(path: Path, lines: Iterable[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(line + "\n")
-    os.replace(tmp, path)
 
 
 def summary_table(summary: MidtrainSummary) -> Table:

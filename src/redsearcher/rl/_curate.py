@@ -23,7 +23,6 @@ on an incomplete task (rerun to finish). The kept tasks are (re)written to
 
 from __future__ import annotations
 
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from redsearcher._util import write_atomic
 from redsearcher.agent import AgentConfig
 from redsearcher.errors import ConfigError, UserError
 from redsearcher.log import JsonlFile, Task, Trajectory, iter_records, read_trajectories
@@ -218,13 +218,7 @@ def read_curation(out: str | Path) -> list[CurationRecord]:
 
 
 def _write_curated(out: Path, tasks: Sequence[Task], kept: set[str]) -> None:
-    path = out / CURATED_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for task in tasks:
-            if task.id in kept:
-                handle.write(task.model_dump_json() + "\n")
-    os.replace(tmp, path)
+    write_atomic(out / CURATED_FILE, (t.model_dump_json() for t in tasks if t.id in kept))
 
 
 def _verifier_agent(agent: AgentConfig, out: Path, version: str) -> AgentConfig:
