@@ -21,8 +21,6 @@ used only while the entity's label is the one it was given for.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from redsearcher.errors import ConfigError
 from redsearcher.log import JsonlFile, Message, iter_records
 from redsearcher.model import ChatModel, ModelRequestError
 from redsearcher.synth._graph_agent import fill, load_prompt
+from redsearcher.synth._json_reply import json_reply
 from redsearcher.synth._kg import KnowledgeGraph
 
 __all__ = [
@@ -79,17 +78,7 @@ def parse_verdicts(text: str, count: int) -> tuple[dict[int, str] | None, str | 
     Numbers outside ``1..count`` and values other than the two verdicts are left out (those
     entities stay unjudged); a reply with no usable entry at all is malformed.
     """
-    body = text.strip()
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", body, re.DOTALL)
-    if fenced:
-        body = fenced.group(1).strip()
-    data: Any = None
-    for candidate in (body, body[body.find("{") : body.rfind("}") + 1]):
-        try:
-            data = json.loads(candidate)
-            break
-        except json.JSONDecodeError:
-            continue
+    data: Any = json_reply(text)
     if not isinstance(data, dict):
         return None, "malformed_json: the reply is not a JSON object"
     out: dict[int, str] = {}

@@ -41,6 +41,7 @@ from redsearcher.errors import ConfigError
 from redsearcher.log import Message
 from redsearcher.model import ChatModel
 from redsearcher.synth._discovery import Candidate, Page, name_forms, names_in, normalize_text
+from redsearcher.synth._json_reply import json_reply
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.world import (
     DISCOVERY_ONLY_PREDICATES,
@@ -332,18 +333,8 @@ def parse_reply(text: str) -> tuple[dict[int, object] | None, str | None]:
     The reply is one JSON object with a ``relations`` list (a bare list is accepted too);
     Markdown fences around it are ignored. The first item for a pair number counts.
     """
-    body = text.strip()
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", body, re.DOTALL)
-    if fenced:
-        body = fenced.group(1).strip()
-    data: Any = None
-    for candidate in (body, body[body.find("{") : body.rfind("}") + 1]):
-        try:
-            data = json.loads(candidate)
-            break
-        except json.JSONDecodeError:
-            continue
-    else:
+    data: Any = json_reply(text)
+    if data is None:
         return None, "malformed_json: the reply is not a JSON object"
     items = data.get("relations") if isinstance(data, dict) else data
     if not isinstance(items, list):
