@@ -82,15 +82,19 @@ def history_items(segment: Segment) -> list[Any]:
     return items
 
 
-def art_trajectory(episode: JudgedEpisode, art: Any) -> Any:
-    """The ART ``Trajectory`` of a judged episode (``art`` is the imported module)."""
+def art_trajectory(episode: JudgedEpisode, trajectory_cls: Any, history_cls: Any) -> Any:
+    """The ART trajectory of a judged episode (``art.Trajectory``, ``art.trajectories.History``).
+
+    Raises:
+        Unscored: for an episode without a reward.
+    """
     if episode.value is None:
         raise Unscored(episode.reward.unscored_reason or "unscored")
     segments = episode.trajectory.segments
     first, rest = history_items(segments[0]), segments[1:]
-    return art.Trajectory(
+    return trajectory_cls(
         messages_and_choices=first,
-        additional_histories=[art.History(messages_and_choices=history_items(s)) for s in rest],
+        additional_histories=[history_cls(messages_and_choices=history_items(s)) for s in rest],
         reward=episode.value,
         metrics={
             "turns": episode.trajectory.turns,
@@ -107,17 +111,23 @@ def art_trajectory(episode: JudgedEpisode, art: Any) -> Any:
 async def rollout(model: Any, scenario: Mapping[str, Any], *, scorer: str = "exact") -> Any:
     """ART rollout: one episode of our agent on ``scenario`` (our task fields), judged."""
     import art
+    from art.trajectories import History
 
     env_url = scenario.get("env_url") or os.environ.get(ENV_URL_VAR, "")
     if not env_url:
         raise ConfigError(f"set {ENV_URL_VAR} (or scenario['env_url']) to the environment server")
     task = row_task(scenario, where=f"scenario {scenario.get('id', '?')!r}")
     name = model.get_inference_name() if hasattr(model, "get_inference_name") else model.name
-    config = ModelConfig(
-        name=name,
-        base_url=model.inference_base_url,
-        api_key=model.inference_api_key,
-        protocol="native",
+    base_url = model.inference_base_url
+    if not base_url:
+        raise ConfigError(f"ART model {name!r} has no inference_base_url (register it first)")
+    config = ModelConfig.model_validate(
+        {
+            "name": name,
+            "base_url": base_url,
+            "api_key": model.inference_api_key or "EMPTY",
+            "protocol": "native",
+        }
     )
     agent = AgentConfig.model_validate(scenario.get("agent") or {})
     chat = OpenAIChatModel(config)
@@ -129,4 +139,4 @@ async def rollout(model: Any, scenario: Mapping[str, Any], *, scorer: str = "exa
     finally:
         await toolbox.aclose()
         await chat.aclose()
-    return art_trajectory(episode, art)
+    return art_trajectory(episode, art.Trajectory, History)

@@ -137,8 +137,13 @@ def _text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
+def _get(message: Any, key: str) -> Any:
+    """A message field: verifiers 0.3 messages are pydantic objects, older ones dicts."""
+    return message.get(key) if isinstance(message, dict) else getattr(message, key, None)
+
+
 def _size(messages: Sequence[Any]) -> int:
-    return sum(len(_text(m.get("content"))) for m in messages if isinstance(m, dict))
+    return sum(len(_text(_get(m, "content"))) for m in messages)
 
 
 def load_environment(
@@ -167,6 +172,7 @@ def load_environment(
     import verifiers as vf
     from datasets import Dataset
     from verifiers.errors import InfraError
+    from verifiers.types import UserMessage
 
     task_list = read_task_rows(tasks) if isinstance(tasks, str | Path) else list(tasks)
     dataset = Dataset.from_list(
@@ -186,7 +192,11 @@ def load_environment(
         """Our registered judge on the final ``<answer>``; unscored marks ``state['error']``."""
         messages = completion if isinstance(completion, list) else []
         last = next(
-            (_text(m.get("content")) for m in reversed(messages) if m.get("role") == "assistant"),
+            (
+                _text(_get(m, "content"))
+                for m in reversed(messages)
+                if _get(m, "role") == "assistant"
+            ),
             _text(completion) if isinstance(completion, str) else "",
         )
         info = info or {}
@@ -233,7 +243,7 @@ def load_environment(
             if _size(messages) <= context_chars:
                 return messages
             state["discards"] = state.get("discards", 0) + 1
-            return [*state["prompt"], {"role": "user", "content": reset_note}]
+            return [*state["prompt"], UserMessage(content=reset_note)]
 
     return DiscardAllToolEnv(
         dataset=dataset,
