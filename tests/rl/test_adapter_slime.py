@@ -65,7 +65,7 @@ def run_generate(
     [row] = slime.slime_rows(
         [Task(id="t1", question="Who is Marta Velden's sibling?", answer=label)]
     )
-    sample = Sample(prompt=row["prompt"], label=row["label"], metadata={"id": row["id"]})
+    sample = Sample(prompt=row["prompt"], label=row["label"], metadata=dict(row["metadata"]))
     with ScriptedChatServer(search_then_answer(), chat_template=chat, token_api="sglang") as policy:
         url = urlsplit(policy.base_url)
         args = SimpleNamespace(
@@ -103,4 +103,4 @@ def test_an_unscored_episode_is_aborted_with_no_reward(
 def test_rows_are_prompt_and_label() -> None:
     [row] = slime.slime_rows([Task(id="t", question="Q?", answer="A")], system_prompt="S")
     assert row["prompt"] == [{"role": "system", "content": "S"}, {"role": "user", "content": "Q?"}]
-    assert row["label"] == "A"
+    assert row["label"] == "A" and row["metadata"] == {"id": "t", "aliases": []}

@@ -4,9 +4,9 @@ Launch slime with (``examples/slime/run.sh``)::
 
     --custom-generate-function-path redsearcher.rl.adapters.slime.generate
     --custom-rm-path redsearcher.rl.adapters.slime.reward
-    --input-key prompt --label-key label
+    --input-key prompt --label-key label --metadata-key metadata
 
-and data rows ``{"prompt": messages, "label": answer, ...our task fields}``
+and data rows ``{"prompt": messages, "label": answer, "metadata": {"id", "aliases"}}``
 (:func:`slime_rows`). ``generate(args, sample, sampling_params)`` runs the one agent loop with
 a token-exact model on slime's SGLang router (``POST http://{sglang_router_ip}:{port}/generate``
 with ``input_ids``, ``return_logprob``; the tokenizer and chat template from
@@ -49,15 +49,18 @@ AGENT_CONFIG_VAR = "REDSEARCHER_AGENT_CONFIG"
 
 
 def slime_rows(tasks: Sequence[Task], *, system_prompt: str | None = None) -> list[dict[str, Any]]:
-    """Slime data rows: ``{"prompt": messages, "label": answer}`` plus our task fields."""
+    """Rows of slime data: ``{"prompt": messages, "label": answer, "metadata": {id, aliases}}``.
+
+    slime copies the row's ``--metadata-key`` field into ``Sample.metadata``, where
+    :func:`generate` reads the task id and aliases back.
+    """
     rows = []
     for task in tasks:
         prompt = [{"role": "user", "content": task.question}]
         if system_prompt:
             prompt.insert(0, {"role": "system", "content": system_prompt})
-        rows.append(
-            {"prompt": prompt, "label": task.answer, "id": task.id, "aliases": task.aliases}
-        )
+        metadata = {"id": task.id, "aliases": list(task.aliases)}
+        rows.append({"prompt": prompt, "label": task.answer, "metadata": metadata})
     return rows
 
 
