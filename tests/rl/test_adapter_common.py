@@ -41,6 +41,13 @@ def test_row_task_reads_our_fields_and_slimes_prompt_label() -> None:
         }
     )
     assert (slime.id, slime.question, slime.answer) == ("7", "Q2?", "B")
+    # Without an id, one derived from the question, the same in every worker process.
+    anonymous = row_task({"question": "Q3?"})
+    assert (
+        anonymous.id
+        == row_task({"question": "Q3?"}).id
+        == "q" + __import__("hashlib").sha256(b"Q3?").hexdigest()[:12]
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ and judges it with a registered scorer: unscored gives reward ``None``, never 0.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -119,8 +120,8 @@ def row_task(row: Mapping[str, Any], *, where: str = "task row") -> Task:
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise UserError(f"{where}: field 'aliases' must be a list of strings")
     task_id = row.get("id", row.get("task_id"))
-    if task_id is None:
-        task_id = f"q{abs(hash(question)) % 10**12}"
+    if task_id is None:  # stable across worker processes (hash() is salted per process)
+        task_id = "q" + hashlib.sha256(question.encode()).hexdigest()[:12]
     return Task(id=str(task_id), question=question, answer=answer, aliases=aliases)
 
 
