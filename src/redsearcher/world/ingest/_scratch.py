@@ -33,7 +33,6 @@ _ALIAS_SEP = "\x1f"  # aliases are stored joined by the ASCII unit separator
 _DDL = f"""
 CREATE TABLE entities (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, label TEXT NOT NULL,
                        aliases TEXT NOT NULL, title_key TEXT);
-CREATE INDEX entities_title ON entities (title_key);
 CREATE TABLE raw_facts (seq INTEGER PRIMARY KEY, {_FACT_COLUMNS});
 CREATE TABLE facts (id INTEGER PRIMARY KEY, {_FACT_COLUMNS});
 CREATE TABLE links (subject TEXT NOT NULL, object TEXT NOT NULL, fact_id INTEGER NOT NULL,
@@ -85,6 +84,7 @@ class Scratch:
         self.next_fact_id = 1
         self._object_index = False
         self._label_index = False
+        self._title_index = False
 
     def __enter__(self) -> Scratch:
         """Open the store; with ``keep`` (a resumable ingest) reopen the one left there.
@@ -191,6 +191,9 @@ class Scratch:
 
     def entity_by_title(self, key: str) -> str | None:
         """The first entity (in dump order) whose normalized sitelink title is ``key``."""
+        if not self._title_index:  # built once the stream is over, not row by row during it
+            self.db.execute("CREATE INDEX IF NOT EXISTS entities_title ON entities (title_key)")
+            self._title_index = True
         row = self.db.execute(
             "SELECT id FROM entities WHERE title_key = ? ORDER BY n LIMIT 1", (key,)
         ).fetchone()
