@@ -242,16 +242,35 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     gzip_per_byte = sum(r["ceiling"]["decompress_cpu_s"] for r in rows) / sum(
         r["bytes"] for r in rows
     )
-    return {
+    model = {
         "writer_s_per_item": a,
         "writer_s_per_fact": b,
         "post_s_per_item": c,
         "post_s_per_fact": d,
         "worker_s_per_byte": per_byte,
         "gzip_s_per_byte": gzip_per_byte,
-        "full_items": FULL_ITEMS,
-        "full_bytes": FULL_BYTES,
     }
+    model["projection"] = {str(fpi): project(model, fpi) for fpi in (1.6, *FACTS_PER_ITEM.values())}
+    return model
+
+
+FACTS_PER_ITEM = {"low": 3.2, "central": 4.5, "high": 5.9}
+"""Raw facts per item in the full dump for the default property set (see RESULTS.md for the
+property counts these come from; most of it is ``P2860`` cites work on scholarly articles)."""
+
+
+def project(model: dict[str, float], facts_per_item: float) -> dict[str, float]:
+    """Full dump on 16 cores (15 workers), hours: the stream's slowest part, then post."""
+    facts = FULL_ITEMS * facts_per_item
+    out = {
+        "reader_h": model["gzip_s_per_byte"] * FULL_BYTES,
+        "writer_h": model["writer_s_per_item"] * FULL_ITEMS + model["writer_s_per_fact"] * facts,
+        "workers_h": model["worker_s_per_byte"] * FULL_BYTES / 15,
+        "post_h": model["post_s_per_item"] * FULL_ITEMS + model["post_s_per_fact"] * facts,
+    }
+    out = {k: v / 3600 for k, v in out.items()}
+    out["total_h"] = max(out["reader_h"], out["writer_h"], out["workers_h"]) + out["post_h"]
+    return out
 
 
 if __name__ == "__main__":
