@@ -216,7 +216,7 @@ def main() -> None:
             ceiling = raw_ceiling(dump)
             r = run_child(dump, tmp / "world", {"workers": args.workers})
             writer = max(r["stream_parent_cpu_s"] - ceiling["decompress_cpu_s"], 0.0)
-            post = r["parent_cpu_s"] - r["stream_parent_cpu_s"]
+            post = r["parent_cpu_s"] - r["stream_parent_cpu_s"] - r["startup_cpu_s"]
             row = {
                 "factor": factor,
                 "items": items,
