@@ -22,7 +22,9 @@ over the inputs (items are equal across them, facts differ) separates the per-it
 per-fact cost; worker CPU is reported per decompressed byte.
 
 Usage: python benchmarks/bench_ingest_writer.py [--factors 1,4,8] [--profile FACTOR]
-       (--profile runs one single-process ingest under cProfile and prints the top entries)
+       [--growth ITEMS [--cache-kib KIB]]
+       (--profile runs one single-process ingest under cProfile and prints the top entries;
+       --growth measures the writer's inserts alone as the scratch indexes grow)
 """
 
 from __future__ import annotations
