@@ -127,6 +127,7 @@ def one(dump: Path, out: Path, settings: dict[str, Any]) -> dict[str, Any]:
     _scratch.Scratch.__exit__ = measured_exit  # type: ignore[method-assign]
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
+    boot = resource.getrusage(resource.RUSAGE_SELF)  # interpreter start and imports, not ingest
     start = time.perf_counter()
     manifest = ingest_world(out, wikidata=dump, config=config, progress=False)
     wall = time.perf_counter() - start
@@ -138,6 +139,7 @@ def one(dump: Path, out: Path, settings: dict[str, Any]) -> dict[str, Any]:
         "wall_s": wall,
         **phase,
         "parent_cpu_s": me_ru.ru_utime + me_ru.ru_stime,
+        "startup_cpu_s": boot.ru_utime + boot.ru_stime,
         "worker_cpu_s": kids.ru_utime + kids.ru_stime,
         "peak_rss_mb": peaks["rss"] / 2**20,
         "scratch_mb": peaks["scratch"] / 2**20,
@@ -202,7 +204,8 @@ def project(
         "writer_h": writer * by_items,
         "writer_bytes_h": writer * by_bytes,
         "workers_h": r["worker_cpu_s"] * by_bytes / 15,
-        "post_h": (r["parent_cpu_s"] - r["stream_parent_cpu_s"]) * by_items,
+        "post_h": (r["parent_cpu_s"] - r["stream_parent_cpu_s"] - r.get("startup_cpu_s", 0.0))
+        * by_items,
     }
     out = {k: v / 3600 for k, v in out.items()}
     out["total_h"] = max(out["reader_h"], out["writer_h"], out["workers_h"]) + out["post_h"]

@@ -256,3 +256,29 @@ def test_cli_flags_reach_the_config(tmp_path: Path) -> None:
     no_pass = tmp_path / "no-pass"
     assert _ingest_cli(no_pass, SLICE, "--keep-class", "Q6256", "--no-class-pass") == 0
     assert _ids(World.open(no_pass)) == {"Q30", "Q40"}
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 5, 17, 64, 700])
+def test_compressed_chunks_are_shortest_runs_of_whole_lines(
+    tmp_path: Path, chunk_bytes: int
+) -> None:
+    """Block reads cut a compressed stream where a ``readline`` loop would (resume offsets)."""
+    from redsearcher.world.ingest._chunks import iter_chunks
+
+    lines = [b"x" * (n * 7 % 23) + b"\n" for n in range(200)] + [b"tail without newline"]
+    data = b"".join(lines)
+    path = tmp_path / "d.json.gz"
+    path.write_bytes(gzip.compress(data))
+    expected: list[bytes] = []
+    current = b""
+    for line in lines:
+        current += line
+        if len(current) >= chunk_bytes:
+            expected.append(current)
+            current = b""
+    expected += [current] if current else []
+    chunks = list(iter_chunks(path, chunk_bytes))
+    assert [c.data for c in chunks] == expected
+    assert [c.offset for c in chunks] == [sum(map(len, expected[:i])) for i in range(len(chunks))]
+    later = list(iter_chunks(path, chunk_bytes, chunks[2].offset, 0))
+    assert [c.data for c in later] == expected[2:]
