@@ -267,7 +267,7 @@ def expand(
         ]
         if not options:
             continue
-        texted = [n for n in options if text_stated(kg, n[0])] if kg.database_docs else []
+        texted = [n for n in options if _text_edge(kg, n)] if kg.database_docs else []
         if texted and rng.random() < TEXT_FIRST:
             options = texted
         if kg.sparse_provenance:  # text only: mostly a strong relation where one is stated
@@ -280,6 +280,15 @@ def expand(
         a, b = (at, index[other]) if outgoing else (index[other], at)
         g.edges.append(Edge("relation", a, b, pred, (fact,)))
     return g
+
+
+def _text_edge(kg: KnowledgeGraph, n: tuple[int, int, int, bool]) -> bool:
+    """Whether a walk in a World with knowledge-base pages should steer to this edge.
+
+    Stated by a text page, and not over a crowd predicate (citizenship): leads state that for
+    most people, and it cannot carry uniqueness on a sample World.
+    """
+    return text_stated(kg, n[0]) and not low_cardinality(kg, n[1])
 
 
 def _closing_edges(
