@@ -163,7 +163,10 @@ def test_links_to_is_never_an_edge(kg: KnowledgeGraph) -> None:
     assert all(e.pred != links for e in _closing_edges(kg, graph))
 
 
-def test_symmetric_pair_is_one_edge(kg: KnowledgeGraph) -> None:
+def test_symmetric_pair_is_one_edge(kg: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two documents state 8 of the facts, so this is a text-only World, where only stated
+    # facts join a graph (test_text_only_walks_stated_facts); here: the dedupe of every fact.
+    monkeypatch.setitem(kg.__dict__, "sparse_provenance", False)
     spouse = kg.pred_code("spouse")
     closing = _closing_edges(kg, MasterGraph(rows=[kg.row_of["Q101"], kg.row_of["Q102"]]))
     assert [e.pred for e in closing].count(spouse) == 1
@@ -478,3 +481,14 @@ def test_synthesizer_describes_an_id_typed_answer(tmp_path: Path) -> None:
     assert task.answer_type == "Q11424"  # the record keeps the World's type ...
     assert not ID.search(task.question)  # ... the text does not: "1990 film" reads "film"
     assert "the film" in task.question.lower() and "entity" not in task.question
+
+
+def test_text_only_walks_stated_facts(kg: KnowledgeGraph) -> None:
+    assert kg.sparse_provenance  # 8 of the facts stated, by two lead texts
+    graph = MasterGraph(rows=[kg.row_of["Q101"], kg.row_of["Q104"]])
+    cycles = dict(_cycle_nodes(kg, graph, hub_cap=100))
+    # Bruno Vell is tied to the graph by the stated marriage only: no cycle through him.
+    assert kg.row_of["Q102"] not in cycles
+    for seed in range(20):
+        g_ = expand(kg, kg.row_of["Q101"], 4, np.random.default_rng(seed), hub_cap=100)
+        assert all(kg.stated_by(f) for e in g_.edges for f in e.facts)

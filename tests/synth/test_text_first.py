@@ -15,6 +15,7 @@ class _KG:
 
     stated: dict[int, list[str]]
     database_docs: frozenset[str] = field(default_factory=frozenset)
+    sparse_provenance: bool = False
 
     def stated_by(self, fact_row: int) -> list[str]:
         return self.stated.get(fact_row, [])

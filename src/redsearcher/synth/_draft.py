@@ -160,10 +160,15 @@ def _draft(
     # the named node: the farthest from the answer whose name picks one entity
     far = max(order, key=lambda v: (not kg.shared_name[g.rows[v]], dist.get(v, 0), -v))
     roles: dict[str, NodeRole] = {}
+    # A country is named outright, except in a World whose facts mostly lack a source (text
+    # only): there the few stated relations are mostly a person's citizenship and a country's
+    # capital, and only a hidden country chains them ("the capital of the country of which
+    # Ingmar Bergman is a citizen"); a named one leaves a one-hop lookup or a crowd.
+    named_country = not kg.sparse_provenance
     for v in order:
         if v == answer:
             roles[name[v]] = "answer"
-        elif v == far or kg.type_of(g.rows[v]) == "country":
+        elif v == far or (named_country and kg.type_of(g.rows[v]) == "country"):
             roles[name[v]] = "observed"
         else:
             roles[name[v]] = "latent"

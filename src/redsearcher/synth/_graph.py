@@ -27,6 +27,7 @@ import numpy as np
 
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.synth._seeds import blocked_entities
+from redsearcher.synth._strength import low_cardinality
 from redsearcher.synth._treewidth import treewidth
 
 __all__ = [
@@ -175,6 +176,8 @@ def text_seeds(kg: KnowledgeGraph, pool: np.ndarray) -> np.ndarray:
     Empty for a World without knowledge-base pages (a synthetic World, a text-only one):
     there every stated fact is stated by text, and sampling stays exactly as it was.
     """
+    if kg.sparse_provenance:  # every neighbour is stated there: any seed with one will do
+        return np.array([r for r in pool.tolist() if _neighbours(kg, r)], np.int64)
     if not kg.database_docs:
         return np.array([], np.int64)
     keep = [
@@ -186,12 +189,20 @@ def text_seeds(kg: KnowledgeGraph, pool: np.ndarray) -> np.ndarray:
 
 
 def pick_seed(
-    pool: np.ndarray, rng: np.random.Generator, preferred: np.ndarray | None = None
+    pool: np.ndarray,
+    rng: np.random.Generator,
+    preferred: np.ndarray | None = None,
+    *,
+    sparse: bool = False,
 ) -> int:
-    """A random seed from the pool; from ``preferred`` (if any) with chance ``TEXT_FIRST``."""
+    """A random seed from the pool; from ``preferred`` (if any) with chance ``TEXT_FIRST``.
+
+    With ``sparse`` (a World whose facts mostly lack a source) always from ``preferred``: a
+    seed none of whose relations a document states cannot start a coverable graph.
+    """
     if not len(pool):
         raise ValueError("no entity of this World passes the seed filter")
-    if preferred is not None and len(preferred) and rng.random() < TEXT_FIRST:
+    if preferred is not None and len(preferred) and (sparse or rng.random() < TEXT_FIRST):
         return int(preferred[rng.integers(len(preferred))])
     return int(pool[rng.integers(len(pool))])
 
@@ -202,8 +213,11 @@ def _neighbours(
     """(fact row, predicate, other entity, outgoing) for each constraint-capable fact of ``row``.
 
     Discovery-only predicates, entities without a printable label and ``blocked`` entities
-    (fictional or meta ones, :func:`~redsearcher.synth._seeds.blocked_entities`) are left out.
+    (fictional or meta ones, :func:`~redsearcher.synth._seeds.blocked_entities`) are left out;
+    so is, in a World whose facts mostly lack a source (``kg.sparse_provenance``, a text-only
+    World), every fact no document states: its clause could never be covered by evidence.
     """
+    sparse = kg.sparse_provenance
     out = kg.facts_of(row)
     out = out[kg.f.obj[out] >= 0]
     into = kg.facts_into(row)
@@ -216,6 +230,7 @@ def _neighbours(
         and kg.is_named[n[2]]
         and kg.constraint_ok[n[0]]
         and (blocked is None or not blocked[n[2]])
+        and (not sparse or kg.stated_by(n[0]))
     ]
 
 
@@ -232,6 +247,9 @@ def expand(
 
     Walks prefer the newest node (long chains, as deep backtracking needs) and, in a World
     with knowledge-base pages, mostly an edge whose fact a text page states (``TEXT_FIRST``);
+    in a text-only World (``kg.sparse_provenance``: stated facts only), mostly an edge over a
+    strong predicate (a capital, a film's cast, a headquarters) rather than a crowd such as
+    citizenship, which otherwise turns every walk into a star of one country's citizens;
     they skip look-alike entities, ``blocked`` ones (fictional, meta) and hubs above
     ``hub_cap`` relations (a country has thousands of citizens; it can still join later as a
     shared value).
@@ -249,15 +267,28 @@ def expand(
         ]
         if not options:
             continue
-        texted = [n for n in options if text_stated(kg, n[0])] if kg.database_docs else []
+        texted = [n for n in options if _text_edge(kg, n)] if kg.database_docs else []
         if texted and rng.random() < TEXT_FIRST:
             options = texted
+        if kg.sparse_provenance:  # text only: mostly a strong relation where one is stated
+            strong = [n for n in options if not low_cardinality(kg, n[1])]
+            if strong and rng.random() < TEXT_FIRST:
+                options = strong
         fact, pred, other, outgoing = options[int(rng.integers(len(options)))]
         index[other] = len(g.rows)
         g.rows.append(other)
         a, b = (at, index[other]) if outgoing else (index[other], at)
         g.edges.append(Edge("relation", a, b, pred, (fact,)))
     return g
+
+
+def _text_edge(kg: KnowledgeGraph, n: tuple[int, int, int, bool]) -> bool:
+    """Whether a walk in a World with knowledge-base pages should steer to this edge.
+
+    Stated by a text page, and not over a crowd predicate (citizenship): leads state that for
+    most people, and it cannot carry uniqueness on a sample World.
+    """
+    return text_stated(kg, n[0]) and not low_cardinality(kg, n[1])
 
 
 def _closing_edges(
@@ -276,6 +307,8 @@ def _closing_edges(
     for i, row in enumerate(g.rows):
         out = kg.facts_of(row)
         for f in out[(kg.f.obj[out] >= 0) & kg.constraint_ok[out]].tolist():
+            if kg.sparse_provenance and not kg.stated_by(f):
+                continue  # a text-only World: an unstated shared value is uncoverable
             obj = int(kg.f.obj[f])
             if (
                 kg.type_of(obj) in SHARED_TYPES

@@ -296,7 +296,7 @@ class Synthesizer:
         target = int(rng.integers(target_range.low, high + 1))
         with self._lap("sample"):
             pool = require_graph(kg, self._pool, self._filter)
-            seed = pick_seed(pool, rng, self._text_seeds)
+            seed = pick_seed(pool, rng, self._text_seeds, sparse=kg.sparse_provenance)
             size = int(rng.integers(cfg.min_nodes, cfg.max_nodes + 1))
             graph = expand(kg, seed, size, rng, hub_cap=cfg.hub_cap, blocked=self._blocked)
             if len(graph.rows) < cfg.min_nodes:

@@ -382,6 +382,27 @@ def test_nationality_adjectives_state_citizenship() -> None:
     assert stated(merkel, rel("M", "citizen_of", "Q183"), names, "M")
 
 
+def test_a_national_office_in_the_defining_clause_states_citizenship() -> None:
+    names = {"O": ("Barack Obama",), USA: ("United States",), "Q142": ("France",)}
+    obama = (
+        "Barack Obama is an American former politician who served as the 44th president "
+        "of the United States from 2009 to 2017."
+    )
+    assert stated(obama, rel("O", "citizen_of", USA), names, "O")
+    later = "Obama was born in Honolulu. He was the 44th president of the United States."
+    assert stated(later, rel("O", "citizen_of", USA), names, "O")  # his own clause
+    # (a capitalised "President of the United States" is one name: the country is not named)
+    # someone else's office, or one outside the subject's defining clause, says nothing
+    met = "Barack Obama is a lawyer who met the president of France in 2009."
+    assert not stated(met, rel("O", "citizen_of", "Q142"), names, "O")
+    met_as = "Barack Obama was the host of the president of France in 2009."
+    assert not stated(met_as, rel("O", "citizen_of", "Q142"), names, "O")
+    visit = "Obama was born in Honolulu. The king of France visited him."
+    assert not stated(visit, rel("O", "citizen_of", "Q142"), names, "O")
+    # the office's country is the page subject's, not the object's page about it
+    assert not stated(obama, rel("O", "citizen_of", USA), names, USA)
+
+
 # -- the seam with the scratch store ---------------------------------------------------------
 def test_page_statements_use_neighbours_both_ways_and_veto_borrowed_aliases(
     tmp_path: Path,

@@ -116,6 +116,32 @@ def _specific(value: str | None) -> bool:
     return " " in text or any(c.isdigit() for c in text)
 
 
+#: The subject's defining clause names it the holder of a national office of ``o``: "is an
+#: American politician who was the 44th president of the United States", "was King of
+#: England". A head of state or government is a national of the state (Wikidata records the
+#: state as the citizenship); a clause about someone else ("defeated the King of France")
+#: does not match, since the office must follow the subject's own "is/was/became/served as".
+_OFFICE_OF = re.compile(
+    r"\b(?:is|was|became|served as|serving as)\s+"
+    r"(?:(?!(?:who|whom|which|that|met|with|of|to|for)\b)[\w'-]+\s+){0,4}?"
+    r"(?:president|prime minister|chancellor|king|queen|emperor|empress|tsar|premier|"
+    r"sultan|shah|monarch)\s+of\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_OWN_CLAUSE = re.compile(r"\s*(?:He|She)\s+(?:is|was|became|served)\b")
+
+
+def _holds_office(text: str, sentence: _Sentence, country: str) -> tuple[int, int] | None:
+    """The span of ``country`` where the subject's defining clause names an office of it."""
+    if not sentence.first and not _OWN_CLAUSE.match(text, sentence.start, sentence.end):
+        return None
+    for span in sentence.by_entity.get(country, []):
+        before = text[sentence.start : span.start]
+        if ";" not in before and _OFFICE_OF.search(before):
+            return span.start, span.end
+    return None
+
+
 def _value_hits(text: str, fact: Fact, sentence: _Sentence) -> list[Hit]:
     if fact.kind == "date":
         return find_date(text, fact, sentence.start, sentence.end)
@@ -139,6 +165,8 @@ def _stated_in(
                 o, text[sentence.start : sentence.end], sentence.first
             ):
                 return sentence.start, sentence.end
+            if fact.predicate == "citizen_of" and (office := _holds_office(text, sentence, o)):
+                return office
             targets = sentence.by_entity.get(o, [])
         elif o == about or (s in linked and s in sentence.by_entity):
             targets = sentence.by_entity.get(s if o == about else o, [])
