@@ -2,8 +2,8 @@
 
 ``ingest_world`` streams the inputs into a ``WorldWriter``; ``export_dump`` writes a World back
 as a Wikidata dump plus Wikipedia JSONL (for round-trip tests and ingest benchmarks). The
-mapping rules, the mention-matching provenance rule and the accepted file shapes are described
-in the private modules' docstrings and in ``docs/ingest.md``.
+mapping rules, the fact-statement detection rule (provenance) and the accepted file shapes are
+described in the private modules' docstrings and in ``docs/ingest.md``.
 """
 
 from redsearcher.world.ingest._config import (

@@ -86,7 +86,7 @@ class IngestConfig(BaseModel):
     """Turn Wikipedia hyperlinks between joined pages into ``links_to`` relation facts."""
 
     provenance: bool = True
-    """Compute which documents state which facts (the mention-matching rule)."""
+    """Compute which documents state which facts (the fact-statement detector, ``_statements``)."""
 
     kb_pages: bool = True
     """Write a knowledge-base page (kind ``database``: label, description, one line per fact)
