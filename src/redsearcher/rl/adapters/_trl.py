@@ -15,7 +15,10 @@ with the environment's registered scorer (``redsearcher.eval``): a rollout whose
 environment outage, or that the judge could not score, gets ``None``. TRL 1.16 excludes a
 ``None`` from the sum for that sample and, when every reward function gave ``None``, marks the
 sample unscorable (NaN: left out of its group's mean and std, advantage forced to 0) — it is
-never rewarded 0.
+never rewarded 0. A tool call the trainer cancels (its timeout, ``asyncio.wait_for``) is
+recorded and re-raised, never swallowed: closing the HTTP request makes the environment server
+kill a sandboxed run, and :func:`judged_reward` leaves that rollout unscored (``None``), since
+its last tool result never reached the model.
 
 Tested against TRL's real classes (``tests/rl/test_adapter_trl.py`` builds a real
 ``GRPOTrainer`` and checks what it extracted; ``tests/rl/test_tiny_run.py`` trains): both
@@ -26,6 +29,7 @@ without TRL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -66,6 +70,8 @@ class SearchEnvironment:
         self.tool_calls = 0
         self.tool_failures = 0
         self.outages: list[str] = []
+        self.cancelled: list[str] = []
+        """Tool calls the trainer cancelled mid-flight (its timeout): the rollout is unscored."""
         self.reward: SampleReward | None = None
 
     def reset(self, **row: Any) -> str | None:
@@ -74,6 +80,7 @@ class SearchEnvironment:
         self.tool_calls = 0
         self.tool_failures = 0
         self.outages = []
+        self.cancelled = []
         self.reward = None
         return None
 
@@ -101,6 +108,11 @@ class SearchEnvironment:
             self.tool_failures += 1
             self.outages.append(f"{name}: {err}")
             return f"The {name} service is unavailable: {err}"
+        except asyncio.CancelledError:
+            # The trainer gave up on this call (timeout): note it and let it end, so the HTTP
+            # request closes (the server kills a sandboxed run) and the caller sees it.
+            self.cancelled.append(name)
+            raise
 
     async def _aclose(self) -> None:
         if self._toolbox is not None:
@@ -273,9 +285,9 @@ def rollout_trajectory(
 ) -> Trajectory:
     """A TRL rollout (its completion messages and environment) as our trajectory, for the judge.
 
-    Termination: ``error`` when a tool hit an environment outage (so the judge leaves it
-    unscored), ``answer`` when the last assistant message holds ``<answer>…</answer>``, else
-    ``max_turns`` (TRL stopped it: tool-call or length limit).
+    Termination: ``error`` when a tool hit an environment outage or the trainer cancelled a
+    tool call (so the judge leaves it unscored), ``answer`` when the last assistant message
+    holds ``<answer>…</answer>``, else ``max_turns`` (TRL stopped it: tool-call or length limit).
     """
     task = environment.task
     if task is None:
@@ -289,7 +301,10 @@ def rollout_trajectory(
     last = next((m.content for m in reversed(messages) if m.role == "assistant"), "")
     prediction = extract_answer(last)
     termination: Termination
-    if environment.outages:
+    if environment.cancelled:
+        names = ", ".join(environment.cancelled)
+        termination, error = "error", f"cancelled: the trainer cancelled the {names} call (timeout)"
+    elif environment.outages:
         termination, error = "error", "environment outage: " + "; ".join(environment.outages)
     else:
         termination, error = ("answer" if prediction is not None else "max_turns"), None
@@ -314,8 +329,9 @@ async def judged_reward(
 ) -> list[float | None]:
     """TRL ``reward_funcs`` entry: each rollout judged by its environment's scorer.
 
-    Returns one reward per completion; ``None`` for an unscored rollout (environment outage,
-    judge outage, no reference answer), which TRL leaves out instead of rewarding 0.
+    Returns one reward per completion; ``None`` for an unscored rollout (environment outage, a
+    tool call the trainer cancelled, judge outage, no reference answer), which TRL leaves out
+    instead of rewarding 0.
     """
     if not environments:
         raise ValueError(
