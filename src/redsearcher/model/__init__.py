@@ -12,7 +12,12 @@ touches the network at import or construction.
 """
 
 from redsearcher.model._chat_template import HFTokenizer, RenderedIds, TokenizerChat
-from redsearcher.model._client import OpenAIChatModel, is_context_length_error, wire_message
+from redsearcher.model._client import (
+    OpenAIChatModel,
+    is_context_length_error,
+    token_completion,
+    wire_message,
+)
 from redsearcher.model._config import ModelConfig, SamplingConfig, TokenConfig
 from redsearcher.model._protocols import (
     MessageProtocol,
@@ -80,5 +85,6 @@ __all__ = [
     "get_protocol",
     "is_context_length_error",
     "split_reasoning",
+    "token_completion",
     "wire_message",
 ]

@@ -41,7 +41,7 @@ from redsearcher.model._types import (
 if TYPE_CHECKING:
     from redsearcher.model._chat_template import TokenizerChat
 
-__all__ = ["OpenAIChatModel", "is_context_length_error", "wire_message"]
+__all__ = ["OpenAIChatModel", "is_context_length_error", "token_completion", "wire_message"]
 
 logger = logging.getLogger(__name__)
 
@@ -236,17 +236,7 @@ class OpenAIChatModel(AsyncClosing):
             text, ids, logprobs, finish = _read_vllm(data, url)
         if not text and ids and self.chat_template is not None:
             text = self.chat_template.decode(ids, skip_special_tokens=True)
-        thought, content = split_reasoning(text)
-        message = Message(role="assistant", content=content, reasoning=thought, train=True)
-        completion = Completion(
-            message=message,
-            finish_reason=finish,
-            prompt_tokens=len(prompt),
-            completion_tokens=len(ids),
-            estimated=False,
-            endpoint=self.endpoint,
-        )
-        return TokenCompletion(completion, prompt, ids, logprobs)
+        return token_completion(prompt, ids, logprobs, text, finish, self.endpoint)
 
     def request_body(
         self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
@@ -433,3 +423,30 @@ def _checked(
         [float(v) for v in values],
         finish if isinstance(finish, str) else None,
     )
+
+
+def token_completion(
+    prompt_ids: list[int],
+    ids: list[int],
+    logprobs: list[float],
+    text: str,
+    finish_reason: str | None,
+    endpoint: str,
+) -> TokenCompletion:
+    """A token-exact answer: the generated ``ids`` with the message their ``text`` parses to.
+
+    One place turns generated ids into the agent's answer, whoever generated them (an
+    OpenAI-compatible server here, a trainer's engine in the RL adapters), so the reasoning
+    split and the usage counts are the same on every path.
+    """
+    thought, content = split_reasoning(text)
+    message = Message(role="assistant", content=content, reasoning=thought, train=True)
+    completion = Completion(
+        message=message,
+        finish_reason=finish_reason,
+        prompt_tokens=len(prompt_ids),
+        completion_tokens=len(ids),
+        estimated=False,
+        endpoint=endpoint,
+    )
+    return TokenCompletion(completion, prompt_ids, ids, logprobs)

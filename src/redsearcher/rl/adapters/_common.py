@@ -26,7 +26,7 @@ from redsearcher.model import (
     Completion,
     TokenCompletion,
     TokenizerChat,
-    split_reasoning,
+    token_completion,
 )
 from redsearcher.rl._rewards import SampleReward, judge_rewards
 from redsearcher.tools import ServicesConfig, Toolbox
@@ -163,17 +163,7 @@ class GenerateIdsModel:
         eos = self._chat.eos_id
         finish = "stop" if ids and eos is not None and ids[-1] == eos else "length"
         text = self._chat.decode(ids, skip_special_tokens=True)
-        thought, content = split_reasoning(text)
-        message = Message(role="assistant", content=content, reasoning=thought, train=True)
-        completion = Completion(
-            message=message,
-            finish_reason=finish,
-            prompt_tokens=len(prompt),
-            completion_tokens=len(ids),
-            estimated=False,
-            endpoint=self.endpoint,
-        )
-        return TokenCompletion(completion, prompt, ids, logprobs)
+        return token_completion(prompt, ids, logprobs, text, finish, self.endpoint)
 
     async def complete(
         self, messages: Sequence[Message], tools: Sequence[dict[str, Any]]
