@@ -100,7 +100,7 @@ async def evaluate(
             summary,
             benchmark=Path(run).name,
             title=title,
-            identity={"run": str(run), "judge": names[0], "version": versions[names[0]]},
+            identity={"run": str(run), "judge": names[0]},
             turns=turn_counts(trajectories, primary.values()),
         )
     return Evaluation(runs, summary, judged, report)
