@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -140,7 +141,7 @@ def fill_prompt(template: str, **values: str) -> str:
     return _SLOT.sub(lambda m: values[m.group(1)], template)
 
 
-class BaseJudge:
+class BaseJudge(ABC):
     """The common part of judges: the unscored pre-checks, the verdict record, the score.
 
     Subclasses set :attr:`name` and :attr:`version` and implement :meth:`decide`.
@@ -173,9 +174,9 @@ class BaseJudge:
             return self.verdict(trajectory, None, unscored_reason="no reference answer")
         return await self.decide(trajectory)
 
+    @abstractmethod
     async def decide(self, trajectory: Trajectory) -> Verdict:
         """The judge's own decision (the trajectory has reference answers and no error)."""
-        raise NotImplementedError
 
     def verdict(self, trajectory: Trajectory, correct: bool | None, **fields: Any) -> Verdict:
         """A :class:`Verdict` on ``trajectory`` by this judge."""
@@ -217,8 +218,13 @@ class LLMJudge(BaseJudge):
         return None if self.model is None else self.model.name
 
     def parse(self, text: str) -> Parsed:
-        """Read the judge model's output (raises :class:`JudgeParseError`)."""
-        raise NotImplementedError
+        """Read the judge model's output (raises :class:`JudgeParseError`).
+
+        Each judge that uses the default :meth:`decide` overrides this; a judge whose parser
+        needs the trajectory (``gaia``) overrides :meth:`decide` and passes its own to
+        :meth:`ask`, so reaching this default is a programming error, said as such.
+        """
+        raise TypeError(f"judge {self.name!r} has no parser of its own (override parse)")
 
     def prompt(self, trajectory: Trajectory, response: str) -> str:
         """The filled prompt for ``trajectory``."""

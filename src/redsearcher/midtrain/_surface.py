@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from redsearcher.midtrain._world_index import DocView, FactView, WorldIndex
+from redsearcher.world.generate import MONTHS
 
 __all__ = [
     "Span",
@@ -28,20 +29,6 @@ __all__ = [
     "surface_forms",
 ]
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|\n+")
 

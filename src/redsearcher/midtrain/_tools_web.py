@@ -19,13 +19,9 @@ from redsearcher.env import LocalEnvironment
 from redsearcher.errors import UserError
 from redsearcher.registry import lookup
 from redsearcher.tools import DEFAULT_TOOLS, Toolbox
+from redsearcher.world.generate import MONTHS
 
-__all__ = ["MONTHS", "WebTools", "value_forms"]
-
-MONTHS: Final = (
-    *("January", "February", "March", "April", "May", "June"),
-    *("July", "August", "September", "October", "November", "December"),
-)
+__all__ = ["WebTools", "value_forms"]
 
 
 def value_forms(row: dict[str, Any], value: str) -> list[str]:
