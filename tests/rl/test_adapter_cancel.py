@@ -11,7 +11,6 @@ import asyncio
 import time
 from collections.abc import Iterator
 
-import psutil
 import pytest
 from adapter_support import ANSWER
 
@@ -19,24 +18,10 @@ from redsearcher.env import build_index
 from redsearcher.env.sandbox import Sandbox, SandboxConfig
 from redsearcher.rl.adapters import judged_reward, trl_environment
 from redsearcher.server import EnvServer, ServerConfig
-from redsearcher.testing import tiny_world
+from redsearcher.testing import sandbox_code_processes, tiny_world
 
 ROW = {"id": "t1", "question": "Who is Marta Velden's sibling?", "answer": ANSWER, "aliases": []}
 HANG = "import time\ntime.sleep(100)"
-
-
-def _code_processes() -> list[int]:
-    """Our live processes running a sandboxed ``main.py`` (isolated or not)."""
-    found = []
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if proc.status() != psutil.STATUS_ZOMBIE and any(
-                part.endswith("work/main.py") for part in proc.cmdline()
-            ):
-                found.append(proc.pid)
-        except psutil.Error:
-            continue
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +47,7 @@ def test_a_cancelled_tool_call_leaves_the_rollout_unscored(
 
     async def watch() -> None:
         while not seen:
-            seen.extend(_code_processes())
+            seen.extend(sandbox_code_processes())
             await asyncio.sleep(0.05)
 
     async def main() -> tuple[str, list[float | None]]:
@@ -88,8 +73,10 @@ def test_a_cancelled_tool_call_leaves_the_rollout_unscored(
     assert "cancelled" in (environment.reward.unscored_reason or "")
     assert "42" in text
     start = time.monotonic()
-    while (_code_processes() or box.slots.busy) and time.monotonic() - start < 3.0:
+    while (sandbox_code_processes() or box.slots.busy) and time.monotonic() - start < 3.0:
         time.sleep(0.02)
-    assert not _code_processes() and box.slots.busy == 0, "the cancelled run outlived its call"
+    assert not sandbox_code_processes() and box.slots.busy == 0, (
+        "the cancelled run outlived its call"
+    )
     environment.reset(**ROW)  # a new episode starts clean
     assert environment.cancelled == []

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from redsearcher.agent import AgentConfig, run_episode
@@ -22,34 +21,18 @@ from redsearcher.env import LocalEnvironment
 from redsearcher.env.sandbox import Sandbox, SandboxConfig
 from redsearcher.log import Task
 from redsearcher.server import EnvServer, ServerConfig
-from redsearcher.testing import ScriptedModel, Step, text_python_call
+from redsearcher.testing import (
+    ScriptedModel,
+    Step,
+    sandbox_code_processes,
+    text_python_call,
+    wait_until,
+)
 from redsearcher.tools import ServicesConfig, Toolbox
 
 #: Runs far longer than the test waits: only a kill ends it in time.
 HANG = "import time\nprint('started', flush=True)\ntime.sleep(100)"
 TASK = Task(id="cancel", question="How long does this take?", answer="long")
-
-
-def _code_processes() -> list[int]:
-    """Our live processes running a sandboxed ``main.py`` (isolated or not)."""
-    found = []
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if proc.status() != psutil.STATUS_ZOMBIE and any(
-                part.endswith("work/main.py") for part in proc.cmdline()
-            ):
-                found.append(proc.pid)
-        except psutil.Error:
-            continue
-    return found
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float) -> float:
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < timeout, "timed out waiting"
-        time.sleep(0.02)
-    return time.monotonic() - start
 
 
 @pytest.fixture(params=["bwrap", "/nonexistent/bwrap"], ids=["isolated", "insecure"])
@@ -82,7 +65,7 @@ def test_a_trainer_timeout_mid_python_call_kills_the_run(
 
     async def watch() -> None:
         while not seen:
-            seen.extend(_code_processes())
+            seen.extend(sandbox_code_processes())
             await asyncio.sleep(0.05)
 
     async def main() -> float:
@@ -102,7 +85,7 @@ def test_a_trainer_timeout_mid_python_call_kills_the_run(
     assert seen, "the code never ran: the test would prove nothing"
     # The request was closed, so the server noticed and killed the run: well within the
     # run's own 100 s limit, and its slot is free again.
-    took = _wait_for(lambda: not _code_processes() and box.slots.busy == 0, timeout=3.0)
+    took = wait_until(lambda: not sandbox_code_processes() and box.slots.busy == 0, timeout=3.0)
     assert took < 3.0
     with httpx.Client(base_url=server.base_url, timeout=10) as client:
         r = client.post("/run_code", json={"code": "print(6 * 7)", "language": "python"})

@@ -8,18 +8,17 @@ import json
 import shutil
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-import psutil
 import pytest
 from pydantic import BaseModel
 
 from redsearcher.env import LocalEnvironment
 from redsearcher.env.sandbox import Sandbox, SandboxConfig
 from redsearcher.server import EnvServer, ServerConfig
+from redsearcher.testing import sandbox_code_processes, wait_until
 
 # What the sandbox_fusion SDK (Tongyi) and verl send with every request.
 SDK_FIELDS = {"compile_timeout": 10, "memory_limit_MB": -1, "files": {}, "fetch_files": []}
@@ -228,32 +227,6 @@ def test_unavailable_sandbox_keeps_serving(index_dir: Path, local_env: LocalEnvi
 # -- issue 11: hang-ups, busy slots, /health of an unisolated sandbox --------------------------
 
 
-def _code_processes() -> list[int]:
-    """Our live processes running a sandboxed ``main.py`` (isolated or not).
-
-    Only this process's descendants: other test sessions on the host run sandboxes too.
-    """
-    found = []
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if proc.status() != psutil.STATUS_ZOMBIE and any(
-                part.endswith("work/main.py") for part in proc.cmdline()
-            ):
-                found.append(proc.pid)
-        except psutil.Error:
-            continue
-    return found
-
-
-def _wait_for(condition: Callable[[], object], timeout: float) -> float:
-    """Seconds until ``condition()`` is true; fails past ``timeout``."""
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < timeout, "timed out waiting"
-        time.sleep(0.01)
-    return time.monotonic() - start
-
-
 @pytest.mark.parametrize("bwrap", ["bwrap", "/nonexistent/bwrap"])
 def test_a_client_that_hangs_up_cancels_its_run_within_a_second(
     bwrap: str, index_dir: Path, local_env: LocalEnvironment
@@ -270,8 +243,8 @@ def test_a_client_that_hangs_up_cancels_its_run_within_a_second(
         host, port = srv.base_url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port))) as conn:
             conn.sendall(request)
-            _wait_for(lambda: _code_processes() and box.slots.busy == 1, timeout=10)
-        took = _wait_for(lambda: not _code_processes() and box.slots.busy == 0, timeout=5)
+            wait_until(lambda: sandbox_code_processes() and box.slots.busy == 1, timeout=10)
+        took = wait_until(lambda: not sandbox_code_processes() and box.slots.busy == 0, timeout=5)
         assert took < 1.0, f"the run outlived its client by {took:.2f} s"
         with httpx.Client(base_url=srv.base_url) as c:  # the slot serves the next request
             r = c.post("/run_code", json={"code": "print(1)", "language": "python"})

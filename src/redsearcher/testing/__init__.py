@@ -18,6 +18,7 @@ scripted models answer token-id requests as vLLM and SGLang do, for token-exact 
 from redsearcher.testing._chat_server import ScriptedChatServer
 from redsearcher.testing._ledger import RecordedRequest
 from redsearcher.testing._oracle import guesser_scripts, oracle_scripts
+from redsearcher.testing._processes import sandbox_code_processes, wait_until
 from redsearcher.testing._script import (
     Expect,
     Script,
@@ -52,6 +53,7 @@ __all__ = [
     "load_scripts",
     "oracle_scripts",
     "parse_scripts",
+    "sandbox_code_processes",
     "scripted_chat_server",
     "serve_chat_server",
     "small_world",
@@ -60,4 +62,5 @@ __all__ = [
     "text_tool_call",
     "tiny_chat_tokenizer",
     "tiny_world",
+    "wait_until",
 ]
