@@ -12,6 +12,14 @@ from redsearcher.errors import ConfigError
 
 @pytest.fixture
 def scratch_entries() -> Any:
+    """Load every kind's built-ins, then restore the entries after the test.
+
+    Saving before the built-ins were loaded would throw them away at teardown while their
+    modules stay imported (a second import does not register again), so every later lookup of
+    the kind would fail in whatever test ran next.
+    """
+    for kind in registry.KINDS:
+        registry.names(kind)  # type: ignore[arg-type]
     saved = {k: dict(v) for k, v in registry._REGISTRY.items()}
     yield
     registry._REGISTRY.clear()
@@ -31,6 +39,15 @@ def test_register_and_lookup(scratch_entries: Any) -> None:
         registry.lookup("scorer", "triple")
     with pytest.raises(ValueError, match="already registered"):
         registry.register("scorer", "test-double")(lambda x: x)
+
+
+def test_scratch_entries_leave_builtins_usable(scratch_entries: Any) -> None:
+    """The fixture's teardown is exercised by the next test: built-ins still resolve after it."""
+    assert "exact" in registry.names("scorer")
+
+
+def test_builtins_resolve_after_a_scratch_test() -> None:
+    assert callable(registry.lookup("scorer", "exact"))
 
 
 def test_kinds_are_a_closed_set() -> None:
