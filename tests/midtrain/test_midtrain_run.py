@@ -25,6 +25,7 @@ from redsearcher.midtrain import (
     to_openai,
     to_sharegpt,
 )
+from redsearcher.midtrain._dedupe import DedupeConfig
 from redsearcher.model import TokenCounter
 from redsearcher.testing import small_world
 
@@ -51,6 +52,9 @@ def test_counts_follow_stage_and_kind_ratios() -> None:
     assert odd.counts() == {"grounding": 7, "planning": 0}
     with pytest.raises(ValueError):
         MixtureConfig(kinds=[])
+    for threshold in (0.0, 1.5):
+        with pytest.raises(ValueError, match="dedupe_threshold"):
+            MixtureConfig(dedupe_threshold=threshold)
 
 
 def test_run_writes_formats_with_loss_weights_and_a_summary(
@@ -207,7 +211,8 @@ def test_dedupe_and_decontamination_are_applied_and_counted_per_kind(
         seen["files"], seen["benchmarks"] = files, benchmarks
         return Held()
 
-    def dedupe(samples: list[MidtrainSample]) -> tuple[list[MidtrainSample], Any]:
+    def dedupe(samples: list[MidtrainSample], config: Any) -> tuple[list[MidtrainSample], Any]:
+        seen["threshold"] = config.threshold
         kept = [s for s in samples if s.id != "grounding-0-3"]
         return kept, types.SimpleNamespace(dropped=len(samples) - len(kept))
 
@@ -215,26 +220,21 @@ def test_dedupe_and_decontamination_are_applied_and_counted_per_kind(
     decontam.load_holdout = load_holdout  # type: ignore[attr-defined]
     dedup = types.ModuleType("redsearcher.midtrain._dedupe")
     dedup.dedupe = dedupe  # type: ignore[attr-defined]
+    dedup.DedupeConfig = DedupeConfig  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "redsearcher.midtrain._decontam", decontam)
     monkeypatch.setitem(sys.modules, "redsearcher.midtrain._dedupe", dedup)
     out = tmp_path / "out"
     summary = run_midtrain(
-        world_dir, out, MixtureConfig(total=20, kinds=["grounding", "planning"]),
+        world_dir, out,
+        MixtureConfig(total=20, kinds=["grounding", "planning"], dedupe_threshold=0.6),
         tasks_file=FIXTURE, holdout=[held_file, f"browsecomp={held_file}"],
     )  # fmt: skip
-    assert seen == {"files": [held_file], "benchmarks": [("browsecomp", held_file)]}
+    assert seen == {
+        "files": [held_file], "benchmarks": [("browsecomp", held_file)], "threshold": 0.6
+    }  # fmt: skip
     g, p = summary.kinds["grounding"], summary.kinds["planning"]
     assert g.removed == Counter({"near_duplicate": 1}) and g.written == g.samples - 1
     assert p.removed == Counter({"shared_answer_entity": 1}) and p.written == p.samples - 1
     ids = {row["id"] for row in _lines(out / "openai" / "32k.jsonl")}
     assert "grounding-0-3" not in ids and "planning-0-1" not in ids
     assert len(_lines(out / SAMPLES_FILE)) == 20  # the run's state keeps everything
-
-
-def test_holdout_without_decontamination_in_the_build_is_refused(
-    world_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "redsearcher.midtrain._decontam", None)
-    with pytest.raises(UserError, match="decontamination is not available"):
-        run_midtrain(world_dir, tmp_path / "o", MixtureConfig(kinds=["grounding"]),
-                     holdout=[tmp_path / "h.jsonl"])  # fmt: skip

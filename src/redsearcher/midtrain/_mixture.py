@@ -61,7 +61,13 @@ class MixtureConfig(BaseModel):
     pack: bool = False
     """Pack the plain-text output into documents of up to the bucket's tokens."""
     dedupe: bool = True
-    """Drop near-duplicates before writing the training files (when the deduper is built)."""
+    """Drop near-duplicates before writing the training files (MinHash LSH, extra ``midtrain``)."""
+    dedupe_threshold: float = Field(default=0.8, gt=0.0, le=1.0)
+    """Estimated Jaccard similarity at or above which a sample is a near-duplicate.
+
+    Template-made kinds repeat their scaffolding, so the right cut depends on the mix: lower it
+    to thin a mixture of short samples harder, raise it to keep paraphrases apart.
+    """
 
     @field_validator("kinds")
     @classmethod

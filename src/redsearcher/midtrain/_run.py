@@ -15,7 +15,6 @@ so nothing is lost or repeated. The training files are derived from it at the en
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,7 +25,6 @@ from typing import Any
 from rich.table import Table
 
 from redsearcher._util import write_atomic
-from redsearcher.errors import UserError
 from redsearcher.log import JsonlFile, Task, iter_records, read_tasks
 from redsearcher.midtrain._generator import GenContext, Generator, Rejection, Rewriter
 from redsearcher.midtrain._mixture import MixtureConfig, load_generator
@@ -237,25 +235,12 @@ Filter = Callable[[list[MidtrainSample]], tuple[list[MidtrainSample], dict[str, 
 """Kept samples, and the reason each dropped sample's id was dropped."""
 
 
-def _optional(module: str, name: str) -> Any:
-    """``name`` from this package's ``module``, or ``None`` when the module is not built."""
-    try:
-        found = importlib.import_module(f"redsearcher.midtrain.{module}")
-    except ModuleNotFoundError as err:
-        if err.name != f"redsearcher.midtrain.{module}":
-            raise
-        return None
-    return getattr(found, name, None)
-
-
 def _decontaminator(holdout: Sequence[str | Path]) -> Filter | None:
     """The decontamination filter over ``holdout`` (``None`` when no holdout was given)."""
     if not holdout:
         return None
-    load = _optional("_decontam", "load_holdout")
-    if load is None:
-        raise UserError("--holdout: decontamination is not available in this build")
     from redsearcher.eval import BENCHMARKS
+    from redsearcher.midtrain._decontam import load_holdout as load
 
     files: list[Path] = []
     benchmarks: list[tuple[str, Path]] = []
@@ -281,14 +266,12 @@ def _decontaminator(holdout: Sequence[str | Path]) -> Filter | None:
     return run
 
 
-def _deduper() -> Filter | None:
-    """Near-duplicate removal (``None`` when the deduper is not built)."""
-    dedupe = _optional("_dedupe", "dedupe")
-    if dedupe is None:
-        return None
+def _deduper(threshold: float) -> Filter:
+    """Near-duplicate removal at ``threshold`` (imported here: ``datasketch`` is extra midtrain)."""
+    from redsearcher.midtrain._dedupe import DedupeConfig, dedupe
 
     def run(samples: list[MidtrainSample]) -> tuple[list[MidtrainSample], dict[str, str]]:
-        kept, _ = dedupe(samples)
+        kept, _ = dedupe(samples, DedupeConfig(threshold=threshold))
         ids = {s.id for s in kept}
         return list(kept), {s.id: "near_duplicate" for s in samples if s.id not in ids}
 
@@ -313,7 +296,8 @@ def _write_outputs(
         stats.rewrites[rewrite] += 1
         if rewrite == "fallback":
             stats.rewrites[f"fallback:{s.source.get('fallback_reason')}"] += 1
-    filters = [f for f in (_deduper() if config.dedupe else None, decontaminate) if f]
+    dedupe = _deduper(config.dedupe_threshold) if config.dedupe else None
+    filters = [f for f in (dedupe, decontaminate) if f]
     for apply in filters:
         kinds_of = {s.id: s.kind for s in samples}
         samples, dropped = apply(samples)
