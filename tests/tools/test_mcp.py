@@ -4,16 +4,13 @@ SDK's stdio and streamable HTTP transports against ``redsearcher env mcp`` subpr
 from __future__ import annotations
 
 import asyncio
-import select
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp_support import EXE, serving_mcp
 
 from redsearcher.env import LocalEnvironment
 from redsearcher.env._types import RunResult
@@ -21,7 +18,6 @@ from redsearcher.registry import lookup
 from redsearcher.tools._mcp import build_mcp_server
 from redsearcher.tools._tools import DEFAULT_TOOLS, Toolbox
 
-EXE = Path(sys.executable).parent / "redsearcher"
 GOAL = "Who is the child of Marta Velden?"
 
 
@@ -103,36 +99,8 @@ def test_stdio_subprocess(tiny_index: Path, tiny_env: LocalEnvironment) -> None:
 
 @pytest.fixture
 def http_server(tiny_index: Path) -> Iterator[str]:
-    proc = subprocess.Popen(
-        [
-            str(EXE),
-            "env",
-            "mcp",
-            str(tiny_index),
-            "--transport",
-            "http",
-            "--port",
-            "0",
-            "--no-sandbox",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], 30)
-        assert ready, "the MCP server printed no URL in time"
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/mcp")
+    with serving_mcp(tiny_index) as url:
         yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            assert proc.wait(timeout=10) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
 
 
 def test_streamable_http_subprocess(http_server: str, tiny_env: LocalEnvironment) -> None:

@@ -75,7 +75,33 @@ def mcp(
         str, typer.Option(help="'stdio' (one client on stdin/stdout) or 'http' (streamable HTTP).")
     ] = "stdio",
     port: Annotated[int, typer.Option(help="HTTP port; 0 picks a free one (printed).")] = 8765,
-    host: Annotated[str, typer.Option(help="HTTP interface to bind.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="HTTP interface to bind; the default keeps it on this machine.")
+    ] = "127.0.0.1",
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            help="HTTP: require this key (X-API-KEY or Authorization: Bearer) on every request; "
+            "missing or wrong keys get 401. Visible to every user in the process list: prefer "
+            f"--api-key-file or {API_KEY_ENV}."
+        ),
+    ] = None,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="HTTP: read the API key from this file (its first line); like --api-key, but "
+            "kept out of the process list."
+        ),
+    ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            metavar="<name>",
+            help="HTTP: a Host name to answer besides IP literals, localhost, --host and this "
+            "machine's name (repeatable; *.example.com: subdomains; *: any). Others get 421.",
+        ),
+    ] = None,
     sandbox: Annotated[
         bool, typer.Option("--sandbox/--no-sandbox", help="Offer PythonInterpreter.")
     ] = True,
@@ -98,6 +124,10 @@ def mcp(
     Given a World directory without an index, builds the index first (WORLD.index beside it).
 
     With --transport http, the endpoint URL (http://HOST:PORT/mcp) is printed once it listens.
+    Every HTTP request passes the checks of `env serve`: the API key when one is set
+    (--api-key-file or REDSEARCHER_ENV_API_KEY; 401 without it), the Host allow-list (421) and
+    JSON-only POSTs (415). Binding beyond loopback warns, twice without a key: PythonInterpreter
+    runs code on this machine.
 
     Visits are extractive unless --summarizer-url/--summarizer-model name an LLM (OPENAI_API_KEY).
     """
@@ -115,8 +145,15 @@ def mcp(
 
     if transport not in ("stdio", "http"):
         raise UserError(f"--transport must be 'stdio' or 'http', got {transport!r}")
+    console = Console(stderr=True)  # with stdio, stdout is the MCP stream
+    key = None
+    if transport == "http":
+        key = _api_key(console, api_key, api_key_file)
+        warn_exposure(console, host, key, "call every tool, PythonInterpreter included")
+    elif api_key is not None or api_key_file is not None or allowed_host:
+        raise UserError("--api-key, --api-key-file and --allowed-host apply to --transport http")
     # No progress bar: with stdio, stdout is the MCP stream.
-    index = resolve_index(path, config, Console(stderr=True), progress=False)
+    index = resolve_index(path, config, console, progress=False)
     visit_config = load_config(VisitConfig, "visit", file=config)
     summarizer = None
     if summarizer_url or summarizer_model:
@@ -137,6 +174,8 @@ def mcp(
         transport="http" if transport == "http" else "stdio",
         host=host,
         port=port,
+        api_key=key,
+        allowed_hosts=allowed_host or (),
         visit_config=visit_config,
         summarizer=summarizer,
         sandbox=sandbox,
@@ -252,14 +291,7 @@ def serve(
     if insecure_sandbox and sandbox is False:
         raise UserError("--insecure-sandbox and --no-sandbox contradict each other: pick one")
     console = Console(stderr=True)
-    if api_key is not None:
-        if api_key_file is not None:
-            raise UserError("--api-key and --api-key-file contradict each other: pick one")
-        console.print(
-            "[bold yellow]warning:[/] --api-key is visible to every user of this machine in "
-            f"the process list; use --api-key-file or the {API_KEY_ENV} variable instead"
-        )
-    key = api_key if api_key is not None else read_api_key(api_key_file)
+    key = _api_key(console, api_key, api_key_file)
     index_dir = resolve_index(path, config, console)
     cfg = load_config(
         ServerConfig,
@@ -284,14 +316,7 @@ def serve(
             "[bold yellow]warning:[/] insecure sandbox: where bubblewrap is unavailable, "
             "/run_code runs model-written code WITHOUT isolation, with this user's rights"
         )
-    if cfg.host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[yellow]binding {cfg.host}: the server is reachable from other machines")
-        if cfg.api_key is None:
-            console.print(
-                "[bold yellow]warning:[/] no API key: anyone who reaches this port can search "
-                "and run code (/run_code); set one (--api-key-file or "
-                f"{API_KEY_ENV}, see docs/environment.md, Security model)"
-            )
+    warn_exposure(console, cfg.host, cfg.api_key, "search and run code (/run_code)")
     # Open the index once here: a damaged file is then one line naming it (IndexFormatError),
     # not a traceback from inside the server's startup. Opening maps files: it is cheap.
     from redsearcher.env import LocalEnvironment
@@ -301,6 +326,52 @@ def serve(
         f"serving {index_dir} on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)"
     )
     serve_environment(cfg)
+
+
+def warn_exposure(console: Console, host: str, key: str | None, reach: str) -> None:
+    """Say so when ``host`` is reachable from other machines; loudly when no key guards it.
+
+    Args:
+        console: Where to warn (stderr).
+        host: The interface about to be bound.
+        key: The API key the server will require, if any.
+        reach: What anyone who reaches the port could then do ("search and run code").
+    """
+    from redsearcher._util import is_loopback
+
+    if is_loopback(host):
+        return
+    console.print(f"[yellow]binding {host}: the server is reachable from other machines")
+    if key is None:
+        console.print(
+            f"[bold yellow]warning:[/] no API key: anyone who reaches this port can {reach}; "
+            f"set one (--api-key-file or {API_KEY_ENV}, see docs/environment.md, Security model)"
+        )
+
+
+def _api_key(console: Console, api_key: str | None, api_key_file: Path | None) -> str | None:
+    """The key ``--api-key``, ``--api-key-file`` or the environment give (warning for argv).
+
+    Raises:
+        UserError: when both flags are given, the file is unusable, or the key cannot travel in
+            an HTTP header (naming where it came from).
+    """
+    from redsearcher._util import check_api_key
+    from redsearcher.errors import UserError
+
+    if api_key is not None:
+        if api_key_file is not None:
+            raise UserError("--api-key and --api-key-file contradict each other: pick one")
+        console.print(
+            "[bold yellow]warning:[/] --api-key is visible to every user of this machine in "
+            f"the process list; use --api-key-file or the {API_KEY_ENV} variable instead"
+        )
+    key = api_key if api_key is not None else read_api_key(api_key_file)
+    try:
+        return check_api_key(key)
+    except ValueError as err:
+        source = "--api-key" if api_key is not None else api_key_file or API_KEY_ENV
+        raise UserError(f"{source}: {err}") from None
 
 
 def read_api_key(path: Path | None) -> str | None:

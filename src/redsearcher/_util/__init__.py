@@ -1,3 +1,14 @@
+from redsearcher._util._access import (
+    AccessPolicy,
+    HostPolicy,
+    Refusal,
+    bearer_token,
+    check_api_key,
+    is_json_type,
+    is_loopback,
+    key_accepted,
+    request_headers,
+)
 from redsearcher._util._closing import AsyncClosing, Closing
 from redsearcher._util._files import write_atomic
 from redsearcher._util._retry import send_with_retries
@@ -13,16 +24,25 @@ from redsearcher._util._tmpdirs import (
 __all__ = [
     "OWNER_FILE",
     "REPLACEMENT",
+    "AccessPolicy",
     "AsyncClosing",
     "Closing",
+    "HostPolicy",
+    "Refusal",
     "ServerHandle",
     "ThreadedUvicorn",
+    "bearer_token",
+    "check_api_key",
     "has_surrogates",
+    "is_json_type",
+    "is_loopback",
+    "key_accepted",
     "listening_socket",
     "make_build_dir",
     "release_build_dir",
     "remove_stale_build_dirs",
     "replace_surrogates",
+    "request_headers",
     "send_with_retries",
     "surrogate_path",
     "write_atomic",

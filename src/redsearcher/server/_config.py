@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from redsearcher._util import check_api_key
 from redsearcher.env.sandbox import SandboxConfig
 from redsearcher.tools import SummarizerConfig, VisitConfig
 
@@ -284,11 +285,7 @@ class ServerConfig(BaseModel):
     @field_validator("api_key")
     @classmethod
     def _check_key(cls, v: str | None) -> str | None:
-        if v is not None and (not v.strip() or not v.isprintable() or not v.isascii()):
-            raise ValueError(
-                "api_key must be non-empty printable ASCII (it travels in an HTTP header)"
-            )
-        return v
+        return check_api_key(v)
 
     @property
     def run_code_deadline_s(self) -> float:

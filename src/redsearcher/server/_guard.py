@@ -6,11 +6,12 @@ it, an injected 503 must not run the handler, a missing key must stop a request 
 path too, and the metrics must count 404s and 413s.
 
 Order for one request: name its endpoint from the path, count it in flight, check access
-(``_access``: a foreign ``Host`` is 421, a missing or wrong key 403, a POST body not declared
-JSON 415), read the body within the request deadline (413 when oversized, 408 when it does not
-arrive), refuse strings that are not UTF-8 or hold control characters (400 naming the field,
-``_text``), draw a fault (delay, then an injected 5xx or a hang that ends in 504), then run the
-app under its deadline (504 when it runs over), and record status and latency.
+(``redsearcher._util.AccessPolicy``, shared with the MCP server: a foreign ``Host`` is 421, a
+missing or wrong key 403, a POST body not declared JSON 415), read the body within the request
+deadline (413 when oversized, 408 when it does not arrive), refuse strings that are not UTF-8 or
+hold control characters (400 naming the field, ``_text``), draw a fault (delay, then an injected 5xx
+or a hang that ends in 504), then run the app under its deadline (504 when it runs over), and record
+status and latency.
 
 The deadline is ``request_timeout_s``, except for ``/run_code``: a run may legitimately last
 its whole ``run_timeout`` (DeepTraceHub asks for 120 s) after waiting for a free sandbox slot,
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from redsearcher.server._access import HostPolicy, bearer_token, is_json_type, key_accepted
+from redsearcher._util import AccessPolicy, HostPolicy
 from redsearcher.server._config import ENDPOINTS
 from redsearcher.server._state import ServerState, error_body
 from redsearcher.server._text import body_text_problem
@@ -106,16 +107,6 @@ class _BodyTooLarge(Exception):
 _FREE_TEXT = frozenset({"run_code"})
 
 
-def _headers(scope: Scope) -> dict[bytes, str]:
-    """The request headers the guard reads (the last value of each wins)."""
-    wanted = (b"host", b"x-api-key", b"authorization", b"content-type")
-    return {
-        name: bytes(value).decode("latin-1")
-        for name, value in scope.get("headers", ())
-        if name in wanted
-    }
-
-
 class Guard:
     """The ASGI middleware described in the module docstring.
 
@@ -131,7 +122,8 @@ class Guard:
         # call, and returns the same child for the same values anyway.
         self._children: dict[tuple[str, ...], Any] = {}
         self._deadlines = {"run_code": state.config.run_code_deadline_s}
-        self._hosts = HostPolicy(state.config)
+        config = state.config
+        self._access = AccessPolicy(HostPolicy(config.host, config.allowed_hosts), config.api_key)
         self._public = frozenset(state.config.public_endpoints)
 
     def _child(self, family: str, *labels: str) -> Any:
@@ -213,25 +205,10 @@ class Guard:
             self._child("latency", endpoint).observe(time.perf_counter() - started)
 
     def _refusal(self, scope: Scope, endpoint: str) -> tuple[int, str] | None:
-        """The access checks (``_access``): ``(status, message)`` when refused, else None."""
-        headers = _headers(scope)
-        if not self._hosts.allows(headers.get(b"host")):
-            return (
-                421,
-                f"this server does not answer for host {headers[b'host'][:200]!r}; add it to "
-                "the server's allowed_hosts if it is yours",
-            )
-        config = self.state.config
-        if config.api_key is not None and endpoint not in self._public:
-            bearer = bearer_token(headers.get(b"authorization"))
-            if not key_accepted(config, headers.get(b"x-api-key"), bearer):
-                return 403, "Unauthorized."
-        if scope["method"] == "POST" and endpoint in ENDPOINTS:
-            content_type = headers.get(b"content-type")
-            if not is_json_type(content_type):
-                got = "none" if content_type is None else repr(content_type)
-                return 415, f"Content-Type must be application/json, got {got}"
-        return None
+        """The access checks: ``(status, message)`` when refused, else None."""
+        return self._access.refusal(
+            scope, key=endpoint not in self._public, json=endpoint in ENDPOINTS
+        )
 
     async def _buffer(self, scope: Scope, receive: Receive) -> tuple[Receive, bytes]:
         """Read the whole body (bounded); a ``receive`` that replays it, and the body."""

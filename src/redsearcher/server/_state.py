@@ -301,8 +301,9 @@ async def serper_key(
 ) -> None:
     """Declare the key headers in the OpenAPI spec (``securitySchemes``); checks nothing.
 
-    The key is checked once, for every endpoint alike, by the guard (``_access``), before
-    any route runs: a check here could only disagree with it (``public_endpoints``).
+    The key is checked once, for every endpoint alike, by the guard
+    (``redsearcher._util.AccessPolicy``), before any route runs: a check here could only
+    disagree with it (``public_endpoints``).
     """
 
 

@@ -10,29 +10,55 @@ already exist as pydantic models in the tools layer: listing them verbatim keeps
 OpenAI ``tools`` list identical, where re-deriving them from function signatures could drift.
 A :class:`~redsearcher.tools._tools.ToolError` becomes a result with ``isError`` set, whose text
 the model reads; anything else is a protocol error.
+
+Over HTTP the server offers ``PythonInterpreter``, which runs code on this machine, so every
+request passes the same access checks as the environment server (``redsearcher._util``'s
+:class:`~redsearcher._util.AccessPolicy`): the API key when one is set, the ``Host`` allow-list
+and JSON-only POSTs, plus the ``Origin`` check the SDK applies on loopback. Ours replace the
+SDK's DNS-rebinding settings, which only know loopback hosts and would refuse every name added
+with ``allowed_hosts``. A missing or wrong key is 401 (HTTP's and MCP's meaning), where the
+environment server answers 403 as Serper does. The SDK bounds bodies; the bound is set here.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import mcp_types as types
 from mcp.server.lowlevel import Server
 
 import redsearcher
+from redsearcher._util import AccessPolicy, HostPolicy
 from redsearcher.tools._summarizer import LLMSummarizer, SummarizerConfig
 from redsearcher.tools._tools import DEFAULT_TOOLS, CodeRunner, Toolbox, ToolError
 from redsearcher.tools._visit import VisitConfig
 
-__all__ = ["build_mcp_server", "open_local_toolbox", "run_mcp", "serve_http", "serve_stdio"]
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = [
+    "MCP_MAX_BODY_BYTES",
+    "McpAccess",
+    "build_mcp_server",
+    "mcp_http_app",
+    "open_local_toolbox",
+    "run_mcp",
+    "serve_http",
+    "serve_stdio",
+]
 
 #: Path of the streamable HTTP endpoint.
 MCP_PATH = "/mcp"
+
+#: Largest request body over HTTP, as the environment server's ``max_body_bytes`` (the SDK's
+#: own default is 4 MiB; one JSON-RPC message with a tool call needs far less).
+MCP_MAX_BODY_BYTES = 1024 * 1024
 
 Transport = Literal["stdio", "http"]
 
@@ -91,25 +117,110 @@ async def serve_stdio(server: Server[Any]) -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
+class McpAccess:
+    """ASGI middleware that runs :class:`~redsearcher._util.AccessPolicy` before the MCP app.
+
+    Refusals are JSON-RPC errors (``id: null``), the shape the SDK's client reads from an
+    error response and reports with its message; a 401 also says ``WWW-Authenticate: Bearer``.
+    Lifespan events pass through: the SDK's session manager starts there.
+
+    Args:
+        app: The SDK's streamable HTTP app.
+        policy: The checks.
+    """
+
+    def __init__(self, app: ASGIApp, policy: AccessPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self.policy.refusal(scope)
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        error = {"code": types.INVALID_REQUEST, "message": refusal.message}
+        body = json.dumps({"jsonrpc": "2.0", "id": None, "error": error}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        if refusal.status == 401:
+            headers.append((b"www-authenticate", b'Bearer realm="redsearcher"'))
+        await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def mcp_http_app(
+    server: Server[Any],
+    *,
+    host: str = "127.0.0.1",
+    api_key: str | None = None,
+    allowed_hosts: Iterable[str] = (),
+    max_body_bytes: int = MCP_MAX_BODY_BYTES,
+) -> ASGIApp:
+    """The streamable HTTP app of ``server`` at ``/mcp``, behind :class:`McpAccess`.
+
+    Args:
+        server: The MCP server.
+        host: The interface it will bind (a name is accepted in ``Host``).
+        api_key: Required on every request (``X-API-KEY`` or ``Authorization: Bearer``).
+        allowed_hosts: ``Host`` names answered besides IP literals, ``localhost``, ``host``
+            and this machine's name (``*.example.com``: subdomains; ``*``: any name).
+        max_body_bytes: Larger request bodies are answered 413 (by the SDK).
+
+    Raises:
+        ValueError: when ``api_key`` cannot travel in a header.
+    """
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    policy = AccessPolicy(
+        HostPolicy(host, allowed_hosts),
+        api_key,
+        key_status=401,
+        key_message="missing or wrong API key: send it as X-API-KEY or Authorization: Bearer",
+        hosts_hint="the MCP server's allowed hosts (--allowed-host)",
+        check_origin=True,
+    )
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        host=host,
+        # Ours (McpAccess) checks Host and Origin; the SDK's check knows only loopback names.
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        max_request_body_size=max_body_bytes,
+    )
+    return McpAccess(app, policy)
+
+
 async def serve_http(
     server: Server[Any],
     *,
     host: str = "127.0.0.1",
     port: int = 8765,
+    api_key: str | None = None,
+    allowed_hosts: Iterable[str] = (),
+    max_body_bytes: int = MCP_MAX_BODY_BYTES,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve ``server`` over streamable HTTP at ``http://{host}:{port}/mcp`` until cancelled.
 
     Args:
         server: The MCP server.
-        host: Interface to bind; the default keeps it on this machine (with the SDK's DNS
-            rebinding protection).
+        host: Interface to bind; the default keeps it on this machine.
         port: Port; 0 picks a free one.
+        api_key: Required on every request when set (see :func:`mcp_http_app`).
+        allowed_hosts: More ``Host`` names to answer (see :func:`mcp_http_app`).
+        max_body_bytes: Largest request body.
         on_ready: Called with the endpoint URL once the port is bound and listening.
     """
     import uvicorn
 
-    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+    app = mcp_http_app(
+        server,
+        host=host,
+        api_key=api_key,
+        allowed_hosts=allowed_hosts,
+        max_body_bytes=max_body_bytes,
+    )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -183,6 +294,8 @@ async def run_mcp(
     transport: Transport = "stdio",
     host: str = "127.0.0.1",
     port: int = 8765,
+    api_key: str | None = None,
+    allowed_hosts: Iterable[str] = (),
     visit_config: VisitConfig | None = None,
     summarizer: SummarizerConfig | None = None,
     sandbox: bool = True,
@@ -196,6 +309,8 @@ async def run_mcp(
             (streamable HTTP at ``/mcp``).
         host: HTTP interface.
         port: HTTP port; 0 picks a free one.
+        api_key: HTTP only: required on every request when set.
+        allowed_hosts: HTTP only: more ``Host`` names to answer.
         visit_config: Budgets of ``visit``.
         summarizer: An LLM summarizer for ``visit``; ``None`` is extractive.
         sandbox: Offer ``PythonInterpreter``.
@@ -208,4 +323,11 @@ async def run_mcp(
         if transport == "stdio":
             await serve_stdio(server)
         else:
-            await serve_http(server, host=host, port=port, on_ready=on_ready)
+            await serve_http(
+                server,
+                host=host,
+                port=port,
+                api_key=api_key,
+                allowed_hosts=allowed_hosts,
+                on_ready=on_ready,
+            )

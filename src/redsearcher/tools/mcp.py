@@ -5,11 +5,23 @@ import the MCP SDK.
 """
 
 from redsearcher.tools._mcp import (
+    MCP_MAX_BODY_BYTES,
+    McpAccess,
     build_mcp_server,
+    mcp_http_app,
     open_local_toolbox,
     run_mcp,
     serve_http,
     serve_stdio,
 )
 
-__all__ = ["build_mcp_server", "open_local_toolbox", "run_mcp", "serve_http", "serve_stdio"]
+__all__ = [
+    "MCP_MAX_BODY_BYTES",
+    "McpAccess",
+    "build_mcp_server",
+    "mcp_http_app",
+    "open_local_toolbox",
+    "run_mcp",
+    "serve_http",
+    "serve_stdio",
+]
