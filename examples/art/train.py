@@ -2,6 +2,8 @@
 
     pip install 'redsearcher[rl-art]'        # plus ART's GPU backend for training
     REDSEARCHER_ENV_URL=http://127.0.0.1:8000 python examples/art/train.py --tasks tasks.jsonl
+
+Each group is one task rolled out by ``redsearcher.rl.adapters.art.rollout`` (docs/rl.md, ART).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 
 
 async def main() -> None:
+    """Train ``--base-model`` for ``--steps`` steps of rollout groups over ``--tasks``."""
     import art
     from art.local import LocalBackend
 

@@ -3,6 +3,8 @@
     pip install torch==2.13.0 'redsearcher[rl-trainers]'
     REDSEARCHER_ENV_URL=http://127.0.0.1:8000 REDSEARCHER_TASKS=rl/curated/curated.jsonl \
         vf-eval redsearcher_env -m <model> -n 8
+
+The environment is ``redsearcher.rl.adapters.verifiers.load_environment`` (docs/rl.md).
 """
 
 from __future__ import annotations
