@@ -1,83 +1,131 @@
-"""verl adapter, against verl's documented signatures (verl does not install on CPU).
+"""verl adapter: against verl 0.9.1's real classes where verl imports, and stand-ins everywhere.
 
-A stand-in ``verl.experimental.agent_loop.agent_loop`` provides ``AgentLoopBase`` (its
-constructor keeps ``config``, ``server_manager``, ``tokenizer``), ``AgentLoopOutput`` (a pydantic
-model with verl's fields, extra fields refused) and ``register``; the server manager's
-``generate(request_id=, prompt_ids=, sampling_params=)`` returns a ``TokenOutput``-shaped object
-(``token_ids``, ``log_probs``), played by the scripted token engine.
+Every adapter test runs twice: with stand-ins of verl 0.9.1's ``AgentLoopBase`` (its
+constructor), ``AgentLoopOutput`` (its fields, extra fields refused), ``register`` and
+``register_adv_est`` (``adapter_support.verl_stand_in``: the default CI has no verl), and with
+the real verl 0.9.1 (the ``rl-verl`` extra; skipped where verl does not import). The real run
+instantiates the loop the way verl's ``AgentLoopWorker`` does (``hydra.utils.instantiate`` of the
+registered entry). The server manager's ``generate(request_id=, prompt_ids=,
+sampling_params=)`` returns a ``TokenOutput``-shaped object (``token_ids``, ``log_probs``),
+played by the scripted token engine; the environment server is real.
+
+The estimator's math is checked by hand on plain lists (everywhere), against verl's own
+``compute_grpo_outcome_advantage`` (real verl), and on a batch of real episodes that went
+through verl's own padding and batching (``AgentLoopWorker._postprocess``) into the trainer's
+``compute_advantage`` (real verl).
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import math
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from adapter_support import ANSWER, ScriptedEngine, search_then_answer, serve_tiny, served
-from pydantic import BaseModel, ConfigDict
+from adapter_support import (
+    ANSWER,
+    ScriptedEngine,
+    search_then_answer,
+    serve_tiny,
+    served,
+    verl_stand_in,
+)
 
+from redsearcher.errors import ConfigError
 from redsearcher.model import TokenizerChat
 from redsearcher.server import EnvServer
 from redsearcher.testing import tiny_chat_tokenizer
 
 pytest.importorskip("transformers")
 
-REGISTRY: dict[str, type] = {}
+MODULE = "redsearcher.rl.adapters.verl"
+STAND_IN = "stand-in"
+REAL = "verl"
+_REAL_MODULE: dict[str, types.ModuleType] = {}
 
 
-class AgentLoopOutput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    prompt_ids: list[int]
-    response_ids: list[int]
-    response_mask: list[int]
-    response_logprobs: list[float] | None = None
-    multi_modal_data: dict[str, Any] = {}
-    reward_score: float | None = None
-    num_turns: int = 0
-    metrics: dict[str, Any] = {}
-    extra_fields: dict[str, Any] = {}
+@dataclass
+class Verl:
+    """One verl (real or stand-in) and our adapter module imported against it."""
+
+    kind: str
+    module: Any
+    agent_loop: Any
+    estimators: Mapping[str, Any]
+
+    def loop(self, manager: Any, tokenizer: Any, config: dict[str, Any]) -> Any:
+        """Our agent loop, built as verl's ``AgentLoopWorker._run_agent_loop`` builds it."""
+        entry = self.agent_loop._agent_loop_registry["redsearcher"]
+        wrap = self.agent_loop.DictConfigWrap
+        if self.kind == STAND_IN:
+            path, _, name = entry["_target_"].rpartition(".")
+            cls = getattr(importlib.import_module(path), name)
+            return cls(
+                trainer_config=wrap(config),
+                server_manager=manager,
+                tokenizer=tokenizer,
+                processor=None,
+                hf_model_type=None,
+                dataset_cls=None,
+                data_config=wrap(config["data"]),
+            )
+        import hydra
+        from omegaconf import OmegaConf
+        from verl.utils.dataset.rl_dataset import RLHFDataset
+
+        omega = OmegaConf.create(config)
+        return hydra.utils.instantiate(
+            config=entry,
+            trainer_config=wrap(config=omega),
+            server_manager=manager,
+            tokenizer=tokenizer,
+            processor=None,
+            hf_model_type=None,
+            dataset_cls=RLHFDataset,
+            data_config=wrap(omega.data),
+            tools=self.agent_loop.ToolListWrap([]),
+        )
 
 
-class AgentLoopBase:
-    def __init__(
-        self,
-        trainer_config: Any,
-        server_manager: Any,
-        tokenizer: Any,
-        processor: Any,
-        **kwargs: Any,
-    ) -> None:
-        self.config = trainer_config
-        self.server_manager = server_manager
-        self.tokenizer = tokenizer
-        self.processor = processor
+def load(kind: str, monkeypatch: pytest.MonkeyPatch) -> Verl:
+    """Our adapter imported against ``kind`` (skips the real verl where it does not import)."""
+    package = importlib.import_module("redsearcher.rl.adapters")
+    monkeypatch.delitem(sys.modules, MODULE, raising=False)
+    if kind == REAL:
+        agent_loop = pytest.importorskip("verl.experimental.agent_loop.agent_loop")
+        core_algos = importlib.import_module("verl.trainer.ppo.core_algos")
+        # Imported once: verl refuses a second function under the estimator's name.
+        if "module" not in _REAL_MODULE:
+            _REAL_MODULE["module"] = importlib.import_module(MODULE)
+        module = _REAL_MODULE["module"]
+        monkeypatch.setitem(sys.modules, MODULE, module)
+        estimators = core_algos.ADV_ESTIMATOR_REGISTRY
+    else:
+        stand_in = verl_stand_in()
+        for name, fake in stand_in.items():
+            monkeypatch.setitem(sys.modules, name, fake)
+        module = importlib.import_module(MODULE)
+        agent_loop = stand_in["verl.experimental.agent_loop.agent_loop"]
+        estimators = stand_in["verl.trainer.ppo.core_algos"].ADV_ESTIMATOR_REGISTRY
+    monkeypatch.setattr(package, "verl", module, raising=False)
+    return Verl(kind, module, agent_loop, estimators)
 
 
-def register(name: str):  # type: ignore[no-untyped-def]
-    def wrap(cls: type) -> type:
-        REGISTRY[name] = cls
-        return cls
-
-    return wrap
+@pytest.fixture(params=[STAND_IN, REAL])
+def verl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Verl:
+    return load(request.param, monkeypatch)
 
 
 @pytest.fixture
-def verl_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    fake = types.ModuleType("verl.experimental.agent_loop.agent_loop")
-    fake.AgentLoopBase = AgentLoopBase  # type: ignore[attr-defined]
-    fake.AgentLoopOutput = AgentLoopOutput  # type: ignore[attr-defined]
-    fake.register = register  # type: ignore[attr-defined]
-    for name in ("verl", "verl.experimental", "verl.experimental.agent_loop"):
-        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
-    monkeypatch.setitem(sys.modules, "verl.experimental.agent_loop.agent_loop", fake)
-    sys.modules.pop("redsearcher.rl.adapters.verl", None)
-    yield importlib.import_module("redsearcher.rl.adapters.verl")
-    sys.modules.pop("redsearcher.rl.adapters.verl", None)
+def real_verl(monkeypatch: pytest.MonkeyPatch) -> Verl:
+    """The real verl only (its tensors, its GRPO, its batching)."""
+    return load(REAL, monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +152,12 @@ class ServerManager:
 
     async def generate(
         self,
-        *,
         request_id: str,
+        *,
         prompt_ids: list[int],
         sampling_params: dict[str, Any],
         image_data: Any = None,
+        **kwargs: Any,
     ) -> TokenOutput:
         self.request_ids.append(request_id)
         self.sampling.append(sampling_params)
@@ -124,26 +173,57 @@ def row(answer: str | None = ANSWER) -> dict[str, Any]:
     }
 
 
-def test_the_loop_is_registered_and_returns_a_token_exact_output(
-    verl_module: Any,
-    env: EnvServer,
+def trainer_config(response_length: int = 4096) -> dict[str, Any]:
+    return {"actor_rollout_ref": {"rollout": {"response_length": response_length}}, "data": {}}
+
+
+def settings(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "agent.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def episode(
+    verl: Verl,
     chat: TokenizerChat,
-    tmp_path: Any,
+    *,
+    said: str = ANSWER,
+    answer: str | None = ANSWER,
+    response_length: int = 4096,
+) -> Any:
+    manager = ServerManager(ScriptedEngine(chat, search_then_answer(said)))
+    loop = verl.loop(manager, chat.tokenizer, trainer_config(response_length))
+    return asyncio.run(loop.run({}, **row(answer)))
+
+
+@pytest.fixture
+def served_env(env: EnvServer, monkeypatch: pytest.MonkeyPatch) -> EnvServer:
+    monkeypatch.setenv("REDSEARCHER_ENV_URL", env.base_url)
+    monkeypatch.delenv("REDSEARCHER_AGENT_CONFIG", raising=False)
+    return env
+
+
+def test_the_loop_is_registered_and_returns_a_token_exact_output(
+    verl: Verl,
+    served_env: EnvServer,
+    chat: TokenizerChat,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = tmp_path / "agent.yaml"
-    config.write_text("agent:\n  tools: [search, visit]\n  context:\n    strategy: none\n")
-    monkeypatch.setenv("REDSEARCHER_ENV_URL", env.base_url)
-    monkeypatch.setenv("REDSEARCHER_AGENT_CONFIG", str(config))
-    assert REGISTRY["redsearcher"] is verl_module.RedSearcherAgentLoop
+    config = settings(
+        tmp_path, "agent:\n  tools: [search, visit]\n  context:\n    strategy: none\n"
+    )
+    monkeypatch.setenv("REDSEARCHER_AGENT_CONFIG", config)
+    entry = verl.agent_loop._agent_loop_registry["redsearcher"]
+    assert entry["_target_"] == f"{MODULE}.RedSearcherAgentLoop"
     engine = ScriptedEngine(chat, search_then_answer())
     manager = ServerManager(engine)
-    trainer_config = {"actor_rollout_ref": {"rollout": {"response_length": 4096}}, "data": {}}
-    loop = verl_module.RedSearcherAgentLoop(trainer_config, manager, chat.tokenizer, None)
-    before = served(env.base_url)
+    loop = verl.loop(manager, chat.tokenizer, trainer_config())
+    assert isinstance(loop, verl.agent_loop.AgentLoopBase)
+    before = served(served_env.base_url)
     out = asyncio.run(loop.run({"temperature": 1.0}, **row()))
-    assert isinstance(out, AgentLoopOutput)
-    assert served(env.base_url) == before + 1
+    assert isinstance(out, verl.agent_loop.AgentLoopOutput)
+    assert served(served_env.base_url) == before + 1
     # One sticky request id for every turn of the episode, verl's sampling params passed through.
     assert len(manager.request_ids) == 2 and len(set(manager.request_ids)) == 1
     assert manager.sampling == [{"temperature": 1.0}] * 2
@@ -155,27 +235,287 @@ def test_the_loop_is_registered_and_returns_a_token_exact_output(
     assert trained == engine.outputs[0] + engine.outputs[1]
     assert out.response_logprobs is not None and len(out.response_logprobs) == len(out.response_ids)
     assert out.reward_score == 1.0 and out.extra_fields["redsearcher_segments"] == 1
+    assert "unscored" not in out.extra_fields and "abnormal" not in out.extra_fields
 
 
-def test_an_unscored_episode_gets_no_gradient(
-    verl_module: Any, env: EnvServer, chat: TokenizerChat, monkeypatch: pytest.MonkeyPatch
+def test_an_unscored_episode_has_no_reward_and_no_gradient(
+    verl: Verl, served_env: EnvServer, chat: TokenizerChat
 ) -> None:
-    monkeypatch.setenv("REDSEARCHER_ENV_URL", env.base_url)
-    monkeypatch.delenv("REDSEARCHER_AGENT_CONFIG", raising=False)
-    engine = ScriptedEngine(chat, search_then_answer())
-    loop = verl_module.RedSearcherAgentLoop({}, ServerManager(engine), chat.tokenizer, None)
-    out = asyncio.run(loop.run({}, **row(answer=None)))
-    assert set(out.response_mask) == {0} and "unscored" in out.extra_fields
+    out = episode(verl, chat, answer=None)  # no reference answer: unscored
+    assert (
+        set(out.response_mask) == {0}
+        and out.extra_fields["unscored"] == "the judge left it unscored"
+    )
+    assert out.reward_score is not None and math.isnan(out.reward_score)  # never 0
 
 
-def test_compute_score_judges_the_answer_tag(verl_module: Any) -> None:
-    assert verl_module.compute_score("rs", f"x <answer>{ANSWER}</answer>", ANSWER) == 1.0
-    assert verl_module.compute_score("rs", "<answer>nobody</answer>", ANSWER) == 0.0
+def test_an_abnormal_episode_keeps_its_reward_without_gradient(
+    verl: Verl,
+    served_env: EnvServer,
+    chat: TokenizerChat,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Longer than verl's response_length: cut to it, flagged truncated, reward kept.
+    out = episode(verl, chat, response_length=8)
+    assert len(out.response_ids) == 8 and set(out.response_mask) == {0}
+    assert out.reward_score == 1.0 and out.extra_fields["abnormal"] == ["truncated"]
+    # The thresholds come from the settings file: excessive length; and the filter can be off.
+    config = settings(tmp_path, "agent:\n  tools: [search]\nabnormal:\n  max_response_tokens: 1\n")
+    monkeypatch.setenv("REDSEARCHER_AGENT_CONFIG", config)
+    out = episode(verl, chat, said="Someone Else")
+    assert set(out.response_mask) == {0}
+    assert out.reward_score == 0.0 and out.extra_fields["abnormal"] == ["length"]
+    off = settings(tmp_path, "agent:\n  tools: [search]\nabnormal:\n  enabled: false\n")
+    monkeypatch.setenv("REDSEARCHER_AGENT_CONFIG", off)
+    out = episode(verl, chat, response_length=8)
+    assert 1 in out.response_mask and "abnormal" not in out.extra_fields
 
 
-def test_the_env_url_is_required(verl_module: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from redsearcher.errors import ConfigError
+def test_the_example_settings_load(
+    verl: Verl, served_env: EnvServer, chat: TokenizerChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples/verl/agent.yaml"
+    monkeypatch.setenv("REDSEARCHER_AGENT_CONFIG", str(example))
+    loop = verl.loop(ServerManager(ScriptedEngine(chat, [])), chat.tokenizer, trainer_config())
+    assert loop.agent_config.tools == ["search", "visit", "PythonInterpreter"]
+    assert loop.abnormal.enabled and loop.abnormal.max_tool_failure_rate == 0.5
 
+
+def configuration_error(error: BaseException) -> bool:
+    """Our ``ConfigError`` (verl's hydra wraps it in its ``InstantiationException``)."""
+    return isinstance(error, ConfigError) or isinstance(error.__cause__, ConfigError)
+
+
+def test_bad_settings_name_the_file(
+    verl: Verl, served_env: EnvServer, chat: TokenizerChat, tmp_path: Path, monkeypatch: Any
+) -> None:
+    config = settings(tmp_path, "agent:\n  tools: [search]\nabnormal:\n  ngram: 0\n")
+    monkeypatch.setenv("REDSEARCHER_AGENT_CONFIG", config)
+    with pytest.raises(Exception, match=r"agent\.yaml .*field 'abnormal\.ngram'") as info:
+        verl.loop(ServerManager(ScriptedEngine(chat, [])), chat.tokenizer, trainer_config())
+    assert configuration_error(info.value)
+
+
+def test_compute_score_judges_the_answer_tag(verl: Verl) -> None:
+    assert verl.module.compute_score("rs", f"x <answer>{ANSWER}</answer>", ANSWER) == 1.0
+    assert verl.module.compute_score("rs", "<answer>nobody</answer>", ANSWER) == 0.0
+
+
+def test_the_env_url_is_required(
+    verl: Verl, chat: TokenizerChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("REDSEARCHER_ENV_URL", raising=False)
-    with pytest.raises(ConfigError, match="REDSEARCHER_ENV_URL"):
-        verl_module.RedSearcherAgentLoop({}, None, None, None)
+    with pytest.raises(Exception, match="REDSEARCHER_ENV_URL") as info:
+        verl.loop(None, chat.tokenizer, trainer_config())
+    assert configuration_error(info.value)
+
+
+def test_the_estimator_is_registered_under_its_name(verl: Verl) -> None:
+    assert verl.module.ADV_ESTIMATOR == "redsearcher_grpo"
+    assert verl.estimators["redsearcher_grpo"] is verl.module.redsearcher_grpo_advantage
+
+
+# --- the estimator's math, by hand (plain lists: no torch needed) -------------------------
+
+NAN = math.nan
+R3 = 1 / math.sqrt(3)
+
+
+def test_unscored_samples_leave_their_group_by_hand(verl: Verl) -> None:
+    # Group a: [1, 0, NaN, 0] -> scored [1, 0, 0]: mean 1/3, sample std 1/sqrt(3), so
+    # (2/3) / (1/sqrt(3) + 1e-6) and (-1/3) / (1/sqrt(3) + 1e-6); the unscored one gets 0.
+    # Group b: [NaN, NaN]: nothing scored, 0 each. Group c: one scored sample: no spread, 0.
+    scores = [1.0, NAN, 0.0, NAN, NAN, 0.0, 1.0]
+    index = ["a", "b", "a", "a", "b", "a", "c"]
+    advantages, unscored = verl.module.grpo_advantages(scores, index)
+    high, low = (2 / 3) / (R3 + 1e-6), (-1 / 3) / (R3 + 1e-6)
+    assert advantages == pytest.approx([high, 0.0, low, 0.0, 0.0, low, 0.0], rel=1e-12)
+    assert unscored == 3
+    # Counting the unscored as 0 would give [1, 0, 0, 0]: mean 1/4, another advantage.
+    assert advantages[0] != pytest.approx((3 / 4) / (0.5 + 1e-6))
+
+
+def test_dr_grpo_and_abnormal_samples_by_hand(verl: Verl) -> None:
+    # Abnormal samples are scored: they stay in the statistics (their mask removes the loss).
+    from redsearcher.rl import AdvantageConfig
+
+    advantages, unscored = verl.module.grpo_advantages(
+        [1.0, 0.0, NAN, 0.0], ["g"] * 4, AdvantageConfig(scale="none")
+    )
+    assert advantages == pytest.approx([2 / 3, -1 / 3, 0.0, -1 / 3]) and unscored == 1
+
+
+def test_an_infinite_score_is_a_bug_not_an_outage(verl: Verl) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        verl.module.grpo_advantages([1.0, math.inf], ["g", "g"])
+    with pytest.raises(ValueError, match="group keys"):
+        verl.module.grpo_advantages([1.0], ["g", "g"])
+
+
+# --- against verl itself ------------------------------------------------------------------
+
+
+def random_batch(seed: int, sizes: list[int], width: int = 6) -> tuple[Any, Any, Any]:
+    import numpy as np
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    index = np.array([f"uid{g}" for g, size in enumerate(sizes) for _ in range(size)], dtype=object)
+    np.random.default_rng(seed).shuffle(index)
+    n = len(index)
+    lengths = torch.randint(1, width + 1, (n,), generator=generator)
+    mask = (torch.arange(width)[None, :] < lengths[:, None]).long()
+    rewards = torch.zeros(n, width)
+    scores = torch.randint(0, 3, (n,), generator=generator).float() / 2  # 0, 0.5, 1: ties too
+    rewards[torch.arange(n), lengths - 1] = scores
+    return rewards, mask, index
+
+
+@pytest.mark.parametrize("norm", [True, False])
+def test_without_unscored_samples_it_is_verls_grpo(real_verl: Verl, norm: bool) -> None:
+    import torch
+    from omegaconf import OmegaConf
+    from verl.trainer.ppo.core_algos import compute_grpo_outcome_advantage
+
+    config = OmegaConf.create({"norm_adv_by_std_in_grpo": norm})
+    for seed in range(5):
+        rewards, mask, index = random_batch(seed, [2, 3, 4, 5, 8])
+        ours, returns = real_verl.module.redsearcher_grpo_advantage(
+            token_level_rewards=rewards, response_mask=mask, index=index, config=config
+        )
+        theirs, _ = compute_grpo_outcome_advantage(
+            rewards, mask, index, norm_adv_by_std_in_grpo=norm
+        )
+        assert torch.allclose(ours, theirs, atol=1e-5) and torch.equal(ours, returns)
+
+
+def test_unscored_samples_are_as_if_they_were_not_in_the_batch(real_verl: Verl) -> None:
+    import torch
+    from verl.trainer.ppo.core_algos import compute_grpo_outcome_advantage
+
+    rewards, mask, index = random_batch(7, [4, 5, 6])
+    unscored = torch.tensor([i % 4 == 1 for i in range(len(index))])  # at most 2 per group
+    rewards[unscored] = 0.0
+    rewards[unscored, 0] = NAN
+    mask[unscored] = 0
+    ours, _ = real_verl.module.redsearcher_grpo_advantage(
+        token_level_rewards=rewards, response_mask=mask, index=index
+    )
+    kept = ~unscored
+    theirs, _ = compute_grpo_outcome_advantage(rewards[kept], mask[kept], index[kept.numpy()])
+    assert torch.allclose(ours[kept], theirs, atol=1e-5)
+    assert not ours[unscored].any() and not ours.isnan().any()
+
+
+def test_real_episodes_through_verls_batching_and_compute_advantage(
+    real_verl: Verl,
+    served_env: EnvServer,
+    chat: TokenizerChat,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+    import torch
+    from verl.trainer.config import AlgoConfig
+    from verl.trainer.ppo.ray_trainer import compute_advantage
+
+    correct, wrong = episode(real_verl, chat), episode(real_verl, chat, said="Someone Else")
+    unscored = episode(real_verl, chat, answer=None)
+    correct2, wrong2 = episode(real_verl, chat), episode(real_verl, chat, said="Someone Else")
+    strict = settings(tmp_path, "agent:\n  tools: [search]\nabnormal:\n  max_response_tokens: 1\n")
+    monkeypatch.setenv("REDSEARCHER_AGENT_CONFIG", strict)
+    abnormal = episode(real_verl, chat)  # right answer, flagged "length"
+    outputs = [correct, wrong, abnormal, unscored, correct2, wrong2]
+    uid = np.array(["g1", "g1", "g1", "g1", "g2", "g2"], dtype=object)
+
+    # verl's own per-sample padding and batch assembly (AgentLoopWorker without Ray).
+    worker = real_verl.agent_loop.AgentLoopWorker.__new__(real_verl.agent_loop.AgentLoopWorker)
+    worker.tokenizer, worker.processor = chat.tokenizer, None
+    worker.rollout_config = types.SimpleNamespace(
+        prompt_length=max(len(o.prompt_ids) for o in outputs),
+        response_length=max(len(o.response_ids) for o in outputs),
+    )
+    worker.reward_loop_worker_handles, worker.distillation_enabled = None, False
+    worker.mm_processor_kwargs = {}
+
+    async def batch() -> Any:
+        padded = [
+            await worker._agent_loop_postprocess(o, False, raw_prompt=row()["raw_prompt"])
+            for o in outputs
+        ]
+        return worker._postprocess(padded)
+
+    data = asyncio.run(batch())
+    assert list(data.non_tensor_batch["abnormal"]) == [None, None, ["length"], None, None, None]
+    assert data.non_tensor_batch["unscored"][3] and data.non_tensor_batch["unscored"][0] is None
+    # What the trainer does next (no KL in the reward): scores -> rewards -> advantages.
+    data.batch["token_level_scores"] = data.batch["rm_scores"]
+    data.batch["token_level_rewards"] = data.batch["token_level_scores"]
+    data.non_tensor_batch["uid"] = uid
+    data = compute_advantage(data, adv_estimator="redsearcher_grpo", config=AlgoConfig())
+    advantages, mask = data.batch["advantages"], data.batch["response_mask"]
+
+    # g1 scored [1, 0, 1] (the abnormal one counts): mean 2/3, sample std 1/sqrt(3).
+    expected = [(1 / 3) / (R3 + 1e-6), (-2 / 3) / (R3 + 1e-6), None, None]
+    # g2 [1, 0]: mean 1/2, sample std 1/sqrt(2).
+    half = 0.5 / (1 / math.sqrt(2) + 1e-6)
+    expected += [half, -half]
+    for i, value in enumerate(expected):
+        if value is None:  # abnormal and unscored: no trained token, no advantage anywhere
+            assert not mask[i].any() and not advantages[i].any()
+        else:
+            assert mask[i].any()
+            trained = advantages[i][mask[i].bool()]
+            assert torch.allclose(trained, torch.full_like(trained, value), atol=1e-5)
+            assert not advantages[i][~mask[i].bool()].any()
+    # verl's grpo with the outage as 0 would have given g1 [1, 0, 1, 0]: mean 1/2.
+    assert abs(advantages[0][mask[0].bool()][0] - 0.5 / (1 / math.sqrt(3) + 1e-6)) > 0.2
+
+
+def test_verl_registers_both_in_a_fresh_process_from_the_environment(real_verl: Verl) -> None:
+    # examples/verl/run.sh: VERL_USE_EXTERNAL_MODULES makes `import verl` (in the trainer's own
+    # process, where the advantage is computed) import this module and so register both.
+    import os
+    import subprocess
+
+    code = (
+        "import verl.trainer.ppo.core_algos as c\n"
+        "from verl.experimental.agent_loop.agent_loop import _agent_loop_registry as r\n"
+        "print(c.get_adv_estimator_fn('redsearcher_grpo').__name__, r['redsearcher']['_target_'])"
+    )
+    env = {**os.environ, "VERL_USE_EXTERNAL_MODULES": MODULE}
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["redsearcher_grpo_advantage", f"{MODULE}.RedSearcherAgentLoop"]
+
+
+def test_the_example_composes_with_verls_own_config(real_verl: Verl) -> None:
+    # examples/verl/run.sh with Hydra's `--cfg job`: verl composes its ppo_trainer config with
+    # every override (an unknown key fails) and prints it instead of training.
+    import os
+    import subprocess
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", "examples/verl/run.sh", "--cfg", "job"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    config = yaml.safe_load(done.stdout)
+    assert config["algorithm"]["adv_estimator"] == "redsearcher_grpo"
+    rollout = config["actor_rollout_ref"]["rollout"]
+    assert rollout["agent"]["default_agent_loop"] == "redsearcher"
+    assert rollout["calculate_log_probs"] is True
+    assert config["algorithm"]["rollout_correction"]["rollout_is"] == "token"
+    assert config["actor_rollout_ref"]["actor"]["clip_ratio_high"] == 0.28
+    reward = config["reward"]["custom_reward_function"]
+    assert reward == {"path": real_verl.module.__file__, "name": "compute_score"}

@@ -29,11 +29,12 @@ def test_translations() -> None:
     verl = settings.verl_overrides()
     assert verl["actor_rollout_ref.actor.clip_ratio_high"] == 0.28
     assert verl["actor_rollout_ref.actor.use_kl_loss"] is False
-    assert verl["actor_rollout_ref.actor.tis_imp_ratio_cap"] == 3.0
+    assert verl["algorithm.rollout_correction.rollout_is"] == "token"
+    assert verl["algorithm.rollout_correction.rollout_is_threshold"] == 3.0
     slime = settings.slime_args()
     assert slime[slime.index("--eps-clip-high") + 1] == "0.28"
     assert "--use-tis" in slime and "--use-kl-loss" not in slime
     off = TrainerSettings(tis=False, kl_coef=0.01)
     assert "vllm_importance_sampling_correction" not in off.trl_kwargs()
     assert "--use-tis" not in off.slime_args() and "--use-kl-loss" in off.slime_args()
-    assert "actor_rollout_ref.actor.tis_imp_ratio_cap" not in off.verl_overrides()
+    assert not any("rollout_correction" in key for key in off.verl_overrides())

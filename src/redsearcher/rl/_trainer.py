@@ -106,8 +106,9 @@ class TrainerSettings(BaseModel):
                 "token-mean" if self.loss_aggregation == "token_mean" else "seq-mean-token-mean"
             ),
         }
-        if self.tis:
-            overrides[f"{actor}.tis_imp_ratio_cap"] = self.tis_cap
+        if self.tis:  # verl 0.9's rollout correction: token-level IS weights, truncated at the cap
+            overrides["algorithm.rollout_correction.rollout_is"] = "token"
+            overrides["algorithm.rollout_correction.rollout_is_threshold"] = self.tis_cap
         return overrides
 
     def slime_args(self) -> list[str]:

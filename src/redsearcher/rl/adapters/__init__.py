@@ -5,7 +5,8 @@ entry point runs), so ``import redsearcher.rl.adapters`` needs no trainer instal
 
 - TRL (``trl_environment``, ``judged_reward``): ``GRPOTrainer(environment_factory=...)``.
 - verl (``redsearcher.rl.adapters.verl``): a registered ``AgentLoopBase`` driving our loop
-  through ``server_manager.generate``; ``compute_score`` for verl's reward path.
+  through ``server_manager.generate``; the ``redsearcher_grpo`` advantage estimator (unscored
+  samples out of their group); ``compute_score`` for verl's reward path.
 - slime (``redsearcher.rl.adapters.slime``): ``--custom-generate-function-path`` and
   ``--custom-rm-path`` functions.
 - verifiers (``redsearcher.rl.adapters.verifiers``): ``load_environment()``.

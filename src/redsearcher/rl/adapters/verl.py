@@ -16,42 +16,88 @@ append time (``redsearcher.agent.episode_segments``) and the judged ``reward_sco
 verl trains one sequence per ``AgentLoopOutput``. An episode that ``discard_all`` split into
 several context windows returns its final window (the one that holds the answer); the count
 of the others is in ``extra_fields["redsearcher_segments"]`` — use slime (``list[Sample]``) to
-train on every window, or ``context.strategy: none``. verl has no "no reward": an unscored
-episode (environment or judge outage) gets ``reward_score=0.0`` with an all-zero
-``response_mask`` (no gradient from it) and ``extra_fields["unscored"]`` naming why.
+train on every window, or ``context.strategy: none``.
+
+**Unscored and abnormal samples.** verl's GRPO (``compute_grpo_outcome_advantage``) sums each
+sample's ``token_level_rewards`` and normalises it by its group's (``uid``) mean and std, so a
+sample that merely *looks* neutral still moves its siblings' advantages. Two kinds of samples
+must get no gradient, for different reasons:
+
+- *unscored* (a judge or environment outage): it has no reward at all, so it must stay out of
+  its group's statistics — a 0 would teach the siblings that an outage was a wrong answer;
+- *abnormal* (the paper's filter, ``redsearcher.rl.abnormal_reasons``: repetition, excessive
+  length, a response cut off, frequent tool failures): it has a real reward and, per the paper,
+  "still participates in advantage computation but is excluded from gradient updates".
+
+Both get an all-zero ``response_mask`` (no loss, in every verl loss aggregation). They are told
+apart by the reward: an unscored sample's ``reward_score`` is NaN — the IEEE "no value" —
+because the estimator sees only tensors (``token_level_rewards``, ``response_mask``, the ``uid``
+index and the algorithm config: ``extra_fields`` reach ``non_tensor_batch`` in the legacy
+trainer but never the estimator, and the v1 trainer fetches only tensor fields for it), and the
+reward tensor is the one per-sample value that survives verl's batching in both trainers
+(``reward_score`` → ``rm_scores`` → ``token_level_scores`` → ``token_level_rewards``; with a KL
+penalty in the reward, NaN plus the penalty is still NaN). ``extra_fields["unscored"]`` (the
+reason) and ``extra_fields["abnormal"]`` (the reasons) say the same for the logs.
+
+Select the estimator this module registers, ``algorithm.adv_estimator=redsearcher_grpo``
+(:data:`ADV_ESTIMATOR`, :func:`redsearcher_grpo_advantage`): GRPO over each ``uid`` group with
+unscored (NaN) samples left out of the mean and std and given advantage 0, abnormal ones kept in
+— the math is :func:`redsearcher.rl.group_advantages` (Bessel std, ε = 1e-6 added, as verl;
+``algorithm.norm_adv_by_std_in_grpo=False`` is Dr.GRPO). With no unscored sample it equals
+verl's ``grpo`` for every group of two or more samples; a group with one scored sample gets 0
+(no baseline, no signal), where verl's gives ``r / (1 + ε)``. The estimator must be registered
+in the trainer's own process: ``examples/verl/run.sh`` sets verl's
+``VERL_USE_EXTERNAL_MODULES=redsearcher.rl.adapters.verl``, which ``import verl`` honours in
+every process. Left on verl's ``grpo``, a NaN makes its group's advantages NaN and verl's FSDP
+and Megatron engines skip the non-finite update: loud, never a silent 0. (A step with an
+unscored sample also logs NaN ``critic/score/*``; the estimator logs the unscored count.)
+
+The abnormal thresholds are ``abnormal:`` in the agent settings file (``AbnormalConfig``; on,
+with its defaults, as in the paper); a window longer than verl's ``response_length`` is cut to
+it and flagged ``truncated``.
 
 ``compute_score`` is verl's ``custom_reward_function``: our registered scorer over the
-``<answer>`` in the decoded response (``reward_kwargs: {scorer: exact}``).
+``<answer>`` in the decoded response (``reward_kwargs: {scorer: exact}``); NaN when unscored.
 
 The environment server URL comes from ``REDSEARCHER_ENV_URL`` (every worker reads it; one URL,
 N replicas behind a balancer), the agent settings from ``REDSEARCHER_AGENT_CONFIG`` (a YAML
-file of ``AgentConfig``; optional).
+file with ``agent:`` — an ``AgentConfig`` — and optionally ``abnormal:``; optional).
 
-Tested against the documented signatures (``tests/rl/test_adapter_verl.py`` installs a stand-in
-``verl.experimental.agent_loop`` with verl's ``AgentLoopBase`` / ``AgentLoopOutput`` /
-``register`` shapes): verl needs Ray and a GPU inference engine and does not install on CPU.
+Tested (``tests/rl/test_adapter_verl.py``) against verl 0.9.1's real classes where verl imports
+(the ``rl-verl`` extra, CPU only: its agent loop, ``core_algos`` and the legacy trainer's
+``compute_advantage``, whose custom-estimator path the v1 trainer also takes), including a batch
+of real episodes through verl's own padding and batching (``AgentLoopWorker._postprocess``) into
+``compute_advantage`` and the estimator against verl's ``compute_grpo_outcome_advantage``; and
+everywhere (the default CI, without verl) against stand-ins with 0.9.1's signatures. Training
+itself needs verl's GPU inference engine (vLLM or SGLang), which these tests do not run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from verl.experimental.agent_loop.agent_loop import (
     AgentLoopBase,
     AgentLoopOutput,
     register,
 )
+from verl.trainer.ppo.core_algos import register_adv_est
 
 from redsearcher.agent import AgentConfig
 from redsearcher.errors import ConfigError
 from redsearcher.log import Task, Trajectory, TrajectoryProvenance
 from redsearcher.model import TokenizerChat, extract_answer
+from redsearcher.rl._abnormal import AbnormalConfig, abnormal_reasons, trajectory_stats
+from redsearcher.rl._advantages import AdvantageConfig, group_advantages
 from redsearcher.rl.adapters._common import (
     GenerateIdsModel,
     JudgedEpisode,
@@ -60,10 +106,27 @@ from redsearcher.rl.adapters._common import (
     row_task,
 )
 
-__all__ = ["RedSearcherAgentLoop", "compute_score", "output_fields", "verl_task"]
+__all__ = [
+    "ADV_ESTIMATOR",
+    "UNSCORED",
+    "RedSearcherAgentLoop",
+    "compute_score",
+    "grpo_advantages",
+    "output_fields",
+    "redsearcher_grpo_advantage",
+    "verl_task",
+]
 
 ENV_URL_VAR = "REDSEARCHER_ENV_URL"
 AGENT_CONFIG_VAR = "REDSEARCHER_AGENT_CONFIG"
+ADV_ESTIMATOR = "redsearcher_grpo"
+"""The advantage estimator's name: ``algorithm.adv_estimator=redsearcher_grpo``."""
+UNSCORED = math.nan
+"""The ``reward_score`` of an unscored episode: no value, which the estimator leaves out."""
+VERL_EPSILON = 1e-6
+"""Added to the group std, as verl's ``compute_grpo_outcome_advantage``."""
+
+logger = logging.getLogger(__name__)
 
 
 def verl_task(kwargs: Mapping[str, Any]) -> Task:
@@ -77,8 +140,19 @@ def verl_task(kwargs: Mapping[str, Any]) -> Task:
     return row_task(row, where=where)
 
 
-def output_fields(episode: JudgedEpisode, response_length: int | None = None) -> dict[str, Any]:
-    """``AgentLoopOutput`` fields of a judged, token-exact episode (its final window)."""
+def output_fields(
+    episode: JudgedEpisode,
+    response_length: int | None = None,
+    abnormal: AbnormalConfig | None = None,
+) -> dict[str, Any]:
+    """``AgentLoopOutput`` fields of a judged, token-exact episode (its final window).
+
+    A scored episode that the abnormal filter flags keeps its reward (it stays in its group's
+    statistics) with an all-zero mask (no loss); an unscored one gets an all-zero mask and
+    ``reward_score`` :data:`UNSCORED` (NaN), which :func:`redsearcher_grpo_advantage` leaves
+    out of its group. A window longer than ``response_length`` is cut to it and flagged
+    ``truncated`` (the cut sequence does not hold the answer its reward is for).
+    """
     segment = episode.segments[-1]
     limit = response_length if response_length is not None else len(segment.response_ids)
     mask = segment.response_mask[:limit]
@@ -89,27 +163,123 @@ def output_fields(episode: JudgedEpisode, response_length: int | None = None) ->
     }
     reward = episode.value
     if reward is None:
-        mask = [0] * len(mask)
         extra["unscored"] = episode.reward.unscored_reason or "unscored"
+    else:
+        stats = trajectory_stats(episode.trajectory)
+        if len(segment.response_ids) > limit:
+            stats = stats.model_copy(update={"truncated": True})
+        reasons = abnormal_reasons(stats, abnormal)
+        if reasons:
+            extra["abnormal"] = reasons
+    if "unscored" in extra or "abnormal" in extra:
+        mask = [0] * len(mask)
     return {
         "prompt_ids": segment.prompt_ids,
         "response_ids": segment.response_ids[:limit],
         "response_mask": mask,
         "response_logprobs": segment.logprobs[:limit],
         "multi_modal_data": {},
-        "reward_score": 0.0 if reward is None else reward,
+        "reward_score": UNSCORED if reward is None else reward,
         "num_turns": episode.trajectory.turns * 2 + 1,
         "metrics": {},
         "extra_fields": extra,
     }
 
 
-def _agent_config() -> AgentConfig:
+def grpo_advantages(
+    scores: Sequence[float], index: Sequence[Hashable], config: AdvantageConfig | None = None
+) -> tuple[list[float], int]:
+    """One advantage per sample, grouped by ``index``; a NaN score is an unscored sample.
+
+    Each group goes through :func:`redsearcher.rl.group_advantages`: unscored samples are left
+    out of the mean and std and get 0 (no gradient), every scored one is in.
+
+    Args:
+        scores: Each sample's summed reward (NaN: unscored).
+        index: Each sample's group key (verl's ``uid``).
+        config: The normalisation (verl's: sample std, ε = 1e-6, when omitted).
+
+    Returns:
+        The advantages, in order, and the number of unscored samples.
+
+    Raises:
+        ValueError: for an infinite score (a reward function's bug, not an outage), or
+            ``index`` of another length.
+    """
+    if len(index) != len(scores):
+        raise ValueError(f"{len(scores)} scores but {len(index)} group keys")
+    config = config or AdvantageConfig(std_epsilon=VERL_EPSILON)
+    groups: dict[Hashable, list[int]] = {}
+    for i, key in enumerate(index):
+        groups.setdefault(key, []).append(i)
+    advantages = [0.0] * len(scores)
+    unscored = 0
+    for members in groups.values():
+        rewards = [None if math.isnan(scores[i]) else float(scores[i]) for i in members]
+        result = group_advantages(rewards, config)
+        unscored += result.unscored
+        for i, advantage in zip(members, result.advantages, strict=True):
+            advantages[i] = 0.0 if advantage is None else advantage
+    return advantages, unscored
+
+
+@register_adv_est(ADV_ESTIMATOR)  # type: ignore[untyped-decorator]
+def redsearcher_grpo_advantage(
+    token_level_rewards: Any,
+    response_mask: Any,
+    index: Any,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[Any, Any]:
+    """The ``redsearcher_grpo`` estimator: GRPO with unscored (NaN) samples out of their group.
+
+    verl calls it as ``adv_estimator_fn(token_level_rewards=, response_mask=, config=,
+    index=)`` (``config`` is ``algorithm``: ``norm_adv_by_std_in_grpo=False`` is Dr.GRPO).
+
+    Returns:
+        ``(advantages, returns)``, both ``advantage × response_mask`` per token, as verl's GRPO.
+    """
+    by_std = bool(_get(config, "norm_adv_by_std_in_grpo", True))
+    settings = AdvantageConfig(scale="std" if by_std else "none", std_epsilon=VERL_EPSILON)
+    scores = token_level_rewards.sum(dim=-1).tolist()
+    advantages, unscored = grpo_advantages(scores, list(index), settings)
+    if unscored:
+        logger.warning(
+            "%s: %d of %d samples unscored (an outage): left out of their groups, advantage 0",
+            ADV_ESTIMATOR,
+            unscored,
+            len(scores),
+        )
+    per_token = token_level_rewards.new_tensor(advantages).unsqueeze(-1) * response_mask
+    return per_token, per_token
+
+
+def _settings() -> tuple[AgentConfig, AbnormalConfig]:
     path = os.environ.get(AGENT_CONFIG_VAR)
     if not path:
-        return AgentConfig()
+        return AgentConfig(), AbnormalConfig()
     data = yaml.safe_load(Path(path).read_text()) or {}
-    return AgentConfig.model_validate(data.get("agent", data))
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path} ({AGENT_CONFIG_VAR}): the agent settings must be a mapping")
+    sections: list[tuple[str, type[AgentConfig] | type[AbnormalConfig], Any]]
+    if "agent" in data:
+        sections = [
+            ("agent", AgentConfig, data["agent"]),
+            ("abnormal", AbnormalConfig, data.get("abnormal") or {}),
+        ]
+    else:  # the whole file is the agent's settings
+        sections = [("", AgentConfig, data), ("abnormal", AbnormalConfig, {})]
+    built: list[Any] = []
+    for section, model, value in sections:
+        try:
+            built.append(model.model_validate(value))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join([section, *map(str, first["loc"])]).strip(".")
+            raise ConfigError(
+                f"{path} ({AGENT_CONFIG_VAR}): field {field!r}: {first['msg']}"
+            ) from exc
+    return built[0], built[1]
 
 
 def _get(config: Any, dotted: str, default: Any) -> Any:
@@ -134,7 +304,7 @@ class RedSearcherAgentLoop(AgentLoopBase):  # type: ignore[misc]
         if not self.env_url:
             raise ConfigError(f"set {ENV_URL_VAR} to the environment server's URL")
         self.scorer = scorer
-        self.agent_config = _agent_config()
+        self.agent_config, self.abnormal = _settings()
         config = getattr(self, "config", None)
         self.response_length = _get(config, "actor_rollout_ref.rollout.response_length", None)
         template_kwargs = _get(config, "data.apply_chat_template_kwargs", {}) or {}
@@ -163,7 +333,7 @@ class RedSearcherAgentLoop(AgentLoopBase):  # type: ignore[misc]
             )
         finally:
             await toolbox.aclose()
-        return AgentLoopOutput(**output_fields(episode, self.response_length))
+        return AgentLoopOutput(**output_fields(episode, self.response_length, self.abnormal))
 
 
 def compute_score(
@@ -176,8 +346,8 @@ def compute_score(
     """Verl ``custom_reward_function``: our registered scorer on the response's ``<answer>``.
 
     The agent loop already sets ``reward_score``; this serves verl's reward path for rows
-    generated by other loops. A scorer that leaves a sample unscored gives 0.0 here, since verl
-    needs a number (log it through ``extra_info`` and prefer the agent loop's masking).
+    generated by other loops. A scorer that leaves a sample unscored gives :data:`UNSCORED`
+    (NaN), which ``redsearcher_grpo`` leaves out of the group — never 0.
     """
     from redsearcher.rl._rewards import judge_rewards
 
@@ -193,4 +363,4 @@ def compute_score(
         provenance=TrajectoryProvenance(model="verl-policy", protocol="text"),
     )
     (reward,) = asyncio.run(judge_rewards([trajectory], scorer))
-    return 0.0 if reward.reward is None else reward.reward
+    return UNSCORED if reward.reward is None else reward.reward
