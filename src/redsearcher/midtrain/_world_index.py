@@ -92,7 +92,7 @@ def fact_value(fact: FactView, label: Callable[[str], str] = _same) -> str:
         unit = label(fact.unit) if fact.unit else None
         if unit and _QID.match(unit):
             unit = None
-        amount = float(fact.amount)  # type: ignore[arg-type]
+        amount = float(fact.amount)  # type: ignore[arg-type]  # a quantity has an amount
         return f"{_number(amount)} {unit}" if unit else _number(amount)
     if fact.kind == "coordinate":
         return f"{fact.latitude:.4f}, {fact.longitude:.4f}"
@@ -121,6 +121,10 @@ def world_index(ctx: GenContext) -> WorldIndex:
 
 class WorldIndex:
     """Entities, facts, documents and provenance of a World, addressed by row.
+
+    The one index of a run (:func:`world_index`): grounding reads its documents and provenance,
+    the tool dialogues its relation views (:meth:`named`, :meth:`functional`,
+    :meth:`facts_for`, :meth:`subjects_with`), each built from the same columns when first used.
 
     Raises:
         UserError: when the World has no provenance rows (nothing says which document states
