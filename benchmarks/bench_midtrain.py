@@ -13,7 +13,8 @@ subprocesses, timed but not part of the rates):
 - ``run``: ``run_midtrain`` end to end (generation, token counts, durable appends with fsync,
   ShareGPT/OpenAI/text files and the summary) for grounding and planning.
 
-Peak RSS is ``ru_maxrss`` of this process (the builds run in children and are not in it).
+Peak RSS is ``ru_maxrss`` of this process (the builds run in children and are not in it). CPU
+seconds (``getrusage``) are given beside wall times: they tolerate a machine shared with other jobs.
 
 Usage: python benchmarks/bench_midtrain.py [--entities 100000] [--world DIR] [--n 5000]
        [--tasks 200] [--record]
@@ -47,6 +48,11 @@ CLI = [sys.executable, "-c", "import sys; from redsearcher._cli._app import main
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _cli(*args: str) -> float:
@@ -84,33 +90,33 @@ def main() -> None:
     world = World.open(world_dir)
     ctx = GenContext(world, world.content_hash, tasks=tasks)
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     index = world_index(ctx)
-    index_s = time.perf_counter() - t
+    index_s, index_cpu = time.perf_counter() - t, time.process_time() - cpu
 
     rejected = 0
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     grounding = []
     for item in GroundingGenerator().generate(ctx, args.n, seed=0):
         if isinstance(item, MidtrainSample):
             grounding.append(item)
         else:
             rejected += 1
-    grounding_s = time.perf_counter() - t
+    grounding_s, grounding_cpu = time.perf_counter() - t, time.process_time() - cpu
     counter = TokenCounter()
     t = time.perf_counter()
     tokens = sum(count_sample_tokens(s, counter) for s in grounding)
     count_s = time.perf_counter() - t
     unanswerable = sum(1 for s in grounding if not s.source["answerable"])
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     planning = 0
     seed = 0
     while planning < args.n:
         for item in PlanningGenerator().generate(ctx, len(tasks), seed=seed):
             planning += isinstance(item, MidtrainSample)
         seed += 1
-    planning_s = time.perf_counter() - t
+    planning_s, planning_cpu = time.perf_counter() - t, time.process_time() - cpu
 
     generators_rss = _rss_mb()
 
@@ -118,7 +124,9 @@ def main() -> None:
     cmd = [*CLI, "midtrain", str(world_dir), "--out", str(out), "--tasks", str(tasks_file),
            "--kinds", "grounding,planning", "--n", str(args.n + len(tasks)), "--quiet",
            "--config", str(_mixture_file(scratch, args.n, len(tasks)))]  # fmt: skip
+    run_cpu = _children_cpu()
     run = run_measured(cmd)
+    run_cpu = _children_cpu() - run_cpu
     if run.returncode:
         raise SystemExit(run.stderr)
     made = sum(1 for _ in (out / "samples.jsonl").open())
@@ -129,17 +137,19 @@ def main() -> None:
          else f"reused, {len(tasks)} tasks"),
         ("World", f"{len(index.ids):,} entities, {len(index.doc_ids):,} documents, "
                   f"{int(index.doc_fact_ptr[-1]):,} provenance rows"),
-        ("index build", f"{index_s:.1f} s"),
+        ("index build", f"{index_s:.1f} s ({index_cpu:.1f} s CPU)"),
         ("grounding (generator, verified)", f"{len(grounding):,} in {grounding_s:.2f} s = "
-         f"{len(grounding) / grounding_s:,.0f} samples/s ({unanswerable} unanswerable, "
+         f"{len(grounding) / grounding_s:,.0f} samples/s, {grounding_cpu:.2f} s CPU "
+         f"({unanswerable} unanswerable, "
          f"{rejected} candidates rejected)"),
         ("grounding + token counts", f"{len(grounding) / (grounding_s + count_s):,.0f} "
          f"samples/s ({tokens / len(grounding):,.0f} tokens/sample, estimate)"),
         ("planning (generator, checked)", f"{planning:,} in {planning_s:.2f} s = "
-         f"{planning / planning_s:,.0f} samples/s ({seed} passes over {len(tasks)} tasks)"),
+         f"{planning / planning_s:,.0f} samples/s, {planning_cpu:.2f} s CPU ({seed} passes "
+         f"over {len(tasks)} tasks)"),
         ("peak RSS, index + generators (this process)", f"{generators_rss:,.0f} MB"),
         ("`redsearcher midtrain` end to end (subprocess)", f"{made:,} samples in "
-         f"{run.wall_s:.1f} s = {made / run.wall_s:,.0f} samples/s, peak RSS "
+         f"{run.wall_s:.1f} s = {made / run.wall_s:,.0f} samples/s ({run_cpu:.1f} s CPU), peak RSS "
          f"{run.peak_rss_mb:,.0f} MB (start-up, index, fsync'd appends, 3 formats, summary)"),
     ]  # fmt: skip
     width = max(len(r[0]) for r in rows)

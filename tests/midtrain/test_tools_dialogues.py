@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from redsearcher.errors import UserError
-from redsearcher.midtrain import ChatRewriter, GenContext, MidtrainSample, Rejection
+from redsearcher.midtrain import ChatRewriter, GenContext, MidtrainSample, Rejection, world_index
 from redsearcher.midtrain._tools import ToolDialogueGenerator, validate
-from redsearcher.midtrain._tools_world import ToolError, ToolIndex, WorldTools
+from redsearcher.midtrain._tools_world import ToolError, WorldTools
 from redsearcher.testing import ScriptedModel, Step, tiny_world
 
 # fact id -> value, from TINY_FACTS (single-valued (subject, predicate) pairs only).
@@ -120,7 +120,7 @@ def test_deterministic_per_seed(ctx: GenContext) -> None:
 
 
 def test_tool_errors_and_validation(ctx: GenContext) -> None:
-    tools = WorldTools(ToolIndex.build(ctx.world))
+    tools = WorldTools(world_index(ctx))
     assert json.loads(tools.call("get_born_in", {"entity": "E1"}))["values"] == [
         {"id": "E5", "name": "Harwick"}
     ]

@@ -8,6 +8,7 @@ validated against the same facts. This package sits beside ``rl``, above ``expor
 - ``Generator`` / ``GenContext`` / ``Rejection`` / ``Rewriter``: what every kind implements.
 - Stage I: ``GroundingGenerator`` (intent-anchored grounding with distractors) and
   ``PlanningGenerator`` (hierarchical plans from task graphs), with their verifiers.
+- ``WorldIndex`` / ``world_index(ctx)``: the World indexed once per run for every generator.
 - ``MixtureConfig`` and ``run_midtrain``: the resumable run, training formats and summary.
 """
 
@@ -18,7 +19,6 @@ from redsearcher.midtrain._grounding import (
     GroundingGenerator,
     GroundingOptions,
     verify_target,
-    world_index,
 )
 from redsearcher.midtrain._mixture import (
     KINDS,
@@ -62,7 +62,7 @@ from redsearcher.midtrain._trajectories import (
     samples_from_runs,
     trajectory_samples,
 )
-from redsearcher.midtrain._world_index import DocView, FactView, WorldIndex
+from redsearcher.midtrain._world_index import DocView, FactView, WorldIndex, world_index
 
 __all__ = [
     "BUCKETS",

@@ -34,7 +34,7 @@ from redsearcher.midtrain._surface import (
     sentences,
     states,
 )
-from redsearcher.midtrain._world_index import DocView, FactView, WorldIndex
+from redsearcher.midtrain._world_index import DocView, FactView, WorldIndex, world_index
 
 __all__ = [
     "GROUNDING_SYSTEM",
@@ -42,7 +42,6 @@ __all__ = [
     "GroundingGenerator",
     "GroundingOptions",
     "verify_target",
-    "world_index",
 ]
 
 VERSION = "grounding/1"
@@ -83,15 +82,6 @@ class GroundingOptions:
     def from_mapping(cls, data: object) -> GroundingOptions:
         """From the config's dict (unknown keys rejected by the dataclass)."""
         return cls(**data) if isinstance(data, dict) else cls()
-
-
-def world_index(ctx: GenContext) -> WorldIndex:
-    """The context's World index, built once and shared by the Stage I generators."""
-    found = ctx.cache.get("world_index")
-    if not isinstance(found, WorldIndex):
-        found = WorldIndex(ctx.world)
-        ctx.cache["world_index"] = found
-    return found
 
 
 def _cut(text: str, limit: int) -> str:

@@ -10,6 +10,9 @@ value; a share of dialogues make a bad call first (a name where an id is wanted,
 argument name) and retry after the tool's error; a share add a follow-up question on an entity
 already seen, answered by calling again.
 
+Chains are built on the run's one ``WorldIndex`` (shared with the Stage I generators) and in
+its terms, entity and fact *rows*; ids appear only in the calls and in ``source``.
+
 The offered tools' OpenAI schemas are ``source["tools"]`` (the output writes them as the
 sample's ``tools``, which chat templates render into the system prompt). Loss weights: tool
 messages 0 (observations), the bad call 0 (the model should learn the
@@ -32,11 +35,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import numpy as np
+
 from redsearcher.errors import UserError
 from redsearcher.midtrain._generator import GenContext, Rejection
 from redsearcher.midtrain._sample import Kind, MidtrainMessage, MidtrainSample, Stage
 from redsearcher.midtrain._tools_web import WebTools, value_forms
-from redsearcher.midtrain._tools_world import ToolIndex, WorldTools, getter, predicate_noun
+from redsearcher.midtrain._tools_world import WorldTools, getter, predicate_noun
+from redsearcher.midtrain._world_index import WorldIndex, world_index
 
 __all__ = ["GENERATOR_VERSION", "ToolDialogueGenerator", "ToolOptions"]
 
@@ -107,6 +113,7 @@ class _Dialogue:
     calls: list[_Call]
     answer: str
     answer_fact: int
+    """Fact rows (``WorldIndex``), here and in ``facts`` and ``followup``."""
     facts: list[int]
     errors: list[str] = field(default_factory=list)
     followup: tuple[str, list[_Call], str, int] | None = None
@@ -127,6 +134,7 @@ class ToolDialogueGenerator:
         for table in ("entities", "facts", "provenance"):
             if ctx.world.count(table) == 0:
                 raise UserError(f"{ctx.world.path}: the World has no {table}; tools needs them")
+        world_index(ctx)
 
     def _web(self, ctx: GenContext, options: ToolOptions) -> WebTools | None:
         if options.index is None or options.web_rate <= 0:
@@ -137,18 +145,13 @@ class ToolDialogueGenerator:
         web: WebTools = ctx.cache[key]
         return web
 
-    def _index(self, ctx: GenContext) -> tuple[ToolIndex, list[str]]:
-        cached = ctx.cache.get("tools_index")
-        if cached is None:
-            index = ToolIndex.build(ctx.world)
-            starts = sorted(e for e in index.functional if index.labels.get(e))
-            cached = ctx.cache["tools_index"] = (index, starts)
-        return cached  # type: ignore[no-any-return]
-
     def generate(self, ctx: GenContext, n: int, seed: int) -> Iterator[MidtrainSample | Rejection]:
         """Yield ``n`` dialogues (and rejections); deterministic per (World, seed)."""
         options = ToolOptions.parse(dict(ctx.kind_options("tools")))
-        index, starts = self._index(ctx)
+        index = world_index(ctx)
+        starts = ctx.cache.get("tools_starts")
+        if starts is None:
+            starts = ctx.cache["tools_starts"] = _starts(index)
         if not starts:
             raise UserError(f"{ctx.world.path}: no entity has a single-valued fact to ask about")
         tools = WorldTools(index)
@@ -176,13 +179,19 @@ class ToolDialogueGenerator:
             yield sample
 
 
+def _starts(index: WorldIndex) -> list[int]:
+    """Entity rows a chain may start at (a label and a single-valued fact), in id order."""
+    rows = [int(r) for r in np.flatnonzero(index.single_valued) if index.labels[int(r)]]
+    return sorted(rows, key=index.ids.__getitem__)
+
+
 def _chain(
-    index: ToolIndex, starts: list[str], rng: random.Random, options: ToolOptions
+    index: WorldIndex, starts: list[int], rng: random.Random, options: ToolOptions
 ) -> _Dialogue | Rejection:
     start = rng.choice(starts)
     kind = index.types[start]
     label = index.labels[start]
-    rivals = [e for e in index.by_label.get(label.lower(), []) if index.types[e] == kind]
+    rivals = [e for e in index.named(label) if index.types[e] == kind]
     calls: list[_Call] = []
     facts: list[int] = []
     mentions = [label]
@@ -192,9 +201,9 @@ def _chain(
         if anchor is None and len(rivals) > 1:
             return Rejection("tools", "ambiguous_start", f"{label!r} names {len(rivals)} {kind}s")
     if anchor is not None:
-        predicate, obj, fact_id = anchor
-        obj_label, obj_type = index.labels[obj], index.types[obj]
-        same = [e for e in index.by_label.get(obj_label.lower(), []) if index.types[e] == obj_type]
+        predicate, obj, fact = anchor
+        obj_id, obj_label, obj_type = index.ids[obj], index.labels[obj], index.types[obj]
+        same = [e for e in index.named(obj_label) if index.types[e] == obj_type]
         if len(same) > 1:
             return Rejection("tools", "ambiguous_start", f"{obj_label!r} names {len(same)}")
         phrase = f"the {kind} whose {predicate_noun(predicate)} is {obj_label}"
@@ -209,11 +218,11 @@ def _chain(
         calls.append(
             _Call(
                 "find_entities",
-                {"type": kind, "relation": predicate, "value": obj},
-                f"Now the {kind} whose {predicate_noun(predicate)} is {obj_label} ({obj}).",
+                {"type": kind, "relation": predicate, "value": obj_id},
+                f"Now the {kind} whose {predicate_noun(predicate)} is {obj_label} ({obj_id}).",
             )
         )
-        facts.append(fact_id)
+        facts.append(fact)
     else:
         phrase = f"the {kind} {label}"
         calls.append(
@@ -224,67 +233,73 @@ def _chain(
             )
         )
     hops = rng.randint(1, max(1, options.max_hops))
-    current, seen = start, {start}
+    current, seen = start, {start, -1}  # -1: a value that leads nowhere (``_next_hop``)
     answer_fact = -1
     for hop in range(hops):
-        choices = index.functional.get(current, [])
+        choices = index.functional(current)
         if hop < hops - 1:
-            choices = [
-                (p, f)
-                for p, f in choices
-                if index.rows[f]["kind"] == "entity"
-                and index.rows[f]["object"] not in seen
-                and index.rows[f]["object"] in index.functional
-            ]
+            choices = [(p, f) for p, f in choices if _next_hop(index, f) not in seen]
         if anchor is not None:
             choices = [(p, f) for p, f in choices if f != anchor[2]]
         if not choices:
             if answer_fact < 0:
-                return Rejection("tools", "no_chain", f"{current} has nothing left to ask")
+                return Rejection(
+                    "tools", "no_chain", f"{index.ids[current]} has nothing left to ask"
+                )
             break
-        predicate, fact_id = rng.choice(choices)
+        predicate, fact = rng.choice(choices)
         noun = predicate_noun(predicate)
+        entity = index.ids[current]
         calls.append(
             _Call(
                 getter(predicate),
-                {"entity": current},
-                f"Next, the {noun} of {index.labels[current]} ({current}).",
+                {"entity": entity},
+                f"Next, the {noun} of {index.labels[current]} ({entity}).",
             )
         )
-        facts.append(fact_id)
-        answer_fact = fact_id
+        facts.append(fact)
+        answer_fact = fact
         phrase = f"the {noun} of {phrase}"
-        row = index.rows[fact_id]
-        if row["kind"] == "entity":
-            current = row["object"]
+        if hop < hops - 1:  # the last hop's value is the answer, not a next subject
+            current = _next_hop(index, fact)
             seen.add(current)
     question = rng.choice(_QUESTIONS).format(x=phrase)
     return _Dialogue(
         question=question,
         phrase=phrase,
         calls=calls,
-        answer=index.value(answer_fact),
+        answer=index.value_text(answer_fact),
         answer_fact=answer_fact,
         facts=facts,
         mentions=mentions,
     )
 
 
-def _anchor(index: ToolIndex, start: str, rng: random.Random) -> tuple[str, str, int] | None:
+def _next_hop(index: WorldIndex, fact: int) -> int:
+    """The entity row fact row ``fact`` leads a chain on to, or -1 when it leads nowhere.
+
+    Nowhere: a literal value, an object outside the World, or one with no single-valued
+    relation to ask next.
+    """
+    obj = index.object_row(fact)
+    return obj if obj >= 0 and index.single_valued[obj] else -1
+
+
+def _anchor(index: WorldIndex, start: int, rng: random.Random) -> tuple[str, int, int] | None:
     """A relation ``start -p-> obj`` that no other entity of start's type shares."""
     kind = index.types[start]
     options = []
-    for predicate, fact_id in index.functional.get(start, []):
-        row = index.rows[fact_id]
-        if row["kind"] != "entity" or row["object"] not in index.labels:
+    for predicate, fact in index.functional(start):
+        obj = index.object_row(fact)
+        if obj < 0:
             continue
-        subjects = index.reverse.get((predicate, row["object"].lower()), [])
+        subjects = index.subjects_with(predicate, index.ids[obj])
         if [s for s in subjects if index.types[s] == kind] == [start]:
-            options.append((predicate, row["object"], fact_id))
+            options.append((predicate, obj, fact))
     return rng.choice(options) if options else None
 
 
-def _inject_error(dialogue: _Dialogue, index: ToolIndex, rng: random.Random) -> None:
+def _inject_error(dialogue: _Dialogue, index: WorldIndex, rng: random.Random) -> None:
     """Make one ``get_`` call fail first (bad id or bad argument name), then retry it."""
     positions = [i for i, c in enumerate(dialogue.calls) if c.name.startswith("get_")]
     if not positions:
@@ -293,7 +308,7 @@ def _inject_error(dialogue: _Dialogue, index: ToolIndex, rng: random.Random) -> 
     call = dialogue.calls[at]
     entity = call.arguments["entity"]
     if rng.random() < 0.5:
-        bad = _Call(call.name, {"entity": index.labels[entity]}, call.thought, trained=False)
+        bad = _Call(call.name, {"entity": index.label(entity)}, call.thought, trained=False)
         kind = "unknown_entity"
         fix = f"The tool wants the id, not the name; retrying with {entity}."
     else:
@@ -304,24 +319,24 @@ def _inject_error(dialogue: _Dialogue, index: ToolIndex, rng: random.Random) -> 
     dialogue.errors.append(kind)
 
 
-def _followup(dialogue: _Dialogue, index: ToolIndex, rng: random.Random) -> None:
+def _followup(dialogue: _Dialogue, index: WorldIndex, rng: random.Random) -> None:
     """A second question on an entity the dialogue already resolved (answered by a new call)."""
     calls = dialogue.calls
     entities = [c.arguments["entity"] for c in calls if c.trained and "entity" in c.arguments]
     rng.shuffle(entities)
     used = set(dialogue.facts)
     for entity in entities:
-        choices = [(p, f) for p, f in index.functional.get(entity, []) if f not in used]
+        choices = [(p, f) for p, f in index.functional(index.row_of[entity]) if f not in used]
         if choices:
-            predicate, fact_id = rng.choice(choices)
-            label = index.labels[entity]
+            predicate, fact = rng.choice(choices)
+            label = index.label(entity)
             question = f"And what is the {predicate_noun(predicate)} of {label}?"
             call = _Call(
                 getter(predicate),
                 {"entity": entity},
                 f"{label} is {entity}; I ask for its {predicate_noun(predicate)}.",
             )
-            dialogue.followup = (question, [call], index.value(fact_id), fact_id)
+            dialogue.followup = (question, [call], index.value_text(fact), fact)
             return
 
 
@@ -354,25 +369,25 @@ def _args(call: _Call) -> tuple[str, dict[str, Any]]:
     return call.name, call.arguments
 
 
-def _through_web(dialogue: _Dialogue, index: ToolIndex, web: WebTools) -> str:
+def _through_web(dialogue: _Dialogue, index: WorldIndex, web: WebTools) -> str:
     """Resolve the last hop with ``search`` + ``visit``; the reason it stayed, or ``""``."""
     last = dialogue.calls[-1]
     if not last.name.startswith("get_"):
         return "no_hop"
     entity = last.arguments["entity"]
-    label = index.labels[entity]
+    label = index.label(entity)
     noun = predicate_noun(last.name[4:])
     query = f"{label} {noun}"
-    url = web.find(query, set(index.docs.get(dialogue.answer_fact, [])))
+    fact = index.fact(dialogue.answer_fact)
+    url = web.find(query, {index.doc_ids[d] for d in index.stating_docs(fact.row)})
     if url is None:
-        return f"no page stating fact {dialogue.answer_fact} in the results for {query!r}"
+        return f"no page stating fact {fact.id} in the results for {query!r}"
     goal = f"the {noun} of {label}"
     page = web.call("visit", {"url": [url], "goal": goal})
-    row = index.rows[dialogue.answer_fact]
     if not any(
-        re.search(rf"(?<!\w){re.escape(f)}(?!\w)", page) for f in value_forms(row, dialogue.answer)
+        re.search(rf"(?<!\w){re.escape(f)}(?!\w)", page) for f in value_forms(fact, dialogue.answer)
     ):
-        return f"the page read for fact {dialogue.answer_fact} does not show its value"
+        return f"the page read for fact {fact.id} does not show its value"
     search = web.call("search", {"query": [query]})
     dialogue.calls[-1:] = [
         _Call(
@@ -424,8 +439,8 @@ def _sample(
         "generator": GENERATOR_VERSION,
         "rewrite": "offline",
         "chain": [c.name for c in dialogue.calls if c.trained],
-        "facts": list(dialogue.facts),
-        "answer_fact": dialogue.answer_fact,
+        "facts": [index.fact(f).id for f in dialogue.facts],
+        "answer_fact": index.fact(dialogue.answer_fact).id,
         "errors": list(dialogue.errors),
         "simulated": False,
     }
@@ -466,7 +481,7 @@ def _sample(
     messages.append(MidtrainMessage(role="assistant", content=final, loss_weight=1.0))
     answers = [dialogue.answer_fact]
     if dialogue.followup is not None:
-        question, calls, answer, fact_id = dialogue.followup
+        question, calls, answer, fact = dialogue.followup
         messages.append(MidtrainMessage(role="user", content=question))
         messages += _turns(calls, tools, counter)
         noun_phrase = question.removeprefix("And what is ").removesuffix("?")
@@ -475,12 +490,12 @@ def _sample(
                 role="assistant", content=_answer_sentence(noun_phrase, answer), loss_weight=1.0
             )
         )
-        answers.append(fact_id)
-        source["followup_fact"] = fact_id
+        answers.append(fact)
+        source["followup_fact"] = index.fact(fact).id
     all_facts = [*dialogue.facts, *answers[1:]]
-    docs = sorted({d for f in all_facts for d in index.docs.get(f, [])})
-    row = index.rows[dialogue.answer_fact]
-    answer_entity = row["object"] if row["kind"] == "entity" else row["subject"]
+    docs = sorted({index.doc_ids[d] for f in all_facts for d in index.stating_docs(f)})
+    view = index.fact(dialogue.answer_fact)
+    answer_entity = view.object if view.kind == "entity" and view.object else view.subject
     source["tools"] = schemas
     return MidtrainSample(
         id=sample_id,
@@ -600,7 +615,10 @@ def validate(sample: MidtrainSample, tools: WorldTools) -> str | None:
     if len(finals) != len(wanted):
         return f"{len(finals)} answers for {len(wanted)} questions"
     for message, fact_id in zip(finals, wanted, strict=True):
-        value = tools.index.value(fact_id)
+        row = tools.index.fact_row.get(fact_id)
+        if row is None:
+            return f"fact {fact_id} is not in the World"
+        value = tools.index.value_text(row)
         if value.lower() not in message.content.lower():
             return f"the answer {message.content!r} does not state {value!r}"
     return None

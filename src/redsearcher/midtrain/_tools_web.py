@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from redsearcher.env import LocalEnvironment
 from redsearcher.errors import UserError
+from redsearcher.midtrain._world_index import FactView
 from redsearcher.registry import lookup
 from redsearcher.tools import DEFAULT_TOOLS, Toolbox
 from redsearcher.world.generate import MONTHS
@@ -24,10 +25,10 @@ from redsearcher.world.generate import MONTHS
 __all__ = ["WebTools", "value_forms"]
 
 
-def value_forms(row: dict[str, Any], value: str) -> list[str]:
+def value_forms(fact: FactView, value: str) -> list[str]:
     """Ways a page may write a fact's value (``value`` is the canonical text)."""
     forms = [value]
-    if row["kind"] == "date":
+    if fact.kind == "date":
         parts = value.split("-")
         if len(parts) >= 2:
             month = MONTHS[int(parts[1]) - 1]
@@ -36,9 +37,9 @@ def value_forms(row: dict[str, Any], value: str) -> list[str]:
                 forms += [f"{month} {day}, {parts[0]}", f"{day} {month} {parts[0]}"]
             else:
                 forms.append(f"{month} {parts[0]}")
-    elif row["kind"] == "quantity" and float(row["amount"]).is_integer():
-        number = str(int(row["amount"]))
-        forms.append(value.replace(number, f"{int(row['amount']):,}", 1))
+    elif fact.kind == "quantity" and fact.amount is not None and float(fact.amount).is_integer():
+        number = str(int(fact.amount))
+        forms.append(value.replace(number, f"{int(fact.amount):,}", 1))
     return forms
 
 

@@ -1,31 +1,23 @@
-"""The World as simulated tools see it: a compact in-memory index and the tools' answers.
+"""The World as simulated tools see it: the tools' schemas and answers.
 
 Simulated tool use (paper §5.2) asks an LLM to invent tool responses; ours are *computed* from
 the World, so the same call always gets the same answer, across turns and across dialogues, and
-every final answer is a fact. This module holds the index (built once per World from Arrow
-columns, not record objects: a 100k-entity World loads in seconds) and ``WorldTools``, which
-answers a call the way a tool server would, including its errors (unknown entity, missing or
-unexpected argument, unknown relation). Dialogue generation is in ``_tools``.
+every final answer is a fact. ``WorldTools`` answers a call the way a tool server would,
+including its errors (unknown entity, missing or unexpected argument, unknown relation), from
+the run's one ``WorldIndex`` (the lookups by name, by subject and predicate, and by value are
+its relation views). Dialogue generation is in ``_tools``.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
-from redsearcher.world import PREDICATES, World
+from redsearcher.midtrain._world_index import WorldIndex, fact_value
+from redsearcher.world import PREDICATES
 
-__all__ = [
-    "ToolError",
-    "ToolIndex",
-    "WorldTools",
-    "fact_value",
-    "getter",
-    "predicate_noun",
-]
+__all__ = ["ToolError", "WorldTools", "getter", "predicate_noun"]
 
 #: Nouns for predicates whose snake-case name does not read as "the X of Y".
 _NOUNS: Final[dict[str, str]] = {
@@ -50,131 +42,13 @@ def predicate_noun(predicate: str) -> str:
     return _NOUNS.get(predicate, predicate.replace("_", " "))
 
 
-_QID: Final = re.compile(r"^Q\d+$")
-
-
 def getter(predicate: str) -> str:
     """The name of the tool that reads ``predicate``."""
     return f"get_{predicate}"
 
 
-def _number(amount: float) -> str:
-    return str(int(amount)) if float(amount).is_integer() else f"{amount:g}"
-
-
-def fact_value(kind: str, row: dict[str, Any], labels: dict[str, str]) -> str:
-    """A fact's value as a tool returns it and an answer states it (entity: its label)."""
-    if kind == "entity":
-        return str(labels.get(row["object"], row["object"]))
-    if kind == "date":
-        # Cut to the stated precision (9 year, 10 month): "1952", never "1952-01-01".
-        iso = str(row["date"]).lstrip("+")
-        precision = row.get("date_precision") or 11
-        return iso[:10] if precision >= 11 else iso[:7] if precision == 10 else iso[:4]
-    if kind == "quantity":
-        # Ingested units are Wikidata items ("Q7727"): their label when the World has it,
-        # else the bare number (an id is no answer).
-        unit = row.get("unit")
-        unit = labels.get(unit, unit) if unit else None
-        if unit and _QID.match(unit):
-            unit = None
-        return f"{_number(row['amount'])} {unit}" if unit else _number(row["amount"])
-    if kind == "coordinate":
-        return f"{row['latitude']:.4f}, {row['longitude']:.4f}"
-    return str(row["string"])
-
-
 class ToolError(Exception):
     """A tool call the simulated server refuses; ``str()`` is the error the model reads."""
-
-
-@dataclass(slots=True)
-class ToolIndex:
-    """Entities, facts and provenance of a World, indexed for tool answers.
-
-    ``facts[(subject, predicate)]`` holds fact ids; ``functional`` lists, per subject, the
-    predicates with exactly one value (only those make a chain whose answer is unique).
-    """
-
-    labels: dict[str, str] = field(default_factory=dict)
-    types: dict[str, str] = field(default_factory=dict)
-    descriptions: dict[str, str] = field(default_factory=dict)
-    by_label: dict[str, list[str]] = field(default_factory=dict)
-    """Lower-cased label or alias -> entity ids (World order)."""
-    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
-    """Fact id -> its columns (``subject, predicate, kind`` and the value's)."""
-    facts: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    reverse: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    """``(predicate, value key)`` -> subjects; the value key is an entity id or the value text."""
-    functional: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    docs: dict[int, list[str]] = field(default_factory=dict)
-    """Fact id -> the documents that state it (provenance)."""
-    predicates: list[str] = field(default_factory=list)
-    """Predicates present in the World, sorted."""
-
-    @classmethod
-    def build(cls, world: World) -> ToolIndex:
-        """Index ``world`` (columns read with Arrow, a few seconds for 100k entities)."""
-        index = cls()
-        entities = world.table("entities", ["id", "label", "type", "description", "aliases"])
-        ids = entities.column("id").to_pylist()
-        labels = entities.column("label").to_pylist()
-        types = entities.column("type").to_pylist()
-        descriptions = entities.column("description").to_pylist()
-        aliases = entities.column("aliases").to_pylist()
-        index.labels = dict(zip(ids, labels, strict=True))
-        index.types = dict(zip(ids, types, strict=True))
-        index.descriptions = {i: d for i, d in zip(ids, descriptions, strict=True) if d}
-        by_label: dict[str, list[str]] = defaultdict(list)
-        for entity, label, names in zip(ids, labels, aliases, strict=True):
-            for name in {label.lower(), *(a.lower() for a in names or ())}:
-                by_label[name].append(entity)
-        index.by_label = dict(by_label)
-        facts = world.table("facts")
-        columns = {name: facts.column(name).to_pylist() for name in facts.column_names}
-        by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
-        reverse: dict[tuple[str, str], list[str]] = defaultdict(list)
-        keys = ("predicate", "kind", "object", "string", "date", "date_precision", "amount", "unit")
-        geo = ("latitude", "longitude")
-        for i, fact_id in enumerate(columns["id"]):
-            row = {k: columns[k][i] for k in keys}
-            if row["kind"] == "coordinate":
-                row.update({k: columns[k][i] for k in geo})
-            subject = row["subject"] = columns["subject"][i]
-            index.rows[fact_id] = row
-            by_pair[(subject, row["predicate"])].append(fact_id)
-            value = row["object"] if row["kind"] == "entity" else fact_value(row["kind"], row, {})
-            reverse[(row["predicate"], value.lower())].append(subject)
-        index.facts = dict(by_pair)
-        index.reverse = dict(reverse)
-        functional: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for (subject, predicate), fact_ids in index.facts.items():
-            if len(fact_ids) == 1 and subject in index.labels:
-                functional[subject].append((predicate, fact_ids[0]))
-        index.functional = {s: sorted(p) for s, p in functional.items()}
-        index.predicates = sorted({p for _, p in index.facts})
-        provenance = world.table("provenance", ["doc_id", "fact_id"])
-        docs: dict[int, list[str]] = defaultdict(list)
-        for doc, fact in zip(
-            provenance.column("doc_id").to_pylist(),
-            provenance.column("fact_id").to_pylist(),
-            strict=True,
-        ):
-            docs[fact].append(doc)
-        index.docs = dict(docs)
-        return index
-
-    def value(self, fact_id: int) -> str:
-        """The value of fact ``fact_id`` as text."""
-        row = self.rows[fact_id]
-        return fact_value(row["kind"], row, self.labels)
-
-    def describe(self, entity: str) -> dict[str, str]:
-        """An entity as a tool lists it."""
-        row = {"id": entity, "name": self.labels[entity], "type": self.types[entity]}
-        if entity in self.descriptions:
-            row["description"] = self.descriptions[entity]
-        return row
 
 
 @dataclass(slots=True)
@@ -186,7 +60,16 @@ class WorldTools:
     ``{"error": ...}`` texts, as a tool server would return them.
     """
 
-    index: ToolIndex
+    index: WorldIndex
+
+    def describe(self, ent: int) -> dict[str, str]:
+        """Entity row ``ent`` as a tool lists it."""
+        index = self.index
+        row = {"id": index.ids[ent], "name": index.labels[ent], "type": index.types[ent]}
+        description = index.descriptions[ent]
+        if description:
+            row["description"] = description
+        return row
 
     def schema(self, name: str, description: str | None = None) -> dict[str, Any]:
         """The OpenAI ``tools[]`` entry of tool ``name`` (``description`` overrides the default)."""
@@ -234,36 +117,34 @@ class WorldTools:
         """Answer one call; a refused call raises :class:`ToolError` with the error text."""
         if name == "search_entities":
             self._expect(arguments, required=("name",), optional=("type",))
-            ids = self.index.by_label.get(str(arguments["name"]).lower(), [])
+            named = self.index.named(str(arguments["name"]))
             wanted = arguments.get("type")
-            rows = [self.index.describe(e) for e in ids if wanted in (None, self.index.types[e])]
+            rows = [self.describe(e) for e in named if wanted in (None, self.index.types[e])]
             return json.dumps({"results": rows}, ensure_ascii=False)
         if name == "find_entities":
             self._expect(arguments, required=("type", "relation", "value"))
             relation = str(arguments["relation"])
             if relation not in self.index.predicates:
                 raise ToolError(f"unknown relation {relation!r}")
-            key = (relation, str(arguments["value"]).lower())
-            found = [
-                self.index.describe(s)
-                for s in self.index.reverse.get(key, [])
-                if self.index.types[s] == arguments["type"]
-            ]
+            subjects = self.index.subjects_with(relation, str(arguments["value"]))
+            found = [self.describe(s) for s in subjects if self.index.types[s] == arguments["type"]]
             return json.dumps({"results": found}, ensure_ascii=False)
         if name.startswith("get_") and name[4:] in self.index.predicates:
             self._expect(arguments, required=("entity",))
             entity = str(arguments["entity"])
-            if entity not in self.index.labels:
+            ent = self.index.row_of.get(entity)
+            if ent is None:
                 raise ToolError(
                     f"unknown entity {entity!r}: pass an entity id (use search_entities)"
                 )
-            values = []
-            for fact_id in self.index.facts.get((entity, name[4:]), []):
-                row = self.index.rows[fact_id]
-                if row["kind"] == "entity":
-                    values.append({"id": row["object"], "name": self.index.value(fact_id)})
+            values: list[dict[str, str | None]] = []
+            for fact in self.index.facts_for(ent, name[4:]):
+                view = self.index.fact(fact)
+                value = fact_value(view, self.index.label)
+                if view.kind == "entity":
+                    values.append({"id": view.object, "name": value})
                 else:
-                    values.append({"value": self.index.value(fact_id)})
+                    values.append({"value": value})
             return json.dumps({"entity": entity, "values": values}, ensure_ascii=False)
         raise ToolError(f"unknown tool {name!r}")
 
