@@ -101,11 +101,26 @@ def test_a_killed_ingest_resumes_byte_identical(
     while (code := _ingest_cli(out, source, *flags, "--resume", kill_after=3)) != 0:
         assert code == -signal.SIGKILL
         assert state.is_dir() and not out.exists()
+        _spoil_runs(state / "runs", source)
         kills += 1
         assert kills < 8, "the ingest does not resume from its checkpoints"
     assert kills >= 2
     assert _files(out) == _files(tmp_path / "straight")
     assert not state.exists()  # the state goes once the World is in place
+
+
+def _spoil_runs(runs: Path, source: Path) -> None:
+    """Leave a garbage run file (and a half-written one) for every chunk of ``source``.
+
+    A killed run leaves the run files of chunks in flight; none may reach the resumed one.
+    """
+    from redsearcher.world.ingest._chunks import iter_chunks
+    from redsearcher.world.ingest._runs import run_name
+
+    assert runs.is_dir()
+    for chunk in iter_chunks(source, 2000):
+        (runs / run_name(0, chunk.offset)).write_bytes(b"not a run")
+        (runs / (run_name(0, chunk.offset) + ".part")).write_bytes(b"half")
 
 
 def test_resume_refuses_state_of_other_inputs(dump: Path, tmp_path: Path) -> None:

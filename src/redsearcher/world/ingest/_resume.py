@@ -3,14 +3,15 @@
 Streaming a full dump takes hours; a crash, a reboot or a killed job should not cost them all.
 With ``IngestConfig.resume`` the scratch store lives in a fixed directory
 (``.<out>.ingest-resume``) and, after every chunk, one SQLite transaction commits the chunk's
-rows together with everything else the writer holds in memory: where the stream stands (file,
-decompressed byte offset, line), the report so far, the property entities seen, the deferred
-properties and the new ``P279`` edges (appended to their own table, so a checkpoint costs the
-chunk's rows, never the whole history). A restarted ingest with the same inputs and settings
-loads the last checkpoint, skips what was committed (a seek for a plain file; a gzip/bz2
-stream is decompressed up to the offset, which is several times faster than parsing it) and
-goes on. Since the writer applies chunks in order and nothing it does depends on where a run
-started, the World is byte-identical to an uninterrupted run's.
+rows (copied from its run file, ``P279`` edges included) together with everything else the
+writer holds in memory: where the stream stands (file, decompressed byte offset, line), the
+report so far, the property entities seen and the deferred properties (so a checkpoint costs
+the chunk's rows, never the whole history). Run files left by a killed run are deleted when it
+resumes: a worker rewrites the run of every chunk after the checkpoint. A restarted ingest
+with the same inputs and settings loads the last checkpoint, skips what was committed (a seek
+for a plain file; a gzip/bz2 stream is decompressed up to the offset, which is several times
+faster than parsing it) and goes on. Since the writer applies chunks in order and nothing it
+does depends on where a run started, the World is byte-identical to an uninterrupted run's.
 
 The database uses a rollback journal (``journal_mode=DELETE``), so a process killed in the
 middle of a chunk leaves the last commit intact (``synchronous=OFF`` still trusts the OS to
@@ -44,10 +45,7 @@ KILL_AFTER_ENV = "REDSEARCHER_INGEST_KILL_AFTER_CHUNK"
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS ingest_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ingest_subclass (seq INTEGER PRIMARY KEY, child TEXT NOT NULL,
-                                            parents TEXT NOT NULL);
 """
-_SEP = "\x1f"
 
 
 def state_dir(parent: Path, name: str) -> Path:
@@ -85,7 +83,6 @@ class Saved:
     report: dict[str, Any]
     from_dump: dict[str, PropertyInfo]
     deferred: set[str]
-    subclass: list[tuple[str, list[str]]]
     keep_classes: list[str] | None
 
 
@@ -170,18 +167,11 @@ class Checkpoints:
         if position is None:
             return None
         from_dump = {k: PropertyInfo(*v) for k, v in self._get("from_dump").items()}
-        subclass = [
-            (child, parents.split(_SEP))
-            for child, parents in self.db.execute(
-                "SELECT child, parents FROM ingest_subclass ORDER BY seq"
-            )
-        ]
         return Saved(
             Position(**position),
             self._get("report"),
             from_dump,
             set(self._get("deferred")),
-            subclass,
             self._get("keep_classes"),
         )
 
@@ -190,14 +180,6 @@ class Checkpoints:
         if self.enabled:
             self._put({"keep_classes": None if classes is None else sorted(classes)})
             self.db.commit()
-
-    def add_subclass(self, child: str, parents: list[str]) -> None:
-        """Record the ``P279`` edges of one item (committed with the chunk)."""
-        if self.enabled:
-            self.db.execute(
-                "INSERT INTO ingest_subclass (child, parents) VALUES (?, ?)",
-                (child, _SEP.join(parents)),
-            )
 
     def commit(
         self,
