@@ -297,3 +297,19 @@ def test_compressed_chunks_are_shortest_runs_of_whole_lines(
     assert [c.offset for c in chunks] == [sum(map(len, expected[:i])) for i in range(len(chunks))]
     later = list(iter_chunks(path, chunk_bytes, chunks[2].offset, 0))
     assert [c.data for c in later] == expected[2:]
+
+
+def test_a_truncated_stream_names_the_line_reached(tmp_path: Path) -> None:
+    """Chunks are cut from views of the blocks read; a cut-off stream still names its line."""
+    from redsearcher.world.ingest._chunks import iter_chunks
+
+    data = b"".join(b"line %d\n" % n for n in range(100_000))
+    packed = gzip.compress(data)
+    path = tmp_path / "d.json.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    read = 0
+    with pytest.raises(InputFormatError, match="cannot decompress") as err:
+        for chunk in iter_chunks(path, 1000):
+            assert chunk.data is not None and chunk.data.endswith(b"\n")
+            read += chunk.data.count(b"\n")
+    assert err.value.line is not None and read < err.value.line <= 100_000
