@@ -138,6 +138,25 @@ def _ids(world: World) -> set[str]:
     return {e.id for e in world.entities()}
 
 
+def test_resume_refuses_state_of_another_scratch_layout(dump: Path, tmp_path: Path) -> None:
+    """A state left by a version whose scratch tables differ is refused, not misread."""
+    import sqlite3
+
+    out = tmp_path / "world"
+    assert _ingest_cli(out, dump, "--resume", kill_after=1) == -signal.SIGKILL
+    db = sqlite3.connect(tmp_path / ".world.ingest-resume" / "scratch.sqlite")
+    (saved,) = db.execute("SELECT value FROM ingest_state WHERE key = 'fingerprint'").fetchone()
+    older = json.loads(json.loads(saved))  # a JSON string holding the fingerprint's JSON
+    older["layout"] -= 1
+    value = json.dumps(json.dumps(older, sort_keys=True))
+    db.execute("UPDATE ingest_state SET value = ? WHERE key = 'fingerprint'", (value,))
+    db.commit()
+    db.close()
+    config = IngestConfig(resume=True, chunk_bytes=2000)
+    with pytest.raises(UserError, match="other inputs or settings"):
+        ingest_world(out, wikidata=dump, config=config, progress=False)
+
+
 def test_keep_class_follows_subclasses_found_by_the_class_pass(
     ingest: Callable[..., World],
 ) -> None:

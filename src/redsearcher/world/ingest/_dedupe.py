@@ -33,7 +33,7 @@ def settle_items(
 ) -> None:
     """Remove duplicate records, index ``items`` and ``entities`` by id, load ``P279`` edges."""
     db = scratch.db
-    db.execute("CREATE INDEX IF NOT EXISTS items_id ON items (id, n)")
+    db.execute("CREATE INDEX IF NOT EXISTS items_id ON items (id)")  # holds n (the rowid)
     db.execute("CREATE TEMP TABLE gone (n INTEGER PRIMARY KEY, duplicate INTEGER NOT NULL)")
     _find(db)
     _report(db, paths, report)

@@ -21,7 +21,8 @@ in one transaction that is never committed: a run killed there resumes from the 
 stream.
 
 Inputs are fingerprinted (resolved path, size, modification time) with the settings that
-decide the content; a checkpoint of other inputs is refused, never silently continued.
+decide the content and the layout of the scratch tables; a checkpoint of other inputs, or one
+left by a version that laid out its tables otherwise, is refused, never silently continued.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ from redsearcher.world.ingest._report import IngestReport
 
 #: Test hook: SIGKILL this process right after committing this many chunks.
 KILL_AFTER_ENV = "REDSEARCHER_INGEST_KILL_AFTER_CHUNK"
+
+LAYOUT = 2
+"""The scratch tables' layout: a state left by an ingest of another layout is refused."""
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS ingest_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -87,12 +91,13 @@ class Saved:
 
 
 def fingerprint(paths: list[Path], config: IngestConfig) -> str:
-    """The inputs and content settings of an ingest, as a JSON string."""
+    """The inputs, content settings and scratch layout of an ingest, as a JSON string."""
     inputs = []
     for path in paths:
         stat = path.stat()
         inputs.append([str(path.resolve()), stat.st_size, stat.st_mtime_ns])
-    return json.dumps({"inputs": inputs, "config": config.source_dict()}, sort_keys=True)
+    state = {"inputs": inputs, "config": config.source_dict(), "layout": LAYOUT}
+    return json.dumps(state, sort_keys=True)
 
 
 def _report_state(report: IngestReport) -> dict[str, Any]:
