@@ -38,11 +38,14 @@ def _record(
 
 @pytest.fixture
 def dump(tmp_path: Path) -> Path:
-    """Q7 dropped (no sitelink), then kept, then again with a bad qualifier (a duplicate)."""
+    """Q7 dropped (no sitelink), then kept, then three duplicates: one with a bad qualifier,
+    one that a filter drops, one plain."""
     rows = [
         _record("Q7", "First", sitelink=False),
         _record("Q7", "Kept", sitelink=True, spouse="Q8"),
         _record("Q7", "Again", sitelink=True, spouse="Q8", qualifiers="oops"),
+        _record("Q7", "Gone", sitelink=False),
+        _record("Q7", "Third", sitelink=True, spouse="Q8"),
         _record("Q8", "Bee", sitelink=True),
     ]
     path = tmp_path / "dump.json"
@@ -58,15 +61,15 @@ def test_a_later_record_of_a_kept_id_counts_for_nothing(
     world = ingest(wikidata=dump, config=config)
     # the kept record wins over the dropped one before it, not the first row of the id
     assert {e.id: e.label for e in world.entities()} == {"Q7": "Kept", "Q8": "Bee"}
-    # the duplicate's own spouse fact is gone; the other is the symmetric completion
+    # the duplicates' own spouse facts are gone; the other is the symmetric completion
     assert [t[1:] for t in triples(world)] == [("Q7", "spouse", "Q8"), ("Q8", "spouse", "Q7")]
     report = world.manifest.report
-    # its bad qualifier is no longer a problem: a duplicate reports only that it is one
-    assert report["skipped"] == {"no_sitelink": 1, "duplicate_entity": 1}
+    # a duplicate reports only that it is one: not its bad qualifier, not its filter drop
+    assert report["skipped"] == {"no_sitelink": 1, "duplicate_entity": 3}
     problems = [(p["line"], p["reason"], p.get("detail")) for p in report["problems"]]
-    assert problems == [(4, "duplicate_entity", "Q7")]
-    assert report["problems_total"] == 1
-    assert report["counts"]["wikidata_records"] == 4
+    assert problems == [(line, "duplicate_entity", "Q7") for line in (4, 5, 6)]
+    assert report["problems_total"] == 3
+    assert report["counts"]["wikidata_records"] == 6
 
 
 def test_an_id_never_kept_keeps_its_first_label_and_no_duplicate(

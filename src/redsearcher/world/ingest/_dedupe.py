@@ -39,10 +39,10 @@ def settle_items(
     _report(db, paths, report)
     for table in ("entities", "item_parents"):
         db.execute(f"DELETE FROM {table} WHERE n IN (SELECT n FROM gone WHERE duplicate)")
-    ranges = db.execute(
+    ranges = db.execute(  # streamed into the deletes: memory stays flat however many
         "SELECT i.facts_at, i.facts_at + i.facts_n FROM gone g JOIN items i ON i.n = g.n "
         "WHERE g.duplicate AND i.facts_at IS NOT NULL"
-    ).fetchall()
+    )
     db.executemany("DELETE FROM raw_facts WHERE seq >= ? AND seq < ?", ranges)
     for child, parents in db.execute("SELECT id, parents FROM item_parents ORDER BY n"):
         types.add_subclass(child, parents.split(ALIAS_SEP))
