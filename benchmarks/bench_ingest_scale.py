@@ -114,6 +114,20 @@ def one(dump: Path, out: Path, settings: dict[str, Any]) -> dict[str, Any]:
         phase["stream_parent_cpu_s"] = (end.ru_utime - cpu.ru_utime) + (end.ru_stime - cpu.ru_stime)
 
     _dump._stream = timed  # type: ignore[assignment]
+    writer = {"cpu": 0.0}  # the writer's own work (main thread), apart from reader and pool
+
+    def on_writer(name: str) -> None:
+        method = getattr(_dump._Writer, name)
+
+        def measured(self: Any, *args: Any) -> None:
+            began = time.thread_time()
+            method(self, *args)
+            writer["cpu"] += time.thread_time() - began
+
+        setattr(_dump._Writer, name, measured)
+
+    for name in ("apply", "release"):
+        on_writer(name)
     from redsearcher.world.ingest import _scratch
 
     close = _scratch.Scratch.__exit__
@@ -140,6 +154,7 @@ def one(dump: Path, out: Path, settings: dict[str, Any]) -> dict[str, Any]:
         **phase,
         "parent_cpu_s": me_ru.ru_utime + me_ru.ru_stime,
         "startup_cpu_s": boot.ru_utime + boot.ru_stime,
+        "writer_own_cpu_s": writer["cpu"],
         "worker_cpu_s": kids.ru_utime + kids.ru_stime,
         "peak_rss_mb": peaks["rss"] / 2**20,
         "scratch_mb": peaks["scratch"] / 2**20,

@@ -101,11 +101,26 @@ def test_a_killed_ingest_resumes_byte_identical(
     while (code := _ingest_cli(out, source, *flags, "--resume", kill_after=3)) != 0:
         assert code == -signal.SIGKILL
         assert state.is_dir() and not out.exists()
+        _spoil_runs(state / "runs", source)
         kills += 1
         assert kills < 8, "the ingest does not resume from its checkpoints"
     assert kills >= 2
     assert _files(out) == _files(tmp_path / "straight")
     assert not state.exists()  # the state goes once the World is in place
+
+
+def _spoil_runs(runs: Path, source: Path) -> None:
+    """Leave a garbage run file (and a half-written one) for every chunk of ``source``.
+
+    A killed run leaves the run files of chunks in flight; none may reach the resumed one.
+    """
+    from redsearcher.world.ingest._chunks import iter_chunks
+    from redsearcher.world.ingest._runs import run_name
+
+    assert runs.is_dir()
+    for chunk in iter_chunks(source, 2000):
+        (runs / run_name(0, chunk.offset)).write_bytes(b"not a run")
+        (runs / (run_name(0, chunk.offset) + ".part")).write_bytes(b"half")
 
 
 def test_resume_refuses_state_of_other_inputs(dump: Path, tmp_path: Path) -> None:
@@ -121,6 +136,25 @@ def test_resume_refuses_state_of_other_inputs(dump: Path, tmp_path: Path) -> Non
 
 def _ids(world: World) -> set[str]:
     return {e.id for e in world.entities()}
+
+
+def test_resume_refuses_state_of_another_scratch_layout(dump: Path, tmp_path: Path) -> None:
+    """A state left by a version whose scratch tables differ is refused, not misread."""
+    import sqlite3
+
+    out = tmp_path / "world"
+    assert _ingest_cli(out, dump, "--resume", kill_after=1) == -signal.SIGKILL
+    db = sqlite3.connect(tmp_path / ".world.ingest-resume" / "scratch.sqlite")
+    (saved,) = db.execute("SELECT value FROM ingest_state WHERE key = 'fingerprint'").fetchone()
+    older = json.loads(json.loads(saved))  # a JSON string holding the fingerprint's JSON
+    older["layout"] -= 1
+    value = json.dumps(json.dumps(older, sort_keys=True))
+    db.execute("UPDATE ingest_state SET value = ? WHERE key = 'fingerprint'", (value,))
+    db.commit()
+    db.close()
+    config = IngestConfig(resume=True, chunk_bytes=2000)
+    with pytest.raises(UserError, match="other inputs or settings"):
+        ingest_world(out, wikidata=dump, config=config, progress=False)
 
 
 def test_keep_class_follows_subclasses_found_by_the_class_pass(
@@ -282,3 +316,19 @@ def test_compressed_chunks_are_shortest_runs_of_whole_lines(
     assert [c.offset for c in chunks] == [sum(map(len, expected[:i])) for i in range(len(chunks))]
     later = list(iter_chunks(path, chunk_bytes, chunks[2].offset, 0))
     assert [c.data for c in later] == expected[2:]
+
+
+def test_a_truncated_stream_names_the_line_reached(tmp_path: Path) -> None:
+    """Chunks are cut from views of the blocks read; a cut-off stream still names its line."""
+    from redsearcher.world.ingest._chunks import iter_chunks
+
+    data = b"".join(b"line %d\n" % n for n in range(100_000))
+    packed = gzip.compress(data)
+    path = tmp_path / "d.json.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    read = 0
+    with pytest.raises(InputFormatError, match="cannot decompress") as err:
+        for chunk in iter_chunks(path, 1000):
+            assert chunk.data is not None and chunk.data.endswith(b"\n")
+            read += chunk.data.count(b"\n")
+    assert err.value.line is not None and read < err.value.line <= 100_000

@@ -1,21 +1,24 @@
 """``ingest_wikidata``: stream Wikidata dumps into the scratch store, with workers and resume.
 
 The work splits in two. Workers (``_worker``, in ``IngestConfig.workers`` processes) parse
-chunks of whole lines (``_chunks``) and extract claims; the single writer here takes their
-results **in dump order** and does everything that depends on what came before: duplicate
-records, ``P279`` edges in claim order, property entities, the report and the scratch rows.
-Fact ids are numbered from the scratch rows' order, so the World is byte-identical for any
-number of workers, and a resumed run (``_resume``) is byte-identical to an uninterrupted one.
+chunks of whole lines (``_chunks``), extract claims and write each chunk's rows to a run file
+(``_runs``); the single writer here takes their results **in dump order**, applies what depends
+on what came before (property entities, the report's problems, where the stream stands) and
+appends the chunk's rows to the scratch tables with a few ``INSERT … SELECT`` statements, so
+its cost per item and per fact is small and does not grow with the store. Duplicate records
+and the ``id`` indexes are settled once the stream is over (``_dedupe``). Rows are numbered
+by dump order, so the World is byte-identical for any number of workers, and a resumed run
+(``_resume``) is byte-identical to an uninterrupted one.
 
-Memory is independent of the number of items: rows go to SQLite per chunk, duplicates are
-found with the ``entities`` index (not an in-memory id set), and what stays in memory is the
-subclass graph (one list per class item, ~4M in the full dump), property names and the
-filter's id sets.
+Memory is independent of the number of items: rows go to SQLite per chunk, and what stays in
+memory is the subclass graph (one list per class item, ~4M in the full dump, loaded after the
+stream), property names and the filter's id sets.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,32 +27,24 @@ from redsearcher.errors import InputFormatError
 from redsearcher.world._store import WorldWriter
 from redsearcher.world.ingest._chunks import Chunk, iter_chunks, ordered_map, prefetch
 from redsearcher.world.ingest._config import IngestConfig
+from redsearcher.world.ingest._dedupe import settle_items
 from redsearcher.world.ingest._filters import build_filter
 from redsearcher.world.ingest._io import first_char
 from redsearcher.world.ingest._properties import label_from_item
 from redsearcher.world.ingest._report import IngestReport, ProgressDisplay
 from redsearcher.world.ingest._resume import Checkpoints, Position, fingerprint, restore_report
+from redsearcher.world.ingest._runs import Offsets, load_run, release_run, run_name
 from redsearcher.world.ingest._scratch import Scratch
-from redsearcher.world.ingest._types import (
-    ITEMS_DDL,
-    ItemRow,
-    TypeResolver,
-    add_items,
-    read_class_file,
-    write_entities,
-)
+from redsearcher.world.ingest._types import ITEMS_DDL, TypeResolver, read_class_file, write_entities
 from redsearcher.world.ingest._wikidata import PropertyMap
 from redsearcher.world.ingest._worker import (
     ChunkResult,
-    ItemOut,
     WorkerSetup,
     init_worker,
     parse_chunk,
     subclass_edges,
     watch_parent,
 )
-
-_FLUSH = 5_000
 
 Task = tuple[int, Chunk | None]
 """A chunk of the file at an index; ``None`` marks the end of that file."""
@@ -85,7 +80,7 @@ def _parse_task(task: Task) -> tuple[int, int, ChunkResult | None]:
     index, chunk = task
     if chunk is None:
         return index, 0, None
-    return index, chunk.size, parse_chunk(chunk)
+    return index, chunk.size, parse_chunk(chunk, run_name(index, chunk.offset))
 
 
 def _edges_task(task: Task) -> list[tuple[str, list[str]]]:
@@ -110,64 +105,35 @@ class _Writer:
         self.props = props
         self.report = report
         self.checkpoints = checkpoints
-        self.items: list[ItemRow] = []
-        self.names: list[tuple[str, str, tuple[str, ...], str | None]] = []
-        self.facts: list[tuple[object, ...]] = []
-        self.pending: set[str] = set()
-        """Ids of the kept items of the current chunk (``known`` holds the earlier ones)."""
-        self.known: set[str] = set()
-        """Ids of the current chunk's items that were added before the chunk."""
+        db = scratch.db
+        self.items = int(db.execute("SELECT COALESCE(MAX(n), 0) FROM items").fetchone()[0])
+        """Item records before the next chunk (its rows are numbered after them)."""
+        self.facts = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM raw_facts").fetchone()[0])
+        """Raw facts before the next chunk."""
 
-    def flush(self) -> None:
-        add_items(self.scratch, self.items)
-        self.scratch.add_entities(self.names)
-        self.scratch.add_raw_fact_rows(self.facts)
-        self.items.clear()
-        self.names.clear()
-        self.facts.clear()
-
-    def apply(self, path: Path, first_line: int, result: ChunkResult) -> None:
-        report = self.report
-        ids = [e[2][0] for e in result.events if e[0] == "item"]
-        self.known = self.scratch.existing_entities(ids)  # one query per 500, not one per item
-        self.pending = set()
+    def apply(self, index: int, first_line: int, result: ChunkResult) -> None:
+        """Report the chunk's skips and problems, note property entities, copy its rows."""
+        path, report = self.paths[index], self.report
+        if result.records:
+            report.count("wikidata_records", result.records)
+        for reason, n in sorted(result.skipped.items()):
+            report.skip(reason, n=n)
         for kind, rel, payload in result.events:
-            line = first_line + rel
-            if kind == "bad":
-                report.skip(payload[0], file=path, line=line, detail=payload[1])
-                continue
-            report.count("wikidata_records")
             if kind == "property":
-                if payload is not None:
-                    self.props.names.from_dump[payload[0]] = payload[1]
-                report.skip("not_an_item")
-            elif kind == "bad_record":
-                report.skip(payload[0], file=path, line=line, detail=payload[1])
-            else:
-                self._item(path, line, payload)
+                self.props.names.from_dump[payload[0]] = payload[1]
+            else:  # bad, bad_record, skip: a problem with its line
+                report.skip(payload[0], file=path, line=first_line + rel, detail=payload[1])
         self.props.names.deferred |= result.deferred
+        if result.run is not None:
+            at = Offsets(index, first_line, self.items, self.facts)
+            load_run(self.scratch.db, Path(result.run), at)
+        self.items += result.items
+        self.facts += result.facts
 
-    def _item(self, path: Path, line: int, out: ItemOut) -> None:
-        eid, drop, item, name, facts, skipped, subclass_of = out
-        report = self.report
-        if eid in self.pending or eid in self.known:
-            report.skip("duplicate_entity", file=path, line=line, detail=eid)
-            return
-        if subclass_of:
-            self.props.types.add_subclass(eid, subclass_of)
-            self.checkpoints.add_subclass(eid, subclass_of)
-        self.items.append(item)
-        if drop is not None:
-            report.skip(drop)
-            return
-        for reason, detail in skipped:
-            where = path if detail else None
-            report.skip(reason, file=where, line=line if detail else None, detail=detail)
-        self.pending.add(eid)
-        self.names.append((eid, *name))
-        self.facts.extend(facts)
-        if len(self.items) >= _FLUSH or len(self.facts) >= 10 * _FLUSH:
-            self.flush()
+    def release(self, result: ChunkResult) -> None:
+        """Commit the chunk's rows (if the checkpoint did not) and delete its run file."""
+        if result.run is not None:
+            release_run(self.scratch.db, Path(result.run))
 
 
 def _keep_classes(
@@ -208,7 +174,7 @@ def ingest_wikidata(
     """
     edges = read_class_file(config.class_file) if config.class_file else []
     props = PropertyMap(config, TypeResolver(config.type_map, edges))
-    scratch.db.execute(ITEMS_DDL)
+    scratch.db.executescript(ITEMS_DDL)
     checkpoints = Checkpoints(scratch.db, config.resume, fingerprint(list(paths), config))
     saved = checkpoints.load(scratch.directory)
     position = Position()
@@ -218,8 +184,6 @@ def ingest_wikidata(
         restore_report(report, saved.report)
         props.names.from_dump.update(saved.from_dump)
         props.names.deferred |= saved.deferred
-        for child, parents in saved.subclass:
-            props.types.add_subclass(child, parents)
         classes = None if saved.keep_classes is None else frozenset(saved.keep_classes)
         item_filter = replace(build_filter(config, []), classes=classes)  # no second class pass
     else:
@@ -227,8 +191,13 @@ def ingest_wikidata(
         checkpoints.save_classes(item_filter.classes)
     if not position.streamed:
         run = _Writer(paths, config, scratch, props, report, checkpoints)
-        _stream(run, display, position, WorkerSetup(config, item_filter), workers)
+        runs = scratch.directory / "runs"
+        shutil.rmtree(runs, ignore_errors=True)  # a killed run's files: redone from the checkpoint
+        runs.mkdir()
+        _stream(run, display, position, WorkerSetup(config, item_filter, runs), workers)
+        shutil.rmtree(runs)
     checkpoints.hold()
+    settle_items(scratch, paths, report, props.types)
     report.count("entities", scratch.db.execute("SELECT COUNT(*) FROM entities").fetchone()[0])
     report.predicates = {
         pid: sorted({p.name for p in preds}) for pid, preds in sorted(props.map.items())
@@ -269,16 +238,15 @@ def _stream(
             continue
         if position.first_bad is None and (bad := result.first_bad()) is not None:
             position.first_bad = position.line + bad
-        apply.apply(path, position.line, result)
-        apply.flush()
+        apply.apply(index, position.line, result)
         if tracker is not None:
-            tracker.advance(sum(1 for e in result.events if e[0] != "bad"))
+            tracker.advance(result.records)
         position.offset += size
         position.line += result.lines
         position.good += result.good
         position.bad += result.bad
         checkpoints.commit(position, report, props.names.from_dump, props.names.deferred)
-    apply.flush()
+        apply.release(result)
     position.streamed = True
     checkpoints.commit(position, report, props.names.from_dump, props.names.deferred)
 

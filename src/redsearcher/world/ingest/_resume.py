@@ -3,14 +3,15 @@
 Streaming a full dump takes hours; a crash, a reboot or a killed job should not cost them all.
 With ``IngestConfig.resume`` the scratch store lives in a fixed directory
 (``.<out>.ingest-resume``) and, after every chunk, one SQLite transaction commits the chunk's
-rows together with everything else the writer holds in memory: where the stream stands (file,
-decompressed byte offset, line), the report so far, the property entities seen, the deferred
-properties and the new ``P279`` edges (appended to their own table, so a checkpoint costs the
-chunk's rows, never the whole history). A restarted ingest with the same inputs and settings
-loads the last checkpoint, skips what was committed (a seek for a plain file; a gzip/bz2
-stream is decompressed up to the offset, which is several times faster than parsing it) and
-goes on. Since the writer applies chunks in order and nothing it does depends on where a run
-started, the World is byte-identical to an uninterrupted run's.
+rows (copied from its run file, ``P279`` edges included) together with everything else the
+writer holds in memory: where the stream stands (file, decompressed byte offset, line), the
+report so far, the property entities seen and the deferred properties (so a checkpoint costs
+the chunk's rows, never the whole history). Run files left by a killed run are deleted when it
+resumes: a worker rewrites the run of every chunk after the checkpoint. A restarted ingest
+with the same inputs and settings loads the last checkpoint, skips what was committed (a seek
+for a plain file; a gzip/bz2 stream is decompressed up to the offset, which is several times
+faster than parsing it) and goes on. Since the writer applies chunks in order and nothing it
+does depends on where a run started, the World is byte-identical to an uninterrupted run's.
 
 The database uses a rollback journal (``journal_mode=DELETE``), so a process killed in the
 middle of a chunk leaves the last commit intact (``synchronous=OFF`` still trusts the OS to
@@ -20,7 +21,8 @@ in one transaction that is never committed: a run killed there resumes from the 
 stream.
 
 Inputs are fingerprinted (resolved path, size, modification time) with the settings that
-decide the content; a checkpoint of other inputs is refused, never silently continued.
+decide the content and the layout of the scratch tables; a checkpoint of other inputs, or one
+left by a version that laid out its tables otherwise, is refused, never silently continued.
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ from redsearcher.world.ingest._report import IngestReport
 #: Test hook: SIGKILL this process right after committing this many chunks.
 KILL_AFTER_ENV = "REDSEARCHER_INGEST_KILL_AFTER_CHUNK"
 
+LAYOUT = 2
+"""The scratch tables' layout: a state left by an ingest of another layout is refused."""
+
 _DDL = """
 CREATE TABLE IF NOT EXISTS ingest_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ingest_subclass (seq INTEGER PRIMARY KEY, child TEXT NOT NULL,
-                                            parents TEXT NOT NULL);
 """
-_SEP = "\x1f"
 
 
 def state_dir(parent: Path, name: str) -> Path:
@@ -85,17 +87,17 @@ class Saved:
     report: dict[str, Any]
     from_dump: dict[str, PropertyInfo]
     deferred: set[str]
-    subclass: list[tuple[str, list[str]]]
     keep_classes: list[str] | None
 
 
 def fingerprint(paths: list[Path], config: IngestConfig) -> str:
-    """The inputs and content settings of an ingest, as a JSON string."""
+    """The inputs, content settings and scratch layout of an ingest, as a JSON string."""
     inputs = []
     for path in paths:
         stat = path.stat()
         inputs.append([str(path.resolve()), stat.st_size, stat.st_mtime_ns])
-    return json.dumps({"inputs": inputs, "config": config.source_dict()}, sort_keys=True)
+    state = {"inputs": inputs, "config": config.source_dict(), "layout": LAYOUT}
+    return json.dumps(state, sort_keys=True)
 
 
 def _report_state(report: IngestReport) -> dict[str, Any]:
@@ -170,18 +172,11 @@ class Checkpoints:
         if position is None:
             return None
         from_dump = {k: PropertyInfo(*v) for k, v in self._get("from_dump").items()}
-        subclass = [
-            (child, parents.split(_SEP))
-            for child, parents in self.db.execute(
-                "SELECT child, parents FROM ingest_subclass ORDER BY seq"
-            )
-        ]
         return Saved(
             Position(**position),
             self._get("report"),
             from_dump,
             set(self._get("deferred")),
-            subclass,
             self._get("keep_classes"),
         )
 
@@ -190,14 +185,6 @@ class Checkpoints:
         if self.enabled:
             self._put({"keep_classes": None if classes is None else sorted(classes)})
             self.db.commit()
-
-    def add_subclass(self, child: str, parents: list[str]) -> None:
-        """Record the ``P279`` edges of one item (committed with the chunk)."""
-        if self.enabled:
-            self.db.execute(
-                "INSERT INTO ingest_subclass (child, parents) VALUES (?, ?)",
-                (child, _SEP.join(parents)),
-            )
 
     def commit(
         self,

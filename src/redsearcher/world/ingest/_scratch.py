@@ -27,12 +27,15 @@ _FACT_COLUMNS = (
     "subject, predicate, kind, object, string, date, date_precision, amount, unit, "
     "latitude, longitude, qualifiers"
 )
+FACT_COLUMNS = _FACT_COLUMNS
+"""The columns of a fact row (``fact_row``), for the run files that workers write."""
 _CHUNK = 500
 _CACHE_KIB = 1 << 20  # 1 GiB at most; SQLite allocates pages as they are used
 _ALIAS_SEP = "\x1f"  # aliases are stored joined by the ASCII unit separator
+ALIAS_SEP = _ALIAS_SEP
 
 _DDL = f"""
-CREATE TABLE entities (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, label TEXT NOT NULL,
+CREATE TABLE entities (n INTEGER PRIMARY KEY, id TEXT NOT NULL, label TEXT NOT NULL,
                        aliases TEXT NOT NULL, title_key TEXT);
 CREATE TABLE raw_facts (seq INTEGER PRIMARY KEY, {_FACT_COLUMNS});
 CREATE TABLE facts (id INTEGER PRIMARY KEY, {_FACT_COLUMNS});
@@ -102,8 +105,8 @@ class Scratch:
             self._dir = Path(tempfile.mkdtemp(prefix=f".{self._name}.scratch-", dir=self._parent))
         db = sqlite3.connect(self._dir / "scratch.sqlite")
         journal = "journal_mode=DELETE" if self._keep is not None else "journal_mode=OFF"
-        # A large page cache: the id indexes take inserts in dump order (random), and once they
-        # outgrow the cache every insert pays for page reads (bench_ingest_writer --growth).
+        # A large page cache: the id indexes are built after the stream (a sort), but the
+        # post-stream joins still probe them in random order.
         for pragma in (journal, "synchronous=OFF", f"cache_size=-{_CACHE_KIB}"):
             db.execute(f"PRAGMA {pragma}")
         existing = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entities'").fetchone()
@@ -140,21 +143,22 @@ class Scratch:
         return self._db
 
     # -- entities ----------------------------------------------------------------------------
-    def existing_entities(self, ids: Sequence[str]) -> set[str]:
-        """Those of ``ids`` that were added (duplicate records in a dump are skipped)."""
-        found: set[str] = set()
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT id FROM entities WHERE id IN ({marks})", tuple(chunk))
-            found.update(row[0] for row in rows)
-        return found
-
     def add_entities(self, rows: Iterable[tuple[str, str, tuple[str, ...], str | None]]) -> None:
-        """Add ``(id, label, aliases, title_key)`` rows."""
+        """Add ``(id, label, aliases, title_key)`` rows (a dump's come through ``_runs``)."""
         self.db.executemany(
             "INSERT INTO entities (id, label, aliases, title_key) VALUES (?, ?, ?, ?)",
             ((i, label, _ALIAS_SEP.join(aliases), key) for i, label, aliases, key in rows),
         )
+
+    def index_entities(self) -> None:
+        """Build the unique ``id`` index of ``entities`` (once its rows are all in).
+
+        The stream appends rows in dump order, which is random in id order: inserting them
+        into this index one by one cost a page read each once it outgrew the cache. Building
+        it afterwards is one sort. Raises ``sqlite3.IntegrityError`` on a duplicate id (the
+        ingest removes them first, ``_dedupe``).
+        """
+        self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS entities_id ON entities (id)")
 
     def add_descriptions(self, rows: Iterable[tuple[str, str]]) -> None:
         """Add ``(id, description)`` rows (only knowledge-base pages read them back)."""

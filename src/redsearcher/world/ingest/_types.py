@@ -40,12 +40,22 @@ from redsearcher.world.ingest._scratch import Scratch
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _SEP = "\x1f"
 _BATCH = 5_000
-ITEMS_DDL = """CREATE TABLE IF NOT EXISTS items (
-    n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kept INTEGER NOT NULL, label TEXT NOT NULL,
-    lang_label TEXT, description TEXT, aliases TEXT NOT NULL, classes TEXT NOT NULL)"""
+ITEMS_DDL = """
+CREATE TABLE IF NOT EXISTS items (
+    n INTEGER PRIMARY KEY, id TEXT NOT NULL, kept INTEGER NOT NULL, label TEXT NOT NULL,
+    lang_label TEXT, description TEXT, aliases TEXT NOT NULL, classes TEXT NOT NULL,
+    file INTEGER NOT NULL, line INTEGER NOT NULL, dropped TEXT, skips TEXT, facts_at INTEGER,
+    facts_n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS item_parents (n INTEGER PRIMARY KEY, id TEXT NOT NULL,
+                                         parents TEXT NOT NULL);
+"""
+"""One row per record of the dump (``n``: dump order), appended by ``_runs.load_run``.
 
-#: One pending item: id, kept, label, label in the language, description, aliases, P31 classes.
-ItemRow = tuple[str, bool, str, str | None, str | None, tuple[str, ...], tuple[str, ...]]
+Beyond what types need (label, description, aliases, ``P31`` classes), a row keeps what it
+takes to undo a record found to be a duplicate after the stream (``_dedupe``): its file index
+and line, why a filter dropped it, its value skips (JSON) and the ``seq`` range of its raw facts.
+``item_parents`` holds the ``P279`` parents of the records that have any.
+"""
 
 
 @cache
@@ -141,18 +151,6 @@ class TypeResolver:
             if found is not None and (best is None or found[0] < best[0]):
                 best = found
         return None if best is None else best[1]
-
-
-def add_items(scratch: Scratch, rows: list[ItemRow]) -> None:
-    """Queue item rows (dump order) until their types can be resolved."""
-    scratch.db.executemany(
-        "INSERT OR IGNORE INTO items (id, kept, label, lang_label, description, aliases, "
-        "classes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            (i, int(kept), label, lang, desc, _SEP.join(aliases), _SEP.join(classes))
-            for i, kept, label, lang, desc, aliases, classes in rows
-        ),
-    )
 
 
 def write_entities(

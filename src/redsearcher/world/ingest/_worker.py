@@ -1,19 +1,17 @@
 """The per-chunk work of a Wikidata ingest: JSON parsing, claim extraction and filtering.
 
 This is the expensive, stateless part (over 90% of the time of a single-process ingest), so
-it runs in worker processes. A worker turns a chunk into a list of *events*, one per bad line
-or record, carrying everything the writer needs (rows to insert, skips to report, relative line
-numbers) as plain tuples that pickle cheaply. The writer (``_dump``) applies them in order,
-exactly as a single process would, so the report (whose first problems are kept in order) and
-the fact ids do not depend on the number of workers.
+it runs in worker processes. A worker writes the chunk's scratch rows (items, entity names, raw
+facts, ``P279`` parents; every record, duplicates included) to the chunk's run file (``_runs``)
+and hands the writer (``_dump``) only what depends on dump order or goes to the report: counts
+by skip reason and a few *events*, in line order, so the report's problems come in the same
+order whatever the number of workers:
 
-Events:
-
-* ``("bad", line, reason, detail)``: a line that is not JSON (``bad_encoding``, ``bad_json``,
-  ``not_an_object``) — reported like ``JsonLines`` reports it;
+* ``("bad", line, (reason, detail))``: a line that is not JSON (``bad_encoding``,
+  ``bad_json``, ``not_an_object``), reported like ``JsonLines`` reports it;
 * ``("bad_record", line, (reason, detail))``: a record that cannot be read;
-* ``("property", line, (pid, PropertyInfo) | None)``: a property or lexeme entity;
-* ``("item", line, ItemOut)``.
+* ``("skip", line, (reason, detail))``: a value of a kept item skipped with a problem to report;
+* ``("property", line, (pid, PropertyInfo))``: a property entity (the last one of an id wins).
 """
 
 from __future__ import annotations
@@ -22,15 +20,17 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from redsearcher.world.ingest._chunks import Chunk, split_lines
 from redsearcher.world.ingest._config import IngestConfig
 from redsearcher.world.ingest._filters import ItemFilter
 from redsearcher.world.ingest._properties import property_record
-from redsearcher.world.ingest._scratch import fact_row
-from redsearcher.world.ingest._types import ItemRow
+from redsearcher.world.ingest._runs import RunRows, write_run
+from redsearcher.world.ingest._scratch import ALIAS_SEP, fact_row
 from redsearcher.world.ingest._values import BadValue, SkipValue, snak_value
 from redsearcher.world.ingest._wikidata import (
     BadRecord,
@@ -40,24 +40,13 @@ from redsearcher.world.ingest._wikidata import (
     title_key,
 )
 
-#: One parsed item: id, why a filter dropped it (None: kept), its pending ``items`` row, its
-#: ``entities`` row (label, aliases, title key), raw fact rows, skips, its ``P279`` parents.
-ItemOut = tuple[
-    str,
-    str | None,
-    ItemRow,
-    tuple[str, tuple[str, ...], str | None],
-    list[tuple[Any, ...]],
-    list[tuple[str, str | None]],
-    list[str],
-]
 Event = tuple[str, int, Any]
 _IGNORE = ("[", "]")
 
 
 @dataclass(slots=True)
 class ChunkResult:
-    """What a worker made of one chunk."""
+    """What a worker made of one chunk (its rows are in the run file ``run``)."""
 
     lines: int
     """Lines in the chunk (the writer numbers them from the lines before it)."""
@@ -66,6 +55,16 @@ class ChunkResult:
     """Properties whose claims were held for naming at the end (``PropertyNames.deferred``)."""
     good: int
     bad: int
+    records: int = 0
+    """Wikidata records read (every JSON line's entities, readable or not)."""
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Skips to count without a problem: filter drops, value skips, non-items."""
+    items: int = 0
+    """Item records in the run file (``n`` 1 to ``items``)."""
+    facts: int = 0
+    """Raw facts in the run file (``seq`` 1 to ``facts``)."""
+    run: str | None = None
+    """The run file (None: the chunk holds no item)."""
 
     def first_bad(self) -> int | None:
         """The relative line of the first non-JSON line, if any."""
@@ -74,10 +73,11 @@ class ChunkResult:
 
 @dataclass(frozen=True, slots=True)
 class WorkerSetup:
-    """What every worker needs: the settings and the streaming filters."""
+    """What every worker needs: the settings, the streaming filters and where runs go."""
 
     config: IngestConfig
     item_filter: ItemFilter
+    runs: Path
 
 
 class _State:
@@ -88,6 +88,7 @@ class _State:
         self.props = PropertyMap(config)
         self.chain = tuple(config.languages or (config.language,))
         self.sitelink = f"{config.language}wiki"
+        self.runs = setup.runs
 
 
 _STATE: _State | None = None
@@ -125,44 +126,52 @@ def _line_text(raw: bytes) -> str | None:
     return text[:-1] if text.endswith(",") else text
 
 
-def parse_chunk(chunk: Chunk) -> ChunkResult:
-    """Parse every line of ``chunk`` into events (after ``init_worker``)."""
+def parse_chunk(chunk: Chunk, name: str) -> ChunkResult:
+    """Parse the lines of ``chunk``, its rows to the run file ``name`` (after ``init_worker``)."""
     state = _STATE
     if state is None:
         raise RuntimeError("init_worker was not called")
     state.props.names.deferred = set()
-    events: list[Event] = []
-    good = bad = 0
+    result = ChunkResult(0, [], set(), 0, 0)
+    rows = RunRows()
     lines = split_lines(chunk.read())
     for rel, raw in enumerate(lines, start=1):
         try:
             text = _line_text(raw)
         except UnicodeDecodeError as err:
-            bad += 1
-            events.append(("bad", rel, ("bad_encoding", str(err))))
+            result.bad += 1
+            result.events.append(("bad", rel, ("bad_encoding", str(err))))
             continue
         if text is None:
             continue
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as err:
-            bad += 1
-            events.append(("bad", rel, ("bad_json", str(err))))
+            result.bad += 1
+            result.events.append(("bad", rel, ("bad_json", str(err))))
             continue
         if not isinstance(obj, dict):
-            bad += 1
+            result.bad += 1
             detail = f"a JSON {type(obj).__name__}, not an object"
-            events.append(("bad", rel, ("not_an_object", detail)))
+            result.events.append(("bad", rel, ("not_an_object", detail)))
             continue
-        good += 1
+        result.good += 1
         wrapped = obj.get("entities")
         records = list(wrapped.values()) if "id" not in obj and isinstance(wrapped, dict) else [obj]
         for record in records:
-            events.append(_record_event(state, rel, record))
-    return ChunkResult(len(lines), events, state.props.names.deferred, good, bad)
+            result.records += 1
+            _record(state, rel, record, result, rows)
+    result.lines = len(lines)
+    result.deferred = state.props.names.deferred
+    result.items, result.facts = len(rows.items), len(rows.facts)
+    if rows.items:
+        path = state.runs / name
+        write_run(path, rows)
+        result.run = str(path)
+    return result
 
 
-def _record_event(state: _State, rel: int, record: Any) -> Event:
+def _record(state: _State, rel: int, record: Any, result: ChunkResult, rows: RunRows) -> None:
     config = state.config
     try:
         if not isinstance(record, dict):
@@ -175,12 +184,15 @@ def _record_event(state: _State, rel: int, record: Any) -> Event:
             languages=state.chain,
         )
     except NotAnItem:
-        found = None
+        result.skipped["not_an_item"] += 1
         if record.get("type") == "property":
             found = property_record(record, config.language)
-        return ("property", rel, found)
+            if found is not None:
+                result.events.append(("property", rel, found))
+        return
     except BadRecord as bad:
-        return ("bad_record", rel, (bad.reason, bad.detail))
+        result.events.append(("bad_record", rel, (bad.reason, bad.detail)))
+        return
     entity = parsed.entity
     drop: str | None = None
     if config.require_sitelink and parsed.title is None:
@@ -189,26 +201,31 @@ def _record_event(state: _State, rel: int, record: Any) -> Event:
         sitelinks = record.get("sitelinks")
         count = len(sitelinks) if isinstance(sitelinks, dict) else 0
         drop = state.filter.reason(entity.id, parsed.classes, count, parsed.lang_label)
-    if drop is None:
-        item: ItemRow = (
-            entity.id,
-            True,
-            entity.label,
-            parsed.lang_label,
-            entity.description,
-            entity.aliases,
-            tuple(parsed.classes),
-        )
-        key = title_key(parsed.title) if parsed.title else None
-        name = (entity.label, entity.aliases, key)
-        facts = [fact_row(f) for f in parsed.facts]
-        skipped = parsed.skipped
-    else:  # what a dropped item is still needed for: its label (and a stub's description)
+    n = len(rows.items) + 1
+    if parsed.subclass_of:
+        rows.parents.append((n, entity.id, ALIAS_SEP.join(parsed.subclass_of)))
+    if drop is not None:  # what a dropped item is still needed for: its label (and a stub's)
+        result.skipped[drop] += 1
         description = entity.description if config.stubs else None
-        classes = tuple(parsed.classes) if config.stubs else ()
-        item = (entity.id, False, entity.label, parsed.lang_label, description, (), classes)
-        name, facts, skipped = (entity.label, (), None), [], []
-    return ("item", rel, (entity.id, drop, item, name, facts, skipped, parsed.subclass_of))
+        classes = ALIAS_SEP.join(parsed.classes) if config.stubs else ""
+        row = (n, entity.id, 0, entity.label, parsed.lang_label, description, "", classes)
+        rows.items.append((*row, rel, drop, None, None, 0))  # no value skips, no facts
+        return
+    for reason, detail in parsed.skipped:
+        if detail:
+            result.events.append(("skip", rel, (reason, detail)))
+        else:
+            result.skipped[reason] += 1
+    facts_at = len(rows.facts) + 1
+    rows.facts.extend((facts_at + i, *fact_row(f)) for i, f in enumerate(parsed.facts))
+    aliases = ALIAS_SEP.join(entity.aliases)
+    skips = json.dumps(parsed.skipped) if parsed.skipped else None
+    classes = ALIAS_SEP.join(parsed.classes)
+    at = facts_at if parsed.facts else None
+    row = (n, entity.id, 1, entity.label, parsed.lang_label, entity.description, aliases, classes)
+    rows.items.append((*row, rel, None, skips, at, len(parsed.facts)))
+    key = title_key(parsed.title) if parsed.title else None
+    rows.entities.append((n, entity.id, entity.label, aliases, key))
 
 
 def subclass_edges(chunk: Chunk) -> list[tuple[str, list[str]]]:
