@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from redsearcher.errors import UserError, WorldFormatError
 from redsearcher.testing._worlds import TINY_DOCUMENTS, TINY_ENTITIES, TINY_FACTS, TINY_PROVENANCE
 from redsearcher.world import Entity, Fact, World, WorldWriter
+from redsearcher.world._schema import TABLES
 
 
 def _write(path: Path, batch_rows: int = 50_000, **kw: object) -> World:
@@ -130,3 +133,41 @@ def test_fact_constructors_fill_only_their_columns() -> None:
     assert f.qualifier_dict == {"point_in_time": "2020"}
     c = Fact.coordinate(2, "E1", "coordinates", 1.5, -2)
     assert (c.latitude, c.longitude, c.kind) == (1.5, -2.0, "coordinate")
+
+
+def _row_groups(path: Path, name: str) -> list[int]:
+    meta = pq.ParquetFile(path / f"{name}.parquet").metadata
+    return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+
+def test_append_batch_shares_row_groups_with_records(tmp_path: Path) -> None:
+    """Arrow rows from ``append_batch`` are buffered like records: a table's file is the same
+    whichever way its rows came, cut in row groups of ``batch_rows``."""
+    facts = list(TINY_FACTS)
+    with WorldWriter(tmp_path / "records", batch_rows=3) as w:
+        w.add_facts(facts)
+    with WorldWriter(tmp_path / "mixed", batch_rows=3) as w:
+        w.add_facts(facts[:1])
+        table = pa.Table.from_pylist([dataclasses.asdict(f) for f in facts[1:6]])
+        w.append_batch("facts", table.select(TABLES["facts"].names).cast(TABLES["facts"]))
+        w.add_facts(facts[6:7])
+        w.append_batch("facts", w_batch(facts[7:11]))
+        assert w.count("facts") == 11
+        w.add_facts(facts[11:])
+    records, mixed = World.open(tmp_path / "records"), World.open(tmp_path / "mixed")
+    assert _row_groups(mixed.path, "facts") == _row_groups(records.path, "facts") == [3, 3, 3, 3, 1]
+    assert mixed.facts() == facts
+    assert mixed.content_hash == records.content_hash
+    assert (mixed.path / "facts.parquet").read_bytes() == (
+        records.path / "facts.parquet"
+    ).read_bytes()
+
+
+def w_batch(facts: list[Fact]) -> pa.RecordBatch:
+    rows = [dataclasses.asdict(f) for f in facts]
+    return pa.RecordBatch.from_pylist(rows, schema=TABLES["facts"])
+
+
+def test_append_batch_checks_the_schema(tmp_path: Path) -> None:
+    with WorldWriter(tmp_path / "w") as w, pytest.raises(ValueError, match="facts"):
+        w.append_batch("facts", pa.table({"id": ["not an int"]}))

@@ -61,6 +61,15 @@ def _rows_to_batch(name: str, rows: Sequence[Any]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
+def _conform(name: str, batch: pa.RecordBatch | pa.Table) -> pa.Table:
+    schema = TABLES[name]
+    table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    try:
+        return table.select(schema.names).cast(schema)
+    except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise ValueError(f"batch for table {name!r} does not fit its schema: {err}") from err
+
+
 class WorldWriter:
     """Write a World table by table, in batches, atomically.
 
@@ -93,6 +102,10 @@ class WorldWriter:
         self._hashers = {name: TableHasher(schema) for name, schema in TABLES.items()}
         self._counts = dict.fromkeys(TABLES, 0)
         self._buffers: dict[str, list[Any]] = {name: [] for name in TABLES}
+        # Arrow rows from ``append_batch`` (records buffered before them are converted in
+        # first), so rows added either way share row groups of exactly ``batch_rows``.
+        self._pending: dict[str, list[pa.RecordBatch]] = {name: [] for name in TABLES}
+        self._pending_rows = dict.fromkeys(TABLES, 0)
         self._open = False
         self.manifest: Manifest | None = None
 
@@ -171,16 +184,28 @@ class WorldWriter:
 
     # -- rows --------------------------------------------------------------------------------
     def add_batch(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
-        """Append Arrow rows to table ``name`` (cast to the table's schema)."""
+        """Append Arrow rows to table ``name`` (cast to the table's schema).
+
+        They are written as row groups of their own (the batch, or each chunk of a table).
+        """
         self._flush(name)
-        schema = TABLES[name]
-        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-        try:
-            table = table.select(schema.names).cast(schema)
-        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as err:
-            raise ValueError(f"batch for table {name!r} does not fit its schema: {err}") from err
-        for rb in table.to_batches():
+        for rb in _conform(name, batch).to_batches():
             self._write(name, rb)
+
+    def append_batch(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
+        """Append Arrow rows to table ``name`` as if they were records.
+
+        They are buffered with the records added before and after them and written in row
+        groups of ``batch_rows`` rows, so a table's file does not depend on which rows came
+        as records and which as Arrow (ingest writes millions of facts as Arrow and a few
+        later ones as records).
+        """
+        self._stash(name)
+        for rb in _conform(name, batch).to_batches():
+            if rb.num_rows:
+                self._pending[name].append(rb)
+                self._pending_rows[name] += rb.num_rows
+        self._cut(name, final=False)
 
     def _add(self, name: str, rows: Iterable[Any]) -> None:
         kind = RECORD_TYPES[name]
@@ -189,7 +214,7 @@ class WorldWriter:
             if not isinstance(row, kind):
                 raise TypeError(f"{name} rows must be {kind.__name__}, got {type(row).__name__}")
             buf.append(row)
-            if len(buf) >= self.batch_rows:
+            if len(buf) + self._pending_rows[name] >= self.batch_rows:
                 self._flush(name)
 
     def add_entities(self, rows: Iterable[Entity]) -> None:
@@ -213,10 +238,35 @@ class WorldWriter:
         self._add("recorded_searches", rows)
 
     def _flush(self, name: str) -> None:
+        self._stash(name)
+        self._cut(name, final=True)
+
+    def _stash(self, name: str) -> None:
+        """Move the buffered records behind the pending Arrow rows, as one batch."""
         buf = self._buffers[name]
         if buf:
-            self._write(name, _rows_to_batch(name, buf))
+            self._pending[name].append(_rows_to_batch(name, buf))
+            self._pending_rows[name] += len(buf)
             buf.clear()
+
+    def _cut(self, name: str, *, final: bool) -> None:
+        """Write the pending rows in row groups of ``batch_rows`` (and, if ``final``, the rest)."""
+        pending, size = self._pending[name], self.batch_rows
+        if self._pending_rows[name] < (1 if final else size):
+            return
+        if len(pending) == 1 and (final or len(pending[0]) == size):
+            rows = pending[0]
+        else:
+            rows = pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+        start = 0
+        while len(rows) - start >= size or (final and start < len(rows)):
+            self._write(name, rows.slice(start, size))
+            start += size
+        rest = rows.slice(start) if start < len(rows) else None
+        pending.clear()
+        if rest is not None:
+            pending.append(rest)
+        self._pending_rows[name] = 0 if rest is None else len(rest)
 
     def _write(self, name: str, batch: pa.RecordBatch) -> None:
         if not self._open:
@@ -229,7 +279,7 @@ class WorldWriter:
 
     def count(self, name: str) -> int:
         """Rows added to ``name`` so far (buffered ones included)."""
-        return self._counts[name] + len(self._buffers[name])
+        return self._counts[name] + self._pending_rows[name] + len(self._buffers[name])
 
 
 class World:

@@ -40,6 +40,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from redsearcher.world._records import Document, Entity, Fact, Provenance
 from redsearcher.world._schema import PRECISION_DAY, PRECISION_MONTH, PRECISION_YEAR
 from redsearcher.world._store import WorldWriter
@@ -345,6 +348,14 @@ class DescriptionTap(WorldWriter):
         if self.scratch is not None:
             self.scratch.add_descriptions((e.id, e.description) for e in rows if e.description)
         super().add_entities(rows)
+
+    def append_batch(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
+        """Append Arrow rows; entities' descriptions are kept as ``add_entities`` keeps them."""
+        if name == "entities" and self.scratch is not None:
+            described = batch.filter(pc.fill_null(pc.not_equal(batch["description"], ""), False))
+            ids, descriptions = described["id"].to_pylist(), described["description"].to_pylist()
+            self.scratch.add_descriptions(zip(ids, descriptions, strict=True))
+        super().append_batch(name, batch)
 
 
 def write_kb_pages(

@@ -16,13 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 
 from redsearcher.errors import UserError
 from redsearcher.world._manifest import Manifest
-from redsearcher.world._records import Fact
-from redsearcher.world._schema import TABLES
 from redsearcher.world._store import WorldWriter
 from redsearcher.world._vocab import PREDICATES
 from redsearcher.world.ingest._config import IngestConfig
@@ -53,29 +51,25 @@ def _write_facts(
     complete_symmetric: bool,
     batch_rows: int,
 ) -> None:
-    """Number the facts and write them: full row groups straight from SQLite rows as Arrow.
+    """Number the facts and write them, straight from SQLite columns to Arrow.
 
-    A full dump has billions of facts, and a ``Fact`` object per row costs more than the rest
-    of writing it. Batches of exactly ``batch_rows`` rows go in as Arrow columns (the row groups
-    ``WorldWriter`` would have cut); the last partial batch goes through ``add_facts`` so that
-    later facts (``links_to``) share its row group as before, keeping the file bytes unchanged.
+    A full dump has hundreds of millions of facts, and a Python object per row (or per value)
+    costs more than the rest of writing them; ``append_batch`` buffers the batches like
+    records, so later facts (``links_to``) share the last row group as they always did.
     """
     symmetric = sorted(p.name for p in PREDICATES.values() if p.symmetric and complete_symmetric)
     _, dangling, completed = scratch.finalize_facts(symmetric)
     report.dangling = dangling
     report.count("symmetric_completed", completed)
-    schema = TABLES["facts"]
-    for rows in scratch.iter_fact_rows(batch_rows):
-        relations = sum(1 for row in rows if row[3] == "entity")
-        for key, n in (("relations", relations), ("attributes", len(rows) - relations)):
-            if n:
-                report.count(key, n)
-        if len(rows) < batch_rows:
-            writer.add_facts(Fact(*row) for row in rows)
-            continue
-        values = zip(*rows, strict=True)
-        columns = [pa.array(list(c), type=f.type) for c, f in zip(values, schema, strict=True)]
-        writer.add_batch("facts", pa.RecordBatch.from_arrays(columns, schema=schema))
+    relations = attributes = 0
+    for batch in scratch.fact_batches(batch_rows):
+        entity = pc.sum(pc.equal(batch.column("kind"), "entity")).as_py() or 0
+        relations += entity
+        attributes += batch.num_rows - entity
+        writer.append_batch("facts", batch)
+    for key, n in (("relations", relations), ("attributes", attributes)):
+        if n:
+            report.count(key, n)
 
 
 def ingest_world(

@@ -29,17 +29,22 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from redsearcher.errors import InputFormatError
-from redsearcher.world._records import Entity
+from redsearcher.world._schema import TABLES
 from redsearcher.world._store import WorldWriter
 from redsearcher.world._vocab import ENTITY_TYPES
+from redsearcher.world.ingest._columns import Range, read_range
 from redsearcher.world.ingest._io import detect_compression
 from redsearcher.world.ingest._report import IngestReport
 from redsearcher.world.ingest._scratch import Scratch
 
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _SEP = "\x1f"
-_BATCH = 5_000
+_BATCH = 50_000  # item keys per query (write_entities)
 ITEMS_DDL = """
 CREATE TABLE IF NOT EXISTS items (
     n INTEGER PRIMARY KEY, id TEXT NOT NULL, kept INTEGER NOT NULL, label TEXT NOT NULL,
@@ -156,7 +161,12 @@ class TypeResolver:
 def write_entities(
     scratch: Scratch, writer: WorldWriter, resolver: TypeResolver, report: IngestReport
 ) -> None:
-    """Resolve every kept item's type and write the entity rows in dump order."""
+    """Resolve every kept item's type and write the entity rows in dump order.
+
+    Rows go from SQLite to Arrow column by column (``_columns``) and a type is resolved once
+    per distinct list of classes, not once per item: a full dump has ~110M items but far
+    fewer class lists, and a Python object per item cost more than writing the table.
+    """
     db = scratch.db
     labels: dict[str, str | None] = {}
 
@@ -166,33 +176,76 @@ def write_entities(
             labels[cid] = None if row is None else row[0]
         return labels[cid]
 
-    how = {"mapped": 0, "class_label": 0, "description": 0, "none": 0}
-    cursor = db.execute(
-        "SELECT id, label, description, aliases, classes FROM items WHERE kept = 1 ORDER BY n"
-    )
-    while rows := cursor.fetchmany(_BATCH):
-        batch: list[Entity] = []
-        for eid, label, description, aliases, classes_text in rows:
-            classes = classes_text.split(_SEP) if classes_text else []
-            etype = resolver.mapped(classes)
-            if etype is not None:
-                how["mapped"] += 1
-            elif (found := next(filter(None, map(class_label, classes)), None)) is not None:
-                etype, how["class_label"] = type_word(found), how["class_label"] + 1
-            elif description:
-                etype, how["description"] = description, how["description"] + 1
-            else:
-                etype, how["none"] = "item", how["none"] + 1
-            batch.append(
-                Entity(
-                    id=eid,
-                    label=label,
-                    type=etype,
-                    description=description,
-                    aliases=tuple(aliases.split(_SEP)) if aliases else (),
-                )
-            )
-        writer.add_entities(batch)
+    def resolve(classes_text: str) -> tuple[str | None, str]:
+        classes = classes_text.split(_SEP) if classes_text else []
+        etype = resolver.mapped(classes)
+        if etype is not None:
+            return etype, "mapped"
+        if (found := next(filter(None, map(class_label, classes)), None)) is not None:
+            return type_word(found), "class_label"
+        return None, "description"  # or "none": decided per row below
+
+    how = dict.fromkeys(_HOW, 0)
+    resolved: dict[str, tuple[str | None, str]] = {}
+    schema = TABLES["entities"]
+    columns = [(name, pa.string()) for name in ("id", "label", "description", "aliases", "classes")]
+    top = db.execute("SELECT MAX(n) FROM items").fetchone()[0] or 0
+    for start in range(1, top + 1, _BATCH):
+        span = Range("items", "n", start, start + _BATCH - 1, where="kept = 1")
+        _, (ids, names, descriptions, aliases, classes) = read_range(db, span, columns)
+        if not len(ids):
+            continue
+        distinct = pc.unique(classes).to_pylist()
+        for text in distinct:
+            if text not in resolved:
+                resolved[text] = resolve(text)
+        found = [resolved[text] for text in distinct]
+        types, kinds = _entity_types(classes, descriptions, distinct, found)
+        for index, count in enumerate(np.bincount(kinds, minlength=len(_HOW))):
+            how[_HOW[index]] += int(count)
+        arrays = [ids, names, types, descriptions, _alias_lists(aliases)]
+        arrays.append(pa.nulls(len(ids), pa.string()))
+        writer.append_batch("entities", pa.RecordBatch.from_arrays(arrays, schema=schema))
     for key, value in how.items():
         if value:
             report.count(f"types_{key}", value)
+
+
+_HOW = ("mapped", "class_label", "description", "none")
+"""How an entity's type was found (``types_*`` counts in the report), in report order."""
+
+
+def _entity_types(
+    classes: pa.Array,
+    descriptions: pa.Array,
+    distinct: list[str],
+    found: list[tuple[str | None, str]],
+) -> tuple[pa.Array, np.ndarray]:
+    """Each row's type and ``_HOW`` index, from the resolution of its class list.
+
+    ``found[i]`` is the ``(type or None, how)`` of the class list ``distinct[i]``. A list
+    that resolves to no type falls back, per row, to the description when there is one
+    (``description``), else to ``item`` (``none``).
+    """
+    at = pc.index_in(classes, pa.array(distinct, pa.string()))
+    types = pc.take(pa.array([f[0] for f in found], pa.string()), at)
+    kinds = np.asarray([_HOW.index(f[1]) for f in found], dtype=np.int8)
+    kinds = kinds[at.to_numpy(zero_copy_only=False)]
+    has_description = pc.fill_null(pc.not_equal(descriptions, ""), False)
+    unresolved = types.is_null().to_numpy(zero_copy_only=False)
+    kinds[unresolved & ~has_description.to_numpy(zero_copy_only=False)] = _HOW.index("none")
+    types = pc.coalesce(types, pc.if_else(has_description, descriptions, pa.scalar("item")))
+    return types, kinds
+
+
+def _alias_lists(joined: pa.Array) -> pa.Array:
+    """Aliases joined by ``_SEP`` as lists; the empty string is the empty list."""
+    lists = pc.split_pattern(joined, _SEP)
+    empty = pc.equal(joined, "").to_numpy(zero_copy_only=False)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    values = pc.list_flatten(lists).filter(pa.array(~empty[parents]))
+    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int32)
+    lengths[empty] = 0
+    offsets = np.zeros(len(joined) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), values, type=pa.list_(pa.string()))
