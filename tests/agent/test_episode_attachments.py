@@ -152,3 +152,14 @@ def test_an_oversized_attachment_ends_the_episode_with_an_error(
     assert traj.error is not None
     assert f"task {CSV_TASK!r}" in traj.error and CSV_NAME in traj.error
     assert f"{size} bytes, more than the sandbox's limit of {size - 1}" in traj.error
+
+
+def test_an_episode_without_the_python_tool_gets_the_question_alone(
+    tiny_env: LocalEnvironment,
+) -> None:
+    """The tool-free regime: no file it could not open, no line about one, no error."""
+    task = gaia_task().model_copy(update={"attachments": ["/nowhere/gone.csv"]})
+    model = ScriptedModel([Step(content=text_answer("0"))], protocol="text")
+    traj = run(task, model, Toolbox.local(tiny_env), tools=[])
+    assert traj.termination == "answer" and traj.attachments == []
+    assert traj.messages[1].content == task.question

@@ -22,7 +22,8 @@ explicit termination:
 A task's attachments are read once when the episode starts; every ``PythonInterpreter`` run of
 the episode finds them in its working directory (``Toolbox.with_files``), the question gets one
 line naming each (the ``attachment`` prompt), and the trajectory keeps their names, sizes and
-SHA-256 digests, never their bytes.
+SHA-256 digests, never their bytes. An episode not offered ``PythonInterpreter`` gets none of
+this: it could not open the files.
 
 A :class:`~redsearcher.errors.ConfigError` (a rejected key, an unknown tool) and cancellation
 propagate: they stop the run, not the episode.
@@ -83,6 +84,7 @@ from redsearcher.model import (
     get_protocol,
 )
 from redsearcher.tools import (
+    ATTACHMENT_TOOL,
     AttachmentError,
     Toolbox,
     as_files,
@@ -184,6 +186,9 @@ class _Episode:
         # Lone surrogates replaced with U+FFFD in everything kept (see the module docstring).
         self.repairs = 0
         self.question = self._clean(task.question)
+        # Files only reach PythonInterpreter runs: offered no such tool, the episode is the
+        # question alone (the tool-free regime), with no line about a file it cannot open.
+        self.attached = list(task.attachments) if ATTACHMENT_TOOL in config.tools else []
         self.answers = self._clean(list(task.answers))
         self.attachments: list[AttachmentRecord] = []
         self.opening = (system, Message(role="user", content=self._shown_question()))
@@ -210,7 +215,7 @@ class _Episode:
 
     def _shown_question(self) -> str:
         """The question as the model reads it: one line per attached file after it."""
-        lines = [self.prompts.attached(attachment_name(p)) for p in self.task.attachments]
+        lines = [self.prompts.attached(attachment_name(p)) for p in self.attached]
         if not lines:
             return str(self.question)
         return f"{self.question}\n\n" + "\n".join(self._clean(lines))
@@ -222,12 +227,12 @@ class _Episode:
             AttachmentError: naming the task and file (missing, too large); the episode ends
                 with ``error`` before the model is asked anything.
         """
-        if not self.task.attachments:
+        if not self.attached:
             return
         found = await asyncio.to_thread(
             read_attachments,
             self.task.id,
-            self.task.attachments,
+            self.attached,
             max_bytes=self.config.max_attachment_bytes,
         )
         self.attachments = [a.record() for a in found]

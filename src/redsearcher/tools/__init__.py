@@ -16,6 +16,7 @@ imports this package, never the engine's internals.
 """
 
 from redsearcher.tools._attachments import (
+    ATTACHMENT_TOOL,
     DEFAULT_MAX_ATTACHMENT_BYTES,
     Attachment,
     AttachmentError,
@@ -71,6 +72,7 @@ from redsearcher.tools._visit import (
 )
 
 __all__ = [
+    "ATTACHMENT_TOOL",
     "BM25",
     "DEFAULT_MAX_ATTACHMENT_BYTES",
     "DEFAULT_RENDER_STYLE",

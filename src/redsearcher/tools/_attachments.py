@@ -26,6 +26,7 @@ from redsearcher.errors import RedsearcherError
 from redsearcher.log import AttachmentRecord
 
 __all__ = [
+    "ATTACHMENT_TOOL",
     "DEFAULT_MAX_ATTACHMENT_BYTES",
     "Attachment",
     "AttachmentError",
@@ -46,6 +47,10 @@ def _sandbox_default(field: str) -> int:
 DEFAULT_MAX_ATTACHMENT_BYTES = min(
     _sandbox_default("max_file_bytes"), _sandbox_default("max_files_bytes")
 )
+
+#: The tool whose runs see a task's attachments; without it offered, an episode has no way to
+#: open them, so it is given neither the files nor the line naming them (a tool-free regime).
+ATTACHMENT_TOOL = "PythonInterpreter"
 
 # The sandbox writes the code itself under this name; a file of that name would be refused.
 _RESERVED = "main.py"
