@@ -120,6 +120,9 @@ def test_gaia_jsonl_and_parquet(name: str) -> None:
     assert tasks[0].metadata["Level"] == 1
     assert tasks[0].metadata["file_path"] == str(FIXTURES / "gaia" / PLAIN.GAIA[0]["file_name"])
     assert "file_path" not in tasks[1].metadata
+    attachment = (FIXTURES / "gaia" / PLAIN.GAIA[0]["file_name"]).resolve()
+    assert tasks[0].attachments == [str(attachment)]  # what the agent's Python tool receives
+    assert tasks[1].attachments == []
 
 
 def test_gaia_missing_attachment_names_row_and_field(tmp_path: Path) -> None:

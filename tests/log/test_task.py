@@ -92,3 +92,13 @@ def test_an_unknown_uniqueness_names_line_and_field(tmp_path: Path) -> None:
         read_tasks(path)
     message = str(info.value)
     assert "bad.jsonl" in message and ":2" in message and "uniqueness" in message
+
+
+def test_attachments_round_trip_and_are_left_out_when_empty(tmp_path: Path) -> None:
+    task = Task(id="g9", question="What is in the file?", answer="7", attachments=["/d/x.csv"])
+    path = tmp_path / "tasks.jsonl"
+    path.write_text(task.model_dump_json() + "\n")
+    (again,) = read_tasks(path)
+    assert again.attachments == ["/d/x.csv"] and again == task
+    bare = task.model_copy(update={"attachments": []})
+    assert "attachments" not in json.loads(bare.model_dump_json())

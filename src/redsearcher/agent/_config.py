@@ -16,7 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from redsearcher.agent._context import build_strategy
 from redsearcher.agent._prompts import PROMPT_NAMES, PROMPT_VERSION, load_prompt
 from redsearcher.errors import ConfigError
-from redsearcher.tools import DEFAULT_RENDER_STYLE, DEFAULT_TOOLS, render_style
+from redsearcher.tools import (
+    DEFAULT_MAX_ATTACHMENT_BYTES,
+    DEFAULT_RENDER_STYLE,
+    DEFAULT_TOOLS,
+    render_style,
+)
 
 __all__ = ["AgentConfig", "ContextConfig"]
 
@@ -81,6 +86,12 @@ class AgentConfig(BaseModel):
 
     tools: list[str] = Field(default_factory=lambda: list(DEFAULT_TOOLS))
     """The tools offered to the model, in order; each must be in the episode's toolbox."""
+
+    max_attachment_bytes: int = Field(default=DEFAULT_MAX_ATTACHMENT_BYTES, ge=0)
+    """Bound on a task's attachment files together (``Task.attachments``); a task over it ends
+    with ``error`` naming the file. The default is what the default sandbox accepts in one
+    run; raise it only with the sandbox's ``max_files_bytes`` (and, through our server, its
+    ``max_body_bytes``)."""
 
     tool_timeout_s: float | None = Field(default=600.0, gt=0.0)
     """A tool call running longer gets a timeout message as its result (``None``: no bound;

@@ -16,7 +16,14 @@ explicit termination:
 * ``context_limit`` — the prompt reached the budget and the strategy could not make room;
 * ``error`` — the model server stayed unavailable (the rollout router has already tried
   elsewhere), refused a request, the model twice in a row replied with neither a tool call nor
-  an answer, or a tool crashed; ``Trajectory.error`` says which.
+  an answer, a tool crashed, or a file the task comes with (``Task.attachments``) is missing
+  or over ``max_attachment_bytes``; ``Trajectory.error`` says which.
+
+A task's attachments are read once when the episode starts; every ``PythonInterpreter`` run of
+the episode finds them in its working directory (``Toolbox.with_files``), the question gets one
+line naming each (the ``attachment`` prompt), and the trajectory keeps their names, sizes and
+SHA-256 digests, never their bytes. An episode not offered ``PythonInterpreter`` gets none of
+this: it could not open the files.
 
 A :class:`~redsearcher.errors.ConfigError` (a rejected key, an unknown tool) and cancellation
 propagate: they stop the run, not the episode.
@@ -34,6 +41,7 @@ each closed segment records them; the messages, tool calls and terminations stay
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -50,6 +58,7 @@ from redsearcher.agent._prompts import Prompts
 from redsearcher.agent._tokens import TokenTrace
 from redsearcher.errors import ConfigError
 from redsearcher.log import (
+    AttachmentRecord,
     Message,
     Segment,
     Task,
@@ -74,7 +83,14 @@ from redsearcher.model import (
     TokenCounter,
     get_protocol,
 )
-from redsearcher.tools import Toolbox
+from redsearcher.tools import (
+    ATTACHMENT_TOOL,
+    AttachmentError,
+    Toolbox,
+    as_files,
+    attachment_name,
+    read_attachments,
+)
 
 __all__ = ["TokenCount", "run_episode"]
 
@@ -170,8 +186,12 @@ class _Episode:
         # Lone surrogates replaced with U+FFFD in everything kept (see the module docstring).
         self.repairs = 0
         self.question = self._clean(task.question)
+        # Files only reach PythonInterpreter runs: offered no such tool, the episode is the
+        # question alone (the tool-free regime), with no line about a file it cannot open.
+        self.attached = list(task.attachments) if ATTACHMENT_TOOL in config.tools else []
         self.answers = self._clean(list(task.answers))
-        self.opening = (system, Message(role="user", content=self.question))
+        self.attachments: list[AttachmentRecord] = []
+        self.opening = (system, Message(role="user", content=self._shown_question()))
         self.window: list[Message] = list(self.opening)
         self.segments: list[Segment] = []
         self.first_turn = 0
@@ -191,12 +211,40 @@ class _Episode:
         self.chat = chat
         self.trace = None if chat is None else TokenTrace(chat, self.window, self.request_tools)
 
+    # -- attachments -------------------------------------------------------------------------
+
+    def _shown_question(self) -> str:
+        """The question as the model reads it: one line per attached file after it."""
+        lines = [self.prompts.attached(attachment_name(p)) for p in self.attached]
+        if not lines:
+            return str(self.question)
+        return f"{self.question}\n\n" + "\n".join(self._clean(lines))
+
+    async def _attach(self) -> None:
+        """Read the task's files once and give them to every PythonInterpreter run.
+
+        Raises:
+            AttachmentError: naming the task and file (missing, too large); the episode ends
+                with ``error`` before the model is asked anything.
+        """
+        if not self.attached:
+            return
+        found = await asyncio.to_thread(
+            read_attachments,
+            self.task.id,
+            self.attached,
+            max_bytes=self.config.max_attachment_bytes,
+        )
+        self.attachments = [a.record() for a in found]
+        self.toolbox = self.toolbox.with_files(as_files(found))
+
     # -- the cycle ---------------------------------------------------------------------------
 
     async def run(self) -> Trajectory:
         try:
+            await self._attach()
             termination = await self._cycle()
-        except (ModelUnavailable, ModelRequestError, ToolCrashed) as err:
+        except (ModelUnavailable, ModelRequestError, ToolCrashed, AttachmentError) as err:
             termination, self.error = "error", f"{type(err).__name__}: {err}"
         logger.debug("episode %s#%d: %s", self.task.id, self.sample, termination)
         return self._trajectory(termination)
@@ -442,4 +490,5 @@ class _Episode:
                 started_at=self.started_at,
             ),
             text_repairs=self.repairs,
+            attachments=self.attachments,
         )

@@ -8,7 +8,9 @@ file instead of a silent edit that mixes incompatible SFT data.
 * ``context_reset`` — added to the question when discard-all drops the history (§2.3);
 * ``context_trim`` — added to the question when keep-last-k drops older turns;
 * ``nudge`` — sent once when a reply has neither a tool call nor an answer;
-* ``answer_now`` — sent when a limit is reached, to ask for a final answer.
+* ``answer_now`` — sent when a limit is reached, to ask for a final answer;
+* ``attachment`` — one line per file the task comes with, after the question (``{name}`` is
+  the file's name in the Python tool's working directory).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ __all__ = ["PROMPT_NAMES", "PROMPT_VERSION", "Prompts", "load_prompt"]
 #: The prompt version used unless configured otherwise.
 PROMPT_VERSION = "v1"
 #: Every prompt a version must provide.
-PROMPT_NAMES = ("system", "context_reset", "context_trim", "nudge", "answer_now")
+PROMPT_NAMES = ("system", "context_reset", "context_trim", "nudge", "answer_now", "attachment")
 
 
 @cache
@@ -51,6 +53,11 @@ class Prompts:
     context_trim: str
     nudge: str
     answer_now: str
+    attachment: str
+
+    def attached(self, name: str) -> str:
+        """The line telling the model that file ``name`` came with the question."""
+        return self.attachment.replace("{name}", name)
 
     @classmethod
     def load(

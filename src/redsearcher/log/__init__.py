@@ -19,6 +19,7 @@ Nothing here touches the network; only ``JsonlFile`` (and ``RunLog`` through it)
 from redsearcher.log._jsonl import HeaderMismatch, JsonlFile
 from redsearcher.log._reader import RecordError, iter_records
 from redsearcher.log._records import (
+    AttachmentRecord,
     Message,
     Segment,
     SegmentTokens,
@@ -52,6 +53,7 @@ from redsearcher.log._task import (
 __all__ = [
     "MANIFEST_FILE",
     "TRAJECTORIES_FILE",
+    "AttachmentRecord",
     "Condition",
     "Constraint",
     "GraphNode",

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "AttachmentRecord",
     "Message",
     "Segment",
     "SegmentTokens",
@@ -136,6 +137,24 @@ class Usage(BaseModel):
     """True when any count came from the tokenizer or estimate, not from the server."""
 
 
+class AttachmentRecord(BaseModel):
+    """A file the episode's task came with, as the trajectory keeps it: never its bytes.
+
+    The bytes stay in the task's attachment file; the record names the file and pins its
+    content (size and SHA-256), so a run can be checked against the files it was given without
+    trajectories (and the training data made of them) carrying spreadsheets and recordings.
+    """
+
+    model_config = _RECORD
+
+    name: str
+    """The base name the file had, and has in the Python tool's working directory."""
+    size: int = Field(ge=0)
+    """Its size in bytes."""
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    """The hex SHA-256 of its bytes."""
+
+
 class TrajectoryProvenance(BaseModel):
     """Where an episode came from: enough to reproduce or to refuse mixing incompatible runs."""
 
@@ -183,6 +202,11 @@ class Trajectory(BaseModel):
     """How many lone surrogates (text like ``\\ud800`` that the model wrote and UTF-8 cannot
     carry) were replaced with U+FFFD so the record stays UTF-8 JSON. Written only when not 0,
     so records without repairs read as they always did."""
+    attachments: list[AttachmentRecord] = Field(
+        default_factory=list, exclude_if=lambda files: not files
+    )
+    """The files the task came with (``Task.attachments``), each by name, size and SHA-256.
+    Written only when there are some, so other records read as they always did."""
 
     @property
     def messages(self) -> list[Message]:

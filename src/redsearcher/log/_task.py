@@ -237,6 +237,12 @@ class Task(BaseModel):
     uniqueness: Uniqueness | None = None
     """``within_world_sample`` when the answer is unique only within a sample World; absent
     (``None``) when the World is complete, so unique everywhere its questions are asked."""
+    attachments: list[str] = Field(default_factory=list)
+    """Paths of files that come with the question (a GAIA spreadsheet, recording, script).
+    The agent loop reads each once when the episode starts and puts it in the Python tool's
+    working directory under its base name; the question gets a line naming it. A relative
+    path is read against the current directory. Left out of the JSON when empty, so task
+    files without attachments read and write as before."""
     metadata: dict[str, Any] = Field(default_factory=dict)
     """Anything else the task's file carried (a benchmark's level, source, ...)."""
 
@@ -262,7 +268,7 @@ class Task(BaseModel):
             key: value
             for key, value in data.items()
             if value is not None
-            and not (key == "metadata" and not value)
+            and not (key in ("metadata", "attachments") and not value)
             and not (not synthesized and key in _GRAPH_LISTS and not value)
         }
 

@@ -7,13 +7,23 @@ per-service fallbacks, ``ServicesConfig``). Every tool renders the services' wir
 text the peers' harnesses show a model, in the toolbox's ``RenderStyle`` (registry kind
 ``render_style``: ``tongyi`` by default, or ``deeptracehub``); ``goal_visit`` is the
 goal-directed reader (extractive offline, an OpenAI-compatible summarizer through the package's
-one chat client when configured).
+one chat client when configured). A task's attachments (``read_attachments``) reach the
+``PythonInterpreter`` runs of its episode through ``Toolbox.with_files``.
 
 The MCP server over the same tools is ``redsearcher.tools.mcp`` (it needs the ``env`` extra).
 This package builds on ``redsearcher.env`` (the engine) and never on the HTTP server; the agent
 imports this package, never the engine's internals.
 """
 
+from redsearcher.tools._attachments import (
+    ATTACHMENT_TOOL,
+    DEFAULT_MAX_ATTACHMENT_BYTES,
+    Attachment,
+    AttachmentError,
+    as_files,
+    attachment_name,
+    read_attachments,
+)
 from redsearcher.tools._bm25 import BM25, tokenize
 from redsearcher.tools._render import (
     SEPARATOR,
@@ -62,13 +72,17 @@ from redsearcher.tools._visit import (
 )
 
 __all__ = [
+    "ATTACHMENT_TOOL",
     "BM25",
+    "DEFAULT_MAX_ATTACHMENT_BYTES",
     "DEFAULT_RENDER_STYLE",
     "DEFAULT_TOOLS",
     "EXTRACTOR_PROMPT_VERSION",
     "SEPARATOR",
     "VISIT_FAILED_EVIDENCE",
     "VISIT_FAILED_SUMMARY",
+    "Attachment",
+    "AttachmentError",
     "Backend",
     "CodeRunner",
     "DeepTraceHubStyle",
@@ -91,8 +105,11 @@ __all__ = [
     "Toolbox",
     "VisitConfig",
     "VisitOutcome",
+    "as_files",
+    "attachment_name",
     "goal_visit",
     "join_blocks",
+    "read_attachments",
     "render_style",
     "render_visit",
     "render_visit_failed",

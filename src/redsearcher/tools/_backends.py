@@ -33,6 +33,7 @@ service", because those texts go into trajectories and from there into training 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import re
 import time
@@ -125,8 +126,8 @@ async def send_with_retries(
 class CodeRunner(Protocol):
     """Runs model-written Python: ``redsearcher.env.sandbox.Sandbox`` satisfies it."""
 
-    async def arun(self, code: str) -> RunResult:
-        """Run ``code`` and return its outcome."""
+    async def arun(self, code: str, *, files: Mapping[str, bytes] | None = None) -> RunResult:
+        """Run ``code`` (with ``files`` in its working directory) and return its outcome."""
         ...
 
 
@@ -153,8 +154,12 @@ class Backend(Protocol):
         """The page at ``url``; ``None`` when there is none, ``ServiceDown`` when it is down."""
         ...
 
-    async def run_code(self, code: str) -> RunResult:
-        """Run Python ``code`` in a sandbox."""
+    async def run_code(self, code: str, files: Mapping[str, bytes] | None = None) -> RunResult:
+        """Run Python ``code`` in a sandbox, with ``files`` (name -> bytes) in its directory.
+
+        Callers pass ``files`` only when there are some, so a backend written before
+        attachments existed still serves every task without them.
+        """
         ...
 
     async def aclose(self) -> None:
@@ -197,11 +202,13 @@ class LocalBackend:
         """``env.visit(url)``."""
         return await asyncio.to_thread(self.env.visit, url)
 
-    async def run_code(self, code: str) -> RunResult:
-        """Run ``code`` in the sandbox."""
+    async def run_code(self, code: str, files: Mapping[str, bytes] | None = None) -> RunResult:
+        """Run ``code`` in the sandbox, with ``files`` in its working directory."""
         if self.sandbox is None:
             raise ToolError("PythonInterpreter is not available in this environment.")
         try:
+            if files:
+                return await self.sandbox.arun(code, files=files)
             return await self.sandbox.arun(code)
         except SandboxRequestError as err:
             raise ToolError(f"The code was not run: {err}.") from err
@@ -460,17 +467,25 @@ class HTTPBackend:
 
         return await self._or_fallback("reader", primary, lambda f: f.read(url), down)
 
-    async def run_code(self, code: str) -> RunResult:
-        """``POST {sandbox_url}/run_code`` (SandboxFusion)."""
+    async def run_code(self, code: str, files: Mapping[str, bytes] | None = None) -> RunResult:
+        """``POST {sandbox_url}/run_code`` (SandboxFusion; ``files`` go base64, as it takes them).
+
+        Our server bounds a request body by ``max_body_bytes`` (1 MiB by default): larger files
+        come back as the sandbox's refusal (HTTP 413), for the model to read.
+        """
         base = self.services.sandbox_url
         if base is None:
             raise ToolError("PythonInterpreter is not available in this environment.")
-        body = {
+        body: dict[str, Any] = {
             "code": code,
             "language": "python",
             "compile_timeout": 10.0,
             "run_timeout": self.services.run_timeout_s,
         }
+        if files:
+            body["files"] = {
+                name: base64.b64encode(data).decode("ascii") for name, data in files.items()
+            }
         key = self.services.sandbox_api_key
         headers = {"X-API-KEY": key.get_secret_value()} if key else {}
 
@@ -495,7 +510,7 @@ class HTTPBackend:
                 f"The Python sandbox is unavailable ({_detail(err)}); try again later."
             ) from err
 
-        return await self._or_fallback("sandbox", primary, lambda f: f.run_code(code), down)
+        return await self._or_fallback("sandbox", primary, lambda f: f.run_code(code, files), down)
 
     async def aclose(self) -> None:
         """Close the HTTP client and the fallback's (idempotent)."""

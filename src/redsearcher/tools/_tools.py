@@ -28,6 +28,7 @@ outages in a per-call record (:mod:`redsearcher.tools._outages`) that :meth:`Too
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -318,6 +319,8 @@ async def python_interpreter(box: Toolbox, args: PythonArgs) -> str:
     Use it for calculations, date arithmetic and text processing. Only printed output is
     returned, so print() every result you need. There is no network access.
     """
+    if box.files:  # only then: a backend from before attachments takes just the code
+        return render_run_result(await box.backend.run_code(args.code, box.files))
     return render_run_result(await box.backend.run_code(args.code))
 
 
@@ -393,6 +396,9 @@ class Toolbox(AsyncClosing):
         self.summarizer = summarizer
         self.num_results = num_results
         self._cache: dict[tuple[str, str], str] | None = {} if cache else None
+        self.files: Mapping[str, bytes] = {}
+        """Put in the working directory of every ``PythonInterpreter`` run (see
+        :meth:`with_files`)."""
         self._tools: dict[str, ToolDef[Any]] = {}
         for name in tools:
             definition = lookup("tool", name)
@@ -417,6 +423,19 @@ class Toolbox(AsyncClosing):
     ) -> Toolbox:
         """Tools over HTTP services (options as for the constructor)."""
         return cls(HTTPBackend(services, transport=transport), **options)
+
+    def with_files(self, files: Mapping[str, bytes]) -> Toolbox:
+        """This toolbox for one episode whose ``PythonInterpreter`` runs see ``files``.
+
+        One toolbox serves a rollout's concurrent episodes, so a task's attachments cannot be
+        state of the toolbox itself: the view shares the backend, the tools and the cache
+        (``PythonInterpreter`` is never cached, so no answer leaks between tasks) and adds only
+        the files, each ``name -> bytes`` written into the run's working directory. Close the
+        toolbox, not the view: both hold the one backend.
+        """
+        view = copy.copy(self)
+        view.files = dict(files)
+        return view
 
     async def aclose(self) -> None:
         """Close the backend."""

@@ -15,7 +15,9 @@ Layouts (data rows numbered from 1 in errors):
 - ``gaia``: ``metadata.jsonl`` or ``metadata.parquet`` with ``task_id, Question, Level,
   Final answer, file_name`` (``Annotator Metadata`` and others kept); ``Final answer`` ``?``
   (the test split) means no reference answer; a ``file_name`` must exist in the attachments
-  directory (default: the metadata file's directory) and its path goes to ``metadata``.
+  directory (default: the metadata file's directory, GAIA's own layout) and its absolute path
+  becomes the task's :attr:`Task.attachments` (and ``metadata["file_path"]``, as before): the
+  agent finds the file in the Python tool's working directory and the question names it.
 - ``hle``: Parquet with ``id, question, image, answer, answer_type, ...``; ``text_only`` skips
   rows with an image.
 - ``xbench-deepsearch``: CSV/JSONL with ``id, prompt, answer`` (and ``canary``: when present,
@@ -101,8 +103,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _task(task_id: str, question: str, answer: str | None, metadata: dict[str, Any]) -> Task:
-    return Task(id=task_id, question=question, answer=answer, metadata=metadata)
+def _task(
+    task_id: str,
+    question: str,
+    answer: str | None,
+    metadata: dict[str, Any],
+    attachments: list[str] | None = None,
+) -> Task:
+    return Task(
+        id=task_id,
+        question=question,
+        answer=answer,
+        metadata=metadata,
+        attachments=attachments or [],
+    )
 
 
 def load_browsecomp(path: Path, options: LoadOptions) -> Loaded:
@@ -147,6 +161,7 @@ def load_gaia(path: Path, options: LoadOptions) -> Loaded:
         final = values.get("Final answer")
         answer = None if final is None or str(final).strip() in ("", "?") else str(final)
         meta = _metadata("gaia", row, values, ("task_id", "Question", "Final answer"))
+        attachments: list[str] = []
         name = values.get("file_name")
         if isinstance(name, str) and name.strip():
             attachment = folder / name
@@ -158,7 +173,8 @@ def load_gaia(path: Path, options: LoadOptions) -> Loaded:
                     f"attachment {attachment} not found (give the attachments directory)",
                 )
             meta["file_path"] = str(attachment)
-        tasks.append(_task(task_id, question, answer, meta))
+            attachments.append(str(attachment.resolve()))
+        tasks.append(_task(task_id, question, answer, meta, attachments))
     return Loaded(tasks, {})
 
 
