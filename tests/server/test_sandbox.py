@@ -295,3 +295,25 @@ def test_health_says_insecure_without_isolation(
     if shutil.which("bwrap"):
         with EnvServer(isolated, env=local_env) as srv, httpx.Client(base_url=srv.base_url) as c:
             assert c.get("/health").json()["sandbox"] == "ready"
+
+
+def test_run_code_takes_input_files_the_sandbox_accepts_beyond_the_body_default(
+    client: httpx.Client,
+) -> None:
+    """A 3 MiB input file (about 4 MiB base64, over the 1 MiB body default) is read by the run."""
+    import base64
+
+    data = bytes(range(256)) * (3 * 4096)
+    assert len(data) == 3 * 1024 * 1024
+    files = {"table.bin": base64.b64encode(data).decode()}
+    code = "import os\nprint(os.path.getsize('table.bin'))"
+    body = {"code": code, "language": "python", "run_timeout": 5, **SDK_FIELDS, "files": files}
+    r = client.post("/run_code", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["run_result"]["stdout"] == f"{len(data)}\n"
+    # Other endpoints keep the 1 MiB default; /run_code keeps a bound of its own.
+    assert client.post("/search", json={"q": "x" * (2 * 1024 * 1024)}).status_code == 413
+    limit = ServerConfig(sandbox=SandboxConfig()).run_code_body_bytes
+    too_big = {"code": "x" * limit, "language": "python"}
+    r = client.post("/run_code", json=too_big)
+    assert r.status_code == 413 and f"larger than {limit} bytes" in r.json()["message"]

@@ -209,7 +209,7 @@ class ServerConfig(BaseModel):
     """A request still running after this long is answered 504 (``/run_code``: see
     ``run_code_timeout_s``)."""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
-    """Larger request bodies are answered 413."""
+    """Larger request bodies are answered 413 (``/run_code``: see ``run_code_body_bytes``)."""
     max_num: int = Field(default=100, ge=1, le=1000)
     """Largest Serper ``num`` and local-search ``k``."""
     max_page: int = Field(default=100, ge=1, le=10_000)
@@ -286,6 +286,22 @@ class ServerConfig(BaseModel):
     @classmethod
     def _check_key(cls, v: str | None) -> str | None:
         return check_api_key(v)
+
+    @property
+    def run_code_body_bytes(self) -> int:
+        """The body bound of ``/run_code``: at least what the sandbox's own limits accept.
+
+        A SandboxFusion client sends its input files base64-encoded in the JSON body, so a run
+        the sandbox takes (``max_files_bytes`` of files, ``max_stdin_bytes``, ``max_code_bytes``
+        of code) needs a body of about 4/3 of that; below it, a GAIA attachment the sandbox
+        would accept came back as 413. Code is counted twice (JSON escapes), plus 64 KiB for
+        names and keys.
+        """
+        if self.sandbox is None:
+            return self.max_body_bytes
+        box = self.sandbox
+        needed = -(-4 * (box.max_files_bytes + box.max_stdin_bytes) // 3)
+        return max(self.max_body_bytes, needed + 2 * box.max_code_bytes + 64 * 1024)
 
     @property
     def run_code_deadline_s(self) -> float:

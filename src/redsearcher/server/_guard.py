@@ -122,6 +122,7 @@ class Guard:
         # call, and returns the same child for the same values anyway.
         self._children: dict[tuple[str, ...], Any] = {}
         self._deadlines = {"run_code": state.config.run_code_deadline_s}
+        self._body_limits = {"run_code": state.config.run_code_body_bytes}
         config = state.config
         self._access = AccessPolicy(HostPolicy(config.host, config.allowed_hosts), config.api_key)
         self._public = frozenset(state.config.public_endpoints)
@@ -172,11 +173,11 @@ class Guard:
             # The body gets ``request_timeout_s`` on every endpoint (a /run_code deadline of
             # 240 s is for the run, not for sending at most max_body_bytes).
             read_s = self.state.config.request_timeout_s
+            limit = self._body_limits.get(endpoint, self.state.config.max_body_bytes)
             try:
                 async with asyncio.timeout(read_s):
-                    receive, raw = await self._buffer(scope, receive)
+                    receive, raw = await self._buffer(scope, receive, limit)
             except _BodyTooLarge:
-                limit = self.state.config.max_body_bytes
                 await reply(413, f"request body larger than {limit} bytes")
                 return
             except TimeoutError:
@@ -210,9 +211,8 @@ class Guard:
             scope, key=endpoint not in self._public, json=endpoint in ENDPOINTS
         )
 
-    async def _buffer(self, scope: Scope, receive: Receive) -> tuple[Receive, bytes]:
-        """Read the whole body (bounded); a ``receive`` that replays it, and the body."""
-        limit = self.state.config.max_body_bytes
+    async def _buffer(self, scope: Scope, receive: Receive, limit: int) -> tuple[Receive, bytes]:
+        """Read the whole body (at most ``limit`` bytes); a ``receive`` that replays it, and it."""
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
