@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from redsearcher.synth._draft import NAME_PREDICATES, Draft, attribute_options
-from redsearcher.synth._graph import SEED_WEIGHT_CAP, expand, text_seeds, walk_degree
+from redsearcher.synth._graph import SEED_WEIGHT_CAP, expand, is_hub, text_seeds, walk_degree
 from redsearcher.synth._kg import KnowledgeGraph
 from redsearcher.world import Document, Entity, Fact, Provenance, World, WorldWriter
 
@@ -72,6 +72,8 @@ def test_a_country_with_few_stated_relations_is_no_hub_for_the_walk(kg: Knowledg
     country = kg.row_of["C"]
     assert kg.degree(country) > NEIGHBOURS  # the dump's view: a hub ...
     assert walk_degree(kg, country) == 3  # ... the walk's: capital and two stated citizens
+    assert not is_hub(kg, country, 150)
+    assert is_hub(kg, country, 10)  # past a fifth of the cap in stated relations
     reached = set()
     for seed in range(10):
         g = expand(kg, kg.row_of["P"], 3, np.random.default_rng(seed), hub_cap=150)
