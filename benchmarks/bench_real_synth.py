@@ -1,6 +1,7 @@
 """Real-data quality report (issue 12): ingest the shared real sample, synthesize, count.
 
-Ingests the shared real sample twice (KB pages on, the default, and ``--no-kb-pages``), runs
+Ingests the shared real sample three times (KB pages on, the default; ``--no-kb-pages``; and
+``--no-kb-pages --all-properties``; ``--text-only`` skips the first), runs
 ``redsearcher synth`` for the acceptance configurations, and prints the numbers table of
 ``benchmarks/RESULTS.md`` ("Real-data quality report"). With ``--judge N`` it also writes N
 tasks of the first run, drawn with ``--judge-seed``, with their evidence (the intended entity
@@ -14,7 +15,7 @@ two constraints of the same text; "Wikipedia evidence" counts tasks with a non-K
 their evidence documents; "per master graph" reads the graph from the task id (``t0-G-k``).
 
 Usage: python benchmarks/bench_real_synth.py [--data ../shared/realdata] [--out DIR]
-       [--judge 20 --judge-seed 7 --judge-out judge.txt]
+       [--judge 20 --judge-seed 7 --judge-out judge.txt] [--text-only] [--show 5]
 """
 
 from __future__ import annotations
@@ -39,9 +40,18 @@ from redsearcher._cli import main as cli
 RUNS = (
     ("on", "--n 100 --treewidth 2-3 --msd 2-"),
     ("on", "--n 50 --treewidth 2-4 --msd 3-"),
+    # text only (issue 12): what the lead summaries' stated facts allow, with the default
+    # property set and with --all-properties (occupations, demonyms, capital_of as strings)
     ("off", "--n 100 --treewidth 2-3 --msd 2-"),
-    ("off", "--n 20 --treewidth 1-3 --msd 1-"),  # text only: what the stated facts allow
+    ("off", "--n 100 --treewidth 1-3 --msd 1-"),
+    ("off-all", "--n 100 --treewidth 2-3 --msd 2-"),
+    ("off-all", "--n 100 --treewidth 1-3 --msd 1-"),
 )
+INGEST_FLAGS = {
+    "on": ["--kb-pages"],
+    "off": ["--no-kb-pages"],
+    "off-all": ["--no-kb-pages", "--all-properties"],
+}
 ID = re.compile(r"\b[QP]\d+\b")
 
 
@@ -113,22 +123,27 @@ def main() -> None:
     ap.add_argument("--judge", type=int, default=0)
     ap.add_argument("--judge-seed", type=int, default=7)
     ap.add_argument("--judge-out", type=Path, default=Path("judge.txt"))
+    ap.add_argument(
+        "--text-only", action="store_true", help="only the --no-kb-pages Worlds and runs"
+    )
+    ap.add_argument("--show", type=int, default=5, help="text-only tasks printed per run")
     args = ap.parse_args()
+    runs = [r for r in RUNS if not (args.text_only and r[0] == "on")]
     tmp = args.out or Path(tempfile.mkdtemp(prefix="bench-real-synth-"))
     tmp.mkdir(parents=True, exist_ok=True)
     wikidata = args.data / "wikidata-sample.json.gz"
     wikipedia = args.data / "enwiki-vital-summaries.jsonl"
-    for kb in ("on", "off"):
+    for kb in dict.fromkeys(r[0] for r in runs):
         t = time.perf_counter()
-        flag = "--kb-pages" if kb == "on" else "--no-kb-pages"
         argv = ["world", "ingest", "--out", str(tmp / kb), "--wikidata", str(wikidata)]
-        code, err = _cli([*argv, "--wikipedia", str(wikipedia), flag])
+        code, err = _cli([*argv, "--wikipedia", str(wikipedia), *INGEST_FLAGS[kb]])
         if code:
             sys.exit(f"ingest ({kb}) failed: {err[-2000:]}")
         print(f"ingest {kb}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     rows = []
     first: list[dict[str, Any]] = []
-    for i, (kb, flags) in enumerate(RUNS):
+    shown: list[str] = []
+    for i, (kb, flags) in enumerate(runs):
         out = tmp / f"run{i}.jsonl"
         out.unlink(missing_ok=True)
         t = time.perf_counter()
@@ -138,6 +153,9 @@ def main() -> None:
         tasks = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
         if i == 0:
             first = tasks
+        if kb != "on" and tasks:
+            shown.append(f"\nKB {kb}, `{flags}`: {len(tasks)} tasks, e.g.")
+            shown += [f"- {t['answer']}: {t['question']}" for t in tasks[: args.show]]
         flat = " ".join(err.split())
         start = flat.find("rejected:")
         stop = min(
@@ -162,6 +180,7 @@ def main() -> None:
         )
     for kb, flags, code, _, _, note in rows:
         print(f"\nKB {kb}, `{flags}` (exit {code}):\n```\n{note.strip()}\n```")
+    print("\n".join(shown))
     if args.judge:
         args.judge_out.write_text(_judge_sheet(first, args.judge, args.judge_seed))
         print(f"\nwrote {args.judge} tasks to judge to {args.judge_out}", file=sys.stderr)

@@ -239,6 +239,8 @@ def attribute_options(
         value = kg.value(f)
         if kind == "string" and _ID_VALUE.search(str(value)):
             continue  # an unresolved item id: no question may print it
+        if kind == "string" and _names_entity(kg, draft.rows[var], pred, str(value)):
+            continue  # "whose birth name is Eugene Curran Kelly": the question names it
         precision = int(kg.f.precision[f])
         conds = [fuzz(kind, value, rng, precision=precision)]
         if exact and kind == "date" and precision >= _DAY and _DAY_VALUE.match(str(value)):
@@ -256,6 +258,50 @@ def attribute_options(
                 )
             )
     return out
+
+
+#: String predicates whose value is a name of the subject itself (``--all-properties``
+#: Worlds): a clause with one spells the hidden entity ("has Bolivarian Republic of Venezuela
+#: as its official name", "has Venezuelan as its demonym") and the structural or shortcut
+#: verifier would drop the task after the fact; they never separate a draft.
+NAME_PREDICATES = frozenset(
+    {
+        "birth_name",
+        "official_name",
+        "native_label",
+        "name_in_native_language",
+        "name",
+        "short_name",
+        "nickname",
+        "pseudonym",
+        "title",
+        "demonym",
+        "female_form_of_label",
+        "male_form_of_label",
+        "ipa_transcription",
+        "motto_text",
+    }
+)
+
+
+def _names_entity(kg: KnowledgeGraph, row: int, pred: str, value: str) -> bool:
+    """Whether a string value names the entity.
+
+    A name predicate does; so does a value holding the entity's label or an alias, or held
+    by one (any case, whole words): "the Ada Marsh manoeuvre" names Ada Marsh.
+    """
+    if pred in NAME_PREDICATES:
+        return True
+    text = " ".join(value.split()).casefold()
+    for name in (kg.label(row), *kg.aliases(row)):
+        key = " ".join(name.split()).casefold()
+        if len(key) >= 3 and (_word_in(key, text) or _word_in(text, key)):
+            return True
+    return False
+
+
+def _word_in(part: str, whole: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", whole) is not None
 
 
 _DAY = 11  # Wikidata's day precision

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -173,11 +174,15 @@ def text_stated(kg: KnowledgeGraph, fact_row: int) -> bool:
 def text_seeds(kg: KnowledgeGraph, pool: np.ndarray) -> np.ndarray:
     """The pool's entities with a text page that states one of their usable relations.
 
-    Empty for a World without knowledge-base pages (a synthetic World, a text-only one):
-    there every stated fact is stated by text, and sampling stays exactly as it was.
+    Empty for a World without knowledge-base pages or text (a synthetic World): sampling
+    stays exactly as it was. In a text-only World (``kg.sparse_provenance``) every entity
+    with a stated relation, each repeated by the facts its page states (``stated_own``, at
+    most ``SEED_WEIGHT_CAP`` times), so that a uniform pick prefers well-described seeds.
     """
     if kg.sparse_provenance:  # every neighbour is stated there: any seed with one will do
-        return np.array([r for r in pool.tolist() if _neighbours(kg, r)], np.int64)
+        rows = [r for r in pool.tolist() if _neighbours(kg, r)]
+        weights = [min(stated_own(kg, r), SEED_WEIGHT_CAP) for r in rows]
+        return np.repeat(np.array(rows, np.int64), np.array(weights, np.int64))
     if not kg.database_docs:
         return np.array([], np.int64)
     keep = [
@@ -186,6 +191,24 @@ def text_seeds(kg: KnowledgeGraph, pool: np.ndarray) -> np.ndarray:
         if kg.page_chars[r] > 0 and any(text_stated(kg, n[0]) for n in _neighbours(kg, r))
     ]
     return np.array(keep, np.int64)
+
+
+SEED_WEIGHT_CAP = 4
+"""In a text-only World a seed's chance grows with the facts its page states, up to this many
+times that of a seed with one: a lead that states a person's citizenship and nothing else
+starts a graph that cannot be pinned (``thin_strong``, ``crowd_in_reality``), one that also
+states a founding date or a capital can."""
+
+
+def stated_own(kg: KnowledgeGraph, row: int) -> int:
+    """The stated facts with ``row`` as subject that may carry a clause.
+
+    Relations and attributes alike; at least 1, so that no seed with a stated neighbour is
+    left out.
+    """
+    out = kg.facts_of(row)
+    count = sum(1 for f in out.tolist() if kg.constraint_ok[f] and kg.stated_by(f))
+    return max(count, 1)
 
 
 def pick_seed(
@@ -234,6 +257,40 @@ def _neighbours(
     ]
 
 
+def walk_degree(kg: KnowledgeGraph, row: int) -> int:
+    """The relations a walk weighs against the hub cap: all of them, or the stated ones.
+
+    In a text-only World (``kg.sparse_provenance``) a walk can only follow stated facts, so a
+    country with thousands of facts in the dump but a dozen stated by its lead is no hub
+    there; counting every fact made most countries unreachable in an ``--all-properties``
+    World (diplomatic relations, borders, memberships) and left ``graph_too_small``. Only
+    the walk changes: uniqueness is still solved over every fact of the World.
+    """
+    if not kg.sparse_provenance:
+        return kg.degree(row)
+    return _stated_degree(kg, row)
+
+
+SPARSE_HUB_SHARE = 5
+"""In a text-only World an entity is a hub past ``hub_cap / SPARSE_HUB_SHARE`` stated relations
+(30 by default): leads state few relations even of big hubs, and the one that passes (the
+United States, with 96 stated citizenships and 1,361 relations in the dump) turns every
+walk through it into a star of one country's citizens (``ambiguous``)."""
+
+
+def is_hub(kg: KnowledgeGraph, row: int, hub_cap: int) -> bool:
+    """Whether walks skip ``row``: more relations than ``hub_cap`` (see ``walk_degree``)."""
+    if kg.sparse_provenance:
+        return walk_degree(kg, row) > hub_cap // SPARSE_HUB_SHARE
+    return walk_degree(kg, row) > hub_cap
+
+
+@lru_cache(maxsize=1 << 16)
+def _stated_degree(kg: KnowledgeGraph, row: int) -> int:
+    """Cached: every walk step weighs each candidate, and the count never changes."""
+    return len(_neighbours(kg, row))
+
+
 def expand(
     kg: KnowledgeGraph,
     seed: int,
@@ -263,7 +320,7 @@ def expand(
         options = [
             n
             for n in _neighbours(kg, g.rows[at], blocked)
-            if n[2] not in index and not kg.is_distractor[n[2]] and kg.degree(n[2]) <= hub_cap
+            if n[2] not in index and not kg.is_distractor[n[2]] and not is_hub(kg, n[2], hub_cap)
         ]
         if not options:
             continue
@@ -335,7 +392,7 @@ def _cycle_nodes(
     links: dict[int, list[tuple[int, int, int, bool]]] = {}
     for i, row in enumerate(g.rows):
         for fact, pred, other, outgoing in _neighbours(kg, row, blocked):
-            if other in index or kg.is_distractor[other] or kg.degree(other) > hub_cap:
+            if other in index or kg.is_distractor[other] or is_hub(kg, other, hub_cap):
                 continue
             links.setdefault(other, []).append((i, fact, pred, outgoing))
     new = len(g.rows)

@@ -490,3 +490,83 @@ def test_a_hubs_incoming_facts_come_only_from_entities_the_page_names(
         assert [f.subject for f in facts] == ["Q1", "Q2"]  # not Q3: the page never names it
         assert "Q3" not in names
         assert page_statements(scratch, text, "Q40", []) == [1, 2]
+
+
+# -- occupations, demonyms, capitals and founding cues (issue 12, text-only recall) ----------
+def string(subject: str, predicate: str, value: str, fid: int = 1) -> Fact:
+    return Fact(fid, subject, predicate, "string", string=value)
+
+
+def test_occupations_as_nouns_of_the_defining_clause() -> None:
+    # James Watt; Greta Garbo; Ingmar Bergman; Isaac Asimov (sample lead summaries)
+    watt = "James Watt was a Scottish inventor, engineer and chemist who improved on the engine."
+    names = {"W": ("James Watt",)}
+    for job in ("inventor", "engineer", "chemist"):
+        assert stated(watt, string("W", "occupation", job), names, "W")
+    garbo = "Greta Garbo was a Swedish and American film actress. She was a leading star."
+    assert stated(garbo, string("G", "occupation", "actor"), {"G": ("Greta Garbo",)}, "G")
+    bergman = "Ernst Ingmar Bergman was a Swedish film and theatre director and screenwriter."
+    names = {"B": ("Ingmar Bergman",)}
+    assert stated(bergman, string("B", "occupation", "screenwriter"), names, "B")
+    assert not stated(bergman, string("B", "occupation", "writer"), names, "B")  # a part
+    # after the defining clause ("professor of biochemistry at") and outside it: no
+    asimov = "Isaac Asimov was an American writer and professor of biochemistry at Boston."
+    names = {"A": ("Isaac Asimov",)}
+    assert stated(asimov, string("A", "occupation", "writer"), names, "A")
+    assert not stated(asimov, string("A", "occupation", "biochemist"), names, "A")
+    later = "Isaac Asimov was an American writer. Many called him a great teacher."
+    assert not stated(later, string("A", "occupation", "teacher"), names, "A")
+    who = "Isaac Asimov was an American writer who worked as a teacher."
+    assert not stated(who, string("A", "occupation", "teacher"), names, "A")
+    # another page's subject is not defined by this page
+    assert not stated(watt, string("W", "occupation", "inventor"), {"W": ("James Watt",)}, "X")
+
+
+def test_demonyms_in_the_plural_or_before_people() -> None:
+    # Gujarat; Botswana; Monaco; Netherlands; Stuttgart; Philippines (sample lead summaries)
+    gujarat = "The Gujaratis are indigenous to the state, and their language, Gujarati, is spoken."
+    assert stated(gujarat, string("G", "demonym", "Gujarati"), {"G": ("Gujarat",)}, "G")
+    botswana = "Botswana is de facto the nation state of the Batswana people."
+    assert stated(botswana, string("B", "demonym", "Batswana"), {"B": ("Botswana",)}, "B")
+    monaco = "Fewer than 10,000 of its residents are Monégasque nationals."
+    assert stated(monaco, string("M", "demonym", "Monégasque"), {"M": ("Monaco",)}, "M")
+    # the bare singular is an adjective, a language or part of a name
+    dutch = "The official language is Dutch, with West Frisian as a secondary language."
+    assert not stated(dutch, string("N", "demonym", "Dutch"), {"N": ("Netherlands",)}, "N")
+    kessel = "It is located in a fertile valley known as the Stuttgarter Kessel."
+    names = {"S": ("Stuttgart",)}
+    assert not stated(kessel, string("S", "demonym", "Stuttgarter"), names, "S")
+    lao = "Laos, officially the Lao People's Democratic Republic, is a country."
+    assert not stated(lao, string("L", "demonym", "Lao"), {"L": ("Laos",)}, "L")
+    philippines = "The Philippines is an archipelagic country in Southeast Asia."
+    names = {"P": ("Philippines",)}
+    assert not stated(philippines, string("P", "demonym", "Philippine"), names, "P")
+
+
+def test_capital_of_is_stated_like_capital() -> None:
+    # Ankara; Afghanistan (the page about the object)
+    names = {"A": ("Ankara",), "T": ("Turkey",), "K": ("Kabul",), "F": ("Afghanistan",)}
+    text = "Ankara is the capital city of Turkey. Located in the central part of Anatolia."
+    assert stated(text, rel("A", "capital_of", "T"), names, "A")
+    text = "Kabul is the country's capital and largest city. Afghanistan is landlocked."
+    assert stated(text, rel("K", "capital_of", "F"), names, "F")
+    text = "Ankara is the second-largest city of Turkey."
+    assert not stated(text, rel("A", "capital_of", "T"), names, "A")
+
+
+def test_founding_dates_after_a_founder_or_a_span() -> None:
+    # Brasília; Yugoslavia; North American Free Trade Agreement; Musée d'Orsay
+    text = "It was founded by President Juscelino Kubitschek on 21 April 1960, to replace Rio."
+    assert stated(text, date("B", "inception", "1960-04-21", 11), {"B": ("Brasília",)}, "B")
+    text = "Yugoslavia was a country in Central Europe that existed from 1918 to 1992."
+    names = {"Y": ("Yugoslavia",)}
+    assert stated(text, date("Y", "inception", "1918", 9), names, "Y")
+    assert not stated(text, date("Y", "date_of_birth", "1918", 9), names, "Y")
+    text = "The agreement came into force on January 1, 1994, and superseded the 1988 one."
+    names = {"N": ("NAFTA",)}
+    assert stated(text, date("N", "inception", "1994-01-01", 11), names, "N")
+    text = "Works were held at the Jeu de Paume prior to the museum's opening in 1986."
+    assert stated(text, date("O", "inception", "1986", 9), {"O": ("Musée d'Orsay",)}, "O")
+    # the founder's cue does not date anything else
+    text = "It was founded by Juscelino Kubitschek, who was born in 1902."
+    assert not stated(text, date("B", "inception", "1902", 9), {"B": ("Brasília",)}, "B")

@@ -88,6 +88,8 @@ CUES: dict[str, str] = {
         r"administrative region of|" + _INSTITUTION_IN + "|" + _PLACE_IN
     ),
     "capital": r"capital(?: city)?(?: of)?|seat of government|administrative cent(?:re|er)",
+    # the inverse of ``capital`` (P1376, ``--all-properties``): "Lima is the capital of Peru"
+    "capital_of": r"capital(?: city)?(?: of)?|seat of government|administrative cent(?:re|er)",
     "headquartered_in": (
         r"headquartered|headquarters|based in|head office|based|" + _INSTITUTION_IN
     ),
@@ -107,13 +109,19 @@ CUES: dict[str, str] = {
     "conferred_by": r"awarded by|presented by|conferred by|given by|presented|conferred",
     "organizer": r"organi[sz]ed by|organi[sz]er|hosted by",
     "inception": (
+        # "founded by X in 1960": the founder's cue also dates the founding (first: the
+        # longest alternative must win, or the founder's cue hides it)
+        r"founded by|established by|created by|formed by|"
         r"founded|founding|established|establishment|formed|formation|created|creation|"
         r"incorporated|inaugurated|opened|built|constructed|construction|erected|completed|"
         r"launched|began|begun|chartered|settled|since|dates? (?:back|from)|originated|"
-        r"independence|independent|consecrated|commissioned|introduced"
+        r"independence|independent|consecrated|commissioned|introduced|opening|"
+        # a state's or an agreement's span: "existed from 1918 to 1992", "came into force"
+        r"came into (?:force|existence|being)|entered into force|existed|existing"
     ),
     "point_in_time": (
-        r"took place|held|fought|occurred|happened|signed|struck|erupted|began|ended"
+        r"took place|held|fought|occurred|happened|signed|struck|erupted|began|ended|"
+        r"starting|started"
     ),
     # counts
     "population": (

@@ -141,3 +141,84 @@ def states_citizenship(country: str, sentence: str, first: bool) -> bool:
 
 
 _COMPOUNDS = frozenset(d for ds in DEMONYMS.values() for d in ds if " " in d)
+
+
+# -- occupations: the nouns of the same defining clause ------------------------------------
+
+#: Where the defining clause's description of the subject ends: a relative clause, a
+#: preposition that starts saying what they did ("physicist *who* developed", "actor *known*
+#: for", "president *of* the United States"), or a clause break. Commas stay inside: the
+#: clause lists occupations ("an actor, film producer, businessman and politician").
+_CLAUSE_END = re.compile(
+    r"[;:()]|\.\s|\.$|\s(?:who|whom|whose|which|that|known|best|famous|widely|considered|"
+    r"regarded|of|from|in|at|for|with|during|since|until|between|under|by|on|to)\b",
+    re.IGNORECASE,
+)
+
+#: Gendered forms that state the occupation item of the other name (Wikidata's "actor" is the
+#: item for actresses too).
+_FORMS: dict[str, tuple[str, ...]] = {
+    "actor": ("actor", "actress"),
+    "film actor": ("film actor", "film actress"),
+    "television actor": ("television actor", "television actress"),
+    "stage actor": ("stage actor", "stage actress"),
+    "businessperson": ("businessperson", "businessman", "businesswoman"),
+}
+
+
+def defining_clause(sentence: str, first: bool) -> tuple[int, int] | None:
+    """The span of the subject's description in ``sentence``: "X is *an English physicist*".
+
+    Only the page's first sentence, or one opening ``He was``/``She is``, defines its subject;
+    the span runs from after ``is a``/``was an``/``became the`` to the first relative clause,
+    preposition or clause break (``_CLAUSE_END``).
+    """
+    if not first and not _PRONOUN_START.match(sentence):
+        return None
+    match = _DEFINING.search(sentence)
+    if match is None:
+        return None
+    start = match.start(1)
+    stop = _CLAUSE_END.search(sentence, start)
+    return start, stop.start() if stop else len(sentence)
+
+
+def states_occupation(occupation: str, sentence: str, first: bool) -> tuple[int, int] | None:
+    """Where ``sentence`` calls the page's subject a ``occupation`` (a span), or None.
+
+    "Isaac Newton was an English polymath, mathematician, physicist and astronomer" states
+    the occupations mathematician, physicist and astronomer; "Mary Pickford was a Canadian-
+    American stage and screen actress" states actor. The occupation must be a whole word (or
+    words) of the defining clause: "screenwriter" does not state "writer", and an occupation
+    named after the clause ("who worked as a teacher") is not read.
+    """
+    clause = defining_clause(sentence, first)
+    value = occupation.strip().lower()
+    if clause is None or len(value) < 3:
+        return None
+    forms = _FORMS.get(value, (value,))
+    words = "|".join(re.escape(f) for f in forms)
+    pattern = re.compile(rf"(?<![\w-])(?:{words})(?![\w-])", re.IGNORECASE)
+    match = pattern.search(sentence, *clause)
+    return (match.start(), match.end()) if match else None
+
+
+def states_demonym(demonym: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span in ``text[start:end]`` that names the people by ``demonym``, or None.
+
+    The plural names only the people ("the Gujaratis are indigenous to the state"), and so
+    does the singular before a lower-case ``people``/``nationals`` ("the Batswana people").
+    The bare singular is also the adjective and often a language or a name ("the official
+    language is Dutch", "the Stuttgarter Kessel", "Lao People's Democratic Republic"), so it
+    states nothing.
+    """
+    value = demonym.strip()
+    if len(value) < 3 or not value[:1].isupper():
+        return None
+    plural = value + ("es" if value.endswith(("s", "sh", "ch", "x")) else "s")
+    pattern = re.compile(
+        rf"(?<![\w-])(?:{re.escape(plural)}|{re.escape(value)}(?-i:\s+(?:people|nationals)))"
+        r"(?![\w'’-])"
+    )
+    match = pattern.search(text, start, end)
+    return (match.start(), match.end()) if match else None

@@ -30,7 +30,11 @@ from dataclasses import dataclass
 
 from redsearcher.world._records import Fact
 from redsearcher.world.ingest._cues import CUES, Cue, attributed, find_cues
-from redsearcher.world.ingest._demonyms import states_citizenship
+from redsearcher.world.ingest._demonyms import (
+    states_citizenship,
+    states_demonym,
+    states_occupation,
+)
 from redsearcher.world.ingest._literals import (
     Hit,
     find_date,
@@ -142,6 +146,30 @@ def _holds_office(text: str, sentence: _Sentence, country: str) -> tuple[int, in
     return None
 
 
+def _own_string(
+    text: str, predicate: str, value: str, sentence: _Sentence
+) -> tuple[int, int] | None:
+    """A string fact of the page's subject stated by the shape of its lead, not by a cue.
+
+    An occupation in the defining clause ("was an English physicist", ``occupation``) and a
+    demonym in the plural ("the Gujaratis", ``demonym``).
+    """
+    if predicate == "occupation":
+        span = states_occupation(value, text[sentence.start : sentence.end], sentence.first)
+        return None if span is None else (sentence.start + span[0], sentence.start + span[1])
+    if predicate == "demonym":
+        span = states_demonym(value, text, sentence.start, sentence.end)
+        names = [n for spans in sentence.by_entity.values() for n in spans]
+        if span is None or any(n.start < span[1] and span[0] < n.end for n in names):
+            return None  # inside a name: "The Philippines" is no plural of "Philippine"
+        return span
+    return None
+
+
+#: String predicates ``_own_string`` reads without a cue row.
+_OWN_STRINGS = frozenset({"occupation", "demonym"})
+
+
 def _value_hits(text: str, fact: Fact, sentence: _Sentence) -> list[Hit]:
     if fact.kind == "date":
         return find_date(text, fact, sentence.start, sentence.end)
@@ -180,6 +208,10 @@ def _stated_in(
     else:
         if fact.subject != about and fact.subject not in sentence.by_entity:
             return None
+        if fact.subject == about and fact.kind == "string" and fact.string:
+            own = _own_string(text, fact.predicate, fact.string, sentence)
+            if own is not None:
+                return own
         values = [(h.start, h.end) for h in _value_hits(text, fact, sentence)]
         if values and fact.kind == "string" and _specific(fact.string or ""):
             return values[0]  # an address-like string is its own evidence
@@ -223,7 +255,9 @@ def detect(
     out: dict[int, Statement] = {}
     for fact in facts:
         if fact.id in out or (
-            fact.predicate not in CUES and not (fact.kind == "string" and _specific(fact.string))
+            fact.predicate not in CUES
+            and fact.predicate not in _OWN_STRINGS
+            and not (fact.kind == "string" and _specific(fact.string))
         ):
             continue
         for sentence in parts:
