@@ -126,8 +126,9 @@ def mcp(
     With --transport http, the endpoint URL (http://HOST:PORT/mcp) is printed once it listens.
     Every HTTP request passes the checks of `env serve`: the API key when one is set
     (--api-key-file or REDSEARCHER_ENV_API_KEY; 401 without it), the Host allow-list (421) and
-    JSON-only POSTs (415). Binding beyond loopback warns, twice without a key: PythonInterpreter
-    runs code on this machine.
+    JSON-only POSTs (415); request heads must arrive within 10 s (408) and fit in 64 KiB (431).
+    Binding beyond loopback warns, twice without a key: PythonInterpreter runs code on this
+    machine.
 
     Visits are extractive unless --summarizer-url/--summarizer-model name an LLM (OPENAI_API_KEY).
     """

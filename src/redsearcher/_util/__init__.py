@@ -11,6 +11,12 @@ from redsearcher._util._access import (
 )
 from redsearcher._util._closing import AsyncClosing, Closing
 from redsearcher._util._files import write_atomic
+from redsearcher._util._head_limits import (
+    HEADER_TIMEOUT_S,
+    MAX_HEADER_BYTES,
+    head_limit_options,
+    status_error_body,
+)
 from redsearcher._util._retry import send_with_retries
 from redsearcher._util._serving import ServerHandle, ThreadedUvicorn, listening_socket
 from redsearcher._util._text import REPLACEMENT, has_surrogates, replace_surrogates, surrogate_path
@@ -22,6 +28,8 @@ from redsearcher._util._tmpdirs import (
 )
 
 __all__ = [
+    "HEADER_TIMEOUT_S",
+    "MAX_HEADER_BYTES",
     "OWNER_FILE",
     "REPLACEMENT",
     "AccessPolicy",
@@ -34,6 +42,7 @@ __all__ = [
     "bearer_token",
     "check_api_key",
     "has_surrogates",
+    "head_limit_options",
     "is_json_type",
     "is_loopback",
     "key_accepted",
@@ -44,6 +53,7 @@ __all__ = [
     "replace_surrogates",
     "request_headers",
     "send_with_retries",
+    "status_error_body",
     "surrogate_path",
     "write_atomic",
 ]

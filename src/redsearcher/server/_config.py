@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from redsearcher._util import check_api_key
+from redsearcher._util import HEADER_TIMEOUT_S, MAX_HEADER_BYTES, check_api_key
 from redsearcher.env.sandbox import SandboxConfig
 from redsearcher.tools import SummarizerConfig, VisitConfig
 
@@ -198,11 +198,11 @@ class ServerConfig(BaseModel):
     """Host names (``Host`` header) answered besides the defaults: IP literals, ``localhost``,
     the bound host and this machine's host name. ``*.example.com`` matches its subdomains;
     ``*`` accepts any name (turns off the DNS-rebinding defence). Others get 421."""
-    header_timeout_s: float = Field(default=10.0, gt=0.0, le=3600.0)
+    header_timeout_s: float = Field(default=HEADER_TIMEOUT_S, gt=0.0, le=3600.0)
     """A connection must deliver each request's complete head (request line and headers)
     within this many seconds of its first byte (or of connecting), else it is closed (408):
     half-sent requests ("slowloris") otherwise hold a connection forever."""
-    max_header_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_header_bytes: int = Field(default=MAX_HEADER_BYTES, ge=1024, le=16 * 1024 * 1024)
     """Largest request head (request line and headers) in bytes; larger ones get 431 and the
     connection is closed. Bodies have their own bound, ``max_body_bytes``."""
     request_timeout_s: float = Field(default=60.0, gt=0.0, le=3600.0)

@@ -18,6 +18,8 @@ and JSON-only POSTs, plus the ``Origin`` check the SDK applies on loopback. Ours
 SDK's DNS-rebinding settings, which only know loopback hosts and would refuse every name added
 with ``allowed_hosts``. A missing or wrong key is 401 (HTTP's and MCP's meaning), where the
 environment server answers 403 as Serper does. The SDK bounds bodies; the bound is set here.
+Request heads get the environment server's deadline and size bound (408 and 431, from
+``redsearcher._util``'s protocol), so half-sent or huge heads cannot hold connections or memory.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ import mcp_types as types
 from mcp.server.lowlevel import Server
 
 import redsearcher
-from redsearcher._util import AccessPolicy, HostPolicy
+from redsearcher._util import (
+    HEADER_TIMEOUT_S,
+    MAX_HEADER_BYTES,
+    AccessPolicy,
+    HostPolicy,
+    head_limit_options,
+)
 from redsearcher.tools._summarizer import LLMSummarizer, SummarizerConfig
 from redsearcher.tools._tools import DEFAULT_TOOLS, CodeRunner, Toolbox, ToolError
 from redsearcher.tools._visit import VisitConfig
@@ -117,6 +125,15 @@ async def serve_stdio(server: Server[Any]) -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
+def _jsonrpc_error_body(status: int, message: str) -> bytes:
+    """A refusal as a JSON-RPC error (``id: null``), which MCP clients report with its message.
+
+    The HTTP status says what went wrong; the error code is JSON-RPC's "invalid request" for all.
+    """
+    error = {"code": types.INVALID_REQUEST, "message": message}
+    return json.dumps({"jsonrpc": "2.0", "id": None, "error": error}).encode()
+
+
 class McpAccess:
     """ASGI middleware that runs :class:`~redsearcher._util.AccessPolicy` before the MCP app.
 
@@ -141,8 +158,7 @@ class McpAccess:
         if refusal is None:
             await self.app(scope, receive, send)
             return
-        error = {"code": types.INVALID_REQUEST, "message": refusal.message}
-        body = json.dumps({"jsonrpc": "2.0", "id": None, "error": error}).encode()
+        body = _jsonrpc_error_body(refusal.status, refusal.message)
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         if refusal.status == 401:
             headers.append((b"www-authenticate", b'Bearer realm="redsearcher"'))
@@ -199,6 +215,8 @@ async def serve_http(
     api_key: str | None = None,
     allowed_hosts: Iterable[str] = (),
     max_body_bytes: int = MCP_MAX_BODY_BYTES,
+    header_timeout_s: float = HEADER_TIMEOUT_S,
+    max_header_bytes: int = MAX_HEADER_BYTES,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve ``server`` over streamable HTTP at ``http://{host}:{port}/mcp`` until cancelled.
@@ -210,9 +228,21 @@ async def serve_http(
         api_key: Required on every request when set (see :func:`mcp_http_app`).
         allowed_hosts: More ``Host`` names to answer (see :func:`mcp_http_app`).
         max_body_bytes: Largest request body.
+        header_timeout_s: Seconds each request head may take to arrive (then 408 and close),
+            as ``env serve``'s ``header_timeout_s``.
+        max_header_bytes: Largest request head (larger: 431 and close), as ``env serve``'s.
         on_ready: Called with the endpoint URL once the port is bound and listening.
+
+    Raises:
+        ValueError: when ``api_key`` cannot travel in a header or a head limit is not positive.
     """
     import uvicorn
+
+    limits = head_limit_options(
+        header_timeout_s=header_timeout_s,
+        max_header_bytes=max_header_bytes,
+        error_body=_jsonrpc_error_body,
+    )
 
     app = mcp_http_app(
         server,
@@ -231,7 +261,9 @@ async def serve_http(
         shown = f"[{host}]" if ":" in host else host
         if on_ready is not None:
             on_ready(f"http://{shown}:{bound}{MCP_PATH}")
-        config = uvicorn.Config(app, log_level="warning", access_log=False, log_config=None)
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, log_config=None, **limits
+        )
         await uvicorn.Server(config).serve(sockets=[sock])
     finally:
         sock.close()
@@ -299,6 +331,8 @@ async def run_mcp(
     visit_config: VisitConfig | None = None,
     summarizer: SummarizerConfig | None = None,
     sandbox: bool = True,
+    header_timeout_s: float = HEADER_TIMEOUT_S,
+    max_header_bytes: int = MAX_HEADER_BYTES,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the tools of the index at ``index_dir`` over MCP until the client or a signal ends it.
@@ -314,6 +348,8 @@ async def run_mcp(
         visit_config: Budgets of ``visit``.
         summarizer: An LLM summarizer for ``visit``; ``None`` is extractive.
         sandbox: Offer ``PythonInterpreter``.
+        header_timeout_s: HTTP only: seconds each request head may take (then 408).
+        max_header_bytes: HTTP only: largest request head (larger: 431).
         on_ready: HTTP only: called with the endpoint URL once listening.
     """
     async with open_local_toolbox(
@@ -329,5 +365,7 @@ async def run_mcp(
                 port=port,
                 api_key=api_key,
                 allowed_hosts=allowed_hosts,
+                header_timeout_s=header_timeout_s,
+                max_header_bytes=max_header_bytes,
                 on_ready=on_ready,
             )
