@@ -188,3 +188,22 @@ def test_binding_beyond_loopback_without_a_key_warns(
     assert "no API key" in capsys.readouterr().err
     _serve(str(tiny_index), "--host", "0.0.0.0", "--api-key", "k")
     assert "no API key" not in capsys.readouterr().err
+
+
+def test_render_style_flag_reaches_the_config(
+    tiny_index: Path,
+    served: list[ServerConfig],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _serve(str(tiny_index))
+    assert served[-1].render_style == "tongyi"
+    monkeypatch.setenv("REDSEARCHER_SERVER__RENDER_STYLE", "deeptracehub")
+    _serve(str(tiny_index))
+    assert served[-1].render_style == "deeptracehub"
+    _serve(str(tiny_index), "--render-style", "tongyi")  # the flag wins
+    assert served[-1].render_style == "tongyi"
+    with pytest.raises(SystemExit) as done:
+        main(["env", "serve", str(tiny_index), "--render-style", "hermes"])
+    assert done.value.code == 2 and "known: deeptracehub, tongyi" in capsys.readouterr().err
+    assert len(served) == 3

@@ -4,6 +4,7 @@ SDK's stdio and streamable HTTP transports against ``redsearcher env mcp`` subpr
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,10 @@ def test_in_process_session(tiny_env: LocalEnvironment) -> None:
 
 
 def test_stdio_subprocess(tiny_index: Path, tiny_env: LocalEnvironment) -> None:
+    # The SDK passes the server only a few variables unless told: PYTHONPATH must reach it so
+    # the subprocess runs this checkout's code, not whatever the venv's script imports.
     params = StdioServerParameters(
-        command=str(EXE), args=["env", "mcp", str(tiny_index), "--no-sandbox"]
+        command=str(EXE), args=["env", "mcp", str(tiny_index), "--no-sandbox"], env=dict(os.environ)
     )
 
     async def main() -> tuple[Any, list[str]]:

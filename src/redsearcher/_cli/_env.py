@@ -112,6 +112,13 @@ def mcp(
     summarizer_model: Annotated[
         str | None, typer.Option(help="Model name of the visit summarizer.")
     ] = None,
+    render_style: Annotated[
+        str | None,
+        typer.Option(
+            help="Render style of the tools' text (tongyi, deeptracehub): the one your agent's "
+            "render_style names, i.e. the text its model was trained on [default: tongyi]."
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(help="YAML config (sections 'visit', 'summarizer' and, to index, 'env')."),
@@ -131,6 +138,7 @@ def mcp(
     machine.
 
     Visits are extractive unless --summarizer-url/--summarizer-model name an LLM (OPENAI_API_KEY).
+    Results read as Tongyi's harness renders them unless --render-style names another style.
     """
     import contextlib
     import sys
@@ -146,6 +154,7 @@ def mcp(
 
     if transport not in ("stdio", "http"):
         raise UserError(f"--transport must be 'stdio' or 'http', got {transport!r}")
+    style = _check_render_style(render_style)
     console = Console(stderr=True)  # with stdio, stdout is the MCP stream
     key = None
     if transport == "http":
@@ -180,6 +189,7 @@ def mcp(
         visit_config=visit_config,
         summarizer=summarizer,
         sandbox=sandbox,
+        render_style=style,
         on_ready=ready,
     )
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is stopped
@@ -271,6 +281,13 @@ def serve(
         float | None,
         typer.Option(help="Per-worker cache of search answers, MB; 0 disables [default: 64]."),
     ] = None,
+    render_style: Annotated[
+        str | None,
+        typer.Option(
+            help="Render style of /visit's text (tongyi, deeptracehub) [default: tongyi]; the "
+            "Serper, Jina and other twins keep their wire formats."
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="YAML config (sections 'server' and, to index, 'env').")
     ] = None,
@@ -293,6 +310,8 @@ def serve(
         raise UserError("--insecure-sandbox and --no-sandbox contradict each other: pick one")
     console = Console(stderr=True)
     key = _api_key(console, api_key, api_key_file)
+    if render_style is not None:
+        _check_render_style(render_style)
     index_dir = resolve_index(path, config, console)
     cfg = load_config(
         ServerConfig,
@@ -305,6 +324,7 @@ def serve(
             "host": host,
             "api_key": key,
             "response_cache_mb": cache_mb,
+            "render_style": render_style,
             "sandbox": {"insecure": True} if insecure_sandbox else None,
         },
     )
@@ -327,6 +347,26 @@ def serve(
         f"serving {index_dir} on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)"
     )
     serve_environment(cfg)
+
+
+def _check_render_style(name: str | None) -> str:
+    """``--render-style``'s style name (the default when not given), checked.
+
+    Checked first, before an index is built or a port bound, so a typo costs nothing.
+
+    Raises:
+        UserError: naming the flag and the known styles (exit code 2).
+    """
+    from redsearcher.errors import ConfigError, UserError
+    from redsearcher.tools import DEFAULT_RENDER_STYLE, render_style
+
+    if name is None:
+        return DEFAULT_RENDER_STYLE
+    try:
+        render_style(name)
+        return name
+    except ConfigError as err:
+        raise UserError(f"--render-style: {err}") from None
 
 
 def warn_exposure(console: Console, host: str, key: str | None, reach: str) -> None:

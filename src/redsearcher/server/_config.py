@@ -19,7 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from redsearcher._util import HEADER_TIMEOUT_S, MAX_HEADER_BYTES, check_api_key
 from redsearcher.env.sandbox import SandboxConfig
-from redsearcher.tools import SummarizerConfig, VisitConfig
+from redsearcher.errors import ConfigError
+from redsearcher.tools import (
+    DEFAULT_RENDER_STYLE,
+    SummarizerConfig,
+    VisitConfig,
+    render_style,
+)
 
 __all__ = [
     "ENDPOINTS",
@@ -265,6 +271,12 @@ class ServerConfig(BaseModel):
     when that is longer, so a run the sandbox accepts is never cut short by the server."""
     visit: VisitConfig = Field(default_factory=VisitConfig)
     """Budgets of the goal-directed visit (``/visit``)."""
+    render_style: str = DEFAULT_RENDER_STYLE
+    """The render style (registry kind ``render_style``: ``tongyi``, ``deeptracehub``) of the
+    endpoints that answer with the text a model reads, i.e. ``/visit``; a request may name
+    another in its ``render_style`` field. Serve the style your agents were trained on. The
+    twins of real services (Serper, Jina, Search-R1, ...) answer in their wire formats and do
+    not depend on it."""
     summarizer: SummarizerConfig | None = None
     """An OpenAI-compatible model that summarizes visited pages (``base_url``, ``model``, ...);
     None means the offline extractive visit."""
@@ -280,6 +292,15 @@ class ServerConfig(BaseModel):
                 f"unknown endpoint name(s) {unknown}; expected names from "
                 f"{list(PUBLIC_ENDPOINT_NAMES)}"
             )
+        return v
+
+    @field_validator("render_style")
+    @classmethod
+    def _check_render_style(cls, v: str) -> str:
+        try:
+            render_style(v)
+        except ConfigError as err:  # pydantic reports a ValueError with the field's name
+            raise ValueError(str(err)) from None
         return v
 
     @field_validator("api_key")

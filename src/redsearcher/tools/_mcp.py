@@ -3,7 +3,10 @@
 MCP clients (Claude Desktop, IDE agents, the OpenAI Agents SDK, inspect_ai) expect a tool server
 rather than a REST API; this exposes exactly the :class:`~redsearcher.tools._tools.Toolbox` the
 agent loop uses — same names, same JSON schemas, same rendered text — so a trajectory collected
-through MCP reads like one collected in-process.
+through MCP reads like one collected in-process. The text is in the toolbox's render style
+(``redsearcher env mcp --render-style``, ``tongyi`` by default): a client whose model was trained
+on DeepTraceHub's text serves ``deeptracehub``, and an agent configured with that
+``render_style`` reads the same bytes through MCP as in-process.
 
 Built on the low-level ``mcp.server.lowlevel.Server`` (not ``MCPServer``) because the schemas
 already exist as pydantic models in the tools layer: listing them verbatim keeps MCP and the
@@ -43,6 +46,7 @@ from redsearcher._util import (
     HostPolicy,
     head_limit_options,
 )
+from redsearcher.tools._render_styles import DEFAULT_RENDER_STYLE, render_style
 from redsearcher.tools._summarizer import LLMSummarizer, SummarizerConfig
 from redsearcher.tools._tools import DEFAULT_TOOLS, CodeRunner, Toolbox, ToolError
 from redsearcher.tools._visit import VisitConfig
@@ -291,6 +295,7 @@ async def open_local_toolbox(
     summarizer: SummarizerConfig | None = None,
     sandbox: bool = True,
     cache: bool = False,
+    style: str = DEFAULT_RENDER_STYLE,
 ) -> AsyncIterator[Toolbox]:
     """Open an index, a sandbox and a summarizer as one :class:`Toolbox`; close all on exit.
 
@@ -301,9 +306,14 @@ async def open_local_toolbox(
         sandbox: Offer ``PythonInterpreter`` through the in-process sandbox (not offered when
             false or when this machine cannot isolate code).
         cache: Cache repeated calls (for one client's run, not a shared server).
+        style: The render style of every tool's text (registry kind ``render_style``).
+
+    Raises:
+        ConfigError: for an unknown ``style`` (listing the known ones), before anything opens.
     """
     from redsearcher.env import LocalEnvironment
 
+    chosen = render_style(style)
     async with AsyncExitStack() as stack:
         env = stack.enter_context(LocalEnvironment.open(index_dir))
         runner = _open_sandbox(stack) if sandbox else None
@@ -314,7 +324,13 @@ async def open_local_toolbox(
         # Without a sandbox, PythonInterpreter is not offered rather than offered and failing.
         tools = [t for t in DEFAULT_TOOLS if runner is not None or t != "PythonInterpreter"]
         toolbox = Toolbox.local(
-            env, sandbox=runner, visit_config=visit_config, summarizer=llm, cache=cache, tools=tools
+            env,
+            sandbox=runner,
+            visit_config=visit_config,
+            summarizer=llm,
+            cache=cache,
+            tools=tools,
+            style=chosen,
         )
         stack.push_async_callback(toolbox.aclose)
         yield toolbox
@@ -331,6 +347,7 @@ async def run_mcp(
     visit_config: VisitConfig | None = None,
     summarizer: SummarizerConfig | None = None,
     sandbox: bool = True,
+    render_style: str = DEFAULT_RENDER_STYLE,
     header_timeout_s: float = HEADER_TIMEOUT_S,
     max_header_bytes: int = MAX_HEADER_BYTES,
     on_ready: Callable[[str], None] | None = None,
@@ -348,12 +365,20 @@ async def run_mcp(
         visit_config: Budgets of ``visit``.
         summarizer: An LLM summarizer for ``visit``; ``None`` is extractive.
         sandbox: Offer ``PythonInterpreter``.
+        render_style: The render style of the tools' text (``tongyi``, ``deeptracehub``).
         header_timeout_s: HTTP only: seconds each request head may take (then 408).
         max_header_bytes: HTTP only: largest request head (larger: 431).
         on_ready: HTTP only: called with the endpoint URL once listening.
+
+    Raises:
+        ConfigError: for an unknown ``render_style`` (listing the known ones).
     """
     async with open_local_toolbox(
-        index_dir, visit_config=visit_config, summarizer=summarizer, sandbox=sandbox
+        index_dir,
+        visit_config=visit_config,
+        summarizer=summarizer,
+        sandbox=sandbox,
+        style=render_style,
     ) as toolbox:
         server = build_mcp_server(toolbox)
         if transport == "stdio":

@@ -297,14 +297,7 @@ async def visit(box: Toolbox, args: VisitArgs) -> str:
         config=box.visit_config,
         summarizer=box.summarizer,
     )
-    text = box.style.join(
-        f"The page {o.url} was not read: {o.unavailable}"
-        if o.unavailable is not None
-        else box.style.visit_failed(o.url, o.goal)
-        if o.extract is None
-        else box.style.visit(o.url, o.goal, o.extract.evidence, o.extract.summary)
-        for o in outcomes
-    )
+    text = box.style.join(o.render(box.style) for o in outcomes)
     if any(o.unavailable is not None for o in outcomes):
         # An outage is not a missing page: a tool error (the record's ``error``), so the SFT
         # failed-call filter sees it; the pages that were read stay in the text.

@@ -34,7 +34,8 @@ from redsearcher.env import Page, SearchEnvironment
 from redsearcher.model import TokenCounter
 from redsearcher.tools._backends import ServiceDown
 from redsearcher.tools._bm25 import BM25, tokenize
-from redsearcher.tools._render import join_blocks, render_visit, render_visit_failed
+from redsearcher.tools._render import join_blocks
+from redsearcher.tools._render_styles import RenderStyle, TongyiStyle
 
 __all__ = [
     "Extract",
@@ -306,13 +307,18 @@ class VisitOutcome:
     """Why the page was not read when the reader service was down (:class:`ServiceDown`'s
     text): an outage, not a missing page, which the visit tool reports as a tool error."""
 
-    def render(self) -> str:
-        """The block the model reads for this URL."""
+    def render(self, style: RenderStyle | None = None) -> str:
+        """The block the model reads for this URL, in ``style`` (default ``tongyi``).
+
+        The one rendering of a visit outcome: the ``visit`` tool, ``goal_visit`` and the
+        server's ``/visit`` all call it, so they cannot drift apart.
+        """
         if self.unavailable is not None:
             return f"The page {self.url} was not read: {self.unavailable}"
+        style = style if style is not None else TongyiStyle()
         if self.extract is None:
-            return render_visit_failed(self.url, self.goal)
-        return render_visit(self.url, self.goal, self.extract.evidence, self.extract.summary)
+            return style.visit_failed(self.url, self.goal)
+        return style.visit(self.url, self.goal, self.extract.evidence, self.extract.summary)
 
 
 async def visit_pages(
