@@ -10,7 +10,11 @@ export REDSEARCHER_AGENT_CONFIG=${REDSEARCHER_AGENT_CONFIG:-examples/verl/agent.
 # cluster set this (and the two above) on every node.
 export VERL_USE_EXTERNAL_MODULES=redsearcher.rl.adapters.verl
 # The paper's recipe as verl overrides (redsearcher.rl.TrainerSettings().verl_overrides()),
-# with our estimator instead of verl's grpo.
+# with our estimator instead of verl's grpo. To train every discard-all window, pass
+#   actor_rollout_ref.rollout.agent.default_agent_loop=redsearcher_windows algorithm.adv_estimator=grpo
+# (verl 0.9.1 counts an episode once only in its v1 trainer's grpo; unscored episodes then
+# return no windows and leave their group). The v1 trainer, verl's default, imports
+# transfer_queue (pip install transferqueue), which verl 0.9.1 does not declare.
 RECIPE=$(python -c "
 from redsearcher.rl import TrainerSettings
 overrides = {**TrainerSettings().verl_overrides(), 'algorithm.adv_estimator': 'redsearcher_grpo'}

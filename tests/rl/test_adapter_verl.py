@@ -40,7 +40,7 @@ from adapter_support import (
 from redsearcher.errors import ConfigError
 from redsearcher.model import TokenizerChat
 from redsearcher.server import EnvServer
-from redsearcher.testing import tiny_chat_tokenizer
+from redsearcher.testing import Step, text_answer, text_tool_call, tiny_chat_tokenizer
 
 pytest.importorskip("transformers")
 
@@ -59,14 +59,18 @@ class Verl:
     agent_loop: Any
     estimators: Mapping[str, Any]
 
-    def loop(self, manager: Any, tokenizer: Any, config: dict[str, Any]) -> Any:
-        """Our agent loop, built as verl's ``AgentLoopWorker._run_agent_loop`` builds it."""
-        entry = self.agent_loop._agent_loop_registry["redsearcher"]
+    def loop(self, manager: Any, tokenizer: Any, config: dict[str, Any], **arguments: Any) -> Any:
+        """Our agent loop, built as verl's ``AgentLoopWorker._run_agent_loop`` builds it.
+
+        ``arguments`` are the loop's own, as extra keys of its ``agent_loop.yaml`` entry.
+        """
+        entry = {**self.agent_loop._agent_loop_registry["redsearcher"], **arguments}
         wrap = self.agent_loop.DictConfigWrap
         if self.kind == STAND_IN:
             path, _, name = entry["_target_"].rpartition(".")
             cls = getattr(importlib.import_module(path), name)
             return cls(
+                **arguments,
                 trainer_config=wrap(config),
                 server_manager=manager,
                 tokenizer=tokenizer,
@@ -519,3 +523,201 @@ def test_the_example_composes_with_verls_own_config(real_verl: Verl) -> None:
     assert config["actor_rollout_ref"]["actor"]["clip_ratio_high"] == 0.28
     reward = config["reward"]["custom_reward_function"]
     assert reward == {"path": real_verl.module.__file__, "name": "compute_score"}
+
+
+# -- every context window as its own output (segments: all; verl's v1 trainer, its grpo) ------
+
+DISCARD_ALL = (
+    "agent:\n  tools: [search]\n  context_window: 1600\n  context:\n"
+    "    strategy: discard_all\n    threshold: 0.5\n    use_server_usage: false\n"
+)
+
+
+def v1_config(response_length: int = 4096, estimator: str = "grpo") -> dict[str, Any]:
+    config = trainer_config(response_length)
+    config["algorithm"] = {"adv_estimator": estimator}
+    config["trainer"] = {"use_v1": True}
+    return config
+
+
+def windows_episode(
+    verl: Verl,
+    chat: TokenizerChat,
+    *,
+    said: str = ANSWER,
+    answer: str | None = ANSWER,
+    response_length: int = 4096,
+    segments: str = "all",
+) -> tuple[Any, ScriptedEngine]:
+    """A discard-all episode of two windows (search, search | answer) from the loop."""
+    search = Step(content=text_tool_call("search", {"query": ["Marta Velden"]}))
+    engine = ScriptedEngine(chat, [search, search, Step(content=text_answer(said))])
+    loop = verl.loop(
+        ServerManager(engine), chat.tokenizer, v1_config(response_length), segments=segments
+    )
+    return asyncio.run(loop.run({}, **row(answer))), engine
+
+
+def discard_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1600 tokens at threshold 0.5: the tiny World's search result fills the first window.
+    monkeypatch.setenv("REDSEARCHER_AGENT_CONFIG", settings(tmp_path, DISCARD_ALL))
+
+
+def test_every_window_of_a_discard_all_episode_is_its_own_output(
+    verl: Verl,
+    served_env: EnvServer,
+    chat: TokenizerChat,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    discard_all(tmp_path, monkeypatch)
+    outputs, engine = windows_episode(verl, chat)
+    assert isinstance(outputs, list) and len(outputs) == 2
+    assert all(isinstance(o, verl.agent_loop.AgentLoopOutput) for o in outputs)
+    first, final = outputs
+    # Each window is token-exact on its own: its prompt as sent, its policy turns as generated.
+    assert first.prompt_ids == engine.prompts[0] and final.prompt_ids == engine.prompts[2]
+    assert (first.prompt_ids + first.response_ids)[: len(engine.prompts[1])] == engine.prompts[1]
+    assert trained(first) == engine.outputs[0] + engine.outputs[1]
+    assert trained(final) == engine.outputs[2]
+    for out in outputs:
+        assert out.response_logprobs is not None
+        assert len(out.response_logprobs) == len(out.response_ids) == len(out.response_mask)
+    # One episode: its reward on every window, its id, the window's place; the turns per window.
+    assert first.reward_score == final.reward_score == 1.0
+    extras = [o.extra_fields for o in outputs]
+    assert [e["redsearcher_window"] for e in extras] == [0, 1]
+    assert {e["redsearcher_segments"] for e in extras} == {2}
+    assert len({e["trajectory_id"] for e in extras}) == 1
+    assert all(e["reward_extra_info"] == {} for e in extras)  # verl's v1 worker reads it
+    assert (first.num_turns, final.num_turns) == (5, 3)
+    # The default returns the final window alone, the same ids.
+    out, _ = windows_episode(verl, chat, segments="final")
+    assert out.prompt_ids == final.prompt_ids and out.response_ids == final.response_ids
+    assert out.extra_fields["redsearcher_segments"] == 2
+
+
+def trained(out: Any) -> list[int]:
+    return [t for t, m in zip(out.response_ids, out.response_mask, strict=True) if m]
+
+
+def test_unscored_and_abnormal_episodes_in_windows(
+    verl: Verl,
+    served_env: EnvServer,
+    chat: TokenizerChat,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    discard_all(tmp_path, monkeypatch)
+    # Unscored: no windows, so verl's v1 worker stores nothing and the group goes without it.
+    outputs, engine = windows_episode(verl, chat, answer=None)
+    assert outputs == [] and len(engine.outputs) == 3
+    # The first window longer than response_length: the episode is flagged, every window keeps
+    # the reward (in the group's statistics) with an all-zero mask (no loss).
+    outputs, _ = windows_episode(verl, chat, said="Someone Else", response_length=100)
+    assert len(outputs) == 2 and len(outputs[0].response_ids) == 100  # the first is cut
+    assert len(outputs[1].response_ids) < 100
+    assert all(set(o.response_mask) == {0} for o in outputs)
+    assert [o.reward_score for o in outputs] == [0.0, 0.0]
+    assert [o.extra_fields["abnormal"] for o in outputs] == [["truncated"]] * 2
+
+
+@pytest.mark.parametrize(
+    ("segments", "config", "message"),
+    [
+        ("every", v1_config(), "'segments': 'every' is not one of"),
+        ("all", v1_config(estimator="redsearcher_grpo"), "needs algorithm.adv_estimator=grpo"),
+        ("all", {**v1_config(), "trainer": {"use_v1": False}}, r"needs verl's v1 trainer"),
+    ],
+)
+def test_windows_need_verls_v1_trainer_and_its_grpo(
+    verl: Verl, served_env: EnvServer, chat: TokenizerChat, segments: str, config: Any, message: str
+) -> None:
+    manager = ServerManager(ScriptedEngine(chat, search_then_answer()))
+    with pytest.raises(Exception, match=message) as caught:
+        verl.loop(manager, chat.tokenizer, config, segments=segments)
+    assert configuration_error(caught.value)
+
+
+def test_verls_v1_grpo_counts_each_episode_once_and_broadcasts_to_its_windows(
+    real_verl: Verl,
+    served_env: EnvServer,
+    chat: TokenizerChat,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # verl's v1 trainer: AgentLoopWorkerTQ stores each output under {uid}_{session}_{index} with
+    # AgentLoopOutput.as_dict() (rm_scores: the reward on the last token), the trainer pads them
+    # and compute_advantage_for_multi_trajectories computes grpo over each session's final
+    # output, then gives every output of the session that advantage.
+    pytest.importorskip("transfer_queue")  # verl.trainer.ppo.v1 imports it; verl does not pin it
+    import numpy as np
+    import torch
+    from verl.protocol import DataProto
+    from verl.trainer.config import AlgoConfig
+    from verl.trainer.ppo.v1.utils import compute_advantage_for_multi_trajectories
+
+    discard_all(tmp_path, monkeypatch)
+    right, _ = windows_episode(real_verl, chat)  # 2 windows, reward 1
+    wrong, _ = windows_episode(real_verl, chat, said="Someone Else")  # 2 windows, reward 0
+    # Right, but its first window cut to response_length: abnormal, reward 1, every mask 0.
+    abnormal, _ = windows_episode(real_verl, chat, response_length=100)
+    monkeypatch.setenv(
+        "REDSEARCHER_AGENT_CONFIG", settings(tmp_path, "agent:\n  tools: [search]\n")
+    )
+    single, _ = windows_episode(real_verl, chat)  # no discard: 1 window, reward 1
+    sessions = [right, wrong, single, abnormal]
+    keys, rows = [], []
+    for session, outputs in enumerate(sessions):
+        for index, out in enumerate(outputs):
+            keys.append(f"g_{session}_{index}")
+            rows.append(out.as_dict())
+    assert len(rows) == 7
+    width = max(len(r["responses"]) for r in rows)
+
+    def pad(name: str) -> Any:
+        return torch.stack(
+            [torch.nn.functional.pad(r[name], (0, width - len(r[name]))) for r in rows]
+        )
+
+    data = DataProto.from_dict(
+        tensors={"response_mask": pad("response_mask"), "token_level_rewards": pad("rm_scores")},
+        non_tensors={"uid": np.array(["g"] * len(rows), dtype=object)},
+    )
+    data = compute_advantage_for_multi_trajectories(
+        data, batch_keys=keys, adv_estimator="grpo", config=AlgoConfig()
+    )
+    # The group is the four episodes [1, 0, 1, 1] (the abnormal one counts): mean 3/4, sample
+    # std 1/2 — not the seven windows [1, 1, 0, 0, 1, 1, 1]. The abnormal episode's windows get
+    # 0: verl reads its final window's advantage at its first unmasked token, and there is none.
+    std = 0.5 + 1e-6
+    expected: list[float | None] = [0.25 / std] * 2 + [-0.75 / std] * 2 + [0.25 / std]
+    expected += [None] * 2
+    advantages, mask = data.batch["advantages"], data.batch["response_mask"].bool()
+    for i, value in enumerate(expected):
+        if value is None:
+            assert not mask[i].any() and not advantages[i].any()
+            continue
+        assert mask[i].any()
+        trained_advantages = advantages[i][mask[i]]
+        assert torch.allclose(trained_advantages, torch.full_like(trained_advantages, value))
+        assert not advantages[i][~mask[i]].any()
+
+
+def test_the_example_registers_the_windows_loop(
+    real_verl: Verl, served_env: EnvServer, chat: TokenizerChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # examples/verl/agent_loop.yaml as verl loads it (OmegaConf, one registry entry per name,
+    # `name` and `segments` passed on by hydra.utils.instantiate).
+    from omegaconf import OmegaConf
+
+    root = Path(__file__).resolve().parents[2]
+    entries = {e.name: e for e in OmegaConf.load(root / "examples/verl/agent_loop.yaml")}
+    registry = real_verl.agent_loop._agent_loop_registry
+    manager = ServerManager(ScriptedEngine(chat, search_then_answer()))
+    loops = {}
+    for name in ("redsearcher", "redsearcher_windows"):
+        monkeypatch.setitem(registry, "redsearcher", entries[name])
+        loops[name] = real_verl.loop(manager, chat.tokenizer, v1_config())
+    assert loops["redsearcher"].segments == "final"
+    assert loops["redsearcher_windows"].segments == "all"

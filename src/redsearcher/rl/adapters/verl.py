@@ -13,10 +13,42 @@ loop with a token-exact model whose turns go through ``server_manager.generate``
 cache), and returns ``AgentLoopOutput`` with the ids, mask and log-probs the trace recorded at
 append time (``redsearcher.agent.episode_segments``) and the judged ``reward_score``.
 
-verl trains one sequence per ``AgentLoopOutput``. An episode that ``discard_all`` split into
-several context windows returns its final window (the one that holds the answer); the count
-of the others is in ``extra_fields["redsearcher_segments"]`` — use slime (``list[Sample]``) to
-train on every window, or ``context.strategy: none``.
+verl trains one sequence per ``AgentLoopOutput``. By default (``segments: final``) an episode
+that ``discard_all`` split into several context windows returns its final window (the one that
+holds the answer); the count of the others is in ``extra_fields["redsearcher_segments"]``.
+
+**Every window (``segments: all``, opt-in).** The loop argument ``segments: all`` (an extra key
+of the ``agent_loop.yaml`` entry; ``examples/verl/agent_loop.yaml`` registers it as
+``redsearcher_windows``) returns ``list[AgentLoopOutput]``: one per window, in order, each with
+its own token-exact ids, mask and log-probs (:func:`window_outputs`), all with the episode's
+reward. verl 0.9.1 takes a list in one place only, and counts an episode once in one estimator
+only, so the loop refuses ``segments: all`` (``ConfigError``) outside both:
+
+- the v1 trainer (``trainer.use_v1=True``, 0.9.1's default): ``AgentLoopWorkerTQ.
+  _agent_loop_postprocess`` (``verl/trainer/ppo/v1/agent_loop_tq.py``) accepts
+  ``AgentLoopOutput | list[AgentLoopOutput]``, scores only ``outputs[-1]`` (ours is preset),
+  copies its ``reward_score`` and ``extra_fields["reward_extra_info"]`` to the others (so each
+  window carries ``reward_extra_info: {}``), and stores each under ``{uid}_{session_id}_{index}``
+  with the prompt's ``uid``. The legacy worker (``AgentLoopWorker._run_agent_loop`` →
+  ``_agent_loop_postprocess(output)``, ``verl/experimental/agent_loop/agent_loop.py``) takes one
+  ``AgentLoopOutput`` (it writes ``output.extra_fields``; a list fails there);
+- ``algorithm.adv_estimator=grpo``: the v1 trainer's ``_compute_advantage`` calls
+  ``compute_advantage_for_multi_trajectories`` (``verl/trainer/ppo/v1/utils.py``), which for
+  ``grpo`` alone computes the group statistics over each ``{uid}_{session_id}``'s highest
+  ``index`` (the final window) and gives every window of the session that advantage — exactly
+  "the episode counts once, its windows share its advantage". Every other estimator gets all
+  rows through ``compute_advantage``, with only ``token_level_rewards``, ``response_mask``, the
+  ``uid`` and the config: no session key, so ``redsearcher_grpo`` could not tell two windows of
+  one episode from two sibling episodes with the same reward, and would count a 3-window
+  episode three times. It is therefore not used with ``segments: all``.
+
+verl's ``grpo`` has no NaN path, so in this mode an unscored episode returns ``[]`` (the v1
+worker stores nothing for an empty list: the episode leaves its group, as ``redsearcher_grpo``
+would leave it out), and an abnormal one returns every window with its reward and an all-zero
+mask (flagged on the whole episode; ``truncated`` when any window is cut to
+``response_length``): its final window's reward is in the statistics, and verl reads the
+broadcast advantage at the final window's first unmasked token — none, so 0. One difference
+from ``redsearcher_grpo`` remains: a group with one scored episode gets ``r / (1 + ε)``, not 0.
 
 **Unscored and abnormal samples.** verl's GRPO (``compute_grpo_outcome_advantage``) sums each
 sample's ``token_level_rewards`` and normalises it by its group's (``uid``) mean and std, so a
@@ -67,7 +99,9 @@ Tested (``tests/rl/test_adapter_verl.py``) against verl 0.9.1's real classes whe
 (the ``rl-verl`` extra, CPU only: its agent loop, ``core_algos`` and the legacy trainer's
 ``compute_advantage``, whose custom-estimator path the v1 trainer also takes), including a batch
 of real episodes through verl's own padding and batching (``AgentLoopWorker._postprocess``) into
-``compute_advantage`` and the estimator against verl's ``compute_grpo_outcome_advantage``; and
+``compute_advantage``, the estimator against verl's ``compute_grpo_outcome_advantage``, and
+discard-all windows through ``AgentLoopOutput.as_dict`` into the v1 trainer's
+``compute_advantage_for_multi_trajectories`` (where ``transfer_queue`` imports); and
 everywhere (the default CI, without verl) against stand-ins with 0.9.1's signatures. Training
 itself needs verl's GPU inference engine (vLLM or SGLang), which these tests do not run.
 """
@@ -92,7 +126,7 @@ from verl.experimental.agent_loop.agent_loop import (
 )
 from verl.trainer.ppo.core_algos import register_adv_est
 
-from redsearcher.agent import AgentConfig
+from redsearcher.agent import AgentConfig, TokenSegment
 from redsearcher.errors import ConfigError
 from redsearcher.log import Task, Trajectory, TrajectoryProvenance
 from redsearcher.model import TokenizerChat, extract_answer
@@ -108,6 +142,7 @@ from redsearcher.rl.adapters._common import (
 
 __all__ = [
     "ADV_ESTIMATOR",
+    "SEGMENTS_MODES",
     "UNSCORED",
     "RedSearcherAgentLoop",
     "compute_score",
@@ -115,6 +150,7 @@ __all__ = [
     "output_fields",
     "redsearcher_grpo_advantage",
     "verl_task",
+    "window_outputs",
 ]
 
 ENV_URL_VAR = "REDSEARCHER_ENV_URL"
@@ -153,36 +189,96 @@ def output_fields(
     out of its group. A window longer than ``response_length`` is cut to it and flagged
     ``truncated`` (the cut sequence does not hold the answer its reward is for).
     """
-    segment = episode.segments[-1]
-    limit = response_length if response_length is not None else len(segment.response_ids)
-    mask = segment.response_mask[:limit]
     extra: dict[str, Any] = {
         "redsearcher_segments": len(episode.segments),
         "trajectory_id": episode.trajectory.id,
         "termination": episode.trajectory.termination,
     }
-    reward = episode.value
-    if reward is None:
+    segment = episode.segments[-1]
+    cut = response_length is not None and len(segment.response_ids) > response_length
+    if episode.value is None:
         extra["unscored"] = episode.reward.unscored_reason or "unscored"
     else:
-        stats = trajectory_stats(episode.trajectory)
-        if len(segment.response_ids) > limit:
-            stats = stats.model_copy(update={"truncated": True})
-        reasons = abnormal_reasons(stats, abnormal)
+        reasons = _abnormal(episode, cut, abnormal)
         if reasons:
             extra["abnormal"] = reasons
-    if "unscored" in extra or "abnormal" in extra:
-        mask = [0] * len(mask)
+    fields = _window(
+        segment, response_length, trained="unscored" not in extra and "abnormal" not in extra
+    )
+    return {
+        **fields,
+        "reward_score": UNSCORED if episode.value is None else episode.value,
+        "num_turns": episode.trajectory.turns * 2 + 1,
+        "extra_fields": extra,
+    }
+
+
+def window_outputs(
+    episode: JudgedEpisode,
+    response_length: int | None = None,
+    abnormal: AbnormalConfig | None = None,
+) -> list[dict[str, Any]]:
+    """``AgentLoopOutput`` fields of every context window of a judged episode, in order.
+
+    For verl's v1 trainer with ``algorithm.adv_estimator=grpo`` (``segments: all``; see the
+    module docstring): each window is a sequence of its own with its own ids, mask and
+    log-probs, and every one carries the episode's reward — verl puts the final window's score
+    alone in its group's statistics and gives the others its advantage, so the episode counts
+    once. An unscored episode gives no windows at all: verl's v1 worker stores nothing for an
+    empty list, which leaves the episode out of its group (verl's ``grpo`` has no NaN path).
+    An abnormal episode — flagged on the whole episode, ``truncated`` when any window is cut
+    to ``response_length`` — gives every window an all-zero mask, its reward still in the group.
+    """
+    reward = episode.value
+    if reward is None:
+        return []
+    cut = response_length is not None and any(
+        len(s.response_ids) > response_length for s in episode.segments
+    )
+    reasons = _abnormal(episode, cut, abnormal)
+    outputs = []
+    for segment in episode.segments:
+        extra: dict[str, Any] = {
+            "redsearcher_segments": len(episode.segments),
+            "redsearcher_window": segment.index,
+            "trajectory_id": episode.trajectory.id,
+            "termination": episode.trajectory.termination,
+            # verl's v1 worker copies the final output's reward_extra_info to the other windows
+            # (AgentLoopWorkerTQ._agent_loop_postprocess): without it, a KeyError.
+            "reward_extra_info": {},
+        }
+        if reasons:
+            extra["abnormal"] = reasons
+        fields = _window(segment, response_length, trained=not reasons)
+        outputs.append(
+            {
+                **fields,
+                "reward_score": reward,
+                "num_turns": len(segment.turns()) * 2 + 1,
+                "extra_fields": extra,
+            }
+        )
+    return outputs
+
+
+def _abnormal(episode: JudgedEpisode, cut: bool, abnormal: AbnormalConfig | None) -> list[str]:
+    stats = trajectory_stats(episode.trajectory)
+    if cut:
+        stats = stats.model_copy(update={"truncated": True})
+    return abnormal_reasons(stats, abnormal)
+
+
+def _window(segment: TokenSegment, response_length: int | None, trained: bool) -> dict[str, Any]:
+    """One window's ids, cut to ``response_length``; an all-zero mask where not ``trained``."""
+    limit = response_length if response_length is not None else len(segment.response_ids)
+    mask = segment.response_mask[:limit]
     return {
         "prompt_ids": segment.prompt_ids,
         "response_ids": segment.response_ids[:limit],
-        "response_mask": mask,
+        "response_mask": mask if trained else [0] * len(mask),
         "response_logprobs": segment.logprobs[:limit],
         "multi_modal_data": {},
-        "reward_score": UNSCORED if reward is None else reward,
-        "num_turns": episode.trajectory.turns * 2 + 1,
         "metrics": {},
-        "extra_fields": extra,
     }
 
 
@@ -282,6 +378,39 @@ def _settings() -> tuple[AgentConfig, AbnormalConfig]:
     return built[0], built[1]
 
 
+SEGMENTS_MODES = ("final", "all")
+"""The loop's ``segments`` argument: return the final window only, or every window."""
+
+
+def _segments_mode(segments: str, config: Any) -> str:
+    """Check ``segments`` against the trainer config: ``all`` needs verl's v1 trainer and ``grpo``.
+
+    Only verl 0.9.1's v1 worker (``AgentLoopWorkerTQ._agent_loop_postprocess``) takes a list of
+    outputs, and only its ``grpo`` path (``compute_advantage_for_multi_trajectories``) counts an
+    episode once; any other estimator would see each window as an episode of its own.
+    """
+    if segments not in SEGMENTS_MODES:
+        raise ConfigError(
+            f"agent loop argument 'segments': {segments!r} is not one of {list(SEGMENTS_MODES)}"
+        )
+    if segments == "final":
+        return segments
+    if not _get(config, "trainer.use_v1", True):
+        raise ConfigError(
+            "agent loop argument 'segments: all' needs verl's v1 trainer (trainer.use_v1=True): "
+            "the legacy AgentLoopWorker takes one AgentLoopOutput per loop"
+        )
+    estimator = _get(config, "algorithm.adv_estimator", None)
+    if str(estimator) != "grpo":
+        raise ConfigError(
+            f"agent loop argument 'segments: all' needs algorithm.adv_estimator=grpo, not "
+            f"{estimator!r}: only verl's grpo puts one window per episode in the group "
+            "statistics (compute_advantage_for_multi_trajectories); another estimator, "
+            f"{ADV_ESTIMATOR} included, would count every window as an episode"
+        )
+    return segments
+
+
 def _get(config: Any, dotted: str, default: Any) -> Any:
     node = config
     for part in dotted.split("."):
@@ -297,7 +426,12 @@ class RedSearcherAgentLoop(AgentLoopBase):  # type: ignore[misc]
     """Our agent loop inside verl (see the module docstring)."""
 
     def __init__(
-        self, *args: Any, env_url: str | None = None, scorer: str = "exact", **kwargs: Any
+        self,
+        *args: Any,
+        env_url: str | None = None,
+        scorer: str = "exact",
+        segments: str = "final",
+        **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
         self.env_url = env_url or os.environ.get(ENV_URL_VAR, "")
@@ -306,6 +440,7 @@ class RedSearcherAgentLoop(AgentLoopBase):  # type: ignore[misc]
         self.scorer = scorer
         self.agent_config, self.abnormal = _settings()
         config = getattr(self, "config", None)
+        self.segments = _segments_mode(segments, config)
         self.response_length = _get(config, "actor_rollout_ref.rollout.response_length", None)
         template_kwargs = _get(config, "data.apply_chat_template_kwargs", {}) or {}
         self.chat = TokenizerChat(self.tokenizer, template_kwargs=dict(template_kwargs))
@@ -333,6 +468,15 @@ class RedSearcherAgentLoop(AgentLoopBase):  # type: ignore[misc]
             )
         finally:
             await toolbox.aclose()
+        if self.segments == "all":
+            windows = window_outputs(episode, self.response_length, self.abnormal)
+            if not windows:
+                logger.warning(
+                    "%s: unscored (%s): no windows, left out of its group",
+                    episode.trajectory.id,
+                    episode.reward.unscored_reason or "unscored",
+                )
+            return [AgentLoopOutput(**fields) for fields in windows]
         return AgentLoopOutput(**output_fields(episode, self.response_length, self.abnormal))
 
 
