@@ -13,6 +13,7 @@ import pytest
 
 from redsearcher.env import LocalEnvironment
 from redsearcher.server import EnvServer, ServerConfig, create_app
+from redsearcher.testing import closed_within
 
 KEY = "k3y-for-tests"
 
@@ -138,22 +139,6 @@ def _connect(port: int) -> socket.socket:
     return sock
 
 
-def _closed_within(sock: socket.socket, seconds: float) -> bytes | None:
-    """What the server sent before closing, or None when it kept the connection open."""
-    sock.settimeout(seconds)
-    got = b""
-    try:
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                return got
-            got += chunk
-    except TimeoutError:
-        return None
-    except ConnectionResetError:
-        return got
-
-
 @pytest.fixture(scope="module")
 def strict(index_dir: Path, local_env: LocalEnvironment) -> Iterator[EnvServer]:
     config = ServerConfig(
@@ -175,7 +160,7 @@ def test_half_sent_requests_are_closed_within_the_header_timeout(strict: EnvServ
                 continue  # connected, never sends a byte
             sock.sendall(b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         started = time.monotonic()
-        answers = [_closed_within(sock, 5.0) for sock in socks]
+        answers = [closed_within(sock, 5.0) for sock in socks]
         assert all(a is not None for a in answers), "a half-sent request was kept open"
         assert time.monotonic() - started < 4.0  # 1 s timeout, generous for a busy machine
         assert all(b" 408 " in a for a in answers if a)
@@ -196,7 +181,7 @@ def test_half_sent_bodies_are_answered_408_and_closed(strict: EnvServer) -> None
                 b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"q": '
             )
         started = time.monotonic()
-        answers = [_closed_within(sock, 5.0) for sock in socks]
+        answers = [closed_within(sock, 5.0) for sock in socks]
         assert all(a is not None and b" 408 " in a for a in answers), answers
         assert time.monotonic() - started < 4.0  # the 1 s request deadline, generously
     finally:
@@ -217,7 +202,7 @@ def test_slow_but_steady_head_is_cut_at_the_timeout(strict: EnvServer) -> None:
                 closed = True
                 break
             time.sleep(0.2)
-        assert closed or _closed_within(sock, 1.0) is not None
+        assert closed or closed_within(sock, 1.0) is not None
     finally:
         sock.close()
 
@@ -242,7 +227,7 @@ def test_huge_header_is_refused(strict: EnvServer) -> None:
         except OSError:
             pass  # the server closed the connection mid-header: refused
         assert sent < 20 * 2**20, "a 20 MB header was read to the end"
-        answer = _closed_within(sock, 5.0)
+        answer = closed_within(sock, 5.0)
         assert answer is not None
         assert answer == b"" or b" 431 " in answer
     finally:

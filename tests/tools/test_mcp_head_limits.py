@@ -22,6 +22,7 @@ from mcp.server.lowlevel import Server
 from mcp_support import serving_mcp
 
 from redsearcher._util import HEADER_TIMEOUT_S, MAX_HEADER_BYTES
+from redsearcher.testing import closed_within
 from redsearcher.tools.mcp import serve_http
 
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -39,22 +40,6 @@ INITIALIZE = {
 
 def _connect(url: str) -> socket.socket:
     return socket.create_connection(("127.0.0.1", httpx.URL(url).port), timeout=5)
-
-
-def _closed_within(sock: socket.socket, seconds: float) -> bytes | None:
-    """What the server sent before closing, or None when it kept the connection open."""
-    sock.settimeout(seconds)
-    got = b""
-    try:
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                return got
-            got += chunk
-    except TimeoutError:
-        return None
-    except ConnectionResetError:
-        return got
 
 
 def _refusal(answer: bytes, status: int) -> str:
@@ -85,7 +70,7 @@ def _oversized_head(url: str, limit: int) -> bytes | None:
     with _connect(url) as sock:
         line = b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: "
         sock.sendall(line + b"a" * (limit + 512 - len(line)))
-        return _closed_within(sock, 10.0)
+        return closed_within(sock, 10.0)
 
 
 def _initialize(url: str, **headers: str) -> httpx.Response:
@@ -102,7 +87,7 @@ def test_half_sent_heads_are_answered_408_and_closed_at_the_default_timeout(serv
     socks = _half_sent(served)
     try:
         started = time.monotonic()
-        answers = [_closed_within(s, HEADER_TIMEOUT_S + 10.0) for s in socks]
+        answers = [closed_within(s, HEADER_TIMEOUT_S + 10.0) for s in socks]
         waited = time.monotonic() - started
         assert all(a is not None for a in answers), "a half-sent request was kept open"
         # Closed at env serve's 10 s: not before, and not long after on a busy machine.
@@ -160,7 +145,7 @@ def test_serve_http_takes_shorter_limits() -> None:
         socks = _half_sent(url)
         try:
             started = time.monotonic()
-            answers = [_closed_within(s, 5.0) for s in socks]
+            answers = [closed_within(s, 5.0) for s in socks]
             assert all(a is not None for a in answers), "a half-sent request was kept open"
             assert time.monotonic() - started < 4.0  # 1 s, generous for a busy machine
             assert all(a is not None and "within 1 s" in _refusal(a, 408) for a in answers)

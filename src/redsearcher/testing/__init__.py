@@ -33,6 +33,7 @@ from redsearcher.testing._script import (
 )
 from redsearcher.testing._scripted_model import ModelCall, ScriptedModel
 from redsearcher.testing._serve import scripted_chat_server, serve_chat_server
+from redsearcher.testing._sockets import closed_within
 from redsearcher.testing._tokenizer import CHATML_TEMPLATE, tiny_chat_tokenizer
 from redsearcher.testing._wire import estimate_tokens
 from redsearcher.testing._worlds import small_world, tiny_world
@@ -48,6 +49,7 @@ __all__ = [
     "Step",
     "StepError",
     "ToolCallSpec",
+    "closed_within",
     "estimate_tokens",
     "guesser_scripts",
     "load_scripts",
